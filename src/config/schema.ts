@@ -1,0 +1,379 @@
+// The one definition of tandem.yaml (SPEC 2): the validator, the typed Config and the published
+// JSON Schema (scripts/write-schema.ts) all come from here.
+import { z } from 'zod'
+import type { ErrorCode } from '../errors.js'
+import { parseDuration, parseSize, parseThreshold, type Threshold } from './units.js'
+
+/** Attach a stable error code to a custom issue so the loader can report it. */
+function issue(ctx: z.RefinementCtx, code: ErrorCode, message: string, path: PropertyKey[] = []): void {
+  ctx.addIssue({ code: 'custom', message, path, params: { tandemCode: code } })
+}
+
+export const durationSchema = z
+  .string()
+  .describe('A duration: 500ms, 10s, 5m, 2h, 1d')
+  .transform((text, ctx) => {
+    const ms = parseDuration(text)
+    if (ms === undefined) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', `expected a duration such as "500ms", "10s", "5m" or "2h", got "${text}"`)
+      return z.NEVER
+    }
+    return ms
+  })
+
+export const sizeSchema = z
+  .union([z.string(), z.number()])
+  .describe('A size: 512KiB, 1MiB, 10MB or a byte count')
+  .transform((value, ctx) => {
+    const bytes = parseSize(value)
+    if (bytes === undefined) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_SIZE', `expected a size such as 512KiB, 1MiB or a byte count, got "${value}"`)
+      return z.NEVER
+    }
+    return bytes
+  })
+
+/** A rule such as ">= 0.8" or "> 2x"; `off` disables it. */
+export const thresholdSchema = z
+  .string()
+  .describe('A rule: ">= 0.8", "< 0.05", "> 2x" (x = multiple of legacy), or "off"')
+  .transform((text, ctx): Threshold | null => {
+    if (text.trim() === 'off') return null
+    const rule = parseThreshold(text)
+    if (rule === undefined) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_THRESHOLD', `expected a rule such as ">= 0.8", "< 0.05" or "> 2x", got "${text}"`)
+      return z.NEVER
+    }
+    return rule
+  })
+
+const listenSchema = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port such as 127.0.0.1:8080')
+
+const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http:// or https:// URL')
+
+export const targetSchema = z.strictObject({
+  url: httpUrl,
+  secondary: httpUrl.optional().describe('A second legacy instance used for noise detection'),
+  headers: z.record(z.string(), z.string()).default({}),
+  host: z.enum(['keep', 'target']).default('keep').describe('keep the client Host header or use the target host'),
+})
+
+const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
+export const routeSchema = z.strictObject({
+  path: z.string().regex(/^\//, 'a route path starts with /'),
+  methods: z.array(httpMethod).min(1).optional().describe('default: every method'),
+})
+
+const shadowSchema = z.strictObject({
+  sample: z.number().min(0).max(1).default(1),
+  secondarySample: z.number().min(0).max(1).default(1),
+  unsafeMethods: z.boolean().default(false),
+  maxBodyBytes: sizeSchema.prefault('1MiB'),
+  timeout: durationSchema.prefault('2s'),
+  maxInFlight: z.number().int().min(1).default(256),
+})
+
+const compareSchema = z.strictObject({
+  ignore: z.array(z.string()).default(['/meta/requestId', '**/updatedAt']),
+  unordered: z.array(z.string()).default([]),
+  keyedArrays: z.record(z.string(), z.string()).default({}),
+  numericTolerance: z.number().min(0).default(0),
+  headers: z.array(z.string()).default(['content-type']),
+  noise: z
+    .strictObject({ relative: z.number().min(0).default(0.2), absolute: z.number().min(0).default(0.0003) })
+    .prefault({}),
+  samplesPerField: z.number().int().min(0).default(5),
+  redact: z
+    .array(z.string())
+    .default(['headers.authorization', 'headers.cookie', 'headers.set-cookie', '/password']),
+})
+
+export type RolloutStep =
+  | { readonly kind: 'shadow'; readonly durationMs: number; readonly confirm: boolean }
+  | { readonly kind: 'weight'; readonly weight: number; readonly pauseMs: number; readonly confirm: boolean }
+  | { readonly kind: 'switch'; readonly pauseMs: number; readonly confirm: boolean }
+
+const stepSchema = z
+  .strictObject({
+    shadow: durationSchema.optional(),
+    weight: z.number().min(0).max(100).optional(),
+    switch: z.literal(true).optional().describe('blue-green: send all traffic to the candidate at once'),
+    pause: durationSchema.optional(),
+    confirm: z.boolean().default(false).describe('wait for an operator `advance` before leaving this step'),
+  })
+  .transform((step, ctx): RolloutStep => {
+    const kinds = [step.shadow !== undefined, step.weight !== undefined, step.switch !== undefined].filter(Boolean)
+    if (kinds.length !== 1) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a step has exactly one of `shadow: DURATION`, `weight: 0-100` or `switch: true`')
+      return z.NEVER
+    }
+    if (step.shadow !== undefined) return { kind: 'shadow', durationMs: step.shadow, confirm: step.confirm }
+    if (step.weight !== undefined) {
+      return { kind: 'weight', weight: Math.round(step.weight * 100) / 100, pauseMs: step.pause ?? 0, confirm: step.confirm }
+    }
+    return { kind: 'switch', pauseMs: step.pause ?? 0, confirm: step.confirm }
+  })
+
+const stickinessSchema = z
+  .string()
+  .regex(/^(header:[A-Za-z0-9-]+|cookie:[^\s;=]+|ip|random)$/, 'expected header:NAME, cookie:NAME, ip or random')
+
+const targetingRuleSchema = z
+  .strictObject({
+    header: z.string().optional(),
+    cookie: z.string().optional(),
+    query: z.string().optional(),
+    in: z.array(z.string()).min(1),
+    arm: z.enum(['legacy', 'candidate']),
+  })
+  .superRefine((rule, ctx) => {
+    const n = [rule.header, rule.cookie, rule.query].filter((v) => v !== undefined).length
+    if (n !== 1) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a targeting rule matches exactly one of header, cookie or query')
+  })
+
+const DEFAULT_STEPS = [
+  { shadow: '10m' },
+  { weight: 5, pause: '5m' },
+  { weight: 25, pause: '10m' },
+  { weight: 50, pause: '10m' },
+  { weight: 100 },
+]
+
+const rolloutSchema = z.strictObject({
+  strategy: z.enum(['canary', 'blue-green', 'direct']).default('canary'),
+  stickiness: stickinessSchema.default('header:x-user-id'),
+  steps: z.array(stepSchema).min(1).optional().describe('default: depends on the strategy'),
+  targeting: z.array(targetingRuleSchema).default([]),
+  fallbackToLegacy: z.boolean().default(true),
+})
+
+const analysisSchema = z.strictObject({
+  interval: durationSchema.prefault('10s'),
+  minSamples: z.number().int().min(1).default(50),
+  promote: z
+    .strictObject({
+      matchRate: thresholdSchema.prefault('>= 0.8'),
+      throughputChange: thresholdSchema.prefault('>= -0.05'),
+      latencyChange: thresholdSchema.prefault('<= 0.10'),
+    })
+    .prefault({}),
+  rollback: z
+    .strictObject({
+      matchRate: thresholdSchema.prefault('< 0.7'),
+      errorRate: thresholdSchema.prefault('> 0.05'),
+      latencyP95: thresholdSchema.prefault('> 2x'),
+      throughput: thresholdSchema.prefault('< 0.5x'),
+      healthFailures: thresholdSchema.prefault('> 3'),
+    })
+    .prefault({}),
+  consecutiveFailures: z.number().int().min(1).default(1),
+  judge: z.enum(['threshold', 'mann-whitney']).default('threshold'),
+  mannWhitney: z
+    .strictObject({
+      confidence: z.number().gt(0).lt(1).default(0.98),
+      allowedIncrease: z.number().min(0).default(1.0),
+      pass: z.number().min(0).max(100).default(95),
+      marginal: z.number().min(0).max(100).default(75),
+      critical: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  dryRun: z.array(z.string()).default([]),
+})
+
+const healthSchema = z.strictObject({
+  path: z.string().regex(/^\//).default('/health'),
+  interval: durationSchema.prefault('5s'),
+  timeout: durationSchema.prefault('2s'),
+})
+
+const checkSchema = z.preprocess(
+  (v) => (v === true ? {} : v),
+  z.strictObject({
+    path: z.string().optional().describe('backup: a path that must exist'),
+    file: z.string().optional().describe('rollbackPlan: a file that must exist and be non-empty'),
+    command: z.string().optional().describe('a shell command that must exit 0'),
+    http: httpUrl.optional().describe('an URL that must answer 2xx'),
+    webhook: httpUrl.optional().describe('notify: a webhook that must accept a POST'),
+    timeout: durationSchema.prefault('60s'),
+  }),
+)
+
+const checklistSchema = z.strictObject({
+  backup: checkSchema.optional(),
+  tests: checkSchema.optional(),
+  dependencies: checkSchema.optional(),
+  rollbackPlan: checkSchema.optional(),
+  monitoring: checkSchema.optional(),
+  notify: checkSchema.optional(),
+  custom: z
+    .array(z.strictObject({ name: z.string().min(1), command: z.string().optional(), http: httpUrl.optional(), timeout: durationSchema.prefault('60s') }))
+    .default([]),
+  dataDiff: z
+    .strictObject({
+      from: z.string(),
+      to: z.string(),
+      table: z.string(),
+      toTable: z.string().optional(),
+      key: z.array(z.string()).optional(),
+      columns: z.array(z.string()).optional(),
+      where: z.string().optional(),
+    })
+    .optional()
+    .describe('datastore systems: a `tandem data diff` that must find no difference'),
+  eventsVerify: z
+    .strictObject({
+      from: z.string(),
+      to: z.string(),
+      id: z.string(),
+      since: z.string().optional(),
+      until: z.string().optional(),
+    })
+    .optional()
+    .describe('events systems: a `tandem events verify` that must find no loss'),
+})
+
+const hookSchema = z
+  .strictObject({
+    webhook: httpUrl.optional(),
+    command: z.string().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    timeout: durationSchema.prefault('10s'),
+  })
+  .superRefine((hook, ctx) => {
+    if ((hook.webhook === undefined) === (hook.command === undefined)) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a hook has exactly one of `webhook: URL` or `command: SHELL`')
+    }
+  })
+const hookListSchema = z.preprocess((v) => (v !== undefined && !Array.isArray(v) ? [v] : v), z.array(hookSchema))
+
+const hooksSchema = z.strictObject({
+  confirmRollout: hookListSchema.optional(),
+  preRollout: hookListSchema.optional(),
+  step: hookListSchema.optional(),
+  confirmPromotion: hookListSchema.optional(),
+  promoted: hookListSchema.optional(),
+  rollback: hookListSchema.optional(),
+  event: hookListSchema.optional(),
+})
+
+/** The keys a system may inherit from `defaults`. */
+const systemBody = {
+  kind: z.enum(['http', 'datastore', 'events']).default('http'),
+  category: z.string().default('uncategorized'),
+  priority: z.enum(['P0', 'P1', 'P2', 'P3', 'P4']).default('P2'),
+  wave: z.string().optional(),
+  dependsOn: z.array(z.string()).default([]),
+  legacy: targetSchema.optional(),
+  candidate: targetSchema.optional(),
+  routes: z.array(routeSchema).default([]),
+  shadow: shadowSchema.prefault({}),
+  compare: compareSchema.prefault({}),
+  rollout: rolloutSchema.prefault({}),
+  analysis: analysisSchema.prefault({}),
+  health: healthSchema.prefault({}),
+  checklist: checklistSchema.prefault({}),
+  hooks: hooksSchema.prefault({}),
+}
+
+export const systemSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9-]+$/, 'a system name uses only a-z, 0-9 and -'),
+    ...systemBody,
+  })
+  .superRefine((system, ctx) => {
+    if (system.kind !== 'http') return
+    if (system.legacy === undefined) issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', 'an http system needs `legacy: { url }`', ['legacy'])
+    if (system.candidate === undefined) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', 'an http system needs `candidate: { url }`', ['candidate'])
+    }
+    if (system.routes.length === 0) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', 'an http system needs at least one route, e.g. `routes: [{ path: /** }]`', ['routes'])
+    }
+  })
+  .transform((system) => ({
+    ...system,
+    rollout: { ...system.rollout, steps: system.rollout.steps ?? defaultSteps(system.rollout.strategy) },
+  }))
+
+function defaultSteps(strategy: 'canary' | 'blue-green' | 'direct'): RolloutStep[] {
+  const steps = strategy === 'canary' ? DEFAULT_STEPS : strategy === 'blue-green' ? [{ shadow: '10m' }, { switch: true, pause: '10m' }] : [{ weight: 100 }]
+  return z.array(stepSchema).parse(steps)
+}
+
+/** `defaults` accepts any system key except the name; it is merged under every system before validation. */
+export const defaultsSchema = z.strictObject(systemBody).partial()
+
+const waveSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]+$/, 'a wave name uses only a-z, 0-9 and -'),
+  systems: z
+    .strictObject({
+      priority: z.array(z.enum(['P0', 'P1', 'P2', 'P3', 'P4'])).optional(),
+      category: z.array(z.string()).optional(),
+      names: z.array(z.string()).optional(),
+    })
+    .default({}),
+  rollback: z.enum(['easy', 'feasible', 'difficult', 'forward-only']).default('easy'),
+  maxConcurrent: z.number().int().min(1).default(5),
+})
+
+const tokenSchema = z.strictObject({
+  name: z.string().min(1),
+  role: z.enum(['viewer', 'operator', 'admin']),
+  token: z.string().min(16, 'a token has at least 16 characters'),
+})
+
+const notificationSchema = z
+  .strictObject({
+    name: z.string().optional(),
+    webhook: httpUrl.optional(),
+    command: z.string().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    on: z
+      .array(z.enum(['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'event']))
+      .default(['promoted', 'rollback']),
+    timeout: durationSchema.prefault('10s'),
+  })
+  .superRefine((n, ctx) => {
+    if ((n.webhook === undefined) === (n.command === undefined)) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a notification has exactly one of `webhook: URL` or `command: SHELL`')
+    }
+  })
+
+export const configSchema = z.strictObject({
+  version: z.literal(1),
+  gateway: z
+    .strictObject({
+      listen: listenSchema.default('127.0.0.1:8080'),
+      fallback: z.preprocess((v) => (typeof v === 'string' ? { url: v } : v), targetSchema).optional()
+        .describe('where unmatched requests go (strangler fig); unset: 404'),
+      upstreamTimeout: durationSchema.prefault('30s'),
+      connections: z.number().int().min(1).default(128).describe('keep-alive connections per upstream'),
+      maxHeaderSize: sizeSchema.prefault('16KiB'),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({ listen: listenSchema.default('127.0.0.1:8081'), tokens: z.array(tokenSchema).default([]) })
+    .prefault({}),
+  store: z.string().default('sqlite:.tandem/tandem.db'),
+  defaults: defaultsSchema.optional(),
+  systems: z.array(systemSchema).default([]),
+  waves: z.array(waveSchema).default([]),
+  notifications: z.array(notificationSchema).default([]),
+})
+
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T
+
+export type Config = DeepReadonly<z.output<typeof configSchema>>
+export type SystemConfig = Config['systems'][number]
+export type TargetConfig = NonNullable<SystemConfig['legacy']>
+export type WaveConfig = Config['waves'][number]
+export type HookConfig = NonNullable<SystemConfig['hooks']['step']>[number]
+export type CheckConfig = NonNullable<SystemConfig['checklist']['backup']>
+export type Role = Config['admin']['tokens'][number]['role']

@@ -1,0 +1,136 @@
+// The registry of every user-facing error: a stable TANDEM_ERR_* code, a message template, the HTTP
+// status the admin API answers with and the exit code the CLI ends with. Each says what to do.
+
+export interface ErrorDefinition {
+  /** Message template; `{name}` placeholders are filled from the params. */
+  readonly message: string
+  /** HTTP status when the error reaches a client of the gateway or the admin API. */
+  readonly status: number
+  /** Process exit code when the error ends a CLI command (2 usage/runtime, 1 finding). */
+  readonly exit: 0 | 1 | 2
+}
+
+const define = <T extends Record<string, ErrorDefinition>>(defs: T): T => defs
+
+export const ERRORS = define({
+  // --- usage and configuration -----------------------------------------------------------------
+  TANDEM_ERR_USAGE: { message: '{detail}. Run `tandem --help` for usage.', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_NOT_FOUND: {
+    message: 'Config file {file} not found. Create one with `tandem init` or pass -c FILE.',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_PARSE: { message: '{detail}. Fix the YAML syntax at the position shown.', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_INVALID: {
+    message: '{count} error(s) in {file}; each is listed with its position. Fix them and run `tandem validate`.',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_TYPE: { message: '{detail}', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_UNKNOWN_KEY: { message: 'unknown key "{key}"; remove it or check its spelling', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_REQUIRED: { message: 'required key is missing: {detail}', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_DURATION: {
+    message: 'expected a duration such as "500ms", "10s", "5m" or "2h", got {value}',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_SIZE: { message: 'expected a size such as 512KiB, 1MiB or a byte count, got {value}', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_THRESHOLD: {
+    message: 'expected a rule such as ">= 0.8", "< 0.05" or "> 2x", got {value}',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM: {
+    message: 'system name "{name}" is used more than once; system names must be unique',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_UNKNOWN_WAVE: {
+    message: 'wave "{name}" is not declared under `waves`; declare it or fix the name',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM: {
+    message: 'system "{name}" is not declared under `systems`; declare it or fix the name',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_CYCLE: {
+    message: 'dependsOn forms a cycle: {cycle}; remove one of these dependencies',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_ENV_MISSING: {
+    message: 'environment variable {name} is not set (referenced as env:{name}); export it before starting',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_EXISTS: { message: '{file} already exists; pass --force to overwrite it', status: 409, exit: 2 },
+
+  // --- store --------------------------------------------------------------------------------------
+  TANDEM_ERR_STORE_URL: {
+    message: 'store "{url}" is not supported; use sqlite:PATH or postgres://user@host/db',
+    status: 500,
+    exit: 2,
+  },
+  TANDEM_ERR_STORE_OPEN: { message: 'cannot open the store {url}: {detail}', status: 500, exit: 2 },
+  TANDEM_ERR_STORE_CONFLICT: {
+    message: 'state of system "{system}" changed concurrently; retry the action',
+    status: 409,
+    exit: 2,
+  },
+
+  // --- gateway --------------------------------------------------------------------------------------
+  TANDEM_ERR_LISTEN: { message: 'cannot listen on {address}: {detail}; choose another address or stop what uses it', status: 500, exit: 2 },
+  TANDEM_ERR_NO_ROUTE: {
+    message: 'no system route matches {method} {path} and no gateway.fallback is configured',
+    status: 404,
+    exit: 1,
+  },
+  TANDEM_ERR_UPSTREAM_CONNECT: { message: 'the {arm} upstream {target} could not be reached: {detail}', status: 502, exit: 2 },
+  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the {arm} upstream {target} did not answer within {timeout}', status: 504, exit: 2 },
+  TANDEM_ERR_UPSTREAM_PROTOCOL: { message: 'the {arm} upstream {target} sent an invalid response: {detail}', status: 502, exit: 2 },
+  TANDEM_ERR_BAD_REQUEST: { message: 'malformed request: {detail}', status: 400, exit: 2 },
+
+  // --- admin API and CLI to a running instance ---------------------------------------------------------
+  TANDEM_ERR_ADMIN_UNREACHABLE: {
+    message: 'no running tandem answers at {url}; start one with `tandem up` or pass --admin URL',
+    status: 503,
+    exit: 2,
+  },
+  TANDEM_ERR_SYSTEM_NOT_FOUND: { message: 'system "{system}" is not in the configuration; see `tandem status`', status: 404, exit: 2 },
+  TANDEM_ERR_ACTION_INVALID: { message: 'cannot {action} "{system}" while it is {stage}: {detail}', status: 409, exit: 2 },
+})
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** A user-facing error: stable code, filled message, HTTP status, exit code and optional details. */
+export class TandemError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly exitCode: 0 | 1 | 2
+  readonly details: unknown
+
+  constructor(code: ErrorCode, params: Record<string, unknown> = {}, options: { details?: unknown; cause?: unknown } = {}) {
+    super(formatMessage(ERRORS[code].message, params), options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'TandemError'
+    this.code = code
+    this.status = ERRORS[code].status
+    this.exitCode = ERRORS[code].exit
+    this.details = options.details
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details }
+  }
+}
+
+export function formatMessage(template: string, params: Record<string, unknown>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole))
+}
+
+export function isTandemError(error: unknown): error is TandemError {
+  return error instanceof TandemError
+}

@@ -1,0 +1,20 @@
+// What analysis reads from the gateway's metrics: per system and arm, over a time window.
+import type { Arm } from '../store/tables.js'
+
+export interface ArmWindow {
+  readonly requests: number
+  /** 5xx answers plus transport failures (connect, timeout, reset). */
+  readonly errors: number
+  /** Non-error responses. */
+  readonly successes: number
+  readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly mean: number; readonly count: number }
+  /** Latency samples in ms (reservoir, bounded), for the Mann-Whitney judge. */
+  readonly samples: readonly number[]
+}
+
+export interface MetricsReader {
+  /** Requests served by each arm of `system` in [sinceMs, untilMs), all routes merged. */
+  window(system: string, sinceMs: number, untilMs: number): Record<Arm, ArmWindow>
+  /** The same, per route template. */
+  routes(system: string, sinceMs: number, untilMs: number): Array<{ route: string } & Record<Arm, ArmWindow>>
+}

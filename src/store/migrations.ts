@@ -1,0 +1,169 @@
+// Versioned schema migrations, the same on SQLite and PostgreSQL. Add a new entry; never edit one
+// that has shipped.
+import type { Kysely, Migration } from 'kysely'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+/** Migrations keyed by an ordered name; kysely records which have run. */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  // Auto-increment ids and epoch-millisecond columns differ between the engines.
+  const id = dialect === 'sqlite' ? 'integer' : 'bigserial'
+  const big = dialect === 'sqlite' ? 'integer' : 'bigint'
+  const real = dialect === 'sqlite' ? 'real' : 'double precision'
+  const idCol = (c: any) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey())
+
+  return {
+    '0001-core': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('system_state')
+          .addColumn('system', 'text', (c) => c.primaryKey())
+          .addColumn('stage', 'text', (c) => c.notNull())
+          .addColumn('weight', real, (c) => c.notNull())
+          .addColumn('step_index', 'integer', (c) => c.notNull())
+          .addColumn('step_started_at', big)
+          .addColumn('paused', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('active_arm', 'text', (c) => c.notNull().defaultTo('legacy'))
+          .addColumn('started_at', big)
+          .addColumn('promoted_at', big)
+          .addColumn('completed_at', big)
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .execute()
+
+        await db.schema
+          .createTable('decisions')
+          .addColumn('id', id, idCol)
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('from_stage', 'text', (c) => c.notNull())
+          .addColumn('to_stage', 'text', (c) => c.notNull())
+          .addColumn('weight', real, (c) => c.notNull())
+          .addColumn('step_index', 'integer', (c) => c.notNull())
+          .addColumn('evidence', 'text')
+          .addColumn('at', big, (c) => c.notNull())
+          .addUniqueConstraint('decisions_system_seq', ['system', 'seq'])
+          .execute()
+
+        await db.schema
+          .createTable('verdicts')
+          .addColumn('id', id, idCol)
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('at', big, (c) => c.notNull())
+          .addColumn('stage', 'text', (c) => c.notNull())
+          .addColumn('step_index', 'integer', (c) => c.notNull())
+          .addColumn('weight', real, (c) => c.notNull())
+          .addColumn('verdict', 'text', (c) => c.notNull())
+          .addColumn('judge', 'text', (c) => c.notNull())
+          .addColumn('score', real)
+          .addColumn('window_start', big, (c) => c.notNull())
+          .addColumn('window_end', big, (c) => c.notNull())
+          .addColumn('evidence', 'text', (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('verdicts_system_at').on('verdicts').columns(['system', 'at']).execute()
+
+        await db.schema
+          .createTable('metric_windows')
+          .addColumn('id', id, idCol)
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('route', 'text', (c) => c.notNull())
+          .addColumn('arm', 'text', (c) => c.notNull())
+          .addColumn('window_start', big, (c) => c.notNull())
+          .addColumn('window_end', big, (c) => c.notNull())
+          .addColumn('requests', 'integer', (c) => c.notNull())
+          .addColumn('errors', 'integer', (c) => c.notNull())
+          .addColumn('successes', 'integer', (c) => c.notNull())
+          .addColumn('p50_ms', real)
+          .addColumn('p95_ms', real)
+          .addColumn('p99_ms', real)
+          .addColumn('mean_ms', real)
+          .execute()
+        await db.schema.createIndex('metric_windows_system').on('metric_windows').columns(['system', 'window_end']).execute()
+
+        await db.schema
+          .createTable('compare_routes')
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('route', 'text', (c) => c.notNull())
+          .addColumn('compared', 'integer', (c) => c.notNull())
+          .addColumn('matches', 'integer', (c) => c.notNull())
+          .addColumn('mismatches', 'integer', (c) => c.notNull())
+          .addColumn('noise_only', 'integer', (c) => c.notNull())
+          .addColumn('skipped', 'integer', (c) => c.notNull())
+          .addColumn('candidate_errors', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('compare_routes_pk', ['system', 'route'])
+          .execute()
+
+        await db.schema
+          .createTable('compare_fields')
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('route', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('raw', 'integer', (c) => c.notNull())
+          .addColumn('noise', 'integer', (c) => c.notNull())
+          .addColumn('total', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('compare_fields_pk', ['system', 'route', 'path', 'kind'])
+          .execute()
+
+        await db.schema
+          .createTable('compare_samples')
+          .addColumn('id', id, idCol)
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('route', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('at', big, (c) => c.notNull())
+          .addColumn('sample', 'text', (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('compare_samples_field').on('compare_samples').columns(['system', 'route', 'path']).execute()
+
+        await db.schema
+          .createTable('compare_windows')
+          .addColumn('id', id, idCol)
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('window_start', big, (c) => c.notNull())
+          .addColumn('window_end', big, (c) => c.notNull())
+          .addColumn('matches', 'integer', (c) => c.notNull())
+          .addColumn('mismatches', 'integer', (c) => c.notNull())
+          .addColumn('noise_only', 'integer', (c) => c.notNull())
+          .addColumn('skipped', 'integer', (c) => c.notNull())
+          .addColumn('candidate_errors', 'integer', (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('compare_windows_system').on('compare_windows').columns(['system', 'window_end']).execute()
+
+        await db.schema
+          .createTable('checklist_results')
+          .addColumn('id', id, idCol)
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('check', 'text', (c) => c.notNull())
+          .addColumn('ok', 'integer', (c) => c.notNull())
+          .addColumn('configured', 'integer', (c) => c.notNull())
+          .addColumn('output', 'text', (c) => c.notNull())
+          .addColumn('at', big, (c) => c.notNull())
+          .execute()
+
+        await db.schema
+          .createTable('audit')
+          .addColumn('id', id, idCol)
+          .addColumn('at', big, (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target', 'text')
+          .addColumn('params', 'text')
+          .addColumn('result', 'text', (c) => c.notNull())
+          .addColumn('detail', 'text')
+          .execute()
+      },
+      async down(db: Kysely<any>) {
+        for (const t of ['audit', 'checklist_results', 'compare_windows', 'compare_samples', 'compare_fields', 'compare_routes', 'metric_windows', 'verdicts', 'decisions', 'system_state']) {
+          await db.schema.dropTable(t).ifExists().execute()
+        }
+      },
+    },
+  }
+}

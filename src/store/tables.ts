@@ -1,0 +1,154 @@
+// The store's tables, typed for kysely. JSON columns hold text; times are epoch milliseconds.
+import type { ColumnType, Generated } from 'kysely'
+
+export type Stage = 'pending' | 'shadow' | 'canary' | 'promoted' | 'completed' | 'rolled-back'
+export type Arm = 'legacy' | 'candidate'
+
+export interface SystemStateTable {
+  system: string
+  stage: Stage
+  /** Percent of traffic to the candidate, 0..100 in 0.01 steps. */
+  weight: number
+  /** Index into rollout.steps; -1 before the first step. */
+  step_index: number
+  step_started_at: number | null
+  paused: number
+  /** Blue-green: the colour serving traffic. */
+  active_arm: Arm
+  started_at: number | null
+  promoted_at: number | null
+  completed_at: number | null
+  updated_at: number
+  /** Optimistic concurrency: every write increments it. */
+  version: number
+}
+
+export interface DecisionTable {
+  id: Generated<number>
+  system: string
+  /** 1, 2, 3 ... per system, no gap and no duplicate. */
+  seq: number
+  action: string
+  actor: string
+  reason: string
+  from_stage: Stage
+  to_stage: Stage
+  weight: number
+  step_index: number
+  evidence: string | null
+  at: number
+}
+
+export interface VerdictTable {
+  id: Generated<number>
+  system: string
+  at: number
+  stage: Stage
+  step_index: number
+  weight: number
+  verdict: 'pass' | 'fail' | 'inconclusive'
+  judge: string
+  score: number | null
+  window_start: number
+  window_end: number
+  /** JSON: per rule { metric, value, threshold, samples, window, result, dryRun }. */
+  evidence: string
+}
+
+export interface MetricWindowTable {
+  id: Generated<number>
+  system: string
+  route: string
+  arm: Arm
+  window_start: number
+  window_end: number
+  requests: number
+  errors: number
+  successes: number
+  p50_ms: number | null
+  p95_ms: number | null
+  p99_ms: number | null
+  mean_ms: number | null
+}
+
+export interface CompareRouteTable {
+  system: string
+  route: string
+  compared: number
+  matches: number
+  mismatches: number
+  noise_only: number
+  skipped: number
+  candidate_errors: number
+  updated_at: number
+}
+
+export interface CompareFieldTable {
+  system: string
+  route: string
+  path: string
+  kind: string
+  raw: number
+  noise: number
+  total: number
+  updated_at: number
+}
+
+export interface CompareSampleTable {
+  id: Generated<number>
+  system: string
+  route: string
+  path: string
+  at: number
+  /** JSON: { request, legacy, candidate, differences }, redacted before it is written. */
+  sample: string
+}
+
+export interface CompareWindowTable {
+  id: Generated<number>
+  system: string
+  window_start: number
+  window_end: number
+  matches: number
+  mismatches: number
+  noise_only: number
+  skipped: number
+  candidate_errors: number
+}
+
+export interface ChecklistResultTable {
+  id: Generated<number>
+  system: string
+  check: string
+  ok: number
+  configured: number
+  output: string
+  at: number
+}
+
+export interface AuditTable {
+  id: Generated<number>
+  at: number
+  actor: string
+  role: string
+  action: string
+  target: string | null
+  params: string | null
+  result: string
+  detail: string | null
+}
+
+export interface Database {
+  system_state: SystemStateTable
+  decisions: DecisionTable
+  verdicts: VerdictTable
+  metric_windows: MetricWindowTable
+  compare_routes: CompareRouteTable
+  compare_fields: CompareFieldTable
+  compare_samples: CompareSampleTable
+  compare_windows: CompareWindowTable
+  checklist_results: ChecklistResultTable
+  audit: AuditTable
+}
+
+export type JsonText = ColumnType<string, string, string>

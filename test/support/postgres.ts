@@ -1,0 +1,21 @@
+// A throwaway PostgreSQL schema for one test file: the store runs inside it via search_path.
+import pg from 'pg'
+import { services, uniqueName } from './services.js'
+
+export async function withPostgresSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = uniqueName('t').toLowerCase()
+  const admin = new pg.Client({ connectionString: services.postgres })
+  await admin.connect()
+  await admin.query(`CREATE SCHEMA ${schema}`)
+  await admin.end()
+  const url = `${services.postgres}${services.postgres.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+  return {
+    url,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: services.postgres })
+      await c.connect()
+      await c.query(`DROP SCHEMA ${schema} CASCADE`)
+      await c.end()
+    },
+  }
+}
