@@ -26,7 +26,7 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_CONFIG_TYPE: { message: '{detail}', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_TYPE: { message: '{detail}; see tandem.schema.json for the expected shape', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_UNKNOWN_KEY: { message: 'unknown key "{key}"; remove it or check its spelling', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_REQUIRED: { message: 'required key is missing: {detail}', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_DURATION: {
