@@ -16,15 +16,25 @@ export interface Store {
   close(): Promise<void>
 }
 
-export function parseStoreUrl(url: string): { dialect: Dialect; target: string } {
+/**
+ * `sqlite:PATH`, or `postgres://...` with an optional `?schema=NAME` that keeps Tandem's tables in their
+ * own schema (created if missing), so several programs or test runs can share one database.
+ */
+export function parseStoreUrl(url: string): { dialect: Dialect; target: string; schema?: string } {
   if (url.startsWith('sqlite:')) return { dialect: 'sqlite', target: url.slice('sqlite:'.length) || ':memory:' }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { dialect: 'postgres', target: url }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const parsed = new URL(url)
+    const schema = parsed.searchParams.get('schema') ?? undefined
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new TandemError('TANDEM_ERR_STORE_URL', { url })
+    parsed.searchParams.delete('schema')
+    return schema === undefined ? { dialect: 'postgres', target: parsed.toString() } : { dialect: 'postgres', target: parsed.toString(), schema }
+  }
   throw new TandemError('TANDEM_ERR_STORE_URL', { url })
 }
 
 /** Open (creating on first use) and migrate the store. */
 export async function openStore(url: string): Promise<Store> {
-  const { dialect, target } = parseStoreUrl(url)
+  const { dialect, target, schema } = parseStoreUrl(url)
   let db: Kysely<Database>
   try {
     if (dialect === 'sqlite') {
@@ -37,9 +47,15 @@ export async function openStore(url: string): Promise<Store> {
       sqlite.pragma('busy_timeout = 5000')
       db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
     } else {
+      if (schema !== undefined) {
+        const client = new pg.Client({ connectionString: target })
+        await client.connect()
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).finally(() => client.end())
+      }
       const pool = new pg.Pool({
         connectionString: target,
         max: 10,
+        ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
         // bigint columns hold epoch milliseconds: read them as numbers, not strings.
         types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) },
       })
@@ -48,13 +64,14 @@ export async function openStore(url: string): Promise<Store> {
   } catch (error) {
     throw new TandemError('TANDEM_ERR_STORE_OPEN', { url, detail: (error as Error).message }, { cause: error })
   }
-  await migrate(db, dialect, url)
+  await migrate(db, url, dialect, schema)
   return { db, dialect, url, close: () => db.destroy() }
 }
 
-async function migrate(db: Kysely<Database>, dialect: Dialect, url: string): Promise<void> {
+async function migrate(db: Kysely<Database>, url: string, dialect: Dialect, schema?: string): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) }
-  const { error } = await new Migrator({ db, provider }).migrateToLatest()
+  // Kysely looks for its bookkeeping tables across all schemas unless told which one is ours.
+  const { error } = await new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) }).migrateToLatest()
   if (error !== undefined) {
     await db.destroy()
     throw new TandemError('TANDEM_ERR_STORE_OPEN', { url, detail: (error as Error).message }, { cause: error })

@@ -1,4 +1,4 @@
-// A throwaway PostgreSQL schema for one test file: the store runs inside it via search_path.
+// A throwaway PostgreSQL schema for one test: a store URL with `?schema=` keeps its tables inside it.
 import pg from 'pg'
 import { services, uniqueName } from './services.js'
 
@@ -8,7 +8,7 @@ export async function withPostgresSchema(): Promise<{ url: string; drop: () => P
   await admin.connect()
   await admin.query(`CREATE SCHEMA ${schema}`)
   await admin.end()
-  const url = `${services.postgres}${services.postgres.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+  const url = `${services.postgres}${services.postgres.includes('?') ? '&' : '?'}schema=${schema}`
   return {
     url,
     drop: async () => {
