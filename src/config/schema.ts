@@ -347,8 +347,11 @@ export const configSchema = z.strictObject({
   gateway: z
     .strictObject({
       listen: listenSchema.default('127.0.0.1:8080'),
-      fallback: z.preprocess((v) => (typeof v === 'string' ? { url: v } : v), targetSchema).optional()
-        .describe('where unmatched requests go (strangler fig); unset: 404'),
+      fallback: z
+        .union([httpUrl, targetSchema])
+        .transform((v) => (typeof v === 'string' ? targetSchema.parse({ url: v }) : v))
+        .optional()
+        .describe('where unmatched requests go (strangler fig): a URL or a target; unset: 404'),
       upstreamTimeout: durationSchema.prefault('30s'),
       connections: z.number().int().min(1).default(128).describe('keep-alive connections per upstream'),
       maxHeaderSize: sizeSchema.prefault('16KiB'),
