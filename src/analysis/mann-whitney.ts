@@ -72,7 +72,7 @@ export function normalSurvival(z: number): number {
       b = x + 3 / b
       b = x + 2 / b
       b = x + 1 / b
-      tail = e / b / 2.506628274631
+      tail = e / b / Math.sqrt(2 * Math.PI)
     }
   }
   return z >= 0 ? tail : 1 - tail
