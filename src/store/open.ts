@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
 import { TandemError } from '../errors.js'
 import { migrations, type Dialect } from './migrations.js'
@@ -64,15 +64,35 @@ export async function openStore(url: string): Promise<Store> {
   } catch (error) {
     throw new TandemError('TANDEM_ERR_STORE_OPEN', { url, detail: (error as Error).message }, { cause: error })
   }
-  await migrate(db, url, dialect, schema)
+  await migrate(db, url, dialect)
   return { db, dialect, url, close: () => db.destroy() }
 }
 
-async function migrate(db: Kysely<Database>, url: string, dialect: Dialect, schema?: string): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) }
-  // Kysely looks for its bookkeeping tables across all schemas unless told which one is ours.
-  const { error } = await new Migrator({ db, provider, ...(schema === undefined ? {} : { migrationTableSchema: schema }) }).migrateToLatest()
-  if (error !== undefined) {
+/**
+ * Run pending migrations in name order, each in its own transaction, recorded in tandem_migrations.
+ * Kysely's Migrator introspects every schema of the database, which races with other programs (or
+ * test runs) creating and dropping schemas beside ours; this runner looks only at its own table.
+ * On PostgreSQL a transaction-scoped advisory lock keeps two instances from migrating at once.
+ */
+async function migrate(db: Kysely<Database>, url: string, dialect: Dialect): Promise<void> {
+  const any = db as unknown as Kysely<any>
+  try {
+    await any.schema
+      .createTable('tandem_migrations')
+      .ifNotExists()
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('at', dialect === 'sqlite' ? 'integer' : 'bigint', (c) => c.notNull())
+      .execute()
+    for (const [name, migration] of Object.entries(migrations(dialect)).sort(([a], [b]) => a.localeCompare(b))) {
+      await any.transaction().execute(async (trx) => {
+        if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(7391823, hashtext(current_schema()))`.execute(trx)
+        const done = await trx.selectFrom('tandem_migrations').select('name').where('name', '=', name).executeTakeFirst()
+        if (done !== undefined) return
+        await migration.up(trx)
+        await trx.insertInto('tandem_migrations').values({ name, at: Date.now() }).execute()
+      })
+    }
+  } catch (error) {
     await db.destroy()
     throw new TandemError('TANDEM_ERR_STORE_OPEN', { url, detail: (error as Error).message }, { cause: error })
   }

@@ -1,6 +1,7 @@
 // Persistent rollout state of every system and the append-only decision log. A stage change and the
 // decision that caused it are written in one transaction, so a crash never leaves one without the other.
 import { TandemError } from '../errors.js'
+import { announce } from './changes.js'
 import type { Store } from './open.js'
 import type { Arm, DecisionTable, Stage, SystemStateTable } from './tables.js'
 
@@ -128,7 +129,7 @@ export async function recordDecision(
   decision: NewDecision,
   now = Date.now(),
 ): Promise<{ state: SystemState; decision: Decision }> {
-  return store.db.transaction().execute(async (trx) => {
+  const result = await store.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('system_state').selectAll().where('system', '=', system).executeTakeFirst()
     const current = row === undefined ? initialState(system, now) : fromRow(row)
     if (current.version !== expectedVersion) throw new TandemError('TANDEM_ERR_STORE_CONFLICT', { system })
@@ -162,8 +163,11 @@ export async function recordDecision(
       at: now,
     }
     const inserted = await trx.insertInto('decisions').values(values).returning('id').executeTakeFirstOrThrow()
+    if (store.dialect === 'postgres') await announce(store, 'state', system, trx)
     return { state: next, decision: decisionFromRow({ ...values, id: Number(inserted.id) }) }
   })
+  if (store.dialect !== 'postgres') await announce(store, 'state', system)
+  return result
 }
 
 export async function listDecisions(store: Store, system?: string, limit = 1000): Promise<Decision[]> {
