@@ -100,6 +100,34 @@ export const ERRORS = define({
   },
   TANDEM_ERR_SYSTEM_NOT_FOUND: { message: 'system "{system}" is not in the configuration; see `tandem status`', status: 404, exit: 2 },
   TANDEM_ERR_ACTION_INVALID: { message: 'cannot {action} "{system}" while it is {stage}: {detail}', status: 409, exit: 2 },
+
+  // --- events ------------------------------------------------------------------------------------------
+  TANDEM_ERR_EVENTS_URL: {
+    message:
+      'stream URL "{url}" is not valid: {detail}. Use nats://HOST:4222/STREAM?subject=SUBJ, amqp://USER:PASS@HOST:5672/VHOST?stream=NAME or redis://HOST:6379/DB?stream=KEY (docs/events.md)',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_CONNECT: { message: 'cannot reach the broker of {url}: {detail}; check that it runs and the URL is right', status: 502, exit: 2 },
+  TANDEM_ERR_EVENTS_NOT_FOUND: { message: 'stream "{stream}" does not exist at {url}; create it first or fix the name', status: 404, exit: 2 },
+  TANDEM_ERR_EVENTS_PUBLISH: { message: 'publishing to {url} failed: {detail}; check the broker and retry', status: 502, exit: 2 },
+  TANDEM_ERR_EVENTS_POSITION: { message: 'position "{position}" is not valid for {url}: {detail}', status: 400, exit: 2 },
+  TANDEM_ERR_EVENTS_EXTRACTOR: {
+    message: '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, or message-id',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_NO_ID: {
+    message: 'the message at position {position} of {url} has no id at {extractor}; pass an --id that every message has',
+    status: 422,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_NO_TIME: {
+    message: 'the message at position {position} of {url} has no usable time {detail}; pass --time PATH to a timestamp in the payload',
+    status: 422,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_CHECKPOINT: { message: 'checkpoint file {file} cannot be used: {detail}; fix or delete it to start over', status: 400, exit: 2 },
 })
 
 export type ErrorCode = keyof typeof ERRORS
