@@ -101,6 +101,43 @@ export const ERRORS = define({
   TANDEM_ERR_SYSTEM_NOT_FOUND: { message: 'system "{system}" is not in the configuration; see `tandem status`', status: 404, exit: 2 },
   TANDEM_ERR_ACTION_INVALID: { message: 'cannot {action} "{system}" while it is {stage}: {detail}', status: 409, exit: 2 },
 
+  // --- admin API: auth, audit, bind safety ---------------------------------------------------------------
+  TANDEM_ERR_ADMIN_UNAUTHORIZED: {
+    message: 'a valid bearer token is required: send `Authorization: Bearer TOKEN` (CLI: --token or TANDEM_TOKEN) with a token from admin.tokens',
+    status: 401,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_FORBIDDEN: {
+    message: 'token "{actor}" has role {role}, but {what} needs role {required}; use a token with that role',
+    status: 403,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_RATE_LIMITED: {
+    message: 'too many failed authentication attempts from {ip}; wait {retryAfter}s and retry with a valid token',
+    status: 429,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_UNSAFE_BIND: {
+    message: 'admin.listen is {listen} but admin.tokens is empty; add a token under admin.tokens or listen on 127.0.0.1',
+    status: 500,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE: {
+    message: 'the rollout controller is not running in this instance, so "{action}" cannot be performed; start it with `tandem up`',
+    status: 503,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_NOT_FOUND: {
+    message: 'no admin endpoint {method} {url}; see /api/v1/openapi.json for the list',
+    status: 404,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_INTERNAL: {
+    message: 'the admin API failed unexpectedly: {detail}; see the instance log and report it',
+    status: 500,
+    exit: 2,
+  },
+
   // --- events ------------------------------------------------------------------------------------------
   TANDEM_ERR_EVENTS_URL: {
     message:

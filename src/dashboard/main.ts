@@ -1,0 +1,1 @@
+// placeholder\ndocument.getElementById("app")!.textContent = "Tandem"
