@@ -165,6 +165,22 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_EVENTS_CHECKPOINT: { message: 'checkpoint file {file} cannot be used: {detail}; fix or delete it to start over', status: 400, exit: 2 },
+  // --- rollout controller ---------------------------------------------------------------------------
+  TANDEM_ERR_START_BLOCKED: {
+    message: 'cannot start "{system}": {reasons}; fix these, or pass --force to override them (audited)',
+    status: 409,
+    exit: 1,
+  },
+  TANDEM_ERR_HOOK_REFUSED: {
+    message: 'the {hook} hook of "{system}" refused: {detail}; fix what it checks, then retry the action',
+    status: 409,
+    exit: 1,
+  },
+  TANDEM_ERR_ADMIN_RESPONSE: {
+    message: 'the tandem at {url} answered {status} unexpectedly: {detail}; check that --admin points at a tandem admin listener',
+    status: 502,
+    exit: 2,
+  },
 })
 
 export type ErrorCode = keyof typeof ERRORS

@@ -1,0 +1,116 @@
+// What the controller keeps in the store besides state and decisions: every verdict with its evidence,
+// and the metric windows of each interval (KPIs and the dashboard are computed from these rows).
+import type { Verdict } from '../analysis/verdict.js'
+import type { MetricsReader } from '../metrics/reader.js'
+import type { Store } from '../store/open.js'
+import type { SystemState } from '../store/system-state.js'
+
+export interface StoredVerdict {
+  readonly id: number
+  readonly system: string
+  readonly at: number
+  readonly stage: string
+  readonly stepIndex: number
+  readonly weight: number
+  readonly verdict: 'pass' | 'fail' | 'inconclusive'
+  readonly judge: string
+  readonly score: number | null
+  readonly windowStart: number
+  readonly windowEnd: number
+  /** { reason, samples, promoteOk, rules: RuleEvidence[] } */
+  readonly evidence: { reason: string; rules: unknown[]; [key: string]: unknown }
+}
+
+export async function saveVerdict(store: Store, state: SystemState, verdict: Verdict, at: number): Promise<void> {
+  const evidence = { reason: verdict.reason, samples: verdict.samples, promoteOk: verdict.promoteOk, rules: verdict.rules }
+  await store.db
+    .insertInto('verdicts')
+    .values({
+      system: state.system,
+      at,
+      stage: state.stage,
+      step_index: state.stepIndex,
+      weight: state.weight,
+      verdict: verdict.verdict,
+      judge: verdict.judge,
+      score: verdict.score,
+      window_start: verdict.window.start,
+      window_end: verdict.window.end,
+      evidence: JSON.stringify(evidence),
+    })
+    .execute()
+}
+
+export async function recentVerdicts(store: Store, system: string, limit: number, since = 0): Promise<StoredVerdict[]> {
+  const rows = await store.db
+    .selectFrom('verdicts')
+    .selectAll()
+    .where('system', '=', system)
+    .where('at', '>=', since)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({
+    id: Number(r.id),
+    system: r.system,
+    at: Number(r.at),
+    stage: r.stage,
+    stepIndex: r.step_index,
+    weight: Number(r.weight),
+    verdict: r.verdict,
+    judge: r.judge,
+    score: r.score === null ? null : Number(r.score),
+    windowStart: Number(r.window_start),
+    windowEnd: Number(r.window_end),
+    evidence: JSON.parse(r.evidence),
+  }))
+}
+
+/** Failing verdicts in a row, newest first, since `since` (the start of the current run). */
+export async function consecutiveFailures(store: Store, system: string, since: number, limit: number): Promise<number> {
+  const recent = await recentVerdicts(store, system, limit, since)
+  let n = 0
+  for (const v of recent) {
+    if (v.verdict !== 'fail') break
+    n++
+  }
+  return n
+}
+
+export async function saveMetricWindows(store: Store, metrics: MetricsReader, system: string, start: number, end: number): Promise<void> {
+  const rows = metrics.routes(system, start, end).flatMap((r) =>
+    (['legacy', 'candidate'] as const)
+      .filter((arm) => r[arm].requests > 0)
+      .map((arm) => {
+        const w = r[arm]
+        return {
+          system,
+          route: r.route,
+          arm,
+          window_start: start,
+          window_end: end,
+          requests: w.requests,
+          errors: w.errors,
+          successes: w.successes,
+          p50_ms: w.latency.p50,
+          p95_ms: w.latency.p95,
+          p99_ms: w.latency.p99,
+          mean_ms: w.latency.mean,
+        }
+      }),
+  )
+  if (rows.length > 0) await store.db.insertInto('metric_windows').values(rows).execute()
+}
+
+/** Who paused the system last, for "paused by alice". */
+export async function lastActor(store: Store, system: string, action: string): Promise<string | null> {
+  const row = await store.db
+    .selectFrom('decisions')
+    .select(['actor'])
+    .where('system', '=', system)
+    .where('action', '=', action)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.actor ?? null
+}
