@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { TandemError } from '../errors.js'
 import { reportError } from './output.js'
 import { registerConfigCommands } from './config-commands.js'
+import { registerProgramCommands } from './program.js'
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     // Usage errors are reported once, coded, by main(); commander only prints help and version.
     .configureOutput({ outputError: () => {} })
   registerConfigCommands(program)
+  registerProgramCommands(program)
   return program
 }
 

@@ -1,0 +1,51 @@
+// `tandem report --format md`: the program report as Markdown, for a pull request or a wiki page.
+import type { ProgramReport } from './report-data.js'
+import { change, hours, kpiRows, pct, when } from './report-format.js'
+import { ALL_STAGES } from './waves.js'
+
+/** Pipes and newlines would break a table cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+}
+
+export function renderMarkdown(r: ProgramReport): string {
+  const out: string[] = ['# Migration program report', '', `Generated ${when(r.generatedAt)} from store \`${r.store}\`.`, '']
+  out.push('## KPIs', '', '| KPI | value |', '| --- | --- |')
+  for (const k of kpiRows(r.kpis)) out.push(`| ${k.label} (\`${k.key}\`) | ${k.value} |`)
+
+  out.push('', '## Waves', '')
+  if (r.waves.length === 0) out.push('No waves are declared.')
+  else {
+    out.push(`| wave | rollback | max concurrent | systems | ${ALL_STAGES.join(' | ')} | status |`, `| --- | --- | --- | --- | ${ALL_STAGES.map(() => '---').join(' | ')} | --- |`)
+    for (const w of r.waves) {
+      out.push(`| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${ALL_STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`)
+    }
+  }
+  if (r.unassigned.length > 0) out.push('', `Not in any wave (gated by their checklist only): ${r.unassigned.join(', ')}.`)
+
+  out.push('', '## Systems', '')
+  if (r.systems.length === 0) out.push('No systems are declared.')
+  else {
+    out.push('| system | category | priority | wave | stage | weight | match rate | latency change | throughput change | time in migration | verdicts (pass/fail/inconcl.) | rollbacks |')
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    for (const s of r.systems) {
+      const stage = s.paused ? `${s.stage} (paused)` : s.stage
+      out.push(
+        `| ${s.name} | ${cell(s.category)} | ${s.priority} | ${s.wave ?? '—'} | ${stage} | ${s.weight} % | ${pct(s.matchRate)} | ${change(s.latencyChange)} | ${change(s.throughputChange)} | ${hours(s.migrationHours)} | ${s.verdicts.pass}/${s.verdicts.fail}/${s.verdicts.inconclusive} | ${s.rollbacks} |`,
+      )
+    }
+  }
+
+  out.push('', '## Rollbacks', '')
+  if (r.rollbacks.length === 0) out.push('No rollbacks.')
+  for (const b of r.rollbacks) {
+    out.push(`### ${b.system} at ${when(b.at)}`, '', `- Reason: ${b.reason || '—'}`, `- From stage: ${b.fromStage ?? '—'} at weight ${b.weight ?? '—'} %`, `- By: ${b.actor ?? '—'}`)
+    if (b.failureReport === null) out.push('- Failure report: none found')
+    else {
+      const { file, content } = b.failureReport
+      out.push(`- Failure report: \`${file}\``, '', '```json', JSON.stringify({ evidence: content.evidence, recentDecisions: content.recentDecisions, metrics: content.metrics, diffs: content.diffs }, null, 2).slice(0, 6000), '```')
+    }
+    out.push('')
+  }
+  return `${out.join('\n').trimEnd()}\n`
+}
