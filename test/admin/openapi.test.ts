@@ -1,0 +1,71 @@
+// The OpenAPI document at /api/v1/openapi.json lists exactly the endpoints fastify registered, and
+// the responses of the API are valid against it where the CLI relies on exact shapes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registeredRoutes } from '../../src/admin/server.js'
+import { call, startAdmin, TOKENS, type AdminHarness } from './harness.js'
+
+describe('OpenAPI document', () => {
+  let h: AdminHarness
+  let doc: any
+  beforeAll(async () => {
+    h = await startAdmin({ server: { dashboard: true } })
+    doc = (await call(h.url, 'GET', '/api/v1/openapi.json')).body
+  })
+  afterAll(async () => h?.close())
+
+  const toOpenApi = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+
+  it('is an OpenAPI 3 document with bearer security', () => {
+    expect(doc.openapi).toMatch(/^3\./)
+    expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' })
+  })
+
+  it('has every registered endpoint, with its method, and nothing else', () => {
+    // HEAD routes are fastify's automatic twins of GET; the dashboard's static files are not API.
+    const routes = registeredRoutes(h.app).filter((r) => r.method !== 'HEAD' && !r.hidden)
+    expect(routes.length).toBeGreaterThan(14)
+    const registered = new Set(routes.map((r) => `${r.method} ${toOpenApi(r.url)}`))
+    const documented = new Set<string>()
+    for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) {
+      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path}`)
+    }
+    expect([...documented].sort()).toEqual([...registered].sort())
+    for (const must of [
+      'GET /api/v1/systems',
+      'GET /api/v1/systems/{name}',
+      'POST /api/v1/systems/{name}/actions/{action}',
+      'POST /api/v1/config/reload',
+      'GET /api/v1/systems/{name}/diffs',
+      'GET /api/v1/systems/{name}/metrics',
+      'GET /api/v1/report',
+      'GET /api/v1/audit',
+      'GET /api/v1/decisions',
+      'GET /api/v1/verdicts',
+      'GET /healthz',
+      'GET /metrics',
+    ]) {
+      expect(registered, must).toContain(must)
+    }
+  })
+
+  it('documents the action names, body and error responses', () => {
+    const op = doc.paths['/api/v1/systems/{name}/actions/{action}'].post
+    const action = op.parameters.find((p: any) => p.name === 'action')
+    expect(action.schema.enum).toEqual(['start', 'advance', 'promote', 'pause', 'resume', 'rollback', 'retry', 'finalize'])
+    expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual(['force', 'reason'])
+    for (const status of ['200', '401', '403', '409', '503']) expect(Object.keys(op.responses)).toContain(status)
+  })
+
+  it('serves the dashboard at / without listing its files as API endpoints', async () => {
+    const res = await fetch(`${h.url}/`)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toContain('<div id="app">')
+    expect(Object.keys(doc.paths).some((p) => !p.startsWith('/api/v1/') && p !== '/healthz' && p !== '/metrics')).toBe(false)
+  })
+
+  it('answers an unknown API path with a coded 404', async () => {
+    const res = await call(h.url, 'GET', '/api/v1/nope', { token: TOKENS.viewer })
+    expect(res.status).toBe(404)
+    expect(res.body.code).toBe('TANDEM_ERR_ADMIN_NOT_FOUND')
+  })
+})
