@@ -181,6 +181,17 @@ export const ERRORS = define({
     status: 502,
     exit: 2,
   },
+  // --- gateway data plane ----------------------------------------------------------------------------
+  TANDEM_ERR_HEADERS_TOO_LARGE: {
+    message: 'the request headers exceed gateway.maxHeaderSize; send smaller headers or raise the limit',
+    status: 431,
+    exit: 2,
+  },
+  TANDEM_ERR_RELOAD_REJECTED: {
+    message: 'the new configuration was rejected ({count} error(s)); the running configuration stays. Fix the file and reload again',
+    status: 400,
+    exit: 2,
+  },
 })
 
 export type ErrorCode = keyof typeof ERRORS

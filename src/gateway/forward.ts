@@ -1,0 +1,230 @@
+// Forwarding one request to an upstream through its undici pool: the request body is streamed from
+// the client, the response is streamed back with backpressure (a slow client pauses the upstream),
+// a client that goes away aborts the upstream call, and a capped copy can be kept for comparison.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import type { CapturedResponse } from '../compare/sink.js'
+import { stripResponseHeaders } from './headers.js'
+import type { Upstream } from './upstreams.js'
+
+export interface ForwardOutcome {
+  /** Upstream status, or 0 when no response arrived. */
+  readonly status: number
+  readonly error: Error | null
+  /** True when response headers were sent to the client (a retry is no longer possible). */
+  readonly started: boolean
+  readonly durationMs: number
+  /** The capped copy, when a capture cap was given and the call succeeded. */
+  readonly capture: CapturedResponse | null
+}
+
+export interface ForwardRequest {
+  readonly upstream: Upstream
+  readonly method: string
+  /** Path and query to send (the target's base path already prepended). */
+  readonly path: string
+  readonly headers: string[]
+  readonly body: Readable | Buffer | null
+  readonly timeoutMs: number
+}
+
+/** Streams an upstream response into a ServerResponse. */
+class ProxyHandler implements Dispatcher.DispatchHandler {
+  readonly #res: ServerResponse
+  readonly #cap: number
+  readonly #start: number
+  readonly #done: (outcome: ForwardOutcome) => void
+  #controller: Dispatcher.DispatchController | null = null
+  #status = 0
+  #headers: Record<string, string | string[] | undefined> | null = null
+  #chunks: Buffer[] | null = null
+  #captured = 0
+  #truncated = false
+  #waitingDrain = false
+  #finished = false
+
+  constructor(res: ServerResponse, captureCap: number, done: (outcome: ForwardOutcome) => void) {
+    this.#res = res
+    this.#cap = captureCap
+    this.#start = performance.now()
+    this.#done = done
+    if (captureCap > 0) this.#chunks = []
+  }
+
+  /** The client went away before the response was complete: cancel the upstream call. */
+  clientClosed(): void {
+    if (!this.#finished) this.#controller?.abort(Object.assign(new Error('the client closed the connection'), { code: 'TANDEM_CLIENT_ABORTED' }))
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#res.destroyed) this.clientClosed()
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200) return // 1xx informational: the final response follows
+    this.#status = statusCode
+    const stripped = stripResponseHeaders(headers)
+    if (this.#chunks !== null) this.#headers = { ...stripped }
+    this.#res.writeHead(statusCode, statusMessage || undefined, stripped as Record<string, string | string[]>)
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#chunks !== null) this.#keep(chunk)
+    if (!this.#res.write(chunk) && !this.#waitingDrain) {
+      // The client reads slower than the upstream sends: stop reading the upstream socket.
+      controller.pause()
+      this.#waitingDrain = true
+      this.#res.once('drain', () => {
+        this.#waitingDrain = false
+        controller.resume()
+      })
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#res.end()
+    this.#finish(null)
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#finish(error)
+  }
+
+  #keep(chunk: Buffer): void {
+    const room = this.#cap - this.#captured
+    if (room <= 0) {
+      this.#truncated = true
+      return
+    }
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room)
+    if (part.length < chunk.length) this.#truncated = true
+    this.#chunks!.push(part)
+    this.#captured += part.length
+  }
+
+  #finish(error: Error | null): void {
+    if (this.#finished) return
+    this.#finished = true
+    const durationMs = performance.now() - this.#start
+    const capture: CapturedResponse | null =
+      error === null && this.#chunks !== null
+        ? { ok: true, status: this.#status, headers: this.#headers ?? {}, body: Buffer.concat(this.#chunks, this.#captured), truncated: this.#truncated, durationMs }
+        : null
+    this.#done({ status: error === null ? this.#status : 0, error, started: this.#res.headersSent, durationMs, capture })
+  }
+}
+
+/** Forward to `req.upstream` and stream the answer into `res`; `done` runs once, after the end or a failure. */
+export function forwardToClient(request: ForwardRequest, res: ServerResponse, captureCap: number, done: (outcome: ForwardOutcome) => void): void {
+  const handler = new ProxyHandler(res, captureCap, done)
+  res.once('close', () => {
+    if (!res.writableFinished) handler.clientClosed()
+  })
+  request.upstream.pool.dispatch(
+    {
+      method: request.method,
+      path: request.path,
+      headers: request.headers,
+      body: request.body,
+      headersTimeout: request.timeoutMs,
+      bodyTimeout: request.timeoutMs,
+    } as Dispatcher.DispatchOptions,
+    handler,
+  )
+}
+
+/** Consumes an upstream response completely, keeping a capped copy (for mirrors). */
+class CaptureHandler implements Dispatcher.DispatchHandler {
+  readonly #cap: number
+  readonly #start = performance.now()
+  readonly #done: (result: CapturedResponse | Error) => void
+  #controller: Dispatcher.DispatchController | null = null
+  #status = 0
+  #headers: Record<string, string | string[] | undefined> = {}
+  readonly #chunks: Buffer[] = []
+  #captured = 0
+  #truncated = false
+  #finished = false
+
+  constructor(cap: number, done: (result: CapturedResponse | Error) => void) {
+    this.#cap = cap
+    this.#done = done
+  }
+
+  abort(error: Error): void {
+    if (!this.#finished) {
+      if (this.#controller !== null) this.#controller.abort(error)
+      this.#finish(error)
+    }
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#finished) controller.abort(new Error('mirror already finished'))
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return
+    this.#status = statusCode
+    this.#headers = stripResponseHeaders(headers)
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const room = this.#cap - this.#captured
+    if (room <= 0) {
+      this.#truncated = true
+      return
+    }
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room)
+    if (part.length < chunk.length) this.#truncated = true
+    this.#chunks.push(part)
+    this.#captured += part.length
+  }
+
+  onResponseEnd(): void {
+    this.#finish(null)
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, error: Error): void {
+    this.#finish(error)
+  }
+
+  #finish(error: Error | null): void {
+    if (this.#finished) return
+    this.#finished = true
+    const durationMs = performance.now() - this.#start
+    this.#done(
+      error ?? { ok: true, status: this.#status, headers: this.#headers, body: Buffer.concat(this.#chunks, this.#captured), truncated: this.#truncated, durationMs },
+    )
+  }
+}
+
+/** Send a buffered request and capture the answer; aborted with a timeout error after `timeoutMs`. */
+export function forwardAndCapture(request: ForwardRequest, captureCap: number, done: (result: CapturedResponse | Error, durationMs: number) => void): void {
+  const start = performance.now()
+  let timer: NodeJS.Timeout | undefined
+  const handler = new CaptureHandler(captureCap, (result) => {
+    clearTimeout(timer)
+    done(result, performance.now() - start)
+  })
+  timer = setTimeout(() => handler.abort(Object.assign(new Error(`no complete answer within ${request.timeoutMs}ms`), { code: 'TANDEM_MIRROR_TIMEOUT' })), request.timeoutMs)
+  request.upstream.pool.dispatch(
+    {
+      method: request.method,
+      path: request.path,
+      headers: request.headers,
+      body: request.body,
+      headersTimeout: request.timeoutMs,
+      bodyTimeout: request.timeoutMs,
+    } as Dispatcher.DispatchOptions,
+    handler,
+  )
+}
+
+export function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length']
+  if (len !== undefined) return len !== '0'
+  return req.headers['transfer-encoding'] !== undefined
+}

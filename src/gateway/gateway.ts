@@ -1,0 +1,162 @@
+// The gateway listener (node:http): match the route, choose the arm, forward to it, mirror to the
+// other arm when the stage says so, record metrics. The plan is swapped atomically on reload.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { ComparisonSink } from '../compare/sink.js'
+import type { Config } from '../config/schema.js'
+import { TandemError } from '../errors.js'
+import type { ShadowResult } from '../metrics/prometheus.js'
+import type { RequestMetrics } from '../metrics/request-metrics.js'
+import type { Arm } from '../store/tables.js'
+import { assignArm } from './assign-arm.js'
+import { forwardToClient, hasBody, type ForwardOutcome } from './forward.js'
+import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
+import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './plan.js'
+import { mirrors, type RoutingTable } from './routing-table.js'
+import { beginShadow, type ShadowRun } from './shadow.js'
+import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
+import { PoolRegistry, type Upstream } from './upstreams.js'
+
+export interface GatewayOptions {
+  readonly routing: RoutingTable
+  readonly metrics: RequestMetrics
+  readonly sink: ComparisonSink
+  countShadow(system: string, result: ShadowResult): void
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+
+export class Gateway {
+  readonly #options: GatewayOptions
+  readonly #pools = new PoolRegistry()
+  readonly #queues = new Map<string, MirrorQueue>()
+  #plan: GatewayPlan | null = null
+  #server: Server | null = null
+  #inFlight = 0
+  #idle: (() => void) | null = null
+
+  constructor(options: GatewayOptions) {
+    this.#options = options
+  }
+
+  /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
+  async apply(config: Config): Promise<void> {
+    this.#plan = compilePlan(config, this.#pools, this.#options.metrics, this.#queues)
+    // Pools of targets no longer configured close once their in-flight requests are done.
+    await this.#pools.retain(this.#plan.pools)
+  }
+
+  get systems(): readonly string[] {
+    return this.#plan?.systems ?? []
+  }
+
+  async listen(listen: string, maxHeaderSize: number): Promise<AddressInfo> {
+    const { host, port } = splitListen(listen)
+    const server = createServer({ maxHeaderSize, keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => this.#handle(req, res))
+    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket))
+    this.#server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) => reject(new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: error.message }, { cause: error })))
+      server.listen(port, host, () => resolve())
+    })
+    return server.address() as AddressInfo
+  }
+
+  /** Stop accepting, let in-flight requests finish (up to `drainMs`), then close everything. */
+  async close(drainMs = 30_000): Promise<void> {
+    const server = this.#server
+    if (server !== null) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      if (this.#inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, drainMs)
+          this.#idle = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+      }
+      server.closeAllConnections()
+      await closed
+    }
+    await this.#pools.closeAll()
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const plan = this.#plan
+    if (plan === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
+    this.#inFlight++
+    res.once('close', () => {
+      if (--this.#inFlight === 0 && this.#idle !== null) this.#idle()
+    })
+    const url = req.url!
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    const route = plan.matcher.match(req.method!, path)
+    const socket = req.socket
+    const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: false }
+    if (route === undefined) {
+      if (plan.fallback === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path }))
+      return this.#forward(plan, req, res, facts, plan.fallback, 'fallback', 0, hasBody(req) ? req : null, null)
+    }
+    const system = route.system
+    const routing = this.#options.routing.get(system.name)
+    const arm = assignArm(system.policy, routing, { headers: req.headers, query: q === -1 ? '' : url.slice(q + 1), remoteAddress: socket.remoteAddress })
+    const withBody = hasBody(req)
+    const shadow = mirrors(routing.stage) ? beginShadow(this.#options, route, arm, req, facts, withBody) : null
+    this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
+  }
+
+  #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {
+    const upstream = route.system.serve[arm]
+    this.#forward(plan, req, res, facts, upstream, arm, shadow?.captureCap ?? 0, withBody ? req : null, (outcome) => {
+      route.series[arm].record(outcome.error === null ? outcome.status : 0, outcome.durationMs, Date.now())
+      // fallbackToLegacy: a candidate that cannot be reached gets a retry on legacy, when nothing was
+      // sent yet and the request can be replayed (idempotent, no body already streamed).
+      if (outcome.error !== null && arm === 'candidate' && !outcome.started && !withBody && !res.destroyed && route.system.fallbackToLegacy && IDEMPOTENT.has(req.method!) && isConnectFailure(outcome.error)) {
+        this.#serve(plan, route, 'legacy', req, res, facts, false, shadow)
+        return true
+      }
+      shadow?.primaryDone(outcome)
+      return false
+    })
+  }
+
+  /** Forward and stream back; `after` may take over (retry) by returning true, else errors are answered here. */
+  #forward(plan: GatewayPlan, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, upstream: Upstream, arm: string, captureCap: number, body: IncomingMessage | null, after: ((o: ForwardOutcome) => boolean) | null): void {
+    forwardToClient(
+      { upstream, method: req.method!, path: upstream.basePath + req.url!, headers: upstreamRequestHeaders(facts, upstream.headers, false), body, timeoutMs: plan.upstreamTimeoutMs },
+      res,
+      captureCap,
+      (outcome) => {
+        if (after !== null && after(outcome)) return
+        if (outcome.error !== null) {
+          if ((outcome.error as { code?: string }).code === 'TANDEM_CLIENT_ABORTED') return
+          sendError(res, upstreamError(outcome.error, arm, upstream.label, plan.upstreamTimeoutMs))
+        }
+      },
+    )
+  }
+}
+
+/** Malformed requests and oversized headers: a coded 4xx, and the connection is closed. */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || (error.code === 'ECONNRESET')) {
+    socket.destroy()
+    return
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  const tandem = tooLarge
+    ? new TandemError('TANDEM_ERR_HEADERS_TOO_LARGE', {})
+    : new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.code ?? error.message })
+  const body = JSON.stringify({ code: tandem.code, message: tandem.message })
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'
+  socket.end(`HTTP/1.1 ${tandem.status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':')
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '')
+  return { host, port: Number(listen.slice(i + 1)) }
+}

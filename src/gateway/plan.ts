@@ -1,0 +1,111 @@
+// The gateway plan: everything the request path needs, compiled once from a Config (route matcher,
+// arm policies, upstream pools, shadow settings, metrics series). A reload builds a new plan and swaps it.
+import type { Pool } from 'undici'
+import type { Config, SystemConfig } from '../config/schema.js'
+import type { RequestMetrics } from '../metrics/request-metrics.js'
+import type { Series } from '../metrics/series.js'
+import type { Arm } from '../store/tables.js'
+import { compileTargeting, parseStickiness, type ArmPolicy } from './assign-arm.js'
+import { RouteMatcher } from './route-matcher.js'
+import type { PoolRegistry, Upstream } from './upstreams.js'
+
+export interface ShadowPolicy {
+  readonly sample: number
+  readonly secondarySample: number
+  readonly unsafeMethods: boolean
+  readonly maxBodyBytes: number
+  readonly timeoutMs: number
+}
+
+/** The bounded mirror queue of one system: mirror calls in flight, at most `max`. */
+export class MirrorQueue {
+  max: number
+  inFlight = 0
+
+  constructor(max: number) {
+    this.max = max
+  }
+
+  tryAcquire(): boolean {
+    if (this.inFlight >= this.max) return false
+    this.inFlight++
+    return true
+  }
+
+  release(): void {
+    this.inFlight--
+  }
+}
+
+export interface SystemPlan {
+  readonly name: string
+  readonly policy: ArmPolicy
+  readonly shadow: ShadowPolicy
+  readonly queue: MirrorQueue
+  readonly serve: Readonly<Record<Arm, Upstream>>
+  readonly mirror: Readonly<Record<Arm, Upstream>>
+  readonly secondary: Upstream | null
+  readonly fallbackToLegacy: boolean
+}
+
+export interface RoutePlan {
+  readonly system: SystemPlan
+  /** The matched template: the key of metrics and diffs. */
+  readonly template: string
+  readonly series: Readonly<Record<Arm, Series>>
+}
+
+export interface GatewayPlan {
+  readonly matcher: RouteMatcher<RoutePlan>
+  readonly fallback: Upstream | null
+  readonly upstreamTimeoutMs: number
+  readonly systems: readonly string[]
+  /** Every pool the plan uses; the registry closes the others after a swap. */
+  readonly pools: ReadonlySet<Pool>
+}
+
+export function compilePlan(config: Config, pools: PoolRegistry, metrics: RequestMetrics, queues: Map<string, MirrorQueue>): GatewayPlan {
+  const options = { connections: config.gateway.connections, connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000) }
+  const used = new Set<Pool>()
+  const upstream = (t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url): Upstream => {
+    const u = pools.upstream(url, t.headers, t.host, kind, options)
+    used.add(u.pool)
+    return u
+  }
+  const routes = []
+  const systems: string[] = []
+  for (const s of config.systems) {
+    if (s.kind !== 'http' || s.legacy === undefined || s.candidate === undefined) continue
+    systems.push(s.name)
+    let queue = queues.get(s.name)
+    if (queue === undefined) queues.set(s.name, (queue = new MirrorQueue(s.shadow.maxInFlight)))
+    queue.max = s.shadow.maxInFlight
+    const system: SystemPlan = {
+      name: s.name,
+      policy: { system: s.name, strategy: s.rollout.strategy, stickiness: parseStickiness(s.rollout.stickiness), targeting: compileTargeting(s.rollout.targeting) },
+      shadow: {
+        sample: s.shadow.sample,
+        secondarySample: s.shadow.secondarySample,
+        unsafeMethods: s.shadow.unsafeMethods,
+        maxBodyBytes: s.shadow.maxBodyBytes,
+        timeoutMs: s.shadow.timeout,
+      },
+      queue,
+      serve: { legacy: upstream(s.legacy, 'serve'), candidate: upstream(s.candidate, 'serve') },
+      mirror: { legacy: upstream(s.legacy, 'mirror'), candidate: upstream(s.candidate, 'mirror') },
+      secondary: s.legacy.secondary === undefined ? null : upstream(s.legacy, 'mirror', s.legacy.secondary),
+      fallbackToLegacy: s.rollout.fallbackToLegacy,
+    }
+    for (const r of s.routes) {
+      routes.push({ path: r.path, methods: r.methods, value: { system, template: r.path, series: metrics.route(s.name, r.path) } })
+    }
+  }
+  const fb = config.gateway.fallback
+  return {
+    matcher: new RouteMatcher(routes),
+    fallback: fb === undefined ? null : upstream(fb, 'serve'),
+    upstreamTimeoutMs: config.gateway.upstreamTimeout,
+    systems,
+    pools: used,
+  }
+}

@@ -1,0 +1,191 @@
+// Shadow mirroring (SPEC 3): the arm not serving a request gets a copy (body buffered up to
+// maxBodyBytes, tagged x-tandem-shadow: 1) through a bounded queue with its own timeout; when both arms
+// are done the exchange goes to the comparison sink. The client never waits for any of this.
+import type { IncomingMessage } from 'node:http'
+import type { ArmResult, CapturedRequest, ComparisonSink } from '../compare/sink.js'
+import type { ShadowResult } from '../metrics/prometheus.js'
+import type { Arm } from '../store/tables.js'
+import { forwardAndCapture, type ForwardOutcome } from './forward.js'
+import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
+import type { RoutePlan } from './plan.js'
+import { isTimeout } from './upstream-error.js'
+import type { Upstream } from './upstreams.js'
+
+export interface ShadowDeps {
+  readonly sink: ComparisonSink
+  countShadow(system: string, result: ShadowResult): void
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+function other(arm: Arm): Arm {
+  return arm === 'legacy' ? 'candidate' : 'legacy'
+}
+
+/**
+ * Start mirroring `req` if it is eligible; the skip reason is counted otherwise. Must run before the
+ * primary call starts reading the body, so the copy sees every chunk.
+ */
+export function beginShadow(deps: ShadowDeps, route: RoutePlan, primary: Arm, req: IncomingMessage, facts: ForwardFacts, withBody: boolean): ShadowRun | null {
+  const system = route.system
+  const policy = system.shadow
+  const method = req.method!
+  if (!policy.unsafeMethods && !SAFE.has(method)) {
+    deps.countShadow(system.name, 'unsafe-method')
+    return null
+  }
+  if (policy.sample < 1 && Math.random() >= policy.sample) {
+    deps.countShadow(system.name, 'sampled-out')
+    return null
+  }
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > policy.maxBodyBytes) {
+    deps.countShadow(system.name, 'body-too-large')
+    return null
+  }
+  return new ShadowRun(deps, route, primary, req, facts, withBody)
+}
+
+export class ShadowRun {
+  /** Cap of the primary response copy. */
+  readonly captureCap: number
+  readonly #deps: ShadowDeps
+  readonly #route: RoutePlan
+  readonly #primary: Arm
+  readonly #req: IncomingMessage
+  readonly #facts: ForwardFacts
+  #chunks: Buffer[] | null = []
+  #bodyBytes = 0
+  #body: Buffer | null = null
+  #bodyDone = false
+  #cancelled = false
+  #dispatched = false
+  #pending = 1
+  #primaryResult: ArmResult | null = null
+  #mirrorResult: ArmResult | null = null
+  #secondaryResult: ArmResult | undefined
+
+  constructor(deps: ShadowDeps, route: RoutePlan, primary: Arm, req: IncomingMessage, facts: ForwardFacts, withBody: boolean) {
+    this.#deps = deps
+    this.#route = route
+    this.#primary = primary
+    this.#req = req
+    this.#facts = facts
+    this.captureCap = route.system.shadow.maxBodyBytes
+    if (!withBody) {
+      this.#bodyDone = true
+      this.#chunks = null
+      queueMicrotask(() => this.#dispatch())
+      return
+    }
+    // Paused so that our listener does not start the flow; the primary call resumes the stream when it
+    // sends the body, and both listeners then see every chunk under the same backpressure.
+    req.pause()
+    req.on('data', (chunk: Buffer) => this.#onBody(chunk))
+    req.once('end', () => {
+      this.#bodyDone = true
+      this.#dispatch()
+    })
+    req.once('close', () => {
+      if (!this.#bodyDone) this.#cancel('error')
+    })
+  }
+
+  #onBody(chunk: Buffer): void {
+    if (this.#chunks === null) return
+    this.#bodyBytes += chunk.length
+    if (this.#bodyBytes > this.#route.system.shadow.maxBodyBytes) {
+      this.#chunks = null
+      this.#cancel('body-too-large')
+      return
+    }
+    this.#chunks.push(chunk)
+  }
+
+  #cancel(reason: ShadowResult): void {
+    if (this.#cancelled || this.#dispatched) return
+    this.#cancelled = true
+    this.#chunks = null
+    this.#deps.countShadow(this.#route.system.name, reason)
+  }
+
+  /** The primary call finished (streamed to the client, with a capped copy when it succeeded). */
+  primaryDone(outcome: ForwardOutcome): void {
+    this.#primaryResult =
+      outcome.capture ?? {
+        ok: false,
+        reason: outcome.error !== null && isTimeout(outcome.error) ? 'timeout' : 'error',
+        message: outcome.error?.message ?? 'no response',
+        durationMs: outcome.durationMs,
+      }
+    // A primary that failed before the body was read leaves nothing to mirror.
+    if (!this.#bodyDone) this.#cancel('error')
+    this.#settle()
+  }
+
+  #dispatch(): void {
+    if (this.#cancelled || this.#dispatched) return
+    const system = this.#route.system
+    if (this.#chunks !== null) this.#body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#bodyBytes)
+    this.#chunks = null
+    if (!system.queue.tryAcquire()) {
+      this.#cancel('queue-full')
+      return
+    }
+    this.#dispatched = true
+    const mirrorArm = other(this.#primary)
+    this.#pending++
+    this.#call(system.mirror[mirrorArm], (result) => {
+      this.#mirrorResult = result
+      const outcome: ShadowResult = result.ok ? 'mirrored' : result.reason === 'timeout' ? 'timeout' : 'error'
+      this.#deps.countShadow(system.name, outcome)
+    }, mirrorArm)
+    if (system.secondary !== null && (system.shadow.secondarySample >= 1 || Math.random() < system.shadow.secondarySample) && system.queue.tryAcquire()) {
+      this.#pending++
+      this.#call(system.secondary, (result) => (this.#secondaryResult = result), null)
+    }
+  }
+
+  #call(upstream: Upstream, store: (result: ArmResult) => void, arm: Arm | null): void {
+    const system = this.#route.system
+    const req = this.#req
+    forwardAndCapture(
+      {
+        upstream,
+        method: req.method!,
+        path: upstream.basePath + req.url!,
+        headers: upstreamRequestHeaders(this.#facts, upstream.headers, true),
+        body: this.#body,
+        timeoutMs: system.shadow.timeoutMs,
+      },
+      system.shadow.maxBodyBytes,
+      (result, durationMs) => {
+        system.queue.release()
+        const armResult: ArmResult =
+          result instanceof Error ? { ok: false, reason: isTimeout(result) ? 'timeout' : 'error', message: result.message, durationMs } : result
+        // The arm's own behaviour under mirrored traffic feeds its metrics too (errors, latency).
+        if (arm !== null) this.#route.series[arm].record(armResult.ok ? armResult.status : 0, durationMs, Date.now())
+        store(armResult)
+        this.#settle()
+      },
+    )
+  }
+
+  #settle(): void {
+    if (--this.#pending > 0 || !this.#dispatched) return
+    const req = this.#req
+    const request: CapturedRequest = { method: req.method!, url: req.url!, headers: req.headers, body: this.#body }
+    const primary = this.#primaryResult!
+    const mirror = this.#mirrorResult!
+    this.#deps.sink.submit({
+      system: this.#route.system.name,
+      route: this.#route.template,
+      at: Date.now(),
+      primary: this.#primary,
+      request,
+      legacy: this.#primary === 'legacy' ? primary : mirror,
+      candidate: this.#primary === 'candidate' ? primary : mirror,
+      ...(this.#secondaryResult === undefined ? {} : { secondary: this.#secondaryResult }),
+    })
+  }
+}
