@@ -192,6 +192,29 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
+
+  // --- data store migration ----------------------------------------------------------------------------
+  TANDEM_ERR_DATA_URL: {
+    message: 'database URL {url} is not supported; use postgres://user@host/db, mysql://user@host/db or sqlite:PATH',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_CONNECT: { message: 'cannot connect to {url}: {detail}; check the URL, credentials and that the server runs', status: 502, exit: 2 },
+  TANDEM_ERR_DATA_TABLE_MISSING: {
+    message: 'table {table} does not exist in {url}; check the name (schema.table) or pass --to-table for a renamed table',
+    status: 404,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_COLUMN_MISSING: {
+    message: 'column {column} does not exist in table {table} of {url}; pass --columns to choose columns or --map old=new for a renamed column',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_NO_KEY: { message: 'table {table} in {url} has no primary key; pass --key with the column(s) that identify a row', status: 400, exit: 2 },
+  TANDEM_ERR_DATA_QUERY: { message: 'a query on {url} failed: {detail}; check --where and the column types', status: 500, exit: 2 },
+  TANDEM_ERR_DATA_OPTION: { message: '{detail}; see `tandem data diff --help`', status: 400, exit: 2 },
+  TANDEM_ERR_DATA_LOG: { message: 'reconciliation log {file} line {line} is not a replayable entry: {detail}; fix or remove the line', status: 400, exit: 2 },
+  TANDEM_ERR_DATA_SECONDARY_WRITE: { message: 'the write to the new store failed: {detail}; it was logged to {log} for `tandem data reconcile`', status: 502, exit: 2 },
 })
 
 export type ErrorCode = keyof typeof ERRORS
