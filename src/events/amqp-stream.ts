@@ -99,6 +99,16 @@ class AmqpStream implements EventStream {
     }
   }
 
+  async at(position: string): Promise<StoredEvent | undefined> {
+    const p = Number(position)
+    const after = p === 0 ? undefined : String(p - 1)
+    for await (const batch of this.read({ ...(after !== undefined ? { after } : {}), until: position, batch: 1 })) {
+      const hit = batch.find((e) => e.position === String(p))
+      if (hit !== undefined) return hit
+    }
+    return undefined
+  }
+
   async end(): Promise<string | undefined> {
     const end = await this.endOffset()
     return end === undefined ? undefined : String(end)

@@ -39,6 +39,8 @@ export interface EventStream {
   publish(event: OutgoingEvent): Promise<string | undefined>
   /** Read in order, in batches of at most `batch`, up to `until` (or the end when the read started). */
   read(options?: ReadOptions): AsyncIterable<StoredEvent[]>
+  /** The message at a position, or undefined when there is none. */
+  at(position: string): Promise<StoredEvent | undefined>
   /** The position of the last message now, or undefined when the stream is empty. */
   end(): Promise<string | undefined>
   /** Order of two positions of this stream (negative, 0, positive). */

@@ -57,7 +57,8 @@ class NatsStream implements EventStream {
     } else if (options.fromTime !== undefined && Number.isFinite(options.fromTime)) {
       start = { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, options.fromTime)).toISOString() }
     } else {
-      start = { deliver_policy: DeliverPolicy.All }
+      // Not DeliverPolicy.All: the client's ordered consumer adds opt_start_seq to it, which the server rejects.
+      start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 }
     }
     if (last === 0) return
     const consumer = await this.js.consumers.get(this.target.stream, {
@@ -94,6 +95,20 @@ class NatsStream implements EventStream {
     } finally {
       await consumer.delete().catch(() => {})
     }
+  }
+
+  async at(position: string): Promise<StoredEvent | undefined> {
+    const m = await this.jsm.streams.getMessage(this.target.stream, { seq: Number(position) }).catch(() => undefined)
+    if (m === undefined) return undefined
+    const headers: Record<string, string> = {}
+    let messageId: string | undefined
+    if (m.header) {
+      for (const [k, values] of m.header) {
+        if (k === 'Nats-Msg-Id') messageId = values[0]
+        else headers[k] = values[0] ?? ''
+      }
+    }
+    return { position: String(m.seq), time: m.time.getTime(), messageId, headers, data: m.data }
   }
 
   async end(): Promise<string | undefined> {

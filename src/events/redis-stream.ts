@@ -57,6 +57,11 @@ class RedisStream implements EventStream {
     }
   }
 
+  async at(position: string): Promise<StoredEvent | undefined> {
+    const rows = (await this.redis.xrangeBuffer(this.target.key, position, position)) as Array<[Buffer, Buffer[]]>
+    return rows[0] === undefined ? undefined : toEvent(rows[0][0].toString(), rows[0][1])
+  }
+
   async end(): Promise<string | undefined> {
     const rows = await this.redis.xrevrange(this.target.key, '+', '-', 'COUNT', 1)
     return rows[0]?.[0]

@@ -1,0 +1,68 @@
+// Throwaway streams on the real brokers for the events tests: one per call, uniquely named, dropped after.
+import amqp from 'amqplib'
+import { Redis } from 'ioredis'
+import { connect } from 'nats'
+import { services, uniqueName } from '../support/services.js'
+import type { EventStream } from '../../src/events/event-stream.js'
+import { openStream } from '../../src/events/open-stream.js'
+
+export type Kind = 'nats' | 'amqp' | 'redis'
+
+export interface TestStream {
+  readonly url: string
+  readonly stream: EventStream
+  drop(): Promise<void>
+}
+
+export async function makeStream(kind: Kind): Promise<TestStream> {
+  const name = uniqueName('ev')
+  let url: string
+  let cleanup: () => Promise<void>
+  if (kind === 'nats') {
+    const nc = await connect({ servers: services.nats })
+    const jsm = await nc.jetstreamManager()
+    await jsm.streams.add({ name, subjects: [`${name}.>`] })
+    await nc.close()
+    url = `${services.nats}/${name}?subject=${name}.events`
+    cleanup = async () => {
+      const c = await connect({ servers: services.nats })
+      await (await c.jetstreamManager()).streams.delete(name)
+      await c.close()
+    }
+  } else if (kind === 'amqp') {
+    url = `${services.rabbitmq}/%2f?stream=${name}`
+    cleanup = async () => {
+      const c = await amqp.connect(services.rabbitmq)
+      const ch = await c.createChannel()
+      await ch.deleteQueue(name)
+      await c.close()
+    }
+  } else {
+    url = `${services.redis}/0?stream=${name}`
+    cleanup = async () => {
+      const r = new Redis(services.redis)
+      await r.del(name)
+      await r.quit()
+    }
+  }
+  const stream = await openStream(url, { create: true })
+  return {
+    url,
+    stream,
+    drop: async () => {
+      await stream.close()
+      await cleanup()
+    },
+  }
+}
+
+/** Publishes order events `o-<n>` with JSON payloads, in order, awaiting each batch's acknowledgements. */
+export async function publishOrders(stream: EventStream, ids: readonly string[], headers: Record<string, string> = {}): Promise<void> {
+  for (let i = 0; i < ids.length; i += 200) {
+    await Promise.all(ids.slice(i, i + 200).map((id) => stream.publish({ id, data: JSON.stringify({ orderId: id, amount: id.length }), headers })))
+  }
+}
+
+export function orderIds(n: number, prefix = 'o'): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
+}
