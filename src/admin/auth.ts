@@ -92,7 +92,8 @@ export function identify(config: Config, limiter: FailureLimiter, ip: string, au
   const presented = bearerToken(authorization)
   const principal = presented === undefined ? undefined : matchToken(config, presented)
   if (principal === undefined) {
-    limiter.fail(ip)
+    // Only a wrong token is an attempt; a request without one (a fresh dashboard) is not.
+    if (presented !== undefined) limiter.fail(ip)
     throw new TandemError('TANDEM_ERR_ADMIN_UNAUTHORIZED')
   }
   return principal
