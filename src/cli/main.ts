@@ -4,6 +4,7 @@ import { TandemError } from '../errors.js'
 import { reportError } from './output.js'
 import { registerConfigCommands } from './config-commands.js'
 import { registerProgramCommands } from './program.js'
+import { registerUpCommands } from './up.js'
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     // Usage errors are reported once, coded, by main(); commander only prints help and version.
     .configureOutput({ outputError: () => {} })
   registerConfigCommands(program)
+  registerUpCommands(program)
   registerProgramCommands(program)
   return program
 }
