@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { TandemError } from '../errors.js'
 import { reportError } from './output.js'
 import { registerConfigCommands } from './config-commands.js'
+import { registerDiffsCommands } from './diffs.js'
 import { registerProgramCommands } from './program.js'
 import { registerUpCommands } from './up.js'
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => {} })
   registerConfigCommands(program)
   registerUpCommands(program)
+  registerDiffsCommands(program)
   registerProgramCommands(program)
   return program
 }

@@ -50,7 +50,7 @@ afterEach(async () => {
 describe('ComparisonEngine', () => {
   it('submit returns before comparing; results reach counts, Prometheus and the store in batches', async () => {
     const incs: string[] = []
-    const engine = new ComparisonEngine({ config: parseConfig(yaml()), store, flushIntervalMs: 600_000, shadowTotal: { inc: (l) => void incs.push(`${l?.system}:${l?.result}`) } })
+    const engine = new ComparisonEngine({ config: parseConfig(yaml()), store, flushIntervalMs: 600_000, shadowTotal: { inc: (l) => void incs.push(`${l.system}:${l.result}`) } })
     await engine.start()
     const seen: ComparisonRecord[] = []
     engine.onRecord((r) => seen.push(r))

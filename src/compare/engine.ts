@@ -1,7 +1,6 @@
 // The comparison engine the gateway hands exchanges to: accepts them synchronously, compares them off
 // the request path (small bodies inline on a later tick, large ones in worker threads), classifies them
 // with noise cancellation, keeps rolling counts for analysis and batches results into the store.
-import type { Counter } from 'prom-client'
 import { defaultsSchema, type Config } from '../config/schema.js'
 import type { Store } from '../store/open.js'
 import { compareExchange, compileCompareSettings, type CompareConfig, type CompareSettings, type ComparisonResult, type ExchangeOutcome } from './compare-exchange.js'
@@ -16,7 +15,7 @@ export interface ComparisonEngineOptions {
   /** Where aggregates and samples go; without one only the in-memory counts are kept. */
   readonly store?: Store
   /** `tandem_shadow_total{system,result}` from src/metrics/prometheus.ts. */
-  readonly shadowTotal?: Pick<Counter<'system' | 'result'>, 'inc'>
+  readonly shadowTotal?: { inc(labels: { system: string; result: string }): void }
   /** Exchanges waiting to be compared; beyond it they are dropped as skipped `overloaded`. */
   readonly queueLimit?: number
   /** Bodies larger than this (bytes, any arm) are compared in a worker thread. */

@@ -1,0 +1,89 @@
+// The stored diffs of one system in the SPEC 4 shape: per route the comparison counts, per field raw,
+// noise and total counts, whether the field is a real difference, and its samples. Real fields first.
+import type { SystemConfig } from '../config/schema.js'
+import type { Store } from '../store/open.js'
+import { isReal } from './noise.js'
+
+export interface FieldReport {
+  readonly path: string
+  readonly kind: string
+  readonly raw: number
+  readonly noise: number
+  readonly total: number
+  readonly real: boolean
+  readonly samples: unknown[]
+}
+
+export interface RouteReport {
+  readonly route: string
+  /** Responses compared: matches + mismatches + noise-only + candidate errors (skipped excluded). */
+  readonly compared: number
+  readonly matches: number
+  readonly mismatches: number
+  readonly noiseOnly: number
+  readonly skipped: number
+  readonly candidateErrors: number
+  /** match / (match + mismatch); null before any. */
+  readonly matchRate: number | null
+  readonly fields: FieldReport[]
+}
+
+export interface DiffReport {
+  readonly system: string
+  readonly routes: RouteReport[]
+}
+
+export async function readDiffReport(store: Store, system: SystemConfig): Promise<DiffReport> {
+  const name = system.name
+  const [routes, fields, samples] = await Promise.all([
+    store.db.selectFrom('compare_routes').selectAll().where('system', '=', name).orderBy('route').execute(),
+    store.db.selectFrom('compare_fields').selectAll().where('system', '=', name).execute(),
+    store.db.selectFrom('compare_samples').select(['route', 'path', 'sample']).where('system', '=', name).orderBy('id').execute(),
+  ])
+  const limit = system.compare.samplesPerField
+  const samplesOf = new Map<string, unknown[]>()
+  for (const s of samples) {
+    const k = `${s.route}\u0000${s.path}`
+    const list = samplesOf.get(k) ?? []
+    if (list.length < limit) list.push(JSON.parse(s.sample))
+    samplesOf.set(k, list)
+  }
+  const byRoute = new Map<string, RouteReport>()
+  for (const r of routes) {
+    const matches = Number(r.matches)
+    const mismatches = Number(r.mismatches)
+    byRoute.set(r.route, {
+      route: r.route,
+      compared: Number(r.compared),
+      matches,
+      mismatches,
+      noiseOnly: Number(r.noise_only),
+      skipped: Number(r.skipped),
+      candidateErrors: Number(r.candidate_errors),
+      matchRate: matches + mismatches === 0 ? null : matches / (matches + mismatches),
+      fields: [],
+    })
+  }
+  for (const f of fields) {
+    const route = byRoute.get(f.route)
+    if (route === undefined) continue
+    const counts = { raw: Number(f.raw), noise: Number(f.noise), total: Number(f.total) }
+    route.fields.push({
+      path: f.path,
+      kind: f.kind,
+      ...counts,
+      real: isReal(counts, system.compare.noise),
+      samples: samplesOf.get(`${f.route}\u0000${f.path}`) ?? [],
+    })
+  }
+  for (const r of byRoute.values()) {
+    r.fields.sort((a, b) => Number(b.real) - Number(a.real) || b.raw - a.raw || a.path.localeCompare(b.path))
+  }
+  // Routes with real differences first, then by name.
+  const list = [...byRoute.values()].sort((a, b) => Number(hasReal(b)) - Number(hasReal(a)) || a.route.localeCompare(b.route))
+  return { system: name, routes: list }
+}
+
+export function hasReal(r: RouteReport): boolean {
+  return r.fields.some((f) => f.real)
+}
