@@ -1,0 +1,137 @@
+// A running tandem for the browser tests, composed from the real parts: SQLite store, gateway over two
+// loopback sample services (legacy and candidate), request metrics, the rollout controller and the
+// admin server with the dashboard. Diff rows are seeded in the store as the comparison engine writes them.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { createAdminServer } from '../../src/admin/server.js'
+import { parseConfig } from '../../src/config/load.js'
+import { Gateway } from '../../src/gateway/gateway.js'
+import { RoutingTable } from '../../src/gateway/routing-table.js'
+import { createPrometheus } from '../../src/metrics/prometheus.js'
+import { RequestMetrics } from '../../src/metrics/request-metrics.js'
+import { RolloutController } from '../../src/rollout/controller.js'
+import { openStore, type Store } from '../../src/store/open.js'
+
+export const TOKENS = { viewer: 'browser-viewer-token-0001', operator: 'browser-operator-token-001' } as const
+
+async function sampleService(arm: 'legacy' | 'candidate'): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const id = Number(req.url?.split('/').pop() ?? 0)
+    // The candidate renders `done` as 0/1 and is a little slower: a real difference to find.
+    const body = arm === 'legacy' ? { id, title: `todo ${id}`, done: false } : { id, title: `todo ${id}`, done: 0 }
+    setTimeout(() => {
+      res.writeHead(arm === 'candidate' && id % 10 === 9 ? 500 : 200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(body))
+    }, arm === 'legacy' ? 2 : 6)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+export interface Stack {
+  readonly adminUrl: string
+  readonly gatewayUrl: string
+  readonly store: Store
+  close(): Promise<void>
+}
+
+export async function startStack(): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-browser-'))
+  const legacy = await sampleService('legacy')
+  const candidate = await sampleService('candidate')
+  const config = parseConfig(`version: 1
+admin:
+  listen: 127.0.0.1:0
+  tokens:
+    - { name: vera, role: viewer, token: ${TOKENS.viewer} }
+    - { name: otto, role: operator, token: ${TOKENS.operator} }
+store: sqlite:${join(dir, 'tandem.db')}
+systems:
+  - name: todo-api
+    category: api
+    priority: P0
+    legacy: { url: ${legacy.url} }
+    candidate: { url: ${candidate.url} }
+    routes: [{ path: /todos/:id, methods: [GET] }]
+    rollout:
+      stickiness: random
+      steps: [{ shadow: 1h }, { weight: 50, pause: 1h }, { weight: 100 }]
+    analysis: { interval: 1h }
+  - name: billing
+    category: data-processing
+    priority: P1
+    legacy: { url: ${legacy.url} }
+    candidate: { url: ${candidate.url} }
+    routes: [{ path: /bills/** }]
+waves:
+  - { name: pilot, systems: { priority: [P0] } }
+  - { name: main, systems: { priority: [P1] } }
+`)
+  const store = await openStore(config.store)
+  const routing = new RoutingTable()
+  const metrics = new RequestMetrics()
+  let gateway: Gateway
+  const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems })
+  gateway = new Gateway({ routing, metrics, sink: { submit: () => {} }, countShadow: (s, r) => prometheus.countShadow(s, r) })
+  await gateway.apply(config)
+  const gatewayAddress = await gateway.listen('127.0.0.1:0', config.gateway.maxHeaderSize)
+  const control = new RolloutController({ config: () => config, store, routing, metrics, healthChecks: false, failuresDir: join(dir, 'failures') })
+  await control.start()
+
+  // Into canary at 50 %, as an operator would, then real traffic through the gateway.
+  await control.act('todo-api', 'start', { actor: 'setup', force: true, reason: 'browser test' })
+  await control.act('todo-api', 'advance', { actor: 'setup', reason: 'to canary' })
+  const gatewayUrl = `http://127.0.0.1:${gatewayAddress.port}`
+  for (let i = 0; i < 60; i += 1) {
+    const res = await fetch(`${gatewayUrl}/todos/${i}`)
+    await res.arrayBuffer()
+  }
+  await seedDiffs(store)
+
+  const admin: FastifyInstance = createAdminServer({
+    config: () => config,
+    store,
+    routing,
+    metrics,
+    control,
+    prometheus: () => prometheus.expose(),
+    reload: async () => ({ ok: true }),
+  })
+  const adminUrl = await admin.listen({ host: '127.0.0.1', port: 0 })
+  return {
+    adminUrl,
+    gatewayUrl,
+    store,
+    close: async () => {
+      await admin.close()
+      await control.stop()
+      await gateway.close(1000)
+      await new Promise((r) => legacy.server.close(r))
+      await new Promise((r) => candidate.server.close(r))
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Rows in the shape src/compare/diff-store.ts writes them. */
+async function seedDiffs(store: Store): Promise<void> {
+  const now = Date.now()
+  await store.db
+    .insertInto('compare_routes')
+    .values({ system: 'todo-api', route: '/todos/:id', compared: 60, matches: 0, mismatches: 60, noise_only: 0, skipped: 0, candidate_errors: 6, updated_at: now })
+    .execute()
+  await store.db.insertInto('compare_fields').values({ system: 'todo-api', route: '/todos/:id', path: '/done', kind: 'type', raw: 60, noise: 0, total: 60, updated_at: now }).execute()
+  const sample = {
+    at: now,
+    request: { method: 'GET', url: '/todos/7', headers: {}, body: null },
+    legacy: { status: 200, headers: { 'content-type': 'application/json' }, body: { id: 7, title: 'todo 7', done: false } },
+    candidate: { status: 200, headers: { 'content-type': 'application/json' }, body: { id: 7, title: 'todo 7', done: 0 } },
+    differences: [{ path: '/done', field: '/done', kind: 'type', legacy: false, candidate: 0 }],
+  }
+  await store.db.insertInto('compare_samples').values({ system: 'todo-api', route: '/todos/:id', path: '/done', at: now, sample: JSON.stringify(sample) }).execute()
+}
