@@ -215,6 +215,13 @@ export const ERRORS = define({
   TANDEM_ERR_DATA_OPTION: { message: '{detail}; see `tandem data diff --help`', status: 400, exit: 2 },
   TANDEM_ERR_DATA_LOG: { message: 'reconciliation log {file} line {line} is not a replayable entry: {detail}; fix or remove the line', status: 400, exit: 2 },
   TANDEM_ERR_DATA_SECONDARY_WRITE: { message: 'the write to the new store failed: {detail}; it was logged to {log} for `tandem data reconcile`', status: 502, exit: 2 },
+
+  // --- comparison ----------------------------------------------------------------------------------------
+  TANDEM_ERR_EXPERIMENT_NO_CONTROL: {
+    message: 'experiment "{name}" has no control; call .use(fn) with the existing behaviour before .run()',
+    status: 500,
+    exit: 2,
+  },
 })
 
 export type ErrorCode = keyof typeof ERRORS
