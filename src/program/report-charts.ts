@@ -70,7 +70,8 @@ export function changeBars(rows: readonly { label: string; value: number }[], lo
   const parts: string[] = [`<line x1="${mid}" y1="0" x2="${mid}" y2="${rows.length * rowH}" stroke="#94a3b8"/>`]
   rows.forEach((row, i) => {
     const y = i * rowH + 3
-    const w = (Math.abs(row.value) / max) * (plotW / 2)
+    // Leave room beside the longest bar for its value label.
+    const w = (Math.abs(row.value) / max) * (plotW / 2 - 56)
     const good = lowerIsBetter ? row.value <= 0 : row.value >= 0
     const x = row.value >= 0 ? mid : mid - w
     parts.push(`<text x="${labelW - 8}" y="${y + 13}" text-anchor="end" class="lbl">${esc(row.label)}</text>`)

@@ -7,12 +7,12 @@ import { ALL_STAGES } from './waves.js'
 
 const CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#0f172a;background:#f8fafc}
-main{max-width:1180px;margin:0 auto;padding:28px 32px 60px}h1{font-size:26px;margin:0 0 4px}h2{font-size:18px;margin:34px 0 12px;border-bottom:1px solid #e2e8f0;padding-bottom:6px}
+main{max-width:1260px;margin:0 auto;padding:28px 32px 60px}h1{font-size:26px;margin:0 0 4px}h2{font-size:18px;margin:34px 0 12px;border-bottom:1px solid #e2e8f0;padding-bottom:6px}
 .muted{color:#64748b}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;flex:1}
 .card{background:#fff;border:1px solid #e2e8f0;border-radius:10px;padding:12px 14px}.card .v{font-size:20px;font-weight:650}.card .k{color:#64748b;font-size:12px}
 .top{display:flex;gap:20px;align-items:center}.ring{background:#fff;border:1px solid #e2e8f0;border-radius:10px;padding:10px 18px;text-align:center}
 table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #e2e8f0;border-radius:10px;overflow:hidden;font-size:13px}
-th,td{padding:6px 9px;text-align:left;border-bottom:1px solid #f1f5f9;white-space:nowrap}th{background:#f1f5f9;font-weight:600}td.num,th.num{text-align:right}
+th,td{padding:6px 7px;text-align:left;border-bottom:1px solid #f1f5f9;white-space:nowrap}th{background:#f1f5f9;font-weight:600}td.num,th.num{text-align:right}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;color:#0f172a}.open{color:#15803d}.closed{color:#b91c1c}
 svg text.lbl{font-size:12px;fill:#334155}svg text.lgd{font-size:11px;fill:#475569}svg text.in{font-size:11px;fill:#0f172a}svg text.big{font-size:24px;font-weight:700;fill:#0f172a}
 .panel{background:#fff;border:1px solid #e2e8f0;border-radius:10px;padding:14px}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
@@ -80,7 +80,7 @@ ${r.unassigned.length > 0 ? `<p class="muted">Not in any wave (gated by their ch
 <h2>Candidate vs legacy</h2>
 <div class="grid2"><div class="panel"><b>Latency change</b> <span class="muted">(lower is better)</span>${latency}</div><div class="panel"><b>Throughput change</b> <span class="muted">(successes per request)</span>${throughput}</div></div>
 <h2>Systems</h2>
-<div style="overflow-x:auto"><table><tr><th>system</th><th>category</th><th>priority</th><th>wave</th><th>stage</th><th class="num">weight</th><th class="num">match rate</th><th class="num">latency</th><th class="num">throughput</th><th class="num">time in migration</th><th class="num">verdicts p/f/i</th><th class="num">rollbacks</th></tr>${systemRows}</table></div>
+<div style="overflow-x:auto"><table><tr><th>system</th><th>category</th><th>priority</th><th>wave</th><th>stage</th><th class="num">weight</th><th class="num">match rate</th><th class="num">latency</th><th class="num">throughput</th><th class="num">in migration</th><th class="num">verdicts p/f/i</th><th class="num">rollbacks</th></tr>${systemRows}</table></div>
 <h2>Rollbacks</h2>
 ${rollbacks}
 </main></body></html>
