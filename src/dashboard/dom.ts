@@ -23,7 +23,10 @@ export function pct(value: number | null | undefined, digits = 1): string {
 }
 
 export function num(value: number | null | undefined, digits = 2): string {
-  return value === null || value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits).replace(/\.?0+$/, '')
+  if (value === null || value === undefined || Number.isNaN(value)) return '–'
+  const text = value.toFixed(digits)
+  // Trim trailing zeros of the fraction only ("2.50" -> "2.5", "0" stays "0").
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text
 }
 
 export function time(ms: number): string {

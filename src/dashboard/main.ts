@@ -15,6 +15,7 @@ const whoamiEl = document.getElementById('whoami')!
 const loginForm = document.getElementById('login') as HTMLFormElement
 const tokenInput = document.getElementById('token') as HTMLInputElement
 const logoutButton = document.getElementById('logout') as HTMLButtonElement
+const signinButton = document.getElementById('signin') as HTMLButtonElement
 
 let me: Whoami | null = null
 let current: { hash: string; view: View<unknown>; lastData: string } | null = null
@@ -58,6 +59,7 @@ function showSignIn(message: string): void {
   whoamiEl.textContent = ''
   logoutButton.hidden = true
   tokenInput.hidden = false
+  signinButton.hidden = false
   app.replaceChildren(h('section', { class: 'signin' }, h('h1', {}, 'Sign in'), h('p', {}, message)))
 }
 
@@ -71,7 +73,8 @@ async function tick(force = false): Promise<void> {
       me = await api<Whoami>('/whoami')
       whoamiEl.textContent = me.authRequired ? `${me.name} (${me.role})` : `${me.role} (no token configured)`
       whoamiEl.dataset.role = me.role
-      tokenInput.hidden = me.authRequired && token() !== null
+      tokenInput.hidden = !me.authRequired || token() !== null
+      signinButton.hidden = tokenInput.hidden
       logoutButton.hidden = !me.authRequired || token() === null
     }
     if (current === null || current.hash !== hash) {

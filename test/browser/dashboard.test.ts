@@ -48,6 +48,7 @@ describe('dashboard in Chromium', () => {
       // The token left the address bar for sessionStorage.
       expect(page.url()).not.toContain('token=')
       await page.getByTestId('kpis').waitFor()
+      await expect(page.getByTestId('kpis').textContent()).resolves.toContain('0 / 2Systems migrated')
       const canary = page.locator('.stage-column[data-stage="canary"] [data-system="todo-api"]')
       await canary.waitFor()
       await expect(page.locator('.wave[data-wave="pilot"]').textContent()).resolves.toContain('todo-api')
@@ -59,6 +60,8 @@ describe('dashboard in Chromium', () => {
       await expect(page.getByTestId('weight').textContent()).resolves.toBe('50 %')
       await expect(page.locator('.chart svg path.line.candidate').first().getAttribute('d')).resolves.toMatch(/^M[\d.]+,[\d.]+/)
       await expect(page.getByTestId('timeline').textContent()).resolves.toContain('advance')
+      await page.locator('.verdict summary').first().click()
+      await expect(page.locator('.verdict .evidence').first().textContent()).resolves.toContain('errorRate')
       await page.screenshot({ path: join(ARTIFACTS, 'system.png'), fullPage: true })
 
       await page.getByText('Diff explorer →').click()

@@ -91,6 +91,7 @@ waves:
     await res.arrayBuffer()
   }
   await seedDiffs(store)
+  await seedVerdict(store)
 
   const admin: FastifyInstance = createAdminServer({
     config: () => config,
@@ -134,4 +135,24 @@ async function seedDiffs(store: Store): Promise<void> {
     differences: [{ path: '/done', field: '/done', kind: 'type', legacy: false, candidate: 0 }],
   }
   await store.db.insertInto('compare_samples').values({ system: 'todo-api', route: '/todos/:id', path: '/done', at: now, sample: JSON.stringify(sample) }).execute()
+}
+
+/** A verdict row in the shape the controller stores it (src/rollout/records.ts). */
+async function seedVerdict(store: Store): Promise<void> {
+  const now = Date.now()
+  const window = { start: now - 10_000, end: now }
+  const samples = { legacy: 30, candidate: 30 }
+  const evidence = {
+    reason: 'rollback.errorRate fired: 0.1 > 0.05',
+    samples,
+    promoteOk: false,
+    rules: [
+      { rule: 'rollback.errorRate', metric: 'errorRate', value: 0.1, baseline: null, limit: 0.05, threshold: '> 0.05', samples, window, result: 'fail', dryRun: false },
+      { rule: 'rollback.latencyP95', metric: 'latencyP95', value: 12, baseline: 5, limit: 10, threshold: '> 2x', samples, window, result: 'fail', dryRun: false },
+    ],
+  }
+  await store.db
+    .insertInto('verdicts')
+    .values({ system: 'todo-api', at: now, stage: 'canary', step_index: 1, weight: 50, verdict: 'fail', judge: 'threshold', score: null, window_start: now - 10_000, window_end: now, evidence: JSON.stringify(evidence) })
+    .execute()
 }

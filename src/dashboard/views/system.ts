@@ -121,18 +121,26 @@ function timeline(s: SystemDetail): HTMLElement {
   )
 }
 
+/** Evidence as the controller stores it: `{ reason, rules: [{ rule, metric, value, threshold, samples, result }] }`. */
 function evidenceTable(evidence: unknown): HTMLElement {
-  const rules = Array.isArray(evidence) ? evidence : Array.isArray((evidence as { rules?: unknown })?.rules) ? (evidence as { rules: unknown[] }).rules : null
+  const e = evidence as { reason?: unknown; rules?: unknown } | null
+  const rules = Array.isArray(evidence) ? evidence : Array.isArray(e?.rules) ? (e!.rules as unknown[]) : null
   if (rules === null) return h('pre', { class: 'json' }, JSON.stringify(evidence, null, 2))
-  const cols = ['metric', 'value', 'threshold', 'result', 'samples']
+  const cols = ['rule', 'metric', 'value', 'threshold', 'baseline', 'samples', 'result']
+  const cell = (v: unknown) => (v === null || v === undefined ? '–' : typeof v === 'number' ? num(v, 4) : typeof v === 'object' ? JSON.stringify(v) : String(v))
   return h(
-    'table',
-    { class: 'evidence' },
-    h('tr', {}, ...cols.map((c) => h('th', {}, c))),
-    ...rules.map((r) => {
-      const row = r as Record<string, unknown>
-      return h('tr', { class: `result-${String(row.result ?? '')}` }, ...cols.map((c) => h('td', {}, typeof row[c] === 'object' ? JSON.stringify(row[c]) : String(row[c] ?? ''))))
-    }),
+    'div',
+    {},
+    typeof e?.reason === 'string' ? h('p', { class: 'small' }, e.reason) : null,
+    h(
+      'table',
+      { class: 'evidence' },
+      h('tr', {}, ...cols.map((c) => h('th', {}, c))),
+      ...rules.map((r) => {
+        const row = r as Record<string, unknown>
+        return h('tr', { class: `result-${String(row.result ?? '')}` }, ...cols.map((c) => h('td', {}, cell(row[c]))))
+      }),
+    ),
   )
 }
 
