@@ -6,6 +6,7 @@ import { registerConfigCommands } from './config-commands.js'
 import { registerDiffsCommands } from './diffs.js'
 import { registerProgramCommands } from './program.js'
 import { registerUpCommands } from './up.js'
+import { registerRolloutCommands } from './rollout.js'
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerUpCommands(program)
   registerDiffsCommands(program)
   registerProgramCommands(program)
+  registerRolloutCommands(program)
   return program
 }
 

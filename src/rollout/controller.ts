@@ -8,7 +8,7 @@ import type { Config, SystemConfig } from '../config/schema.js'
 import { TandemError, isTandemError } from '../errors.js'
 import type { RoutingTable } from '../gateway/routing-table.js'
 import type { MetricsReader } from '../metrics/reader.js'
-import type { Lease } from '../store/lease.js'
+import { controllerLease, type Lease } from '../store/lease.js'
 import type { Store } from '../store/open.js'
 import { getState, recordDecision, type Decision, type NewDecision, type StateChange, type SystemState } from '../store/system-state.js'
 import { planAction, type StartGate } from './actions.js'
@@ -50,6 +50,7 @@ type HoldKind = 'inconclusive' | 'failing' | 'hook' | 'promote-rule' | 'confirm'
 export class RolloutController extends EventEmitter<ControllerEvents> implements RolloutControl {
   readonly #o: ControllerOptions
   readonly #now: () => number
+  readonly #lease: Lease
   readonly #health = new HealthMonitor()
   readonly #timers = new Map<string, NodeJS.Timeout>()
   readonly #locks = new Map<string, Promise<unknown>>()
@@ -61,6 +62,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     super()
     this.#o = options
     this.#now = options.now ?? Date.now
+    // On a shared PostgreSQL store only the instance holding the lease decides; SQLite always holds it.
+    this.#lease = options.lease ?? controllerLease(options.store)
   }
 
   get failuresDir(): string {
@@ -84,6 +87,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     this.#timers.clear()
     this.#health.stop()
     await Promise.allSettled([...this.#locks.values()])
+    await this.#lease.release().catch(() => {})
   }
 
   #reconcile(): void {
@@ -131,7 +135,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   async tick(name: string): Promise<void> {
     const system = this.#system(name)
     if (system === undefined) return
-    if (this.#o.lease !== undefined && !(await this.#o.lease.tryAcquire())) {
+    if (!(await this.#lease.tryAcquire().catch(() => false))) {
       this.#hold(name, 'another instance holds the controller lease', null)
       return
     }
