@@ -62,6 +62,8 @@ export function lineChart(title: string, series: readonly Series[], format: (v: 
       pen = true
     }
     svg.append(el('path', { d: d || 'M0,0', class: `line ${s.className}` }))
+    // Dots keep isolated windows (a single busy window between idle ones) visible.
+    for (const [x, y] of s.points) if (y !== null) svg.append(el('circle', { cx: sx(x), cy: sy(y), r: 2.5, class: `dot ${s.className}` }))
   }
   if (ys.length === 0) {
     const empty = el('text', { x: W / 2, y: H / 2, class: 'axis', 'text-anchor': 'middle' })

@@ -154,6 +154,20 @@ describe('failed attempts are rate-limited per client IP', () => {
 })
 
 describe('with no token configured', () => {
+  it('refuses to start an admin listener configured beyond loopback', async () => {
+    const { createAdminServer } = await import('../../src/admin/server.js')
+    const { parseConfig } = await import('../../src/config/load.js')
+    const h = await startAdmin({ tokens: false })
+    try {
+      const exposed = parseConfig('version: 1\nadmin: { listen: "0.0.0.0:8081" }\n')
+      const app = createAdminServer({ ...h.deps, config: () => exposed }, { dashboard: false })
+      await expect(app.ready()).rejects.toMatchObject({ code: 'TANDEM_ERR_ADMIN_UNSAFE_BIND' })
+      await app.close()
+    } finally {
+      await h.close()
+    }
+  })
+
   it('treats every caller as the anonymous admin on loopback', async () => {
     const h = await startAdmin({ tokens: false })
     try {
