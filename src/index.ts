@@ -1,3 +1,5 @@
 // The tandem library: in-process experiments and the data and event migration helpers.
 export { TandemError, type ErrorCode } from './errors.js'
 export { experiment, enginePublisher, Experiment, type ExperimentOptions, type ExperimentResult, type Observation, type Publisher } from './compare/experiment.js'
+export { dualWrite, type DualWriteOptions, type DualWriter } from './data/dual-write.js'
+export { shadowRead, type ShadowReadOptions, type ShadowReader, type ShadowMismatch } from './data/shadow-read.js'

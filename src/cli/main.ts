@@ -7,6 +7,7 @@ import { registerDiffsCommands } from './diffs.js'
 import { registerProgramCommands } from './program.js'
 import { registerUpCommands } from './up.js'
 import { registerRolloutCommands } from './rollout.js'
+import { registerDataCommands } from './data.js'
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDiffsCommands(program)
   registerProgramCommands(program)
   registerRolloutCommands(program)
+  registerDataCommands(program)
   return program
 }
 

@@ -62,6 +62,7 @@ export async function openMysql(url: string, label: string): Promise<DataSource>
   const conn = await mysql.createConnection({
     uri: url.replace(/^mariadb:/i, 'mysql:'),
     charset: 'utf8mb4',
+    timezone: 'Z',
     dateStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: true,

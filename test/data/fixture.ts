@@ -173,7 +173,13 @@ export async function load(engine: Engine, spec: TableSpec, rows: readonly Row[]
       await c.query(`INSERT INTO ${table} (${cols}) VALUES ${tuples.join(', ')}`, chunk.flat())
     }
     await c.end()
-    return { url: services.postgres, table, drop: () => runPg(`DROP TABLE IF EXISTS ${table}`) }
+    return {
+      url: services.postgres,
+      table,
+      drop: async () => {
+        await runPg(`DROP TABLE IF EXISTS ${table}`)
+      },
+    }
   }
   if (engine === 'mariadb') {
     const c = await mysql.createConnection({ uri: services.mariadb, charset: 'utf8mb4' })

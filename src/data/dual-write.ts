@@ -1,0 +1,66 @@
+// dualWrite: the old store is the source of truth. Write old first, then new; a failed write to the new
+// store is appended to the reconciliation log and, unless asked, never reaches the caller.
+import { TandemError } from '../errors.js'
+import { ReconciliationLog, type WriteOp } from './reconcile-log.js'
+
+export interface DualWriteOptions<A extends unknown[]> {
+  /** The reconciliation log: a JSONL file path, or a shared ReconciliationLog. */
+  readonly log: string | ReconciliationLog
+  /** Describe a call as an upsert or delete so `tandem data reconcile` can replay it. */
+  readonly describe?: (...args: A) => WriteOp
+  /** Throw TANDEM_ERR_DATA_SECONDARY_WRITE when the new store's write fails (it is still logged). Default false. */
+  readonly throwOnSecondaryError?: boolean
+  /** Told about every failed secondary write, after it is logged. */
+  readonly onSecondaryError?: (error: unknown, args: A) => void
+}
+
+export interface DualWriter<A extends unknown[], R> {
+  (...args: A): Promise<R>
+  /** Counts since creation. */
+  readonly stats: { writes: number; secondaryFailures: number }
+  /** Wait until every log append has reached the file. */
+  flush(): Promise<void>
+}
+
+/**
+ * Wrap two writers taking the same arguments. The old store's result (or error) is what the caller
+ * gets; the new store is written only after the old one succeeded.
+ */
+export function dualWrite<A extends unknown[], R>(
+  oldWrite: (...args: A) => Promise<R>,
+  newWrite: (...args: A) => Promise<unknown>,
+  options: DualWriteOptions<A>,
+): DualWriter<A, R> {
+  const log = typeof options.log === 'string' ? new ReconciliationLog(options.log) : options.log
+  const stats = { writes: 0, secondaryFailures: 0 }
+  const writer = async (...args: A): Promise<R> => {
+    const result = await oldWrite(...args)
+    stats.writes++
+    try {
+      await newWrite(...args)
+    } catch (error) {
+      stats.secondaryFailures++
+      const message = error instanceof Error ? error.message : String(error)
+      const op = describeSafely(options.describe, args)
+      const time = new Date().toISOString()
+      const entry = op ? { time, ...op, error: message } : { time, args, error: message }
+      await log.append(entry)
+      options.onSecondaryError?.(error, args)
+      if (options.throwOnSecondaryError) {
+        throw new TandemError('TANDEM_ERR_DATA_SECONDARY_WRITE', { detail: message, log: log.path }, { cause: error })
+      }
+    }
+    return result
+  }
+  return Object.assign(writer, { stats, flush: () => log.flush() })
+}
+
+/** A describe callback that throws must not turn a logged failure into a lost one: fall back to the arguments. */
+function describeSafely<A extends unknown[]>(describe: ((...args: A) => WriteOp) | undefined, args: A): WriteOp | undefined {
+  if (!describe) return undefined
+  try {
+    return describe(...args)
+  } catch {
+    return undefined
+  }
+}
