@@ -59,7 +59,14 @@ describe('OpenAPI document', () => {
   it('serves the dashboard at / without listing its files as API endpoints', async () => {
     const res = await fetch(`${h.url}/`)
     expect(res.status).toBe(200)
-    expect(await res.text()).toContain('<div id="app">')
+    const html = await res.text()
+    expect(html).toContain('id="app"')
+    // The built script is served too, with no reference to anything off this listener.
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1]
+    expect(script).toBeDefined()
+    const js = await fetch(`${h.url}/${script}`)
+    expect(js.status).toBe(200)
+    expect(html).not.toMatch(/https?:\/\//)
     expect(Object.keys(doc.paths).some((p) => !p.startsWith('/api/v1/') && p !== '/healthz' && p !== '/metrics')).toBe(false)
   })
 
