@@ -1,20 +1,15 @@
-// A running tandem for the browser tests, composed from the real parts: SQLite store, gateway over two
-// loopback sample services (legacy and candidate), request metrics, the rollout controller and the
-// admin server with the dashboard. Diff rows are seeded in the store as the comparison engine writes them.
-import { mkdtempSync, rmSync } from 'node:fs'
+// A running tandem for the browser tests: startInstance (what `tandem up` runs) with the rollout
+// controller, over two loopback sample services (legacy and candidate) and a SQLite store. Diff and
+// verdict rows are seeded in the store in the shapes the comparison engine and controller write them.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
-import { createAdminServer } from '../../src/admin/server.js'
-import { parseConfig } from '../../src/config/load.js'
-import { Gateway } from '../../src/gateway/gateway.js'
-import { RoutingTable } from '../../src/gateway/routing-table.js'
-import { createPrometheus } from '../../src/metrics/prometheus.js'
-import { RequestMetrics } from '../../src/metrics/request-metrics.js'
+import pino from 'pino'
+import { startInstance } from '../../src/instance/start-instance.js'
 import { RolloutController } from '../../src/rollout/controller.js'
-import { openStore, type Store } from '../../src/store/open.js'
+import type { Store } from '../../src/store/open.js'
 
 export const TOKENS = { viewer: 'browser-viewer-token-0001', operator: 'browser-operator-token-001' } as const
 
@@ -43,7 +38,7 @@ export async function startStack(): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-browser-'))
   const legacy = await sampleService('legacy')
   const candidate = await sampleService('candidate')
-  const config = parseConfig(`version: 1
+  const yaml = `version: 1
 admin:
   listen: 127.0.0.1:0
   tokens:
@@ -70,50 +65,38 @@ systems:
 waves:
   - { name: pilot, systems: { priority: [P0] } }
   - { name: main, systems: { priority: [P1] } }
-`)
-  const store = await openStore(config.store)
-  const routing = new RoutingTable()
-  const metrics = new RequestMetrics()
-  let gateway: Gateway
-  const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems })
-  gateway = new Gateway({ routing, metrics, sink: { submit: () => {} }, countShadow: (s, r) => prometheus.countShadow(s, r) })
-  await gateway.apply(config)
-  const gatewayAddress = await gateway.listen('127.0.0.1:0', config.gateway.maxHeaderSize)
-  const control = new RolloutController({ config: () => config, store, routing, metrics, healthChecks: false, failuresDir: join(dir, 'failures') })
-  await control.start()
-
+`
+  const file = join(dir, 'tandem.yaml')
+  writeFileSync(file, yaml)
+  let control: RolloutController | undefined
+  const instance = await startInstance({
+    configFile: file,
+    gatewayListen: '127.0.0.1:0',
+    adminListen: '127.0.0.1:0',
+    logger: pino({ level: 'silent' }),
+    drainMs: 1000,
+    control: (ctx) => (control = new RolloutController({ ...ctx, healthChecks: false, failuresDir: join(dir, 'failures') })),
+  })
+  const store = instance.store
   // Into canary at 50 %, as an operator would, then real traffic through the gateway.
-  await control.act('todo-api', 'start', { actor: 'setup', force: true, reason: 'browser test' })
-  await control.act('todo-api', 'advance', { actor: 'setup', reason: 'to canary' })
-  const gatewayUrl = `http://127.0.0.1:${gatewayAddress.port}`
+  await control!.act('todo-api', 'start', { actor: 'setup', force: true, reason: 'browser test' })
+  await control!.act('todo-api', 'advance', { actor: 'setup', reason: 'to canary' })
+  const gatewayUrl = instance.gatewayUrl
   for (let i = 0; i < 60; i += 1) {
     const res = await fetch(`${gatewayUrl}/todos/${i}`)
     await res.arrayBuffer()
   }
   await seedDiffs(store)
   await seedVerdict(store)
-
-  const admin: FastifyInstance = createAdminServer({
-    config: () => config,
-    store,
-    routing,
-    metrics,
-    control,
-    prometheus: () => prometheus.expose(),
-    reload: async () => ({ ok: true }),
-  })
-  const adminUrl = await admin.listen({ host: '127.0.0.1', port: 0 })
+  const adminUrl = instance.adminUrl
   return {
     adminUrl,
     gatewayUrl,
     store,
     close: async () => {
-      await admin.close()
-      await control.stop()
-      await gateway.close(1000)
+      await instance.close()
       await new Promise((r) => legacy.server.close(r))
       await new Promise((r) => candidate.server.close(r))
-      await store.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }
