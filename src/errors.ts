@@ -222,6 +222,12 @@ export const ERRORS = define({
     status: 500,
     exit: 2,
   },
+  // --- program (waves, checklist, report) ------------------------------------------------------
+  TANDEM_ERR_REPORT_WRITE: {
+    message: 'cannot write the report to {file}: {detail}; check that the directory exists and is writable',
+    status: 500,
+    exit: 2,
+  },
 })
 
 export type ErrorCode = keyof typeof ERRORS

@@ -55,7 +55,9 @@ export function registerProgramCommands(program: Command): void {
       }
       if (opts.output === undefined) process.stdout.write(text)
       else {
-        await writeFile(opts.output, text)
+        await writeFile(opts.output, text).catch((error: Error) => {
+          throw new TandemError('TANDEM_ERR_REPORT_WRITE', { file: opts.output, detail: error.message }, { cause: error })
+        })
         process.stderr.write(`wrote ${opts.output}\n`)
       }
     })

@@ -108,4 +108,10 @@ waves:
     expect(html).not.toContain('exp <b>')
     expect(html).toContain('errorRate 0.12 &gt; 0.05')
   })
+
+  it('exits 2 with a coded error when the output file cannot be written', async () => {
+    const r = await tandem(['report', '-c', config, '--format', 'md', '--output', join(dir, 'missing-dir/report.md')], dir)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('TANDEM_ERR_REPORT_WRITE')
+  })
 })
