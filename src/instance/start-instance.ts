@@ -2,7 +2,7 @@
 // gateway listener and admin listener in one process, with hot reload and graceful shutdown.
 import type { AddressInfo } from 'node:net'
 import pino, { type Logger } from 'pino'
-import { createAdminServer } from '../admin/server.js'
+import { createAdminServer, type AdminServerOptions } from '../admin/server.js'
 import type { AdminDeps } from '../admin/deps.js'
 import type { ComparisonReader, ComparisonSink } from '../compare/sink.js'
 import { formatIssue, loadConfig, type ConfigIssue } from '../config/load.js'
@@ -51,6 +51,8 @@ export interface InstanceOptions {
   readonly logger?: Logger
   /** Drain limit of a graceful shutdown. */
   readonly drainMs?: number
+  /** Passed to createAdminServer (e.g. `dashboard: false` for a headless gateway). */
+  readonly admin?: AdminServerOptions
 }
 
 export interface Instance {
@@ -120,7 +122,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       prometheus: () => prometheus.expose(),
       reload,
     }
-    const admin = createAdminServer(deps)
+    const admin = createAdminServer(deps, options.admin)
     const adminListen = splitListen(options.adminListen ?? config.admin.listen)
     try {
       await admin.listen({ host: adminListen.host, port: adminListen.port })
