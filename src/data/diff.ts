@@ -22,6 +22,8 @@ export interface DataDiffOptions extends TableSelection {
   /** `auto` (default) uses PostgreSQL's hash_record_extended when both sides are PostgreSQL 14+ with identical types. */
   readonly hash?: 'auto' | 'portable'
   readonly onProgress?: (done: number, total: number) => void
+  /** Told the differing rows after the diff and after each re-check (before the next pause). */
+  readonly onDifferences?: (rows: readonly DiffRow[], pass: number) => void | Promise<void>
 }
 
 export interface DataDiffSummary {
@@ -63,9 +65,11 @@ export async function dataDiff(options: DataDiffOptions): Promise<DataDiffResult
     const result = await bisect(plan, { factor, threshold, fast, onProgress: options.onProgress })
     let rows = result.rows
     let rechecks = 0
+    await options.onDifferences?.(rows, 0)
     for (; rechecks < recheck && rows.length > 0; rechecks++) {
       await sleep(options.recheckPauseMs ?? 500)
       rows = await recheckRows(plan, rows)
+      await options.onDifferences?.(rows, rechecks + 1)
     }
     const sorted = [...rows].sort((a, b) => compareKeys(plan, a, b))
     return {
