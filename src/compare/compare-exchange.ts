@@ -62,11 +62,25 @@ export function compareExchange(ex: Exchange, s: CompareSettings, wantsSample: (
     return { result: 'candidate-error', reason: `status ${candidate.status}`, raw: [], noise: [], remaining: [] }
   }
 
-  const legacyBody = normalizeBody(legacy.headers, legacy.body)
-  const candidateBody = normalizeBody(candidate.headers, candidate.body)
+  // Byte-identical bodies with the same encoding and type need no decoding or parsing.
+  const sameBytes = sameEncoding(legacy, candidate) && legacy.body.equals(candidate.body)
+  const legacyBody = sameBytes ? undefined : normalizeBody(legacy.headers, legacy.body)
+  const candidateBody = sameBytes ? undefined : normalizeBody(candidate.headers, candidate.body)
   const raw = responseDiff(legacy, legacyBody, candidate, candidateBody, s)
   if (raw.length === 0) return { result: 'match', raw, noise: [], remaining: [] }
+  return judgeNoise(ex, legacy, legacyBody ?? normalizeBody(legacy.headers, legacy.body), candidate, candidateBody ?? normalizeBody(candidate.headers, candidate.body), raw, s, wantsSample)
+}
 
+function judgeNoise(
+  ex: Exchange,
+  legacy: CapturedResponse,
+  legacyBody: NormalizedBody,
+  candidate: CapturedResponse,
+  candidateBody: NormalizedBody,
+  raw: Difference[],
+  s: CompareSettings,
+  wantsSample: (d: Difference) => boolean,
+): ExchangeOutcome {
   const secondary = usable(ex.secondary)
   const noise = secondary ? responseDiff(legacy, legacyBody, secondary, normalizeBody(secondary.headers, secondary.body), s) : []
   const remaining = noise.length === 0 ? raw : raw.filter((d) => !noise.some((n) => covers(n.path, d.path)))
@@ -94,7 +108,12 @@ function covers(noisePath: string, path: string): boolean {
   return path.startsWith(`${noisePath}/`)
 }
 
-export function responseDiff(a: CapturedResponse, aBody: NormalizedBody, b: CapturedResponse, bBody: NormalizedBody, s: CompareSettings): Difference[] {
+function sameEncoding(a: CapturedResponse, b: CapturedResponse): boolean {
+  return header(a.headers, 'content-encoding') === header(b.headers, 'content-encoding') && header(a.headers, 'content-type') === header(b.headers, 'content-type')
+}
+
+/** Status, configured headers and bodies; undefined bodies are known to be byte-identical. */
+export function responseDiff(a: CapturedResponse, aBody: NormalizedBody | undefined, b: CapturedResponse, bBody: NormalizedBody | undefined, s: CompareSettings): Difference[] {
   const out: Difference[] = []
   if (a.status !== b.status) out.push({ path: 'status', field: 'status', kind: 'changed', legacy: a.status, candidate: b.status })
   for (const name of s.headers) {
@@ -104,7 +123,7 @@ export function responseDiff(a: CapturedResponse, aBody: NormalizedBody, b: Capt
     const path = `headers/${name}`
     out.push({ path, field: path, kind: va === undefined ? 'added' : vb === undefined ? 'removed' : 'changed', legacy: va, candidate: vb })
   }
-  out.push(...bodyDiff(aBody, bBody, s))
+  if (aBody !== undefined && bBody !== undefined) out.push(...bodyDiff(aBody, bBody, s))
   return out
 }
 
