@@ -42,13 +42,9 @@ export function shadowRead<A extends unknown[], R>(
   const reader = async (...args: A): Promise<R> => {
     // Started together so the shadow adds no latency; its outcome is handled off the caller's path.
     const shadow = Promise.resolve().then(() => newRead(...args))
-    let oldResult: R
-    try {
-      oldResult = await oldRead(...args)
-    } catch (error) {
-      shadow.catch(() => {})
-      throw error
-    }
+    // Marked handled now: the shadow may fail before the old read returns; its error is reported below.
+    shadow.catch(() => {})
+    const oldResult = await oldRead(...args)
     stats.reads++
     const done = shadow.then(
       async (newResult) => {
