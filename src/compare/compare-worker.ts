@@ -7,6 +7,8 @@ export interface WorkerRequest {
   readonly id: number
   readonly exchange: Exchange
   readonly config: CompareConfig
+  /** Fields whose samples are complete: no sample is built for differences only there; null: no samples. */
+  readonly fullFields: readonly string[] | null
 }
 
 export type WorkerReply = { readonly id: number; readonly outcome: ReturnType<typeof compareExchange> } | { readonly id: number; readonly error: string }
@@ -32,6 +34,7 @@ parentPort?.on('message', (msg: WorkerRequest) => {
       s = compileCompareSettings(msg.config)
       settings.set(key, s)
     }
+    const full = msg.fullFields === null ? null : new Set(msg.fullFields)
     const ex = msg.exchange
     const exchange: Exchange = {
       ...ex,
@@ -40,7 +43,7 @@ parentPort?.on('message', (msg: WorkerRequest) => {
       candidate: rehydrate(ex.candidate)!,
       secondary: rehydrate(ex.secondary),
     }
-    parentPort!.postMessage({ id: msg.id, outcome: compareExchange(exchange, s) } satisfies WorkerReply)
+    parentPort!.postMessage({ id: msg.id, outcome: compareExchange(exchange, s, (d) => full !== null && !full.has(d.field)) } satisfies WorkerReply)
   } catch (error) {
     parentPort!.postMessage({ id: msg.id, error: (error as Error).message } satisfies WorkerReply)
   }

@@ -64,6 +64,14 @@ export class DiffStore {
     return (this.sampleCounts.get(key(system, route, field)) ?? 0) < limit
   }
 
+  /** Fields of a route whose samples are complete (for work done where the counts are not at hand). */
+  fullFields(system: string, route: string, limit: number): string[] {
+    const prefix = key(system, route, '')
+    const out: string[] = []
+    for (const [k, n] of this.sampleCounts) if (n >= limit && k.startsWith(prefix)) out.push(k.slice(prefix.length))
+    return out
+  }
+
   record(system: string, route: string, outcome: Pick<ExchangeOutcome, 'result' | 'raw' | 'noise' | 'sample'>, at: number, samplesPerField: number): void {
     const rk = key(system, route)
     let r = this.routes.get(rk)

@@ -158,7 +158,9 @@ export class ComparisonEngine implements ComparisonSink, ComparisonReader {
   private compare(ex: Exchange): void {
     const s = this.settingsOf(ex.system)
     if (bodySize(ex) > this.workerThreshold) {
-      const job = this.pool.run(ex, s.config)
+      // Without a store nothing keeps samples (null): the worker then builds none.
+      const full = this.diffs?.fullFields(ex.system, ex.route, s.config.samplesPerField) ?? null
+      const job = this.pool.run(ex, s.config, full)
       if (job === null) this.drop(ex, 'overloaded')
       else job.then((o) => this.finish(ex, s, o), () => this.drop(ex, 'compare-error'))
       return

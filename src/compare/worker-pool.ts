@@ -25,14 +25,14 @@ export class CompareWorkerPool {
   }
 
   /** Compare in a worker; null when the pool is saturated. */
-  run(exchange: Exchange, config: CompareConfig): Promise<ExchangeOutcome> | null {
+  run(exchange: Exchange, config: CompareConfig, fullFields: readonly string[] | null = []): Promise<ExchangeOutcome> | null {
     const slot = this.pick()
     if (slot === null) return null
     const id = this.nextId++
     slot.pending++
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, slot })
-      slot.worker.postMessage({ id, exchange, config } satisfies WorkerRequest)
+      slot.worker.postMessage({ id, exchange, config, fullFields } satisfies WorkerRequest)
     })
   }
 
