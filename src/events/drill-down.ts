@@ -1,6 +1,6 @@
 // The drill-down of `events verify`: which differing ranges to resolve by id this pass and which to split
 // first (memory bound), per-id tallies inside ranges with a tolerance margin, and the final classification.
-import { BucketTable, differingBuckets, mergeRuns, type TimeRange } from './bucket-hash.js'
+import { BucketTable, differingBuckets, type TimeRange } from './bucket-hash.js'
 
 export type Side = 'old' | 'new'
 
@@ -57,11 +57,15 @@ export class RangeSplit {
     this[side].add(Math.floor((t - this.range.start) / this.width), id)
   }
 
-  /** The differing sub-ranges, adjacent ones merged. */
+  /**
+   * The differing sub-ranges, each on its own: merging neighbours could rebuild the whole range and never
+   * shrink it. Skew across sub-bucket edges is handled by the tolerance margin of the id tallies.
+   */
   differing(): TimeRange[] {
-    return mergeRuns(differingBuckets(this.old, this.new), this.width, this.range.start, this.old, this.new).map((r) => ({
-      ...r,
-      end: Math.min(r.end, this.range.end),
+    return differingBuckets(this.old, this.new).map((b) => ({
+      start: this.range.start + b * this.width,
+      end: Math.min(this.range.start + (b + 1) * this.width, this.range.end),
+      size: Math.max(this.old.buckets.get(b)?.count ?? 0, this.new.buckets.get(b)?.count ?? 0),
     }))
   }
 }
