@@ -53,6 +53,7 @@ let configFile: string
 let servers: Server[] = []
 let instance: Instance | undefined
 let storeText = ''
+let metricsText = ''
 
 beforeAll(async () => {
   const [legacy, secondary, candidate] = await Promise.all([origin('legacy'), origin('legacy'), origin('candidate')])
@@ -102,6 +103,8 @@ systems:
     )
   }
   await all
+  const metrics = await request(`${instance.adminUrl}/metrics`)
+  metricsText = await metrics.body.text()
   await instance.close()
   instance = undefined
 
@@ -148,6 +151,11 @@ describe('comparison through the gateway', () => {
     expect(sample.legacy.body.item.price).toBe(10)
     expect(sample.candidate.body.item.price).toBe(11)
     expect(sample.request).toMatchObject({ method: 'GET' })
+  })
+
+  it('counts comparison results in tandem_shadow_total', () => {
+    expect(metricsText).toMatch(new RegExp(`tandem_shadow_total\\{system="shop",result="mismatch"\\} ${2 * (N / 10)}\\b`))
+    expect(metricsText).toMatch(new RegExp(`tandem_shadow_total\\{system="shop",result="noise-only"\\} ${N - 2 * (N / 10)}\\b`))
   })
 
   it('stores no credential, cookie or password from requests or responses', () => {
