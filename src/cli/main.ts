@@ -8,6 +8,7 @@ import { registerProgramCommands } from './program.js'
 import { registerUpCommands } from './up.js'
 import { registerRolloutCommands } from './rollout.js'
 import { registerDataCommands } from './data.js'
+import { registerEventsCommands } from './events.js'
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerProgramCommands(program)
   registerRolloutCommands(program)
   registerDataCommands(program)
+  registerEventsCommands(program)
   return program
 }
 
