@@ -38,7 +38,7 @@ export function renderReport(report: DiffReport): string {
     const rate = r.matchRate === null ? '-' : `${(r.matchRate * 100).toFixed(1)}%`
     lines.push(
       `${r.route}  compared ${r.compared}  match ${r.matches}  mismatch ${r.mismatches}  noise-only ${r.noiseOnly}  ` +
-        `skipped ${r.skipped}  candidate-error ${r.candidateErrors}  match rate ${rate}`,
+        `skipped ${r.skipped}${skipDetail(r.skippedReasons)}  candidate-error ${r.candidateErrors}  match rate ${rate}`,
     )
     if (r.fields.length === 0) {
       lines.push('  (no differing fields)', '')
@@ -53,4 +53,9 @@ export function renderReport(report: DiffReport): string {
   const real = report.routes.reduce((n, r) => n + r.fields.filter((f) => f.real).length, 0)
   lines.push(real === 0 ? 'no real differences' : `${real} real difference(s); samples with --json`)
   return `${lines.join('\n')}\n`
+}
+
+function skipDetail(reasons: Record<string, number>): string {
+  const parts = Object.entries(reasons).map(([reason, n]) => `${reason} ${n}`)
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`
 }

@@ -22,6 +22,8 @@ export interface RouteReport {
   readonly mismatches: number
   readonly noiseOnly: number
   readonly skipped: number
+  /** Why comparisons were skipped: truncated, overloaded, queue-full, legacy-error ... */
+  readonly skippedReasons: Record<string, number>
   readonly candidateErrors: number
   /** match / (match + mismatch); null before any. */
   readonly matchRate: number | null
@@ -35,10 +37,11 @@ export interface DiffReport {
 
 export async function readDiffReport(store: Store, system: SystemConfig): Promise<DiffReport> {
   const name = system.name
-  const [routes, fields, samples] = await Promise.all([
+  const [routes, fields, samples, skips] = await Promise.all([
     store.db.selectFrom('compare_routes').selectAll().where('system', '=', name).orderBy('route').execute(),
     store.db.selectFrom('compare_fields').selectAll().where('system', '=', name).execute(),
     store.db.selectFrom('compare_samples').select(['route', 'path', 'sample']).where('system', '=', name).orderBy('id').execute(),
+    store.db.selectFrom('compare_skips').selectAll().where('system', '=', name).execute(),
   ])
   const limit = system.compare.samplesPerField
   const samplesOf = new Map<string, unknown[]>()
@@ -59,6 +62,7 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
       mismatches,
       noiseOnly: Number(r.noise_only),
       skipped: Number(r.skipped),
+      skippedReasons: {},
       candidateErrors: Number(r.candidate_errors),
       matchRate: matches + mismatches === 0 ? null : matches / (matches + mismatches),
       fields: [],
@@ -75,6 +79,10 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
       real: isReal(counts, system.compare.noise),
       samples: samplesOf.get(`${f.route}\u0000${f.path}`) ?? [],
     })
+  }
+  for (const k of skips) {
+    const route = byRoute.get(k.route)
+    if (route !== undefined) route.skippedReasons[k.reason] = Number(k.count)
   }
   for (const r of byRoute.values()) {
     r.fields.sort((a, b) => Number(b.real) - Number(a.real) || b.raw - a.raw || a.path.localeCompare(b.path))

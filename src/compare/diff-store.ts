@@ -41,6 +41,7 @@ export class DiffStore {
   private routes = new Map<string, RouteDelta>()
   private fields = new Map<string, FieldDelta>()
   private samples: SampleRow[] = []
+  private skips = new Map<string, { system: string; route: string; reason: string; count: number }>()
   private windows = new Map<string, ReturnType<typeof emptyCounts>>()
   private windowStart = Date.now()
   /** Samples stored or pending per system/route/field, so samplesPerField is never exceeded. */
@@ -72,7 +73,7 @@ export class DiffStore {
     return out
   }
 
-  record(system: string, route: string, outcome: Pick<ExchangeOutcome, 'result' | 'raw' | 'noise' | 'sample'>, at: number, samplesPerField: number): void {
+  record(system: string, route: string, outcome: Pick<ExchangeOutcome, 'result' | 'reason' | 'raw' | 'noise' | 'sample'>, at: number, samplesPerField: number): void {
     const rk = key(system, route)
     let r = this.routes.get(rk)
     if (r === undefined) {
@@ -80,8 +81,14 @@ export class DiffStore {
       this.routes.set(rk, r)
     }
     const res = outcome.result
-    if (res === 'skipped') r.skipped++
-    else {
+    if (res === 'skipped') {
+      r.skipped++
+      const reason = outcome.reason ?? 'unknown'
+      const sk = key(system, route, reason)
+      const s = this.skips.get(sk)
+      if (s) s.count++
+      else this.skips.set(sk, { system, route, reason, count: 1 })
+    } else {
       r.compared++
       if (res === 'match') r.matches++
       else if (res === 'mismatch') r.mismatches++
@@ -130,6 +137,8 @@ export class DiffStore {
     const fields = [...this.fields.values()]
     const samples = this.samples
     const windows = [...this.windows.entries()]
+    const skips = [...this.skips.values()]
+    this.skips = new Map()
     const windowStart = this.windowStart
     this.routes = new Map()
     this.fields = new Map()
@@ -191,6 +200,15 @@ export class DiffStore {
           .execute()
       }
       if (samples.length > 0) await trx.insertInto('compare_samples').values(samples).execute()
+      for (const k of skips) {
+        await trx
+          .insertInto('compare_skips')
+          .values({ ...k, updated_at: now })
+          .onConflict((oc) =>
+            oc.columns(['system', 'route', 'reason']).doUpdateSet((eb) => ({ count: eb('compare_skips.count', '+', eb.ref('excluded.count')), updated_at: now })),
+          )
+          .execute()
+      }
       for (const [system, c] of windows) {
         await trx
           .insertInto('compare_windows')

@@ -100,6 +100,7 @@ describe('ComparisonEngine', () => {
     expect(c.skipped).toBe(15)
     expect(engine.skipped('shop')).toEqual({ overloaded: 15 })
     await engine.close()
+    expect(await store.db.selectFrom('compare_skips').select(['route', 'reason', 'count']).execute()).toEqual([{ route: '/items/:id', reason: 'overloaded', count: 15 }])
   })
 
   it('compares large bodies in worker threads with the same result', async () => {

@@ -165,5 +165,22 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    // Why comparisons were skipped (truncated, overloaded, legacy-error ...), per route.
+    '0002-compare': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('compare_skips')
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('route', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('compare_skips_pk', ['system', 'route', 'reason'])
+          .execute()
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('compare_skips').ifExists().execute()
+      },
+    },
   }
 }

@@ -116,6 +116,15 @@ export interface CompareWindowTable {
   candidate_errors: number
 }
 
+/** Skipped comparisons per route and reason (migration 0002-compare). */
+export interface CompareSkipTable {
+  system: string
+  route: string
+  reason: string
+  count: number
+  updated_at: number
+}
+
 export interface ChecklistResultTable {
   id: Generated<number>
   system: string
@@ -147,6 +156,7 @@ export interface Database {
   compare_fields: CompareFieldTable
   compare_samples: CompareSampleTable
   compare_windows: CompareWindowTable
+  compare_skips: CompareSkipTable
   checklist_results: ChecklistResultTable
   audit: AuditTable
 }
