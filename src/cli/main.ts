@@ -7,6 +7,7 @@ import { registerDiffsCommands } from './diffs.js'
 import { registerProgramCommands } from './program.js'
 import { registerUpCommands } from './up.js'
 import { registerRolloutCommands } from './rollout.js'
+import { registerDemoCommands } from './demo.js'
 import { registerDataCommands } from './data.js'
 import { registerEventsCommands } from './events.js'
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDiffsCommands(program)
   registerProgramCommands(program)
   registerRolloutCommands(program)
+  registerDemoCommands(program)
   registerDataCommands(program)
   registerEventsCommands(program)
   return program

@@ -149,7 +149,11 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     }
     if (this.#o.healthChecks !== false) this.#health.watch(system)
     const now = this.#now()
-    const start = Math.max(now - system.analysis.interval, state.stepStartedAt ?? 0)
+    // A window never reaches back before the current step: metrics are kept in whole seconds, so it
+    // starts at the first full second of the step (after a retry, the failures that caused the
+    // rollback must not be judged again).
+    const stepStart = Math.ceil((state.stepStartedAt ?? 0) / 1000) * 1000
+    const start = Math.min(now, Math.max(now - system.analysis.interval, stepStart))
     const verdict = analyse({
       system: name,
       window: { start, end: now },

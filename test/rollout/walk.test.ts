@@ -28,7 +28,7 @@ afterEach(async () => {
 
 describe('rollout walk', () => {
   it('walks a healthy candidate from shadow through every step to promoted without help', async () => {
-    h = await startHarness(system(10), { legacy: { delayMs: 5 }, candidate: { delayMs: 5 } })
+    h = await startHarness(system(10), { legacy: { delayMs: 20 }, candidate: { delayMs: 20 } })
     const harness = h
     const seen: string[] = []
     harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.weight}`))
