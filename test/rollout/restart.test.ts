@@ -110,6 +110,15 @@ systems:
     expect(before).toMatchObject({ name: 'orders', stage: 'canary', weight: 50, stepIndex: 1, paused: true })
     expect(before.holdReason).toMatch(/paused by|inconclusive|step 2 of 3/)
 
+    // The human forms name the stage, weight and why it holds.
+    const text = await cli(['status', 'orders', '--admin', first.admin], dir)
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toContain('orders: canary (paused), weight 50%, step 2/3 weight 50%')
+    expect(text.stdout).toContain('holding: ')
+    expect(text.stdout).toMatch(/#\d+ \S+ pause by anonymous/)
+    const list = await cli(['status', '--admin', first.admin], dir)
+    expect(list.stdout).toMatch(/^SYSTEM\s+STAGE\s+WEIGHT\s+STEP\s+HOLD\norders\s+canary \(paused\)\s+50%\s+2 /)
+
     first.child.kill('SIGKILL')
     await new Promise((r) => first!.child.once('exit', r))
     first = undefined
