@@ -8,6 +8,7 @@ import type { Config, SystemConfig } from '../config/schema.js'
 import { TandemError, isTandemError } from '../errors.js'
 import type { RoutingTable } from '../gateway/routing-table.js'
 import type { MetricsReader } from '../metrics/reader.js'
+import { openChangeFeed, type ChangeFeed } from '../store/changes.js'
 import { controllerLease, type Lease } from '../store/lease.js'
 import type { Store } from '../store/open.js'
 import { getState, recordDecision, type Decision, type NewDecision, type StateChange, type SystemState } from '../store/system-state.js'
@@ -56,6 +57,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   readonly #locks = new Map<string, Promise<unknown>>()
   readonly #holds = new Map<string, { reason: string; kind: HoldKind | null }>()
   #supervisor: NodeJS.Timeout | undefined
+  #feed: ChangeFeed | undefined
   #running = false
 
   constructor(options: ControllerOptions) {
@@ -74,6 +76,11 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   async start(): Promise<void> {
     this.#running = true
     for (const system of this.#o.config().systems) this.#o.routing.set(system.name, routingOf(await getState(this.#o.store, system.name)))
+    // A decision taken by another instance (or its operator) reaches this gateway within a second.
+    this.#feed = await openChangeFeed(this.#o.store)
+    this.#feed.on((kind, system) => {
+      if (kind === 'state' && this.#running) void getState(this.#o.store, system).then((s) => this.#publish(s), (e: unknown) => this.emit('error', system, e))
+    })
     this.#reconcile()
     // Systems added by a config reload get their loop within a second.
     this.#supervisor = setInterval(() => this.#reconcile(), 1000)
@@ -86,6 +93,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     for (const t of this.#timers.values()) clearTimeout(t)
     this.#timers.clear()
     this.#health.stop()
+    await this.#feed?.close().catch(() => {})
     await Promise.allSettled([...this.#locks.values()])
     await this.#lease.release().catch(() => {})
   }
@@ -135,13 +143,13 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   async tick(name: string): Promise<void> {
     const system = this.#system(name)
     if (system === undefined) return
+    const state = await getState(this.#o.store, name)
+    // Another instance or an operator may have changed the state: the store is the truth.
+    this.#publish(state)
     if (!(await this.#lease.tryAcquire().catch(() => false))) {
       this.#hold(name, 'another instance holds the controller lease', null)
       return
     }
-    const state = await getState(this.#o.store, name)
-    // Another instance or an operator may have changed the state: the store is the truth.
-    this.#publish(state)
     if (!isActive(state.stage) || system.kind !== 'http') {
       this.#health.unwatch(name)
       this.#holds.delete(name)
