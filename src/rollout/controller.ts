@@ -7,7 +7,7 @@ import type { ComparisonReader } from '../compare/sink.js'
 import type { Config, SystemConfig } from '../config/schema.js'
 import { TandemError, isTandemError } from '../errors.js'
 import type { RoutingTable } from '../gateway/routing-table.js'
-import type { MetricsReader } from '../metrics/reader.js'
+import type { ArmWindow, MetricsReader } from '../metrics/reader.js'
 import { openChangeFeed, type ChangeFeed } from '../store/changes.js'
 import { controllerLease, type Lease } from '../store/lease.js'
 import type { Store } from '../store/open.js'
@@ -161,17 +161,19 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     // starts at the first full second of the step (after a retry, the failures that caused the
     // rollback must not be judged again).
     const stepStart = Math.ceil((state.stepStartedAt ?? 0) / 1000) * 1000
-    const start = Math.min(now, Math.max(now - system.analysis.interval, stepStart))
+    // The reader answers in whole seconds; the window recorded as evidence is the one really read.
+    const start = Math.min(now, Math.floor(Math.max(now - system.analysis.interval, stepStart) / 1000) * 1000)
     const verdict = analyse({
       system: name,
       window: { start, end: now },
-      arms: this.#o.metrics.window(name, start, now),
-      comparisons: this.#o.comparisons?.counts(name, start, now) ?? null,
+      // Until the step's first full second has begun there is nothing of this step to judge yet.
+      arms: start < now ? this.#o.metrics.window(name, start, now) : { legacy: EMPTY_ARM, candidate: EMPTY_ARM },
+      comparisons: start < now ? (this.#o.comparisons?.counts(name, start, now) ?? null) : null,
       healthFailures: this.#health.failures(name, 'candidate'),
       analysis: system.analysis,
     })
     await saveVerdict(this.#o.store, state, verdict, now)
-    await saveMetricWindows(this.#o.store, this.#o.metrics, name, start, now)
+    if (start < now) await saveMetricWindows(this.#o.store, this.#o.metrics, name, start, now)
     this.emit('verdict', name, verdict, state)
 
     if (verdict.verdict === 'fail') {
@@ -328,6 +330,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     return this.#health.describe(name)
   }
 }
+
+const EMPTY_ARM: ArmWindow = { requests: 0, errors: 0, successes: 0, latency: { p50: 0, p95: 0, p99: 0, mean: 0, count: 0 }, samples: [] }
 
 function verdictEvidence(v: Verdict): unknown {
   return { verdict: v.verdict, reason: v.reason, judge: v.judge, score: v.score, window: v.window, samples: v.samples, rules: v.rules }

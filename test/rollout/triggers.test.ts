@@ -99,6 +99,25 @@ describe('automatic rollback', () => {
     expect(rule.window.end).toBeGreaterThan(rule.window.start)
   })
 
+  it('rolls back a slower candidate on the Mann-Whitney judge with its score', async () => {
+    h = await startHarness(
+      system('[{weight: 50, pause: 1m}, {weight: 100}]', '      judge: mann-whitney\n      rollback: { latencyP95: "off", errorRate: "off" }\n      mannWhitney: { critical: [latency] }'),
+      { legacy: { delayMs: 40 }, candidate: { delayMs: 120 } },
+    )
+    const harness = h
+    await harness.controller.act('orders', 'start', { actor: 'alice', force: true })
+    await trafficUntil(harness.gatewayUrl, () => rolledBack(harness), { concurrency: 8 })
+    const rollback = (await listDecisions(harness.store, 'orders')).at(-1)!
+    expect(rollback.action).toBe('rollback')
+    expect(rollback.reason).toMatch(/^judge score 0 < 75: latency High/)
+    const report = await onlyReport(harness)
+    expect(report.evidence).toMatchObject({ judge: 'mann-whitney', score: 0, verdict: 'fail' })
+    const rule = report.evidence.rules.find((r: any) => r.rule === 'judge.latency')
+    expect(rule.result).toBe('fail')
+    expect(rule.value).toBeGreaterThan(1)
+    expect(rule.note).toMatch(/^High, p=/)
+  })
+
   it('rolls back on consecutive failed health checks while paused', async () => {
     h = await startHarness(system('[{shadow: 1m}, {weight: 100}]'))
     const harness = h

@@ -56,6 +56,27 @@ describe('rollout walk', () => {
     expect(verdicts.every((v) => v.verdict !== 'fail')).toBe(true)
     const status = await harness.controller.status('catalog')
     expect(status.state.stage).toBe('promoted')
+    // Every interval's metrics are kept for KPIs, per route and arm.
+    const windows = await harness.store.db.selectFrom('metric_windows').selectAll().where('system', '=', 'catalog').execute()
+    expect(new Set(windows.map((w) => w.arm))).toEqual(new Set(['legacy', 'candidate']))
+    expect(windows.every((w) => w.requests === w.errors + w.successes && w.route === '/**')).toBe(true)
+  })
+
+  it('runs blue-green: analysis before the switch, the switch to the candidate colour, analysis after, promotion', async () => {
+    h = await startHarness((l, c) =>
+      system(10)(l, c).replace('steps: [{shadow: 300ms}, {weight: 10, pause: 300ms}, {weight: 50, pause: 300ms}, {weight: 100}]', 'strategy: blue-green\n      steps: [{shadow: 300ms}, {switch: true, pause: 300ms}]'),
+    { legacy: { delayMs: 20 }, candidate: { delayMs: 20 } })
+    const harness = h
+    const seen: string[] = []
+    harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.activeArm}`))
+    await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
+    await trafficUntil(harness.gatewayUrl, async () => (await getState(harness.store, 'catalog')).stage === 'promoted')
+    expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['shadow:legacy', 'canary:candidate', 'promoted:candidate'])
+    const moves = (await listDecisions(harness.store, 'catalog')).filter((d) => d.action !== 'hold').map((d) => d.action)
+    expect(moves).toEqual(['start', 'advance', 'promote'])
+    // A passing verdict was taken while the candidate colour served everything.
+    const after = (await recentVerdicts(harness.store, 'catalog', 1000)).filter((v) => v.stage === 'canary' && v.verdict === 'pass')
+    expect(after.length).toBeGreaterThanOrEqual(1)
   })
 
   it('holds as inconclusive with too little traffic, neither failing nor advancing', async () => {
