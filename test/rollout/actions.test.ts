@@ -124,6 +124,30 @@ describe('hooks', () => {
     expect(holds.some((d) => d.reason.startsWith('waiting for confirm-promotion hook'))).toBe(true)
   })
 
+  it('delivers program-wide notifications to their subscribers only', async () => {
+    const received: Array<{ kind: string; text: string; system: string }> = []
+    const hook = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c: Buffer) => (body += c.toString()))
+      req.on('end', () => {
+        received.push(JSON.parse(body))
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r))
+    cleanup.push(() => new Promise((r) => hook.close(() => r())))
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`
+    const h = await harness(`notifications:\n  - { name: ops, webhook: ${url}/slack, on: [rollback] }`)
+    await h.controller.act('billing', 'start', { actor: 'bob', force: true })
+    await h.controller.act('billing', 'pause', { actor: 'bob' })
+    await h.controller.act('billing', 'rollback', { actor: 'bob', reason: 'drill' })
+    expect(await eventually(() => received.length >= 1)).toBe(true)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(received.map((p) => p.kind)).toEqual(['rollback'])
+    expect(received[0]).toMatchObject({ system: 'billing' })
+    expect(received[0]!.text).toContain('rolled-back')
+  })
+
   it('runs a shell command hook on rollback with the payload on stdin and TANDEM_* variables', async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'tandem-hook-'))
     cleanup.push(() => rm(tmp, { recursive: true, force: true }))
