@@ -10,6 +10,8 @@ export function narrator(write: (s: string) => void, started = Date.now()): Line
 
 const n = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(digits))
 
+const ms = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${v.toFixed(1)}ms`)
+
 /** `pass  errors 0.000  p95 7.1ms (legacy 9.0ms)  match 0.86  n=120` */
 export function describeVerdict(v: Verdict): string {
   const rule = (name: string) => v.rules.find((r) => r.rule === name)
@@ -19,7 +21,7 @@ export function describeVerdict(v: Verdict): string {
   const parts = [
     v.verdict.padEnd(12),
     `errors ${n(errors?.value)}`,
-    `p95 ${n(p95?.value, 1)}ms (legacy ${n(p95?.baseline, 1)}ms)`,
+    `p95 ${ms(p95?.value)} (legacy ${ms(p95?.baseline)})`,
     `match ${n(match?.value, 2)}`,
     `n=${v.samples.candidate}`,
   ]

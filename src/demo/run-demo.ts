@@ -1,11 +1,11 @@
 // `tandem demo`: the whole lifecycle on a laptop in under two minutes. Two bundled services, a full
 // instance (gateway, comparison, controller, embedded store), synthetic traffic, an injected fault,
 // the automatic rollback, a retry and the promotion, narrated as they happen.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import pino from 'pino'
-import type { Verdict } from '../analysis/verdict.js'
+import type { RuleEvidence, Verdict } from '../analysis/verdict.js'
 import { comparisonEngine } from '../instance/engines.js'
 import { startInstance, type Instance } from '../instance/start-instance.js'
 import { RolloutController } from '../rollout/controller.js'
@@ -111,7 +111,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       services.switches.failRate = 0.3
       const report = story.nextReport(deadline)
       await story.until((d) => d.action === 'rollback', deadline)
-      say(`all traffic is back on legacy; failure report: ${await report}`)
+      const file = await report
+      say(`all traffic is back on legacy; failure report: ${file}`)
+      await story.summariseReport(file)
       services.switches.failRate = 0
       say('the rewrite is fixed; an operator retries the rollout from its first step')
       await control.act(DEMO_SYSTEM, 'retry', { actor: 'demo', reason: 'demo: fault fixed, retry' })
@@ -130,6 +132,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       differences: story.found,
       decisions: decisions.map(({ seq, action, actor, fromStage, toStage, weight, reason }) => ({ seq, action, actor, fromStage, toStage, weight, reason })),
     }
+    if (options.dir === undefined) say('(this ran in a temporary directory; `tandem demo --dir DIR` keeps the config, store and failure report)')
     say(ok ? `done in ${(result.durationMs / 1000).toFixed(0)}s, ${result.requests} requests, ${decisions.length} decisions in the audit trail` : 'the demo did not finish in time; see the decisions above')
     return result
   } finally {
@@ -187,6 +190,15 @@ class Story {
   async play(script: () => Promise<void>, deadlineMs: number): Promise<boolean> {
     const timeout = sleep(deadlineMs).then(() => false)
     return Promise.race([script().then(() => true, (e: Error) => (e.message === 'deadline' ? false : Promise.reject(e))), timeout])
+  }
+
+  /** The rule that fired, as the failure report records it. */
+  async summariseReport(file: string): Promise<void> {
+    const report = JSON.parse(await readFile(file, 'utf8')) as { reason: string; evidence?: { rules?: RuleEvidence[] }; recentDecisions: unknown[] }
+    for (const r of report.evidence?.rules?.filter((r) => r.result === 'fail' && !r.rule.startsWith('promote.')) ?? []) {
+      this.say(`    report: ${r.metric} = ${r.value?.toFixed(3)} with threshold "${r.threshold}" over ${r.samples.candidate} candidate requests, window ${new Date(r.window.start).toISOString().slice(11, 19)}-${new Date(r.window.end).toISOString().slice(11, 19)}`)
+    }
+    this.say(`    report: ${report.recentDecisions.length} recent decisions, metrics of both arms and the differences found`)
   }
 
   /** What shadow traffic found: fields that differ between legacy and the rewrite, from the store. */
