@@ -1,0 +1,63 @@
+// The CLI's admin client against a real `tandem up` instance with tokens: the bearer token is sent,
+// refusals keep the server's code, the admin URL comes from the config when --admin is not given.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { afterEach, expect, it } from 'vitest'
+import { AdminClient } from '../../src/cli/admin-client.js'
+import { fullEngines } from '../../src/instance/engines.js'
+import { startInstance, type Instance } from '../../src/instance/start-instance.js'
+
+let cleanup: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => {})
+  cleanup = []
+})
+
+const OPERATOR = 'operator-token-0123456789'
+const VIEWER = 'viewer-token-0123456789ab'
+
+it('acts with an operator token and keeps the server error codes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-admin-client-'))
+  cleanup.push(() => rm(dir, { recursive: true, force: true }))
+  const configFile = join(dir, 'tandem.yaml')
+  await writeFile(
+    configFile,
+    `version: 1
+gateway: { listen: 127.0.0.1:0 }
+admin:
+  listen: 127.0.0.1:0
+  tokens:
+    - { name: ops, role: operator, token: ${OPERATOR} }
+    - { name: dash, role: viewer, token: ${VIEWER} }
+store: sqlite:${join(dir, 'tandem.db')}
+systems:
+  - name: ledger
+    legacy: { url: http://127.0.0.1:9 }
+    candidate: { url: http://127.0.0.1:9 }
+    routes: [{ path: /** }]
+    rollout: { steps: [{shadow: 1h}, {weight: 100}] }
+`,
+  )
+  const instance: Instance = await startInstance({ configFile, logger: pino({ level: 'silent' }), ...fullEngines })
+  cleanup.push(() => instance.close())
+
+  const viewer = await AdminClient.from({ admin: instance.adminUrl, token: VIEWER }, {})
+  const { systems } = await viewer.get<{ systems: Array<{ name: string; stage: string; holdReason: string | null }> }>('/api/v1/systems')
+  expect(systems).toEqual([expect.objectContaining({ name: 'ledger', stage: 'pending', holdReason: 'not started; run `tandem start`' })])
+  await expect(viewer.post('/api/v1/systems/ledger/actions/start', { force: true })).rejects.toMatchObject({ code: 'TANDEM_ERR_ADMIN_FORBIDDEN', exitCode: 2 })
+
+  // The token may come from TANDEM_TOKEN.
+  const operator = await AdminClient.from({ admin: instance.adminUrl }, { TANDEM_TOKEN: OPERATOR })
+  const started = await operator.post<{ action: string; state: { stage: string }; decision: { actor: string } }>('/api/v1/systems/ledger/actions/start', { force: true })
+  expect(started).toMatchObject({ action: 'start', state: { stage: 'shadow' }, decision: { actor: 'ops' } })
+  const refused = await operator.post('/api/v1/systems/ledger/actions/finalize', {}).catch((e: unknown) => e)
+  expect(refused).toMatchObject({ code: 'TANDEM_ERR_ACTION_INVALID' })
+  expect((refused as Error).message).toContain('cannot finalize "ledger" while it is shadow')
+  await expect(new AdminClient(instance.adminUrl, 'wrong-token-0123456789').get('/api/v1/systems')).rejects.toMatchObject({ code: 'TANDEM_ERR_ADMIN_UNAUTHORIZED' })
+
+  // Without --admin the URL is the config's admin.listen (port 0 here, so nothing answers there).
+  const fromConfig = await AdminClient.from({ config: configFile }, {})
+  expect(fromConfig.baseUrl).toBe('http://127.0.0.1:0')
+})
