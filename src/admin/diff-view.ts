@@ -1,5 +1,6 @@
 // The diffs of a system as SPEC 4 shows them: per route the comparison counts and per field the raw
 // and noise counts, whether the difference is real under the noise rule, and the stored samples.
+import { matchRate } from '../compare/match-rate.js'
 import type { SystemConfig } from '../config/schema.js'
 import type { Store } from '../store/open.js'
 
@@ -71,7 +72,7 @@ export async function systemDiffs(store: Store, system: SystemConfig): Promise<R
       noiseOnly: Number(r.noise_only),
       skipped: Number(r.skipped),
       candidateErrors: Number(r.candidate_errors),
-      matchRate: matches + mismatches === 0 ? null : matches / (matches + mismatches),
+      matchRate: matchRate({ match: matches, mismatch: mismatches, noiseOnly: Number(r.noise_only) }),
       fields: [],
     })
   }

@@ -1,5 +1,6 @@
 // Builds one analysis verdict (pass | fail | inconclusive) from a window of metrics: the rollback
 // triggers and promote rule of SPEC 2, optionally the Mann-Whitney judge, each with its evidence.
+import { comparedCount, matchRate as matchRateOf } from '../compare/match-rate.js'
 import type { ComparisonCounts } from '../compare/sink.js'
 import type { SystemConfig } from '../config/schema.js'
 import { compare, type Threshold } from '../config/units.js'
@@ -63,8 +64,8 @@ export function analyse(input: AnalysisInput): Verdict {
   const min = analysis.minSamples
   const dry = new Set(analysis.dryRun)
   const armSamples = { legacy: legacy.requests, candidate: candidate.requests }
-  const compared = input.comparisons === null ? 0 : input.comparisons.match + input.comparisons.mismatch
-  const matchRate = input.comparisons === null || compared === 0 ? null : input.comparisons.match / compared
+  const compared = input.comparisons === null ? 0 : comparedCount(input.comparisons)
+  const matchRate = input.comparisons === null ? null : matchRateOf(input.comparisons)
   const compareSamples = { legacy: compared, candidate: compared }
 
   const rule = (

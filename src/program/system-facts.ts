@@ -1,6 +1,7 @@
 // Per-system facts for KPIs and reports, read from the store only (decisions, system_state, verdicts,
 // metric_windows, compare_windows): the current migration attempt, its match rate, latency and throughput.
 import { sql } from 'kysely'
+import { comparedCount, matchRate as matchRateOf } from '../compare/match-rate.js'
 import type { Config } from '../config/schema.js'
 import type { Store } from '../store/open.js'
 import type { Stage } from '../store/tables.js'
@@ -116,7 +117,7 @@ async function factsOf(
   const [compare, arms, verdictRows, downtime] = await Promise.all([
     store.db
       .selectFrom('compare_windows')
-      .select((eb) => [eb.fn.sum<number>('matches').as('matches'), eb.fn.sum<number>('mismatches').as('mismatches')])
+      .select((eb) => [eb.fn.sum<number>('matches').as('matches'), eb.fn.sum<number>('mismatches').as('mismatches'), eb.fn.sum<number>('noise_only').as('noise_only')])
       .where('system', '=', system)
       .where('window_start', '>=', from)
       .where('window_end', '<=', until)
@@ -139,11 +140,9 @@ async function factsOf(
     downtimeMinutes(store, system),
   ])
 
-  const matches = Number(compare?.matches ?? 0)
-  const mismatches = Number(compare?.mismatches ?? 0)
-  const compared = matches + mismatches
+  const counts = { match: Number(compare?.matches ?? 0), mismatch: Number(compare?.mismatches ?? 0), noiseOnly: Number(compare?.noise_only ?? 0) }
   const lastVerdict = verdictRows.at(-1)
-  const matchRate = compared > 0 ? matches / compared : lastVerdict === undefined ? null : matchRateFromEvidence(lastVerdict.evidence)
+  const matchRate = matchRateOf(counts) ?? (lastVerdict === undefined ? null : matchRateFromEvidence(lastVerdict.evidence))
 
   const arm = (name: string) => arms.find((a) => a.arm === name)
   const legacy = arm('legacy')
@@ -169,7 +168,7 @@ async function factsOf(
     completedAt,
     periodEnd,
     matchRate,
-    compared,
+    compared: comparedCount(counts),
     latencyChange: lc === null || ll === null ? null : ratio(lc, ll),
     throughputChange: tc === null || tl === null ? null : ratio(tc, tl),
     downtimeMinutes: downtime,
