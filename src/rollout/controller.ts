@@ -17,7 +17,7 @@ import type { ActionOptions, OperatorAction, RolloutControl, SystemStatus } from
 import { writeFailureReport } from './failure-report.js'
 import { HealthMonitor } from './health.js'
 import { gate, notify, type HookKind, type HookPayload } from './hooks.js'
-import { consecutiveFailures, lastActor, saveMetricWindows, saveVerdict } from './records.js'
+import { consecutiveFailures, lastActor, lastMetricWindowEnd, saveMetricWindows, saveVerdict } from './records.js'
 import { describeStep, isActive, placementOf, PROMOTED, ROLLED_BACK, routingOf, servesCandidate, stepDuration } from './steps.js'
 import { holdWhileIdle } from './idle-reasons.js'
 
@@ -58,6 +58,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   readonly #holds = new Map<string, { reason: string; kind: HoldKind | null }>()
   #supervisor: NodeJS.Timeout | undefined
   #feed: ChangeFeed | undefined
+  /** Per system, where the persisted metric windows end: they tile time without overlap. */
+  readonly #persistedUntil = new Map<string, number>()
   #running = false
 
   constructor(options: ControllerOptions) {
@@ -173,7 +175,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       analysis: system.analysis,
     })
     await saveVerdict(this.#o.store, state, verdict, now)
-    if (start < now) await saveMetricWindows(this.#o.store, this.#o.metrics, name, start, now)
+    await this.#persistMetrics(name, state, now)
     this.emit('verdict', name, verdict, state)
 
     if (verdict.verdict === 'fail') {
@@ -220,6 +222,21 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       { ...next, stepIndex: state.stepIndex + 1, stepStartedAt: now },
       { action: 'advance', actor: 'controller', reason: `${describeStep(steps, state.stepIndex)} passed: ${verdict.reason}`, evidence: verdictEvidence(verdict) },
     )
+  }
+
+  /**
+   * Persist the completed whole seconds since the last persisted window (not the analysis window,
+   * which may overlap the previous one): KPIs sum these rows and must count every request once.
+   */
+  async #persistMetrics(name: string, state: SystemState, now: number): Promise<void> {
+    let from = this.#persistedUntil.get(name)
+    if (from === undefined) from = await lastMetricWindowEnd(this.#o.store, name)
+    // The metrics reader keeps 15 minutes; never ask beyond it, nor before this run of the rollout.
+    from = Math.max(from, Math.floor((state.startedAt ?? now) / 1000) * 1000, now - 14 * 60_000)
+    const until = Math.floor(now / 1000) * 1000
+    if (until <= from) return
+    await saveMetricWindows(this.#o.store, this.#o.metrics, name, from, until)
+    this.#persistedUntil.set(name, until)
   }
 
   #hold(name: string, reason: string | null, kind: HoldKind | null): void {
@@ -278,13 +295,31 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     this.#health.unwatch(system.name)
     this.emit('decision', result.decision, result.state)
     try {
-      const file = await writeFailureReport(this.failuresDir, this.#o.store, { system: system.name, at: result.decision.at, reason: decision.reason, before: current, evidence: decision.evidence ?? null })
+      const file = await writeFailureReport(this.failuresDir, this.#o.store, {
+        system: system.name,
+        at: result.decision.at,
+        reason: decision.reason,
+        before: current,
+        evidence: decision.evidence ?? null,
+        current: this.#liveMetrics(system, current),
+      })
       this.emit('report', system.name, file)
     } catch (error) {
       this.emit('error', system.name, error)
     }
     this.#tell(system, result.state, result.decision)
     return result
+  }
+
+  /** Per route and arm, the last analysis interval as the gateway measured it (samples left out). */
+  #liveMetrics(system: SystemConfig, state: SystemState): unknown {
+    const now = this.#now()
+    const start = Math.floor(Math.max(now - system.analysis.interval, state.stepStartedAt ?? 0) / 1000) * 1000
+    const strip = ({ samples: _samples, ...rest }: ArmWindow) => rest
+    return {
+      window: { start, end: now },
+      routes: this.#o.metrics.routes(system.name, start, now).map((r) => ({ route: r.route, legacy: strip(r.legacy), candidate: strip(r.candidate) })),
+    }
   }
 
   #tell(system: SystemConfig, state: SystemState, decision: Decision): void {

@@ -26,7 +26,7 @@ export function reportStamp(at: number): string {
 export async function writeFailureReport(
   dir: string,
   store: Store,
-  input: { system: string; at: number; reason: string; before: SystemState; evidence: unknown },
+  input: { system: string; at: number; reason: string; before: SystemState; evidence: unknown; current?: unknown },
 ): Promise<string> {
   const report: FailureReport = {
     system: input.system,
@@ -36,7 +36,8 @@ export async function writeFailureReport(
     weight: input.before.weight,
     evidence: input.evidence,
     recentDecisions: await listDecisions(store, input.system, 20),
-    metrics: await recentMetrics(store, input.system),
+    // The window that triggered the rollback, read live, and the persisted windows before it.
+    metrics: { current: input.current ?? null, history: await recentMetrics(store, input.system) },
     diffs: await diffs(store, input.system),
   }
   await mkdir(dir, { recursive: true })

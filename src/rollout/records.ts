@@ -77,6 +77,16 @@ export async function consecutiveFailures(store: Store, system: string, since: n
   return n
 }
 
+/** End of the last persisted metric window of a system (0 when none), to continue without overlap. */
+export async function lastMetricWindowEnd(store: Store, system: string): Promise<number> {
+  const row = await store.db
+    .selectFrom('metric_windows')
+    .select((eb) => eb.fn.max('window_end').as('end'))
+    .where('system', '=', system)
+    .executeTakeFirst()
+  return Number(row?.end ?? 0)
+}
+
 export async function saveMetricWindows(store: Store, metrics: MetricsReader, system: string, start: number, end: number): Promise<void> {
   const rows = metrics.routes(system, start, end).flatMap((r) =>
     (['legacy', 'candidate'] as const)

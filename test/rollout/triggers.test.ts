@@ -73,7 +73,9 @@ describe('automatic rollback', () => {
     expect(rule.samples.candidate).toBeGreaterThanOrEqual(20)
     expect(report.recentDecisions.map((d: any) => d.action)).toEqual(decisions.map((d) => d.action))
     expect(Array.isArray(report.diffs)).toBe(true)
-    expect(report.metrics.some((m: any) => m.arm === 'candidate' && m.errors > 0)).toBe(true)
+    expect(report.metrics.current.routes[0].candidate.errors).toBeGreaterThan(0)
+    expect(report.metrics.current.routes[0].legacy.errors).toBe(0)
+    expect(Array.isArray(report.metrics.history)).toBe(true)
   })
 
   it('rolls back a candidate three times slower than legacy on latencyP95, with evidence', async () => {

@@ -60,6 +60,11 @@ describe('rollout walk', () => {
     const windows = await harness.store.db.selectFrom('metric_windows').selectAll().where('system', '=', 'catalog').execute()
     expect(new Set(windows.map((w) => w.arm))).toEqual(new Set(['legacy', 'candidate']))
     expect(windows.every((w) => w.requests === w.errors + w.successes && w.route === '/**')).toBe(true)
+    // They tile time without overlap, so summing them counts each request once.
+    for (const arm of ['legacy', 'candidate']) {
+      const own = windows.filter((w) => w.arm === arm).sort((a, b) => a.window_start - b.window_start)
+      own.forEach((w, i) => i > 0 && expect(w.window_start).toBeGreaterThanOrEqual(own[i - 1]!.window_end))
+    }
   })
 
   it('runs blue-green: analysis before the switch, the switch to the candidate colour, analysis after, promotion', async () => {
