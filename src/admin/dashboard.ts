@@ -1,12 +1,13 @@
 // Serves the Vite-built dashboard at / of the admin listener. src/dashboard/dist is not committed: when
-// it is missing or older than its sources it is built here, once, with Vite's build API.
+// it is missing or older than its sources it is built here, once, with Vite's build API. The path goes
+// through the package root so it holds both from src/admin/ (tsx) and from the compiled dist/admin/.
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 
-export const DASHBOARD_ROOT = fileURLToPath(new URL('../dashboard/', import.meta.url))
+export const DASHBOARD_ROOT = fileURLToPath(new URL('../../src/dashboard/', import.meta.url))
 export const DASHBOARD_DIST = join(DASHBOARD_ROOT, 'dist')
 
 let building: Promise<string> | undefined

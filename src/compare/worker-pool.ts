@@ -83,8 +83,9 @@ export class CompareWorkerPool {
 }
 
 /**
- * Tandem runs from TypeScript sources through tsx; a worker thread does not inherit the loader that
- * bin/tandem.js registered, so the entry registers tsx before importing the worker module.
+ * Compiled (dist/), the worker is plain JavaScript. Run from TypeScript sources through tsx (tests, or
+ * bin/tandem.js without a fresh build), a worker thread does not inherit the loader the parent
+ * registered, so the entry registers tsx before importing the worker module.
  */
 function startWorker(): Worker {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
