@@ -5,7 +5,7 @@ import { programKpis } from '../program/kpis.js'
 import { waveStatus } from '../program/waves.js'
 import { listStates } from '../store/system-state.js'
 import type { AdminDeps } from './deps.js'
-import { systemDiffs } from './diff-view.js'
+import { readDiffReport } from '../compare/diff-report.js'
 import { liveWindows, storedWindows } from './metrics-view.js'
 import { diffsResponse, errorResponses, metricsQuery, metricsResponse, nameParams } from './schemas.js'
 import { findSystem } from './system-view.js'
@@ -27,7 +27,7 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
     },
     handler: async (req) => {
       const system = findSystem(deps, req.params.name)
-      return { system: system.name, routes: await systemDiffs(deps.store, system) }
+      return readDiffReport(deps.store, system)
     },
   })
 

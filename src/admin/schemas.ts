@@ -192,6 +192,7 @@ export const diffsResponse = {
           mismatches: { type: 'integer' },
           noiseOnly: { type: 'integer' },
           skipped: { type: 'integer' },
+          skippedReasons: { type: 'object', additionalProperties: { type: 'integer' } },
           candidateErrors: { type: 'integer' },
           matchRate: nullableNumber,
           fields: {

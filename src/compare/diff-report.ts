@@ -2,6 +2,7 @@
 // noise and total counts, whether the field is a real difference, and its samples. Real fields first.
 import type { SystemConfig } from '../config/schema.js'
 import type { Store } from '../store/open.js'
+import { matchRate } from './match-rate.js'
 import { isReal } from './noise.js'
 
 export interface FieldReport {
@@ -25,7 +26,7 @@ export interface RouteReport {
   /** Why comparisons were skipped: truncated, overloaded, queue-full, legacy-error ... */
   readonly skippedReasons: Record<string, number>
   readonly candidateErrors: number
-  /** match / (match + mismatch); null before any. */
+  /** Matches (noise-only included) over compared; null before any (see match-rate.ts). */
   readonly matchRate: number | null
   readonly fields: FieldReport[]
 }
@@ -35,12 +36,22 @@ export interface DiffReport {
   readonly routes: RouteReport[]
 }
 
+/** Upper bound on sample rows read for one report, whatever samplesPerField says. */
+const SAMPLE_READ_CAP = 5000
+
 export async function readDiffReport(store: Store, system: SystemConfig): Promise<DiffReport> {
   const name = system.name
   const [routes, fields, samples, skips] = await Promise.all([
     store.db.selectFrom('compare_routes').selectAll().where('system', '=', name).orderBy('route').execute(),
     store.db.selectFrom('compare_fields').selectAll().where('system', '=', name).execute(),
-    store.db.selectFrom('compare_samples').select(['route', 'path', 'sample']).where('system', '=', name).orderBy('id').execute(),
+    store.db
+      .selectFrom('compare_samples')
+      .select(['route', 'path', 'sample'])
+      .where('system', '=', name)
+      // Newest first: after a fix lands, an operator wants today's examples, not the first ones seen.
+      .orderBy('id', 'desc')
+      .limit(SAMPLE_READ_CAP)
+      .execute(),
     store.db.selectFrom('compare_skips').selectAll().where('system', '=', name).execute(),
   ])
   const limit = system.compare.samplesPerField
@@ -48,29 +59,32 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
   for (const s of samples) {
     const k = `${s.route}\u0000${s.path}`
     const list = samplesOf.get(k) ?? []
-    if (list.length < limit) list.push(JSON.parse(s.sample))
+    if (list.length < limit) list.push(parseSample(s.sample))
     samplesOf.set(k, list)
   }
   const byRoute = new Map<string, RouteReport>()
   for (const r of routes) {
-    const matches = Number(r.matches)
-    const mismatches = Number(r.mismatches)
+    const counts = { match: Number(r.matches), mismatch: Number(r.mismatches), noiseOnly: Number(r.noise_only) }
     byRoute.set(r.route, {
       route: r.route,
       compared: Number(r.compared),
-      matches,
-      mismatches,
-      noiseOnly: Number(r.noise_only),
+      matches: counts.match,
+      mismatches: counts.mismatch,
+      noiseOnly: counts.noiseOnly,
       skipped: Number(r.skipped),
       skippedReasons: {},
       candidateErrors: Number(r.candidate_errors),
-      matchRate: matches + mismatches === 0 ? null : matches / (matches + mismatches),
+      matchRate: matchRate(counts),
       fields: [],
     })
   }
   for (const f of fields) {
-    const route = byRoute.get(f.route)
-    if (route === undefined) continue
+    // Field counts may land before their route's aggregate row: show the field anyway.
+    let route = byRoute.get(f.route)
+    if (route === undefined) {
+      route = { route: f.route, compared: 0, matches: 0, mismatches: 0, noiseOnly: 0, skipped: 0, skippedReasons: {}, candidateErrors: 0, matchRate: null, fields: [] }
+      byRoute.set(f.route, route)
+    }
     const counts = { raw: Number(f.raw), noise: Number(f.noise), total: Number(f.total) }
     route.fields.push({
       path: f.path,
@@ -90,6 +104,14 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
   // Routes with real differences first, then by name.
   const list = [...byRoute.values()].sort((a, b) => Number(hasReal(b)) - Number(hasReal(a)) || a.route.localeCompare(b.route))
   return { system: name, routes: list }
+}
+
+function parseSample(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return { raw: text }
+  }
 }
 
 export function hasReal(r: RouteReport): boolean {
