@@ -4,6 +4,7 @@ import type { SystemConfig } from '../config/schema.js'
 import { TandemError } from '../errors.js'
 import { waveOf } from '../program/waves.js'
 import { getState, listDecisions, type Decision, type SystemState } from '../store/system-state.js'
+import { listVerdicts as listStoredVerdicts, type StoredVerdict } from '../store/verdicts.js'
 import type { AdminDeps } from './deps.js'
 
 export interface SystemSummary {
@@ -20,20 +21,8 @@ export interface SystemSummary {
   readonly holdReason: string | null
 }
 
-export interface VerdictView {
-  readonly id: number
-  readonly system: string
-  readonly at: number
-  readonly stage: string
-  readonly stepIndex: number
-  readonly weight: number
-  readonly verdict: 'pass' | 'fail' | 'inconclusive'
-  readonly judge: string
-  readonly score: number | null
-  readonly windowStart: number
-  readonly windowEnd: number
-  readonly evidence: unknown
-}
+/** A stored verdict as the API shows it. */
+export type VerdictView = StoredVerdict
 
 export function findSystem(deps: AdminDeps, name: string): SystemConfig {
   const system = deps.config().systems.find((s) => s.name === name)
@@ -69,23 +58,7 @@ export async function listSystems(deps: AdminDeps): Promise<SystemSummary[]> {
 }
 
 export async function listVerdicts(deps: AdminDeps, system: string | undefined, limit: number): Promise<VerdictView[]> {
-  let q = deps.store.db.selectFrom('verdicts').selectAll()
-  if (system !== undefined) q = q.where('system', '=', system)
-  const rows = await q.orderBy('id', 'desc').limit(limit).execute()
-  return rows.map((r) => ({
-    id: Number(r.id),
-    system: r.system,
-    at: Number(r.at),
-    stage: r.stage,
-    stepIndex: r.step_index,
-    weight: Number(r.weight),
-    verdict: r.verdict,
-    judge: r.judge,
-    score: r.score === null ? null : Number(r.score),
-    windowStart: Number(r.window_start),
-    windowEnd: Number(r.window_end),
-    evidence: parseJson(r.evidence),
-  }))
+  return listStoredVerdicts(deps.store, system === undefined ? { limit } : { system, limit })
 }
 
 export async function systemDetail(
@@ -99,12 +72,4 @@ export async function systemDetail(
     listDecisions(deps.store, name, 50),
   ])
   return { ...summary, steps: [...system.rollout.steps], verdicts, decisions }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
 }

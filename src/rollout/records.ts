@@ -3,23 +3,10 @@
 import type { Verdict } from '../analysis/verdict.js'
 import type { MetricsReader } from '../metrics/reader.js'
 import type { Store } from '../store/open.js'
+import { listVerdicts, type StoredVerdict } from '../store/verdicts.js'
 import type { SystemState } from '../store/system-state.js'
 
-export interface StoredVerdict {
-  readonly id: number
-  readonly system: string
-  readonly at: number
-  readonly stage: string
-  readonly stepIndex: number
-  readonly weight: number
-  readonly verdict: 'pass' | 'fail' | 'inconclusive'
-  readonly judge: string
-  readonly score: number | null
-  readonly windowStart: number
-  readonly windowEnd: number
-  /** { reason, samples, promoteOk, rules: RuleEvidence[] } */
-  readonly evidence: { reason: string; rules: unknown[]; [key: string]: unknown }
-}
+export type { StoredVerdict }
 
 export async function saveVerdict(store: Store, state: SystemState, verdict: Verdict, at: number): Promise<void> {
   const evidence = { reason: verdict.reason, samples: verdict.samples, promoteOk: verdict.promoteOk, rules: verdict.rules }
@@ -42,28 +29,7 @@ export async function saveVerdict(store: Store, state: SystemState, verdict: Ver
 }
 
 export async function recentVerdicts(store: Store, system: string, limit: number, since = 0): Promise<StoredVerdict[]> {
-  const rows = await store.db
-    .selectFrom('verdicts')
-    .selectAll()
-    .where('system', '=', system)
-    .where('at', '>=', since)
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute()
-  return rows.map((r) => ({
-    id: Number(r.id),
-    system: r.system,
-    at: Number(r.at),
-    stage: r.stage,
-    stepIndex: r.step_index,
-    weight: Number(r.weight),
-    verdict: r.verdict,
-    judge: r.judge,
-    score: r.score === null ? null : Number(r.score),
-    windowStart: Number(r.window_start),
-    windowEnd: Number(r.window_end),
-    evidence: JSON.parse(r.evidence),
-  }))
+  return listVerdicts(store, { system, since, limit })
 }
 
 /** Failing verdicts in a row, newest first, since `since` (the start of the current run). */
