@@ -1,10 +1,10 @@
 // Gateway forwarding throughput: Tandem vs @fastify/reply-from vs http-proxy (keep-alive agent), the
-// same origin and the same autocannon load, in one run; plus shadow mode and RSS for 50 MiB bodies.
+// same origins and the same autocannon load, in one run; plus shadow mode and RSS for 50 MiB bodies.
+// The origins run in their own process, so mirroring adds no work to the load generator's process;
+// the proxy's CPU time per request is the figure least moved by other work on the machine.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
@@ -13,20 +13,43 @@ import { build } from 'esbuild'
 import { request } from 'undici'
 import type { BenchSection } from './section.js'
 
+const WARMUP_S = 3
 const DURATION_S = 5
+/** Measured rounds per proxy, interleaved across proxies so that drift on the machine hits all alike. */
+const ROUNDS = 3
 const CONNECTIONS = 32
 const MiB = 1024 * 1024
-const BODY = JSON.stringify({ id: 1, title: 'write the migration plan', done: true, tags: ['a', 'b'] })
 const CHUNK = Buffer.alloc(64 * 1024, 7)
+const BODY_BYTES = Buffer.byteLength(JSON.stringify({ id: 1, title: 'write the migration plan', done: true, tags: ['a', 'b'] }))
+/** Linux USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
+const TICKS_PER_S = 100
+const KINDS = ['reply-from', 'http-proxy', 'tandem', 'tandem-shadow'] as const
 
-async function startProxy(kind: string, originUrl: string): Promise<{ url: string; child: ChildProcess; peakRss: () => number }> {
-  const entry = fileURLToPath(new URL('./fixtures/gateway-proxies.ts', import.meta.url))
-  const script = fileURLToPath(new URL(`../node_modules/.cache/tandem-bench/proxies-${process.pid}.mjs`, import.meta.url))
+interface Child {
+  readonly child: ChildProcess
+  readonly line: Record<string, string>
+  /** utime + stime of the process so far, in ms. */
+  cpuMs(): number
+  peakRss(): number
+}
+
+async function bundle(name: string): Promise<string> {
+  const entry = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url))
+  const script = fileURLToPath(new URL(`../node_modules/.cache/tandem-bench/${name}-${process.pid}.mjs`, import.meta.url))
   await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: script, logLevel: 'error' })
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', script, kind, originUrl], { stdio: ['ignore', 'pipe', 'inherit'] })
+  return script
+}
+
+async function start(script: string, args: string[]): Promise<Child> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string]
+  const cpuMs = () => {
+    // Fields after "(comm)": state is the first, utime the 12th and stime the 13th.
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(')').pop()!.trim().split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S
+  }
   const peakRss = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024
-  return { url: (JSON.parse(line) as { url: string }).url, child, peakRss }
+  return { child, line: JSON.parse(line) as Record<string, string>, cpuMs, peakRss }
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -35,64 +58,87 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited
 }
 
-async function load(url: string): Promise<{ rps: number; p99: number; errors: number }> {
-  const result = await autocannon({ url: `${url}/todos/1`, connections: CONNECTIONS, duration: DURATION_S, pipelining: 1 })
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx }
+interface Round {
+  rps: number
+  p99: number
+  errors: number
+  /** Proxy CPU ms per request served. */
+  proxyCpu: number
+  /** Origin CPU ms per request served by the proxy (doubled by mirroring). */
+  originCpu: number
+}
+
+async function load(url: string, durationS: number): ReturnType<typeof autocannon> {
+  return autocannon({ url: `${url}/todos/1`, connections: CONNECTIONS, duration: durationS, pipelining: 1 })
+}
+
+async function measure(proxy: Child, origins: Child): Promise<Round> {
+  const [p0, o0] = [proxy.cpuMs(), origins.cpuMs()]
+  const r = await load(proxy.line.url!, DURATION_S)
+  const [p1, o1] = [proxy.cpuMs(), origins.cpuMs()]
+  const served = Math.max(1, r.requests.total)
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx, proxyCpu: (p1 - p0) / served, originCpu: (o1 - o0) / served }
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 export async function run(): Promise<BenchSection> {
-  const origin = createServer((req, res) => {
-    if (req.method === 'POST') {
-      req.resume()
-      req.on('end', () => res.end('ok'))
-      return
-    }
-    if (req.url === '/big') {
-      res.writeHead(200, { 'content-length': String(50 * MiB) })
-      let written = 0
-      const pump = () => {
-        while (written < 50 * MiB) {
-          written += CHUNK.length
-          if (!res.write(CHUNK)) return void res.once('drain', pump)
-        }
-        res.end()
-      }
-      return pump()
-    }
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) })
-    res.end(BODY)
-  })
-  origin.keepAliveTimeout = 30_000
-  origin.listen(0, '127.0.0.1')
-  await once(origin, 'listening')
-  const originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`
+  const [proxyScript, originScript] = [await bundle('gateway-proxies'), await bundle('gateway-origins')]
+  const origins = await start(originScript, [])
+  const { legacy, candidate } = origins.line as { legacy: string; candidate: string }
 
-  const rows: Record<string, string | number>[] = []
-  const results = new Map<string, { rps: number; p99: number; errors: number }>()
-  for (const kind of ['reply-from', 'http-proxy', 'tandem', 'tandem-shadow']) {
-    const proxy = await startProxy(kind, originUrl)
-    await load(proxy.url) // warm-up: connections open, JIT warm; the figures come from the second run
-    const r = await load(proxy.url)
-    results.set(kind, r)
-    await stop(proxy.child)
+  const proxies = new Map<string, Child>()
+  const rounds = new Map<string, Round[]>(KINDS.map((k) => [k, []]))
+  try {
+    for (const kind of KINDS) {
+      const proxy = await start(proxyScript, [kind, legacy, candidate])
+      proxies.set(kind, proxy)
+      await load(proxy.line.url!, WARMUP_S) // connections open, JIT warm
+    }
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const kind of KINDS) rounds.get(kind)!.push(await measure(proxies.get(kind)!, origins))
+    }
+  } finally {
+    for (const p of proxies.values()) await stop(p.child)
   }
-  const base = results.get('reply-from')!.rps
-  const plain = results.get('tandem')!.rps
-  for (const [kind, r] of results) {
-    rows.push({ proxy: kind, 'req/s': Math.round(r.rps), 'p99 ms': r.p99, errors: r.errors, 'vs reply-from': (r.rps / base).toFixed(2), 'vs tandem': (r.rps / plain).toFixed(2) })
-  }
+
+  const med = new Map([...rounds].map(([kind, rs]) => [kind, {
+    rps: median(rs.map((r) => r.rps)),
+    p99: median(rs.map((r) => r.p99)),
+    errors: rs.reduce((n, r) => n + r.errors, 0),
+    proxyCpu: median(rs.map((r) => r.proxyCpu)),
+    originCpu: median(rs.map((r) => r.originCpu)),
+  }]))
+  const base = med.get('reply-from')!
+  const plain = med.get('tandem')!
+  const shadow = med.get('tandem-shadow')!
+  const rows = [...med].map(([kind, r]) => ({
+    proxy: kind,
+    'req/s': Math.round(r.rps),
+    'p99 ms': r.p99,
+    errors: r.errors,
+    'proxy CPU ms/req': r.proxyCpu.toFixed(3),
+    'origin CPU ms/req': r.originCpu.toFixed(3),
+    'req/s vs reply-from': (r.rps / base.rps).toFixed(2),
+    'req/s vs tandem': (r.rps / plain.rps).toFixed(2),
+  }))
 
   // Peak RSS of the Tandem gateway process for 50 MiB each way (fresh process per case).
   const rss: string[] = []
   for (const direction of ['upload', 'download'] as const) {
-    const proxy = await startProxy('tandem', originUrl)
+    const proxy = await start(proxyScript, ['tandem', legacy, candidate])
+    const url = proxy.line.url!
     if (direction === 'upload') {
       let sent = 0
       const body = new Readable({ read() { if (sent >= 50 * MiB) return void this.push(null); sent += CHUNK.length; this.push(CHUNK) } })
-      const res = await request(`${proxy.url}/upload`, { method: 'POST', body })
+      const res = await request(`${url}/upload`, { method: 'POST', body })
       await res.body.dump()
     } else {
-      const res = await request(`${proxy.url}/big`)
+      const res = await request(`${url}/big`)
       for await (const _ of res.body) {
         // consume
       }
@@ -100,18 +146,23 @@ export async function run(): Promise<BenchSection> {
     rss.push(`gateway peak RSS (VmHWM) for a 50 MiB ${direction}: ${(proxy.peakRss() / 1e6).toFixed(0)} MB`)
     await stop(proxy.child)
   }
-  origin.closeAllConnections()
-  origin.close()
+  await stop(origins.child)
 
   return {
     title: 'Gateway forwarding',
-    description: `GET of a ${Buffer.byteLength(BODY)}-byte JSON body through each proxy (its own process, bundled JS) to the same loopback origin; autocannon, ${CONNECTIONS} connections, ${DURATION_S} s after a ${DURATION_S} s warm-up.`,
+    description:
+      `GET of a ${BODY_BYTES}-byte JSON body through each proxy (its own process, bundled JS) to loopback origins in a ` +
+      `separate process (legacy and candidate listeners); autocannon, ${CONNECTIONS} connections, in the bench process. ` +
+      `Each proxy gets a ${WARMUP_S} s warm-up, then ${ROUNDS} rounds of ${DURATION_S} s interleaved across proxies; ` +
+      'figures are medians over the rounds. CPU ms/req is the utime+stime of the process (/proc/<pid>/stat) during a ' +
+      'round divided by the requests served. Shadow mode mirrors every request to the candidate listener, captures both ' +
+      'responses and hands them to a counting comparison sink.',
     rows,
     notes: [
-      `Tandem / reply-from: ${(plain / base).toFixed(2)}x (target >= 1.3x)`,
-      `Tandem shadow (every request mirrored to the same origin) / Tandem plain: ${(results.get('tandem-shadow')!.rps / plain).toFixed(2)}x (target >= 0.7x)`,
+      `Tandem / reply-from, req/s: ${(plain.rps / base.rps).toFixed(2)}x (target >= 1.3x); CPU per request: ${(base.proxyCpu / plain.proxyCpu).toFixed(2)}x less`,
+      `Tandem shadow / Tandem plain, req/s: ${(shadow.rps / plain.rps).toFixed(2)}x (target >= 0.7x); by proxy CPU per request (plain / shadow): ${(plain.proxyCpu / shadow.proxyCpu).toFixed(2)}x`,
       ...rss,
-      'The load generator, the origin and the proxy share the machine; quote the ratios.',
+      'The load generator, the origins and the proxy share the machine (req/s moves with its other load); quote the ratios, and prefer the CPU-per-request figures.',
     ],
   }
 }
