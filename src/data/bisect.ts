@@ -28,6 +28,18 @@ export interface BisectStats {
   maxDepth: number
 }
 
+/** Bisection levels one grouped scan of an integer range of `width` keys computes, and the leaf bucket width. */
+export function scanLevels(width: bigint, factor: number): { levels: number; step: bigint } {
+  const n = BigInt(factor)
+  let levels = 1
+  let buckets = n
+  while (buckets * n <= BigInt(MAX_SCAN_BUCKETS) && (width + buckets - 1n) / buckets > 1n) {
+    levels++
+    buckets *= n
+  }
+  return { levels, step: (width + buckets - 1n) / buckets }
+}
+
 export interface BisectResult {
   readonly rowsFrom: number
   readonly rowsTo: number
@@ -41,6 +53,8 @@ interface SegmentSum {
 }
 
 const MAX_DEPTH = 16
+/** Most leaf buckets one grouped scan of an integer key range computes (32^3 with the default factor). */
+export const MAX_SCAN_BUCKETS = 32768
 
 async function run(side: SidePlan, q: { sql: string; params: unknown[] } | string): Promise<unknown[][]> {
   const { sql, params } = typeof q === 'string' ? { sql: q, params: [] } : q
@@ -86,22 +100,8 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
     return [a.length, b.length]
   }
 
-  /** Cut a range into segments; undefined when it cannot be cut further. */
+  /** Cut a non-integer key range at sampled boundaries; undefined when it cannot be cut further. */
   async function split(range: KeyRange, size: bigint): Promise<{ split: Split; ranges: KeyRange[] } | undefined> {
-    if (intKey) {
-      const lo = BigInt(range.lo?.[0] ?? '0')
-      const hi = BigInt(range.hi?.[0] ?? '0')
-      const width = hi - lo
-      if (width <= 1n) return undefined
-      const n = BigInt(settings.factor)
-      const step = (width + n - 1n) / n
-      const ranges: KeyRange[] = []
-      for (let start = lo; start < hi; start += step) {
-        const end = start + step < hi ? start + step : hi
-        ranges.push({ lo: [start.toString()], hi: [end.toString()] })
-      }
-      return { split: { type: 'int', lo, step }, ranges }
-    }
     // Sample boundaries from the side with more rows in the range; both sides then split identically.
     const step = (size + BigInt(settings.factor) - 1n) / BigInt(settings.factor)
     if (step < 1n || size <= 1n) return undefined
@@ -130,7 +130,69 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
     return { split: { type: 'bounds', bounds }, ranges }
   }
 
+  /**
+   * Integer key: one grouped scan per side computes count and hash sum for `factor^levels` leaf buckets;
+   * the coarser bisection levels are sums of their leaves, so the whole tree below this range is walked
+   * in memory. Differing leaves are downloaded, or scanned again when larger than the threshold.
+   */
+  async function visitInt(range: KeyRange, depth: number): Promise<void> {
+    const lo = BigInt(range.lo?.[0] ?? '0')
+    const hi = BigInt(range.hi?.[0] ?? '0')
+    const { levels, step } = scanLevels(hi - lo, settings.factor)
+    const split: Split = { type: 'int', lo, step }
+    stats.checksumQueries++
+    const [a, b] = await Promise.all([checksums(plan.from, range, split), checksums(plan.to, range, split)])
+    if (depth === 1) {
+      for (const s of a.values()) rowsFrom += s.count
+      for (const s of b.values()) rowsTo += s.count
+      total = Number(rowsFrom > rowsTo ? rowsFrom : rowsTo)
+    }
+    const factor = settings.factor
+    // sums[k]: node index -> [count, sum] at level k + 1 (k = levels - 1 are the leaves), for both sides.
+    const level = (leaves: Map<number, SegmentSum>): Array<Map<number, [bigint, bigint]>> => {
+      const out: Array<Map<number, [bigint, bigint]>> = Array.from({ length: levels }, () => new Map())
+      for (const [leaf, s] of leaves) {
+        let node = leaf
+        for (let k = levels - 1; k >= 0; k--) {
+          const m = out[k] as Map<number, [bigint, bigint]>
+          const cur = m.get(node) ?? [0n, 0n]
+          m.set(node, [cur[0] + s.count, cur[1] + big(s.sum)])
+          node = Math.floor(node / factor)
+        }
+      }
+      return out
+    }
+    const sa = level(a)
+    const sb = level(b)
+    const walk = async (k: number, node: number): Promise<void> => {
+      stats.segmentsChecked += factor
+      stats.maxDepth = Math.max(stats.maxDepth, depth + k)
+      const width = step * BigInt(factor) ** BigInt(levels - 1 - k)
+      for (let i = node * factor; i < (node + 1) * factor; i++) {
+        const x = sa[k]?.get(i) ?? [0n, 0n]
+        const y = sb[k]?.get(i) ?? [0n, 0n]
+        const segSize = x[0] > y[0] ? x[0] : y[0]
+        if (x[0] === y[0] && x[1] === y[1]) {
+          progress(segSize)
+          continue
+        }
+        stats.segmentsDiffering++
+        if (k + 1 < levels) {
+          await walk(k + 1, i)
+          continue
+        }
+        const start = lo + BigInt(i) * width
+        const end = start + width < hi ? start + width : hi
+        const child: KeyRange = { lo: [start.toString()], hi: [end.toString()] }
+        if (segSize <= BigInt(settings.threshold) || end - start <= 1n || depth + k >= MAX_DEPTH) await download(child, segSize)
+        else await visitInt(child, depth + levels)
+      }
+    }
+    await walk(0, 0)
+  }
+
   async function visit(range: KeyRange, depth: number, size: bigint): Promise<void> {
+    if (intKey) return visitInt(range, depth)
     const cut = await split(range, size)
     if (!cut) {
       const [na, nb] = await download(range, size)

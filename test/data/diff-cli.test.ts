@@ -110,11 +110,27 @@ describe('data diff --recheck and recursion', () => {
       ['-', 420000],
       ['~', 599999],
     ])
-    expect(r.stats.maxDepth).toBe(2)
-    expect(r.stats.checksumQueries).toBe(1 + 4)
-    // Four segments of at most 600000/32/32 + 1 rows each were downloaded, on both sides.
-    expect(r.stats.rowsDownloaded).toBeLessThanOrEqual(4 * 2 * 587)
+    // One grouped scan per side computes three bisection levels (32^3 leaves of 19 keys); the tree is
+    // walked in memory and only the four differing leaves are downloaded, on both sides.
+    expect(r.stats.checksumQueries).toBe(1)
+    expect(r.stats.maxDepth).toBe(3)
+    expect(r.stats.segmentsDiffering).toBe(3 * 4)
+    expect(r.stats.rowsDownloaded).toBeLessThanOrEqual(4 * 2 * 19)
     expect(r.stats.hash).toBe('record')
+  })
+
+  it('scans a differing leaf again when it is larger than the threshold', async () => {
+    // Factor 2: 2^15 leaves of 19 keys per scan; with threshold 1 each differing leaf gets its own grouped scan.
+    const r = await dataDiff({ from: services.postgres, to: services.postgres, table: a, toTable: b, bisectionFactor: 2, bisectionThreshold: 1 })
+    expect(r.rows.map((x) => [x.op, x.key.id])).toEqual([
+      ['~', 17],
+      ['~', 300001],
+      ['-', 420000],
+      ['~', 599999],
+    ])
+    expect(r.stats.checksumQueries).toBe(1 + 4)
+    expect(r.stats.maxDepth).toBeGreaterThan(15)
+    expect(r.stats.rowsDownloaded).toBeLessThanOrEqual(4 * 2)
   })
 
   it('reports only differences that persist across re-checks', async () => {
