@@ -118,6 +118,7 @@ export async function run(): Promise<BenchSection> {
       notes: [
         `data diff (fast) vs naive full scan: ${(naive.ms / fast.ms).toFixed(1)}x faster; portable: ${(naive.ms / portable.ms).toFixed(1)}x faster`,
         `fast path: ${fast.value.stats.checksumQueries} checksum queries, ${fast.value.stats.rowsDownloaded} rows downloaded, depth ${fast.value.stats.maxDepth}`,
+        `portable path: ${portable.value.stats.checksumQueries} checksum queries, ${portable.value.stats.rowsDownloaded} rows downloaded, depth ${portable.value.stats.maxDepth}`,
         'data diff is timed as a library call (the engine `tandem data diff` runs), without the CLI process start-up.',
       ],
     }
