@@ -1,6 +1,6 @@
 // Request metrics of the gateway: one Series per system x route template x arm, and the
 // MetricsReader that analysis queries (windows merged from one-second HDR buckets).
-import * as hdr from 'hdr-histogram-js'
+import { newHistogram } from './histogram.js'
 import type { Arm } from '../store/tables.js'
 import type { ArmWindow, MetricsReader } from './reader.js'
 import { Series, type Bucket } from './series.js'
@@ -61,7 +61,7 @@ function seconds(sinceMs: number, untilMs: number): [number, number] {
 function summarise(buckets: readonly Bucket[]): ArmWindow {
   let requests = 0
   let errors = 0
-  const merged = hdr.build({ numberOfSignificantValueDigits: 2, lowestDiscernibleValue: 1, autoResize: true })
+  const merged = newHistogram()
   let pool: number[] = []
   for (const b of buckets) {
     requests += b.requests

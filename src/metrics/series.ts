@@ -1,6 +1,6 @@
 // One latency/error series (system x route x arm): cumulative counters for Prometheus and a ring of
 // one-second HDR buckets kept ~15 minutes, merged on query for analysis.
-import * as hdr from 'hdr-histogram-js'
+import { newHistogram as buildHistogram, type Histogram } from './histogram.js'
 import type { Arm } from '../store/tables.js'
 
 /** Seconds of history kept; older buckets are overwritten. */
@@ -18,13 +18,13 @@ export interface Bucket {
   requests: number
   errors: number
   /** Microseconds. */
-  histogram: hdr.Histogram
+  histogram: Histogram
   samples: number[]
   seen: number
 }
 
-function newHistogram(packed: boolean): hdr.Histogram {
-  return hdr.build({ bitBucketSize: packed ? 'packed' : 32, numberOfSignificantValueDigits: 2, lowestDiscernibleValue: 1, autoResize: true })
+function newHistogram(packed: boolean): Histogram {
+  return buildHistogram(packed ? 'packed' : 32)
 }
 
 export class Series {
