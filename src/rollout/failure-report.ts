@@ -1,6 +1,6 @@
 // The failure report a rollback leaves behind (SPEC 5): why, where the rollout was, the evidence, the
 // recent decisions, the metrics of both arms and the differences found, in one JSON file.
-import { access, mkdir, writeFile } from 'node:fs/promises'
+import { access, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Store } from '../store/open.js'
 import { listDecisions, type SystemState } from '../store/system-state.js'
@@ -44,7 +44,10 @@ export async function writeFailureReport(
   let file = join(dir, `${input.system}_${reportStamp(input.at)}.json`)
   // Two rollbacks in the same second (rollback, retry, rollback) must not overwrite each other.
   for (let n = 2; await exists(file) && n < 100; n++) file = join(dir, `${input.system}_${reportStamp(input.at)}-${n}.json`)
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`)
+  // Written aside and renamed into place: `tandem report` and the dashboard never read half a report.
+  const partial = `${file}.${process.pid}.partial`
+  await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`)
+  await rename(partial, file)
   return file
 }
 

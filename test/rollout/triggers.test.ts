@@ -2,7 +2,7 @@
 // report carrying the evidence; traffic goes back to legacy.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { recentVerdicts } from '../../src/rollout/records.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
 import { startHarness, trafficUntil, type Harness } from './harness.js'
@@ -30,7 +30,16 @@ async function rolledBack(harness: Harness): Promise<boolean> {
 }
 
 async function onlyReport(harness: Harness): Promise<any> {
-  const files = await readdir(join(harness.dir, 'failures'))
+  // The report is written after the rollback decision is persisted (routing first, then the store,
+  // then the report), so it may land a moment after the stage reads rolled-back.
+  const files = await vi.waitFor(
+    async () => {
+      const found = (await readdir(join(harness.dir, 'failures')).catch(() => [])).filter((f) => f.endsWith('.json'))
+      if (found.length === 0) throw new Error('no failure report yet')
+      return found
+    },
+    { timeout: 30_000, interval: 50 },
+  )
   expect(files).toHaveLength(1)
   expect(files[0]).toMatch(/^orders_\d{8}_\d{6}\.json$/)
   return JSON.parse(await readFile(join(harness.dir, 'failures', files[0]!), 'utf8'))
