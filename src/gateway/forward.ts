@@ -66,7 +66,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return // 1xx informational: the final response follows
     this.#status = statusCode
     const stripped = stripResponseHeaders(headers)
-    if (this.#chunks !== null) this.#headers = { ...stripped }
+    // undici hands us a fresh object and writeHead does not keep it: the capture can share it.
+    if (this.#chunks !== null) this.#headers = stripped
     this.#res.writeHead(statusCode, statusMessage || undefined, stripped as Record<string, string | string[]>)
   }
 
@@ -110,7 +111,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     const durationMs = performance.now() - this.#start
     const capture: CapturedResponse | null =
       error === null && this.#chunks !== null
-        ? { ok: true, status: this.#status, headers: this.#headers ?? {}, body: Buffer.concat(this.#chunks, this.#captured), truncated: this.#truncated, durationMs }
+        ? { ok: true, status: this.#status, headers: this.#headers ?? {}, body: joined(this.#chunks, this.#captured), truncated: this.#truncated, durationMs }
         : null
     this.#done({ status: error === null ? this.#status : 0, error, started: this.#res.headersSent, durationMs, capture })
   }
@@ -135,11 +136,17 @@ export function forwardToClient(request: ForwardRequest, res: ServerResponse, ca
   )
 }
 
+/** Who receives a mirror's capture; `tag` tells the receiver's calls apart (no closure per call). */
+export interface CaptureReceiver {
+  captured(result: CapturedResponse | Error, durationMs: number, tag: number): void
+}
+
 /** Consumes an upstream response completely, keeping a capped copy (for mirrors). */
 class CaptureHandler implements Dispatcher.DispatchHandler {
   readonly #cap: number
   readonly #start = performance.now()
-  readonly #done: (result: CapturedResponse | Error) => void
+  readonly #receiver: CaptureReceiver
+  readonly #tag: number
   #controller: Dispatcher.DispatchController | null = null
   #status = 0
   #headers: Record<string, string | string[] | undefined> = {}
@@ -148,9 +155,10 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   #truncated = false
   #finished = false
 
-  constructor(cap: number, done: (result: CapturedResponse | Error) => void) {
+  constructor(cap: number, receiver: CaptureReceiver, tag: number) {
     this.#cap = cap
-    this.#done = done
+    this.#receiver = receiver
+    this.#tag = tag
   }
 
   abort(error: Error): void {
@@ -195,8 +203,10 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
     if (this.#finished) return
     this.#finished = true
     const durationMs = performance.now() - this.#start
-    this.#done(
-      error ?? { ok: true, status: this.#status, headers: this.#headers, body: Buffer.concat(this.#chunks, this.#captured), truncated: this.#truncated, durationMs },
+    this.#receiver.captured(
+      error ?? { ok: true, status: this.#status, headers: this.#headers, body: joined(this.#chunks, this.#captured), truncated: this.#truncated, durationMs },
+      durationMs,
+      this.#tag,
     )
   }
 }
@@ -205,9 +215,8 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
  * Send a buffered request and capture the answer. `timeoutMs` bounds the wait for the headers and
  * every gap in the body (undici's own timers: no timer of ours per mirror on the request path).
  */
-export function forwardAndCapture(request: ForwardRequest, captureCap: number, done: (result: CapturedResponse | Error, durationMs: number) => void): void {
-  const start = performance.now()
-  const handler = new CaptureHandler(captureCap, (result) => done(result, performance.now() - start))
+export function forwardAndCapture(request: ForwardRequest, captureCap: number, receiver: CaptureReceiver, tag: number): void {
+  const handler = new CaptureHandler(captureCap, receiver, tag)
   request.upstream.pool.dispatch(
     {
       method: request.method,
@@ -219,6 +228,14 @@ export function forwardAndCapture(request: ForwardRequest, captureCap: number, d
     } as Dispatcher.DispatchOptions,
     handler,
   )
+}
+
+/**
+ * The captured chunks as one buffer, copied at most once: a response read in one chunk (the usual
+ * case) is kept as the view undici handed us, which nothing writes to afterwards.
+ */
+function joined(chunks: readonly Buffer[], length: number): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)
 }
 
 export function hasBody(req: IncomingMessage): boolean {

@@ -106,6 +106,7 @@ export class Gateway {
     const withBody = hasBody(req)
     const shadow = mirrors(routing.stage) ? beginShadow(this.#options, route, arm, req, facts, withBody) : null
     this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
+    shadow?.primaryStarted()
   }
 
   #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {

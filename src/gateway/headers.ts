@@ -14,7 +14,8 @@ function isHopByHop(lower: string): boolean {
 
 /** Extra hop-by-hop names listed in a Connection header. */
 function connectionTokens(value: string | string[] | undefined): Set<string> | null {
-  if (value === undefined) return null
+  // The usual values name no extra header: skip the split (this runs for every request and response).
+  if (value === undefined || value === 'keep-alive' || value === 'close') return null
   const text = Array.isArray(value) ? value.join(',') : value
   const tokens = new Set<string>()
   for (const t of text.split(',')) {
@@ -50,17 +51,24 @@ export interface ForwardFacts {
   readonly headers: IncomingHttpHeaders
   readonly remoteAddress: string | undefined
   readonly encrypted: boolean
+  /**
+   * The first header list built for a target without overrides: its first `forwardedLength` entries are
+   * the client's part (hop-by-hop dropped, x-forwarded-* added), reused so that a mirror call does not
+   * filter the client's headers again.
+   */
+  forwarded?: readonly string[]
+  forwardedLength?: number
 }
 
-/** Upstream request headers as a flat [name, value, ...] list (what undici accepts without copying). */
-export function upstreamRequestHeaders(facts: ForwardFacts, target: TargetHeaders, shadow: boolean): string[] {
+/** The client's part of the upstream headers: all but the target's Host, overrides, extras and shadow tag. */
+function clientPart(facts: ForwardFacts, override: ReadonlySet<string>): string[] {
   const raw = facts.rawHeaders
   const tokens = connectionTokens(facts.headers.connection)
   const out: string[] = []
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lower = name.toLowerCase()
-    if (isHopByHop(lower) || REPLACED.has(lower) || target.override.has(lower)) continue
+    if (isHopByHop(lower) || REPLACED.has(lower) || override.has(lower)) continue
     if (tokens !== null && tokens.has(lower)) continue
     out.push(name, raw[i + 1]!)
   }
@@ -70,7 +78,20 @@ export function upstreamRequestHeaders(facts: ForwardFacts, target: TargetHeader
   out.push('x-forwarded-for', prior === undefined ? ip : `${Array.isArray(prior) ? prior.join(', ') : prior}, ${ip}`)
   out.push('x-forwarded-proto', facts.encrypted ? 'https' : 'http')
   if (clientHost !== undefined) out.push('x-forwarded-host', clientHost)
-  const host = target.host ?? clientHost
+  return out
+}
+
+/** Upstream request headers as a flat [name, value, ...] list (what undici accepts without copying). */
+export function upstreamRequestHeaders(facts: ForwardFacts, target: TargetHeaders, shadow: boolean): string[] {
+  let out: string[]
+  if (target.override.size > 0) out = clientPart(facts, target.override)
+  else if (facts.forwarded !== undefined) out = facts.forwarded.slice(0, facts.forwardedLength)
+  else {
+    out = clientPart(facts, target.override)
+    facts.forwarded = out
+    facts.forwardedLength = out.length
+  }
+  const host = target.host ?? facts.headers.host
   if (host !== undefined) out.push('host', host)
   if (shadow) out.push('x-tandem-shadow', '1')
   for (let i = 0; i < target.extra.length; i++) out.push(target.extra[i]!)

@@ -2,10 +2,10 @@
 // maxBodyBytes, tagged x-tandem-shadow: 1) through a bounded queue with its own timeout; when both arms
 // are done the exchange goes to the comparison sink. The client never waits for any of this.
 import type { IncomingMessage } from 'node:http'
-import type { ArmResult, CapturedRequest, ComparisonSink } from '../compare/sink.js'
+import type { ArmResult, CapturedRequest, CapturedResponse, ComparisonSink } from '../compare/sink.js'
 import type { ShadowResult } from '../metrics/prometheus.js'
 import type { Arm } from '../store/tables.js'
-import { forwardAndCapture, type ForwardOutcome } from './forward.js'
+import { forwardAndCapture, type CaptureReceiver, type ForwardOutcome } from './forward.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import type { RoutePlan } from './plan.js'
 import { isTimeout } from './upstream-error.js'
@@ -22,9 +22,14 @@ function other(arm: Arm): Arm {
   return arm === 'legacy' ? 'candidate' : 'legacy'
 }
 
+/** Tags of the mirror calls of one run (see CaptureReceiver). */
+const MIRROR = 0
+const SECONDARY = 1
+
 /**
  * Start mirroring `req` if it is eligible; the skip reason is counted otherwise. Must run before the
- * primary call starts reading the body, so the copy sees every chunk.
+ * primary call starts reading the body, so the copy sees every chunk; call `primaryStarted()` once the
+ * primary call is dispatched.
  */
 export function beginShadow(deps: ShadowDeps, route: RoutePlan, primary: Arm, req: IncomingMessage, facts: ForwardFacts, withBody: boolean): ShadowRun | null {
   const system = route.system
@@ -46,7 +51,7 @@ export function beginShadow(deps: ShadowDeps, route: RoutePlan, primary: Arm, re
   return new ShadowRun(deps, route, primary, req, facts, withBody)
 }
 
-export class ShadowRun {
+export class ShadowRun implements CaptureReceiver {
   /** Cap of the primary response copy. */
   readonly captureCap: number
   readonly #deps: ShadowDeps
@@ -75,7 +80,6 @@ export class ShadowRun {
     if (!withBody) {
       this.#bodyDone = true
       this.#chunks = null
-      queueMicrotask(() => this.#dispatch())
       return
     }
     // Paused so that our listener does not start the flow; the primary call resumes the stream when it
@@ -89,6 +93,11 @@ export class ShadowRun {
     req.once('close', () => {
       if (!this.#bodyDone) this.#cancel('error')
     })
+  }
+
+  /** The primary call is on its way: a request without a body can be mirrored now. */
+  primaryStarted(): void {
+    if (this.#bodyDone && !this.#dispatched) this.#dispatch()
   }
 
   #onBody(chunk: Buffer): void {
@@ -135,18 +144,14 @@ export class ShadowRun {
     this.#dispatched = true
     const mirrorArm = other(this.#primary)
     this.#pending++
-    this.#call(system.mirror[mirrorArm], (result) => {
-      this.#mirrorResult = result
-      const outcome: ShadowResult = result.ok ? 'mirrored' : result.reason === 'timeout' ? 'timeout' : 'error'
-      this.#deps.countShadow(system.name, outcome)
-    }, mirrorArm)
+    this.#call(system.mirror[mirrorArm], MIRROR)
     if (system.secondary !== null && (system.shadow.secondarySample >= 1 || Math.random() < system.shadow.secondarySample) && system.queue.tryAcquire()) {
       this.#pending++
-      this.#call(system.secondary, (result) => (this.#secondaryResult = result), null)
+      this.#call(system.secondary, SECONDARY)
     }
   }
 
-  #call(upstream: Upstream, store: (result: ArmResult) => void, arm: Arm | null): void {
+  #call(upstream: Upstream, tag: number): void {
     const system = this.#route.system
     const req = this.#req
     forwardAndCapture(
@@ -159,16 +164,26 @@ export class ShadowRun {
         timeoutMs: system.shadow.timeoutMs,
       },
       system.shadow.maxBodyBytes,
-      (result, durationMs) => {
-        system.queue.release()
-        const armResult: ArmResult =
-          result instanceof Error ? { ok: false, reason: isTimeout(result) ? 'timeout' : 'error', message: result.message, durationMs } : result
-        // The arm's own behaviour under mirrored traffic feeds its metrics too (errors, latency).
-        if (arm !== null) this.#route.series[arm].record(armResult.ok ? armResult.status : 0, durationMs, Date.now())
-        store(armResult)
-        this.#settle()
-      },
+      this,
+      tag,
     )
+  }
+
+  /** A mirror call finished (CaptureReceiver). */
+  captured(result: CapturedResponse | Error, durationMs: number, tag: number): void {
+    const system = this.#route.system
+    system.queue.release()
+    const armResult: ArmResult =
+      result instanceof Error ? { ok: false, reason: isTimeout(result) ? 'timeout' : 'error', message: result.message, durationMs } : result
+    if (tag === MIRROR) {
+      // The arm's own behaviour under mirrored traffic feeds its metrics too (errors, latency).
+      this.#route.series[other(this.#primary)].record(armResult.ok ? armResult.status : 0, durationMs, Date.now())
+      this.#mirrorResult = armResult
+      this.#deps.countShadow(system.name, armResult.ok ? 'mirrored' : armResult.reason === 'timeout' ? 'timeout' : 'error')
+    } else {
+      this.#secondaryResult = armResult
+    }
+    this.#settle()
   }
 
   #settle(): void {
