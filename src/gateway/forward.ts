@@ -66,7 +66,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return // 1xx informational: the final response follows
     this.#status = statusCode
     const stripped = stripResponseHeaders(headers)
-    // undici hands us a fresh object and writeHead does not keep it: the capture can share it.
+    // A fresh object that writeHead does not keep: the capture can share it.
     if (this.#chunks !== null) this.#headers = stripped
     this.#res.writeHead(statusCode, statusMessage || undefined, stripped as Record<string, string | string[]>)
   }

@@ -98,11 +98,16 @@ export function upstreamRequestHeaders(facts: ForwardFacts, target: TargetHeader
   return out
 }
 
-/** Remove hop-by-hop headers from an upstream response header object (mutates and returns it). */
+/**
+ * The upstream response headers without hop-by-hop ones. Builds a new object rather than deleting
+ * from undici's (`delete` turns it into a slow dictionary object that writeHead then walks).
+ */
 export function stripResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
   const tokens = connectionTokens(headers.connection)
-  for (const name of Object.keys(headers)) {
-    if (isHopByHop(name) || (tokens !== null && tokens.has(name))) delete headers[name]
+  const out: Record<string, string | string[] | undefined> = {}
+  for (const name in headers) {
+    if (isHopByHop(name) || (tokens !== null && tokens.has(name))) continue
+    out[name] = headers[name]
   }
-  return headers
+  return out
 }
