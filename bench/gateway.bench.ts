@@ -23,7 +23,7 @@ const CHUNK = Buffer.alloc(64 * 1024, 7)
 const BODY_BYTES = Buffer.byteLength(JSON.stringify({ id: 1, title: 'write the migration plan', done: true, tags: ['a', 'b'] }))
 /** Linux USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
 const TICKS_PER_S = 100
-const KINDS = ['reply-from', 'http-proxy', 'tandem', 'tandem-shadow'] as const
+const KINDS = ['reply-from', 'http-proxy', 'tandem', 'tandem-shadow', 'tandem-shadow-compare'] as const
 
 interface Child {
   readonly child: ChildProcess
@@ -156,11 +156,13 @@ export async function run(): Promise<BenchSection> {
       `Each proxy gets a ${WARMUP_S} s warm-up, then ${ROUNDS} rounds of ${DURATION_S} s interleaved across proxies; ` +
       'figures are medians over the rounds. CPU ms/req is the utime+stime of the process (/proc/<pid>/stat) during a ' +
       'round divided by the requests served. Shadow mode mirrors every request to the candidate listener, captures both ' +
-      'responses and hands them to a counting comparison sink.',
+      'responses and hands them to a counting comparison sink; tandem-shadow-compare hands them to the real comparison ' +
+      'engine with a SQLite store (the two origins answer the same bytes, so this is the comparison path at its cheapest).',
     rows,
     notes: [
       `Tandem / reply-from, req/s: ${(plain.rps / base.rps).toFixed(2)}x (target >= 1.3x); CPU per request: ${(base.proxyCpu / plain.proxyCpu).toFixed(2)}x less`,
       `Tandem shadow / Tandem plain, req/s: ${(shadow.rps / plain.rps).toFixed(2)}x (target >= 0.7x); by proxy CPU per request (plain / shadow): ${(plain.proxyCpu / shadow.proxyCpu).toFixed(2)}x`,
+      `Tandem shadow with the comparison engine / Tandem plain, req/s: ${(med.get('tandem-shadow-compare')!.rps / plain.rps).toFixed(2)}x`,
       ...rss,
       'The load generator, the origins and the proxy share the machine (req/s moves with its other load); quote the ratios, and prefer the CPU-per-request figures.',
     ],
