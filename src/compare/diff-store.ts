@@ -2,30 +2,17 @@
 // are buffered in memory and flushed in one transaction (every second), never one write per request.
 import { sql } from 'kysely'
 import type { Store } from '../store/open.js'
+import type { CompareFieldTable, CompareRouteTable } from '../store/tables.js'
 import type { ComparisonCounts } from './sink.js'
 import type { ExchangeOutcome } from './compare-exchange.js'
 import { distinctFields } from './noise.js'
 import { addResult, emptyCounts } from './rolling-counts.js'
 
-interface RouteDelta {
-  system: string
-  route: string
-  compared: number
-  matches: number
-  mismatches: number
-  noise_only: number
-  skipped: number
-  candidate_errors: number
-}
+/** Counts added to a compare_routes row since the last flush. */
+type RouteDelta = Omit<CompareRouteTable, 'updated_at'>
 
-interface FieldDelta {
-  system: string
-  route: string
-  path: string
-  kind: string
-  raw: number
-  noise: number
-}
+/** Counts added to a compare_fields row since the last flush (`total` comes from the route). */
+type FieldDelta = Omit<CompareFieldTable, 'total' | 'updated_at'>
 
 interface SampleRow {
   system: string

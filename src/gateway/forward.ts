@@ -117,23 +117,25 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/** undici dispatch options for a request; the timeout bounds the wait for headers and every body gap. */
+function dispatchOptions(request: ForwardRequest): Dispatcher.DispatchOptions {
+  return {
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
+    body: request.body,
+    headersTimeout: request.timeoutMs,
+    bodyTimeout: request.timeoutMs,
+  } as Dispatcher.DispatchOptions
+}
+
 /** Forward to `req.upstream` and stream the answer into `res`; `done` runs once, after the end or a failure. */
 export function forwardToClient(request: ForwardRequest, res: ServerResponse, captureCap: number, done: (outcome: ForwardOutcome) => void): void {
   const handler = new ProxyHandler(res, captureCap, done)
   res.once('close', () => {
     if (!res.writableFinished) handler.clientClosed()
   })
-  request.upstream.pool.dispatch(
-    {
-      method: request.method,
-      path: request.path,
-      headers: request.headers,
-      body: request.body,
-      headersTimeout: request.timeoutMs,
-      bodyTimeout: request.timeoutMs,
-    } as Dispatcher.DispatchOptions,
-    handler,
-  )
+  request.upstream.pool.dispatch(dispatchOptions(request), handler)
 }
 
 /** Who receives a mirror's capture; `tag` tells the receiver's calls apart (no closure per call). */
@@ -217,17 +219,7 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
  */
 export function forwardAndCapture(request: ForwardRequest, captureCap: number, receiver: CaptureReceiver, tag: number): void {
   const handler = new CaptureHandler(captureCap, receiver, tag)
-  request.upstream.pool.dispatch(
-    {
-      method: request.method,
-      path: request.path,
-      headers: request.headers,
-      body: request.body,
-      headersTimeout: request.timeoutMs,
-      bodyTimeout: request.timeoutMs,
-    } as Dispatcher.DispatchOptions,
-    handler,
-  )
+  request.upstream.pool.dispatch(dispatchOptions(request), handler)
 }
 
 /**
