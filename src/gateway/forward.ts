@@ -32,24 +32,20 @@ export interface ForwardRequest {
 /** Streams an upstream response into a ServerResponse. */
 class ProxyHandler implements Dispatcher.DispatchHandler {
   readonly #res: ServerResponse
-  readonly #cap: number
   readonly #start: number
   readonly #done: (outcome: ForwardOutcome) => void
   #controller: Dispatcher.DispatchController | null = null
   #status = 0
   #headers: Record<string, string | string[] | undefined> | null = null
-  #chunks: Buffer[] | null = null
-  #captured = 0
-  #truncated = false
+  readonly #capture: BodyCapture | null
   #waitingDrain = false
   #finished = false
 
   constructor(res: ServerResponse, captureCap: number, done: (outcome: ForwardOutcome) => void) {
     this.#res = res
-    this.#cap = captureCap
     this.#start = performance.now()
     this.#done = done
-    if (captureCap > 0) this.#chunks = []
+    this.#capture = captureCap > 0 ? new BodyCapture(captureCap) : null
   }
 
   /** The client went away before the response was complete: cancel the upstream call. */
@@ -67,12 +63,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#status = statusCode
     const stripped = stripResponseHeaders(headers)
     // A fresh object that writeHead does not keep: the capture can share it.
-    if (this.#chunks !== null) this.#headers = stripped
+    if (this.#capture !== null) this.#headers = stripped
     this.#res.writeHead(statusCode, statusMessage || undefined, stripped as Record<string, string | string[]>)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#chunks !== null) this.#keep(chunk)
+    this.#capture?.keep(chunk)
     if (!this.#res.write(chunk) && !this.#waitingDrain) {
       // The client reads slower than the upstream sends: stop reading the upstream socket.
       controller.pause()
@@ -93,26 +89,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#finish(error)
   }
 
-  #keep(chunk: Buffer): void {
-    const room = this.#cap - this.#captured
-    if (room <= 0) {
-      this.#truncated = true
-      return
-    }
-    const part = chunk.length <= room ? chunk : chunk.subarray(0, room)
-    if (part.length < chunk.length) this.#truncated = true
-    this.#chunks!.push(part)
-    this.#captured += part.length
-  }
-
   #finish(error: Error | null): void {
     if (this.#finished) return
     this.#finished = true
     const durationMs = performance.now() - this.#start
-    const capture: CapturedResponse | null =
-      error === null && this.#chunks !== null
-        ? { ok: true, status: this.#status, headers: this.#headers ?? {}, body: joined(this.#chunks, this.#captured), truncated: this.#truncated, durationMs }
-        : null
+    const capture = error === null && this.#capture !== null ? this.#capture.response(this.#status, this.#headers ?? {}, durationMs) : null
     this.#done({ status: error === null ? this.#status : 0, error, started: this.#res.headersSent, durationMs, capture })
   }
 }
@@ -145,20 +126,17 @@ export interface CaptureReceiver {
 
 /** Consumes an upstream response completely, keeping a capped copy (for mirrors). */
 class CaptureHandler implements Dispatcher.DispatchHandler {
-  readonly #cap: number
+  readonly #capture: BodyCapture
   readonly #start = performance.now()
   readonly #receiver: CaptureReceiver
   readonly #tag: number
   #controller: Dispatcher.DispatchController | null = null
   #status = 0
   #headers: Record<string, string | string[] | undefined> = {}
-  readonly #chunks: Buffer[] = []
-  #captured = 0
-  #truncated = false
   #finished = false
 
   constructor(cap: number, receiver: CaptureReceiver, tag: number) {
-    this.#cap = cap
+    this.#capture = new BodyCapture(cap)
     this.#receiver = receiver
     this.#tag = tag
   }
@@ -182,15 +160,7 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
-    const room = this.#cap - this.#captured
-    if (room <= 0) {
-      this.#truncated = true
-      return
-    }
-    const part = chunk.length <= room ? chunk : chunk.subarray(0, room)
-    if (part.length < chunk.length) this.#truncated = true
-    this.#chunks.push(part)
-    this.#captured += part.length
+    this.#capture.keep(chunk)
   }
 
   onResponseEnd(): void {
@@ -206,7 +176,7 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
     this.#finished = true
     const durationMs = performance.now() - this.#start
     this.#receiver.captured(
-      error ?? { ok: true, status: this.#status, headers: this.#headers, body: joined(this.#chunks, this.#captured), truncated: this.#truncated, durationMs },
+      error ?? this.#capture.response(this.#status, this.#headers, durationMs),
       durationMs,
       this.#tag,
     )
@@ -222,12 +192,37 @@ export function forwardAndCapture(request: ForwardRequest, captureCap: number, r
   request.upstream.pool.dispatch(dispatchOptions(request), handler)
 }
 
-/**
- * The captured chunks as one buffer, copied at most once: a response read in one chunk (the usual
- * case) is kept as the view undici handed us, which nothing writes to afterwards.
- */
-function joined(chunks: readonly Buffer[], length: number): Buffer {
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)
+/** A copy of a response body up to `cap` bytes, kept for comparison while the body streams on. */
+class BodyCapture {
+  readonly #cap: number
+  readonly #chunks: Buffer[] = []
+  #length = 0
+  #truncated = false
+
+  constructor(cap: number) {
+    this.#cap = cap
+  }
+
+  keep(chunk: Buffer): void {
+    const room = this.#cap - this.#length
+    if (room <= 0) {
+      this.#truncated = true
+      return
+    }
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room)
+    if (part.length < chunk.length) this.#truncated = true
+    this.#chunks.push(part)
+    this.#length += part.length
+  }
+
+  /**
+   * The captured response. The body is copied at most once: a response read in one chunk (the usual
+   * case) is kept as the view undici handed us, which nothing writes to afterwards.
+   */
+  response(status: number, headers: Record<string, string | string[] | undefined>, durationMs: number): CapturedResponse {
+    const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length)
+    return { ok: true, status, headers, body, truncated: this.#truncated, durationMs }
+  }
 }
 
 export function hasBody(req: IncomingMessage): boolean {
