@@ -1,31 +1,19 @@
 // `tandem diffs` as a user runs it: a real process reading the store the engine wrote.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tandem } from '../support/cli.js'
 import { ComparisonEngine } from '../../src/compare/engine.js'
 import { loadConfig } from '../../src/config/load.js'
 import { openStore } from '../../src/store/open.js'
 import type { CapturedResponse } from '../../src/compare/sink.js'
 
-const run = promisify(execFile)
-const bin = new URL('../../bin/tandem.js', import.meta.url).pathname
 
 function res(value: unknown): CapturedResponse {
   return { ok: true, status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)), truncated: false, durationMs: 1 }
 }
 
-async function tandem(args: string[]): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await run(process.execPath, [bin, ...args], { timeout: 60_000 })
-    return { code: 0, stdout }
-  } catch (error) {
-    const e = error as { code: number; stdout: string }
-    return { code: e.code, stdout: e.stdout }
-  }
-}
 
 let dir: string
 let file: string

@@ -2,7 +2,6 @@
 // and a timestamp, and a candidate that adds a field in 10 % of answers and changes a value in another
 // 10 %. The id and timestamp must come out as noise, the two candidate changes as real, with the right
 // counts, as `tandem diffs --json` prints them; and no secret of the requests may reach the store.
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,17 +9,15 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import pino from 'pino'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tandem } from '../support/cli.js'
 import type { ComparisonEngine } from '../../src/compare/engine.js'
 import { comparisonEngine } from '../../src/instance/engines.js'
 import { startInstance, type Instance } from '../../src/instance/start-instance.js'
 
 const N = 200
-const run = promisify(execFile)
-const bin = new URL('../../bin/tandem.js', import.meta.url).pathname
 
 type Kind = 'legacy' | 'candidate'
 
@@ -127,12 +124,7 @@ afterAll(async () => {
 
 describe('comparison through the gateway', () => {
   it('reports the id and timestamp as noise and the candidate changes as real, with their counts', async () => {
-    const out = await run(process.execPath, [bin, 'diffs', 'shop', '--json', '-c', configFile], { timeout: 60_000 }).then(
-      () => {
-        throw new Error('expected exit code 1: there are real differences')
-      },
-      (e: { code: number; stdout: string }) => e,
-    )
+    const out = await tandem(['diffs', 'shop', '--json', '-c', configFile])
     expect(out.code).toBe(1)
     const report = JSON.parse(out.stdout)
     expect(report.system).toBe('shop')

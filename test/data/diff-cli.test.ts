@@ -1,27 +1,15 @@
 // `tandem data diff` driven through bin/tandem.js as a user (or a datastore checklist) runs it:
 // renamed tables and columns, JSON summary, JSONL rows, exit codes 0/1/2, --recheck and recursion stats.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tandem } from '../support/cli.js'
 import { dataDiff } from '../../src/data/diff.js'
 import { services, uniqueName } from '../support/services.js'
 import { runMaria, runPg } from './fixture.js'
 
-const exec = promisify(execFile)
-const bin = new URL('../../bin/tandem.js', import.meta.url).pathname
 
-async function tandem(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { maxBuffer: 1 << 24 })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
   const oldT = uniqueName('cli_old').toLowerCase()

@@ -10,7 +10,7 @@ import { dualPublish, replay } from '../../src/events/dual-publish.js'
 import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../src/events/event-stream.js'
 import { mapPosition } from '../../src/events/map-position.js'
 import { verifyStreams } from '../../src/events/verify.js'
-import { tandem } from './cli.js'
+import { BIN, tandem } from '../support/cli.js'
 import { makeStream, orderIds, publishOrders, type Kind, type TestStream } from './streams.js'
 
 const created: TestStream[] = []
@@ -109,8 +109,7 @@ describe('bridge restarts', () => {
     created.push(old, neu)
     const checkpoint = join(await tempDir(), 'cp.json')
     await publishOrders(old.stream, orderIds(3000, 'k'))
-    const bin = new URL('../../bin/tandem.js', import.meta.url).pathname
-    const child = spawn(process.execPath, [bin, 'events', 'bridge', '--from', old.url, '--to', neu.url, '--checkpoint', checkpoint, '--batch', '100'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, 'events', 'bridge', '--from', old.url, '--to', neu.url, '--checkpoint', checkpoint, '--batch', '100'], { stdio: ['ignore', 'ignore', 'pipe'] })
     // Kill it as soon as it has acknowledged a few batches (bounded wait).
     let progressed = 0
     await new Promise<void>((resolve, reject) => {

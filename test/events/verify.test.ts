@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../src/events/event-stream.js'
 import { bridge } from '../../src/events/bridge.js'
 import { verifyStreams } from '../../src/events/verify.js'
-import { tandem } from './cli.js'
+import { tandem } from '../support/cli.js'
 import { makeStream, orderIds, publishOrders, type Kind, type TestStream } from './streams.js'
 
 const pairs: Array<[Kind, Kind]> = [

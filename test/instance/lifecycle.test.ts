@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN } from '../support/cli.js'
 import { openStore } from '../../src/store/open.js'
 import { recordDecision } from '../../src/store/system-state.js'
 import { origin, removeDir, startTandem, type Origin } from '../gateway/fixtures/harness.js'
@@ -83,7 +84,7 @@ describe('configuration errors', () => {
     try {
       const bad = join(dir, 'bad.yaml')
       writeFileSync(bad, `version: 1\nsystems:\n  - name: api\n    legacy: { url: ${legacy.url} }\n    candidate: { url: ${candidate.url} }\n    routes: [{ path: /** }]\n    shadow: { timeout: soon }\n`)
-      const child = spawn(process.execPath, ['bin/tandem.js', 'up', '-c', bad], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, [BIN, 'up', '-c', bad], { stdio: ['ignore', 'pipe', 'pipe'] })
       let stderr = ''
       child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
       const [code] = (await once(child, 'exit')) as [number]

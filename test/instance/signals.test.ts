@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { BIN } from '../support/cli.js'
 import { origin, removeDir, startTandem, type Origin } from '../gateway/fixtures/harness.js'
 
 let upstream: Origin
@@ -42,8 +43,7 @@ ${extra}`
 
 /** Start `tandem up --json` and read the addresses it prints. */
 async function up(configFile: string): Promise<{ child: ChildProcess; gateway: string; stderr: () => string }> {
-  const child = spawn(process.execPath, ['bin/tandem.js', 'up', '--json', '--no-controller', '-c', configFile], {
-    cwd: join(import.meta.dirname, '../..'),
+  const child = spawn(process.execPath, [BIN, 'up', '--json', '--no-controller', '-c', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../src/store/open.js'
-import { tandem } from './cli.js'
+import { tandem } from '../support/cli.js'
 
 function listen(handler: (path: string, method: string, body: string) => number): Promise<{ server: Server; url: string; seen: string[] }> {
   const seen: string[] = []

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import { waveOf, waveStatus } from '../../src/program/waves.js'
-import { ROOT, tandem } from './cli.js'
+import { ROOT, tandem } from '../support/cli.js'
 
 const EXAMPLE = join(ROOT, 'examples/program/tandem.yaml')
 

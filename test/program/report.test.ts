@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../src/store/open.js'
-import { tandem } from './cli.js'
+import { tandem } from '../support/cli.js'
 import { compareWindow, DAY, HOUR, metricWindow, MINUTE, move } from './seed.js'
 
 const T0 = Date.now() - 3 * DAY

@@ -3,8 +3,9 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
+import { BIN } from '../support/cli.js'
 
 let dir: string | undefined
 afterEach(async () => {
@@ -14,7 +15,7 @@ afterEach(async () => {
 
 it('tells the whole story and exits 0', { timeout: 240_000 }, async () => {
   dir = await mkdtemp(join(tmpdir(), 'tandem-demo-test-'))
-  const child = spawn(process.execPath, [resolve('bin/tandem.js'), 'demo', '--json', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'demo', '--json', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

@@ -1,11 +1,18 @@
-// Runs the real `tandem` command (bin/tandem.js) in a child process, as a user would.
+// Runs the real `tandem` command (bin/tandem.js) in a child process, as a user would, and returns its
+// exit code and output. Tests that keep a long-running process (up, bridge, demo) spawn BIN themselves.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BIN = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url))
 
-export function tandem(args: readonly string[], cwd = ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface CliRun {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export function tandem(args: readonly string[], cwd = ROOT): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
