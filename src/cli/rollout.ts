@@ -1,36 +1,21 @@
 // `tandem status` and the operator verbs (start, promote, advance, pause, resume, rollback, retry,
 // finalize): thin clients of a running `tandem up` through the admin API.
 import type { Command } from 'commander'
+import type { SystemSummary } from '../admin/system-view.js'
+import type { RuleEvidence } from '../analysis/verdict.js'
+import type { Decision } from '../store/system-state.js'
+import type { StoredVerdict } from '../store/verdicts.js'
 import { AdminClient, withAdminOptions, type AdminOptions } from './admin-client.js'
 import { printJson } from './output.js'
 import { withJsonOption } from './common.js'
 
-interface Summary {
-  name: string
-  stage: string
-  weight: number
-  stepIndex: number
-  paused: boolean
-  activeArm: string
-  holdReason: string | null
-}
+// The admin API's own response types (the CLI is its client, over HTTP).
+type Summary = SystemSummary
 
-interface RuleView {
-  rule: string
-  metric: string
-  value: number | null
-  baseline: number | null
-  limit: number | null
-  threshold: string
-  samples: { legacy: number; candidate: number }
-  result: string
-  dryRun: boolean
-}
-
-interface Detail extends Summary {
+interface Detail extends SystemSummary {
   steps: Array<{ kind: string; weight?: number; durationMs?: number; pauseMs?: number }>
-  verdicts: Array<{ at: number; verdict: string; stage: string; weight: number; score: number | null; evidence: { reason?: string; rules?: RuleView[] } }>
-  decisions: Array<{ seq: number; at: number; action: string; actor: string; reason: string; fromStage: string; toStage: string; weight: number }>
+  verdicts: Array<Omit<StoredVerdict, 'evidence'> & { evidence: { reason?: string; rules?: RuleEvidence[] } }>
+  decisions: Decision[]
 }
 
 interface ActionResult {

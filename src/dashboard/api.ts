@@ -1,5 +1,14 @@
 // The dashboard's client of the admin API: the bearer token lives in sessionStorage (typed into the
 // login field or passed once as #token=...), and every call sends it.
+
+// Response types are the server's own: type-only imports, erased from the browser bundle.
+import type { ArmPoint, MetricsPoint } from '../admin/metrics-view.js'
+import type { SystemSummary } from '../admin/system-view.js'
+import type { Decision } from '../store/system-state.js'
+import type { StoredVerdict as Verdict } from '../store/verdicts.js'
+
+export type { ArmPoint, Decision, MetricsPoint, SystemSummary, Verdict }
+
 const KEY = 'tandem.token'
 
 export class ApiError extends Error {
@@ -52,64 +61,10 @@ export interface Whoami {
   authRequired: boolean
 }
 
-export interface SystemSummary {
-  name: string
-  kind: string
-  category: string
-  priority: string
-  wave: string | null
-  stage: string
-  weight: number
-  stepIndex: number
-  paused: boolean
-  activeArm: string
-  holdReason: string | null
-}
-
-export interface Decision {
-  id: number
-  seq: number
-  action: string
-  actor: string
-  reason: string
-  fromStage: string
-  toStage: string
-  weight: number
-  at: number
-}
-
-export interface Verdict {
-  id: number
-  at: number
-  stage: string
-  weight: number
-  verdict: 'pass' | 'fail' | 'inconclusive'
-  judge: string
-  score: number | null
-  windowStart: number
-  windowEnd: number
-  evidence: unknown
-}
-
 export interface SystemDetail extends SystemSummary {
   steps: Array<Record<string, unknown>>
   verdicts: Verdict[]
   decisions: Decision[]
-}
-
-export interface ArmPoint {
-  requests: number
-  errors: number
-  errorRate: number | null
-  p50: number | null
-  p95: number | null
-}
-
-export interface MetricsPoint {
-  start: number
-  end: number
-  legacy: ArmPoint
-  candidate: ArmPoint
 }
 
 export interface FieldDiff {
