@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { comparedCount, matchRate as matchRateOf } from '../compare/match-rate.js'
 import type { Config } from '../config/schema.js'
 import type { Store } from '../store/open.js'
-import type { Stage } from '../store/tables.js'
+import type { DecisionTable, Stage } from '../store/tables.js'
 
 export interface RollbackFact {
   readonly system: string
@@ -44,16 +44,8 @@ export interface SystemFacts {
 const ACTIVE: readonly Stage[] = ['shadow', 'canary', 'promoted']
 const RESTING: readonly Stage[] = ['pending', 'rolled-back']
 
-interface DecisionRow {
-  system: string
-  at: number
-  action: string
-  actor: string
-  reason: string
-  from_stage: Stage
-  to_stage: Stage
-  weight: number
-}
+/** The columns of a decision row that the facts need. */
+type DecisionRow = Pick<DecisionTable, 'system' | 'at' | 'action' | 'actor' | 'reason' | 'from_stage' | 'to_stage' | 'weight'>
 
 /** Facts for every configured system, in config order. */
 export async function systemFacts(config: Config, store: Store, now: number): Promise<SystemFacts[]> {
