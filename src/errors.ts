@@ -73,7 +73,7 @@ export const ERRORS = define({
     status: 500,
     exit: 2,
   },
-  TANDEM_ERR_STORE_OPEN: { message: 'cannot open the store {url}: {detail}', status: 500, exit: 2 },
+  TANDEM_ERR_STORE_OPEN: { message: 'cannot open the store {url}: {detail}; check the URL and that the database runs and accepts this user', status: 500, exit: 2 },
   TANDEM_ERR_STORE_CONFLICT: {
     message: 'state of system "{system}" changed concurrently; retry the action',
     status: 409,
@@ -83,14 +83,14 @@ export const ERRORS = define({
   // --- gateway --------------------------------------------------------------------------------------
   TANDEM_ERR_LISTEN: { message: 'cannot listen on {address}: {detail}; choose another address or stop what uses it', status: 500, exit: 2 },
   TANDEM_ERR_NO_ROUTE: {
-    message: 'no system route matches {method} {path} and no gateway.fallback is configured',
+    message: 'no system route matches {method} {path} and no gateway.fallback is configured; add a route for it or set gateway.fallback to the legacy app',
     status: 404,
     exit: 1,
   },
-  TANDEM_ERR_UPSTREAM_CONNECT: { message: 'the {arm} upstream {target} could not be reached: {detail}', status: 502, exit: 2 },
-  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the {arm} upstream {target} did not answer within {timeout}', status: 504, exit: 2 },
-  TANDEM_ERR_UPSTREAM_PROTOCOL: { message: 'the {arm} upstream {target} sent an invalid response: {detail}', status: 502, exit: 2 },
-  TANDEM_ERR_BAD_REQUEST: { message: 'malformed request: {detail}', status: 400, exit: 2 },
+  TANDEM_ERR_UPSTREAM_CONNECT: { message: 'the {arm} upstream {target} could not be reached: {detail}; check that it runs at the URL in tandem.yaml', status: 502, exit: 2 },
+  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the {arm} upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout', status: 504, exit: 2 },
+  TANDEM_ERR_UPSTREAM_PROTOCOL: { message: 'the {arm} upstream {target} sent an invalid response: {detail}; check that the target URL points at an HTTP service', status: 502, exit: 2 },
+  TANDEM_ERR_BAD_REQUEST: { message: 'malformed request: {detail}; send a valid HTTP/1.1 request', status: 400, exit: 2 },
 
   // --- admin API and CLI to a running instance ---------------------------------------------------------
   TANDEM_ERR_ADMIN_UNREACHABLE: {
@@ -148,7 +148,7 @@ export const ERRORS = define({
   TANDEM_ERR_EVENTS_CONNECT: { message: 'cannot reach the broker of {url}: {detail}; check that it runs and the URL is right', status: 502, exit: 2 },
   TANDEM_ERR_EVENTS_NOT_FOUND: { message: 'stream "{stream}" does not exist at {url}; create it first or fix the name', status: 404, exit: 2 },
   TANDEM_ERR_EVENTS_PUBLISH: { message: 'publishing to {url} failed: {detail}; check the broker and retry', status: 502, exit: 2 },
-  TANDEM_ERR_EVENTS_POSITION: { message: 'position "{position}" is not valid for {url}: {detail}', status: 400, exit: 2 },
+  TANDEM_ERR_EVENTS_POSITION: { message: 'position "{position}" is not valid for {url}: {detail}; pass the position of a message stored in that stream', status: 400, exit: 2 },
   TANDEM_ERR_EVENTS_EXTRACTOR: {
     message: '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, or message-id',
     status: 400,
