@@ -62,8 +62,3 @@ export function globCovers(glob: Glob, path: readonly Segment[]): boolean {
   for (let len = path.length; len >= 0; len--) if (globMatches(glob, len === path.length ? path : path.slice(0, len))) return true
   return false
 }
-
-export function anyCovers(globs: readonly Glob[], path: readonly Segment[]): boolean {
-  for (const g of globs) if (globCovers(g, path)) return true
-  return false
-}

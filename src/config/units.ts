@@ -10,20 +10,6 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(m[1]) * DURATION_MS[m[2]!]!)
 }
 
-/** `90000` -> `1m30s`; the inverse of parseDuration for display. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`
-  const parts: string[] = []
-  let rest = Math.round(ms / 1000)
-  for (const [unit, size] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`)
-      rest %= size
-    }
-  }
-  return parts.join('')
-}
-
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?$/
 const SIZE_BYTES: Record<string, number> = {
   B: 1,

@@ -55,12 +55,6 @@ export class BucketTable {
   }
 }
 
-/** The 64-bit multiset hash of a bucket as 16 hex digits (for reports). */
-export function bucketHash(agg: BucketAgg | undefined): string {
-  if (agg === undefined) return '0000000000000000'
-  return ((BigInt(agg.hi) << 32n) | BigInt(agg.lo)).toString(16).padStart(16, '0')
-}
-
 export function sameBucket(a: BucketAgg | undefined, b: BucketAgg | undefined): boolean {
   const ca = a?.count ?? 0
   const cb = b?.count ?? 0

@@ -80,19 +80,6 @@ export async function persistResults(store: Store, system: string, results: read
     .execute()
 }
 
-/** The most recent stored result of each check of a system (for status pages and reports). */
-export async function latestResults(store: Store, system: string): Promise<CheckResult[]> {
-  const rows = await store.db.selectFrom('checklist_results').selectAll().where('system', '=', system).orderBy('id', 'desc').limit(200).execute()
-  const seen = new Map<string, CheckResult>()
-  for (const r of rows) {
-    if (seen.has(r.check)) continue
-    const configured = Boolean(r.configured)
-    const ok = Boolean(r.ok)
-    seen.set(r.check, { check: r.check, configured, ok, status: !configured ? 'not-configured' : ok ? 'pass' : 'fail', output: r.output, at: Number(r.at) })
-  }
-  return [...seen.values()].reverse()
-}
-
 function finish(check: string, r: ProbeResult, now: () => number): CheckResult {
   return { check, configured: true, ok: r.ok, status: r.ok ? 'pass' : 'fail', output: r.output, at: now() }
 }
