@@ -41,7 +41,7 @@ async function bundle(name: string): Promise<string> {
 }
 
 async function start(script: string, args: string[]): Promise<Child> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string]
   const cpuMs = () => {
     // Fields after "(comm)": state is the first, utime the 12th and stime the 13th.

@@ -1,6 +1,7 @@
 // The `tandem` CLI: one commander program; each verb lives in its own module under cli/.
 import { Command, CommanderError } from 'commander'
 import { TandemError } from '../errors.js'
+import { boundStreamingMemory } from '../gateway/memory.js'
 import { reportError } from './output.js'
 type Register = (program: Command) => void
 
@@ -49,6 +50,8 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     // Usage errors are reported once, coded, by main(); commander only prints help and version.
     .configureOutput({ outputError: () => {} })
   const verb = argv.slice(2).find((a) => !a.startsWith('-'))
+  // Before the verb's modules load: their start-up garbage would grow the young generation.
+  if (verb === 'up') boundStreamingMemory()
   const only = verb === undefined ? undefined : VERBS[verb]
   const modules = only === undefined ? Object.keys(MODULES) : [only]
   for (const name of modules) (await MODULES[name]!())(program)

@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import pino from 'pino'
 import { fullEngines } from '../instance/engines.js'
 import { handleSignals } from '../instance/signals.js'
+import { startupDone } from '../gateway/memory.js'
 import { startInstance } from '../instance/start-instance.js'
 import { printJson } from './output.js'
 import { withConfigOption, withJsonOption } from './common.js'
@@ -29,6 +30,7 @@ export function registerUpCommands(program: Command): void {
         process.stdout.write(`  systems   ${summary.systems.join(', ') || '(none)'}\n  Ctrl-C drains and stops; kill -HUP ${process.pid} reloads ${opts.config}\n`)
       }
       handleSignals(instance, logger)
+      startupDone()
       // Keep running until a signal stops the instance.
       await new Promise(() => {})
     })

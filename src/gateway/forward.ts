@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { CapturedResponse } from '../compare/sink.js'
 import { stripResponseHeaders } from './headers.js'
+import { countStreamedBody, streamed } from './memory.js'
 import type { Upstream } from './upstreams.js'
 
 export interface ForwardOutcome {
@@ -68,6 +69,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    streamed(chunk.length)
     this.#capture?.keep(chunk)
     if (!this.#res.write(chunk) && !this.#waitingDrain) {
       // The client reads slower than the upstream sends: stop reading the upstream socket.
@@ -113,6 +115,7 @@ function dispatchOptions(request: ForwardRequest): Dispatcher.DispatchOptions {
 /** Forward to `req.upstream` and stream the answer into `res`; `done` runs once, after the end or a failure. */
 export function forwardToClient(request: ForwardRequest, res: ServerResponse, captureCap: number, done: (outcome: ForwardOutcome) => void): void {
   const handler = new ProxyHandler(res, captureCap, done)
+  if (request.body !== null && !Buffer.isBuffer(request.body)) countStreamedBody(request.body)
   res.once('close', () => {
     if (!res.writableFinished) handler.clientClosed()
   })
@@ -160,6 +163,7 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    streamed(chunk.length)
     this.#capture.keep(chunk)
   }
 

@@ -1,5 +1,6 @@
-// Bodies stream through the gateway: 50 MiB each way with the gateway's peak RSS under 150 MB, a client
-// that stops reading pauses the upstream instead of filling the gateway, a client abort cancels upstream.
+// Bodies stream through the gateway of a real `tandem up` process (gateway, admin listener, store and
+// controller): 50 MiB each way with the process's peak RSS under 150 MB, a client that stops reading
+// pauses the upstream instead of filling the gateway, a client abort cancels upstream.
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -7,7 +8,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startGatewayChild, type GatewayChild } from './fixtures/child.js'
+import { startTandemUp, type GatewayChild } from './fixtures/child.js'
 import { eventually, origin, removeDir, type Origin } from './fixtures/harness.js'
 
 const MiB = 1024 * 1024
@@ -43,7 +44,7 @@ function generated(total: number): Readable {
   })
 }
 
-describe('streaming through the gateway (child process)', () => {
+describe('streaming through the gateway of `tandem up` (child process)', () => {
   let upstream: Origin
   let gw: GatewayChild
   let dir: string
@@ -67,6 +68,8 @@ describe('streaming through the gateway (child process)', () => {
     configFile = join(dir, 'tandem.yaml')
     writeFileSync(configFile, `version: 1
 store: sqlite:${join(dir, 'tandem.db')}
+gateway: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0 }
 systems:
   - name: files
     legacy: { url: ${upstream.url} }
@@ -77,7 +80,7 @@ systems:
 
   // A fresh gateway process per case: each peak RSS belongs to that case alone.
   beforeEach(async () => {
-    gw = await startGatewayChild(configFile)
+    gw = await startTandemUp(configFile)
   })
 
   afterEach(async () => {
