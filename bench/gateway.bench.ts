@@ -4,13 +4,16 @@
 // the proxy's CPU time per request is the figure least moved by other work on the machine.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { build } from 'esbuild'
 import { request } from 'undici'
+import { startTandemUp } from '../test/support/tandem-up.js'
 import type { BenchSection } from './section.js'
 
 const WARMUP_S = 3
@@ -127,11 +130,24 @@ export async function run(): Promise<BenchSection> {
     'req/s vs tandem': (r.rps / plain.rps).toFixed(2),
   }))
 
-  // Peak RSS of the Tandem gateway process for 50 MiB each way (fresh process per case).
+  // Peak RSS of a real `tandem up` process (gateway, admin, store, controller) for 50 MiB each way,
+  // a fresh process per case.
   const rss: string[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-rss-'))
+  const configFile = join(dir, 'tandem.yaml')
+  writeFileSync(configFile, `version: 1
+store: sqlite:${join(dir, 'tandem.db')}
+gateway: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0 }
+systems:
+  - name: files
+    legacy: { url: ${legacy} }
+    candidate: { url: ${candidate} }
+    routes: [{ path: /** }]
+`)
   for (const direction of ['upload', 'download'] as const) {
-    const proxy = await start(proxyScript, ['tandem', legacy, candidate])
-    const url = proxy.line.url!
+    const up = await startTandemUp(configFile)
+    const url = up.gatewayUrl
     if (direction === 'upload') {
       let sent = 0
       const body = new Readable({ read() { if (sent >= 50 * MiB) return void this.push(null); sent += CHUNK.length; this.push(CHUNK) } })
@@ -143,9 +159,10 @@ export async function run(): Promise<BenchSection> {
         // consume
       }
     }
-    rss.push(`gateway peak RSS (VmHWM) for a 50 MiB ${direction}: ${(proxy.peakRss() / 1e6).toFixed(0)} MB`)
-    await stop(proxy.child)
+    rss.push(`\`tandem up\` peak RSS (VmHWM) for a 50 MiB ${direction}: ${(up.peakRss() / 1e6).toFixed(0)} MB (target < 150 MB)`)
+    await up.stop()
   }
+  rmSync(dir, { recursive: true, force: true })
   await stop(origins.child)
 
   return {

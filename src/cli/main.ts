@@ -51,7 +51,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .configureOutput({ outputError: () => {} })
   const verb = argv.slice(2).find((a) => !a.startsWith('-'))
   // Before the verb's modules load: their start-up garbage would grow the young generation.
-  if (verb === 'up') boundStreamingMemory()
+  if (verb === 'up') await boundStreamingMemory()
   const only = verb === undefined ? undefined : VERBS[verb]
   const modules = only === undefined ? Object.keys(MODULES) : [only]
   for (const name of modules) (await MODULES[name]!())(program)

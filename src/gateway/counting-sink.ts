@@ -4,8 +4,8 @@ import type { ComparisonSink, Exchange } from '../compare/sink.js'
 
 export class CountingSink implements ComparisonSink {
   submitted = 0
-  /** The last exchanges, kept for inspection in tests (bounded). */
-  readonly recent: Exchange[] = []
+  /** The last exchanges, in a ring (no shifting of an array on the request path). */
+  readonly #ring: Exchange[] = []
   readonly #keep: number
 
   constructor(keep = 100) {
@@ -13,8 +13,13 @@ export class CountingSink implements ComparisonSink {
   }
 
   submit(exchange: Exchange): void {
+    this.#ring[this.submitted % this.#keep] = exchange
     this.submitted++
-    this.recent.push(exchange)
-    if (this.recent.length > this.#keep) this.recent.shift()
+  }
+
+  /** The last exchanges, oldest first, kept for inspection in tests (bounded). */
+  get recent(): Exchange[] {
+    const start = this.submitted % this.#keep
+    return this.submitted <= this.#keep ? [...this.#ring] : [...this.#ring.slice(start), ...this.#ring.slice(0, start)]
   }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startTandemUp, type GatewayChild } from './fixtures/child.js'
+import { startTandemUp, type GatewayChild } from '../support/tandem-up.js'
 import { eventually, origin, removeDir, type Origin } from './fixtures/harness.js'
 
 const MiB = 1024 * 1024
