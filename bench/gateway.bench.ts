@@ -168,7 +168,7 @@ systems:
   return {
     title: 'Gateway forwarding',
     description:
-      `GET of a ${BODY_BYTES}-byte JSON body through each proxy (its own process, bundled JS) to loopback origins in a ` +
+      `GET of a ${BODY_BYTES}-byte JSON body through each proxy (its own process, bundled JS; Tandem with the memory settings \`tandem up\` applies, src/gateway/memory.ts; the peers with Node's defaults) to loopback origins in a ` +
       `separate process (legacy and candidate listeners); autocannon, ${CONNECTIONS} connections, in the bench process. ` +
       `Each proxy gets a ${WARMUP_S} s warm-up, then ${ROUNDS} rounds of ${DURATION_S} s interleaved across proxies; ` +
       'figures are medians over the rounds. CPU ms/req is the utime+stime of the process (/proc/<pid>/stat) during a ' +
