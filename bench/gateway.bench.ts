@@ -4,7 +4,7 @@
 // the proxy's CPU time per request is the figure least moved by other work on the machine.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { build } from 'esbuild'
 import { request } from 'undici'
-import { startTandemUp } from '../test/support/tandem-up.js'
+import { startTandemUp, writeStreamingConfig } from '../test/support/tandem-up.js'
 import type { BenchSection } from './section.js'
 
 const WARMUP_S = 3
@@ -134,17 +134,7 @@ export async function run(): Promise<BenchSection> {
   // a fresh process per case.
   const rss: string[] = []
   const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-rss-'))
-  const configFile = join(dir, 'tandem.yaml')
-  writeFileSync(configFile, `version: 1
-store: sqlite:${join(dir, 'tandem.db')}
-gateway: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
-systems:
-  - name: files
-    legacy: { url: ${legacy} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /** }]
-`)
+  const configFile = writeStreamingConfig(dir, legacy, candidate)
   for (const direction of ['upload', 'download'] as const) {
     const up = await startTandemUp(configFile)
     const url = up.gatewayUrl

@@ -1,14 +1,14 @@
 // Bodies stream through the gateway of a real `tandem up` process (gateway, admin listener, store and
 // controller): 50 MiB each way with the process's peak RSS under 150 MB, a client that stops reading
 // pauses the upstream instead of filling the gateway, a client abort cancels upstream.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startTandemUp, type GatewayChild } from '../support/tandem-up.js'
+import { startTandemUp, writeStreamingConfig, type GatewayChild } from '../support/tandem-up.js'
 import { eventually, origin, removeDir, type Origin } from './fixtures/harness.js'
 
 const MiB = 1024 * 1024
@@ -65,17 +65,7 @@ describe('streaming through the gateway of `tandem up` (child process)', () => {
       stream(res, size, progress)
     }, false)
     dir = mkdtempSync(join(tmpdir(), 'tandem-stream-'))
-    configFile = join(dir, 'tandem.yaml')
-    writeFileSync(configFile, `version: 1
-store: sqlite:${join(dir, 'tandem.db')}
-gateway: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
-systems:
-  - name: files
-    legacy: { url: ${upstream.url} }
-    candidate: { url: ${upstream.url} }
-    routes: [{ path: /** }]
-`)
+    configFile = writeStreamingConfig(dir, upstream.url, upstream.url)
   })
 
   // A fresh gateway process per case: each peak RSS belongs to that case alone.
