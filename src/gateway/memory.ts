@@ -34,7 +34,8 @@ export async function boundStreamingMemory(): Promise<void> {
   // The gc function exists in contexts created after the flag is set.
   const gc = runInNewContext('gc') as (options: { type: 'minor' }) => void
   scavenge = () => gc({ type: 'minor' })
-  await compileHttpParser()
+  // Only a memory optimisation: when it cannot run, the parser is compiled later, under load.
+  await compileHttpParser().catch(() => {})
 }
 
 /**
