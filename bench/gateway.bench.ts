@@ -19,7 +19,7 @@ import type { BenchSection } from './section.js'
 const WARMUP_S = 3
 const DURATION_S = 5
 /** Measured rounds per proxy, interleaved across proxies so that drift on the machine hits all alike. */
-const ROUNDS = 3
+const ROUNDS = 5
 const CONNECTIONS = 32
 const MiB = 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 7)
