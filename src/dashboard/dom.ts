@@ -1,6 +1,6 @@
 // A tiny element builder and formatters for the dashboard; text always goes through textContent, so
 // nothing from the API is ever parsed as HTML.
-type Child = Node | string | number | null | undefined | false
+export type Child = Node | string | number | null | undefined | false
 type Attrs = Record<string, string | number | boolean | undefined | ((e: Event) => void)>
 
 export function h(tag: string, attrs: Attrs = {}, ...children: Child[]): HTMLElement {

@@ -70,6 +70,13 @@ describe('dashboard in Chromium', () => {
       await expect(marked.first().textContent()).resolves.toContain('"done": 0')
       await expect(page.locator('.side.legacy .line.diff').first().textContent()).resolves.toContain('"done": false')
       await expect(page.locator('.side.legacy .line:not(.diff)').filter({ hasText: '"title"' }).count()).resolves.toBe(1)
+      // The pickers: one route selected; picking another field selects it.
+      await expect(page.locator('nav.routes button.selected').count()).resolves.toBe(1)
+      const lastField = await page.locator('nav.fields button').last().getAttribute('data-field')
+      expect(lastField).toBeTruthy()
+      await page.locator('nav.fields button').last().click()
+      await page.locator(`nav.fields button.selected[data-field="${lastField}"]`).waitFor()
+      await expect(page.locator('nav.fields button.selected').count()).resolves.toBe(1)
       await page.screenshot({ path: join(ARTIFACTS, 'diffs.png'), fullPage: true })
 
       await page.goBack()

@@ -1,7 +1,7 @@
 // Diff explorer: route -> field -> samples, legacy and candidate side by side with the differing
 // JSON paths highlighted. The selection survives the periodic refresh.
 import { api, type FieldDiff, type RouteDiff, type Sample } from '../api.js'
-import { h, num, pct } from '../dom.js'
+import { h, num, pct, type Child } from '../dom.js'
 import type { View } from './view.js'
 
 interface Data {
@@ -62,6 +62,24 @@ function sampleView(sample: Sample, field: FieldDiff, index: number): HTMLElemen
   )
 }
 
+interface PickerItem {
+  readonly attr: Record<string, string>
+  readonly selected: boolean
+  readonly pick: () => void
+  readonly content: Child[]
+}
+
+/** A titled list of buttons, one selected (routes, then the fields of the selected route). */
+function picker(kind: string, title: string, empty: string, items: PickerItem[]): HTMLElement {
+  return h(
+    'nav',
+    { class: `pick ${kind}` },
+    h('h2', {}, title),
+    items.length === 0 ? h('p', { class: 'muted' }, empty) : null,
+    ...items.map((item) => h('button', { type: 'button', class: item.selected ? 'selected' : '', ...item.attr, onclick: item.pick }, ...item.content)),
+  )
+}
+
 export function diffsView(name: string): View<Data> {
   const path = encodeURIComponent(name)
   return {
@@ -77,53 +95,33 @@ export function diffsView(name: string): View<Data> {
       if (route !== undefined && !route.fields.some((f) => f.path === selection.field)) selection.field = route.fields[0]?.path ?? ''
       const field = route?.fields.find((f) => f.path === selection.field)
 
-      const routeList = h(
-        'nav',
-        { class: 'pick routes' },
-        h('h2', {}, 'Routes'),
-        routes.length === 0 ? h('p', { class: 'muted' }, 'Nothing compared yet.') : null,
-        ...routes.map((r) =>
-          h(
-            'button',
-            {
-              type: 'button',
-              class: r.route === selection.route ? 'selected' : '',
-              'data-route': r.route,
-              onclick: () => {
-                selection.route = r.route
-                selection.field = ''
-                rerender()
-              },
-            },
-            h('code', {}, r.route),
-            h('span', { class: 'small muted' }, ` ${r.compared} compared · match ${pct(r.matchRate)} · ${r.mismatches} mismatches · ${r.skipped} skipped`),
-          ),
-        ),
-      )
-      const fieldList = h(
-        'nav',
-        { class: 'pick fields' },
-        h('h2', {}, 'Fields'),
-        route === undefined || route.fields.length === 0 ? h('p', { class: 'muted' }, 'No differing field.') : null,
-        ...(route?.fields ?? []).map((f) =>
-          h(
-            'button',
-            {
-              type: 'button',
-              class: f.path === selection.field ? 'selected' : '',
-              'data-field': f.path,
-              onclick: () => {
-                selection.field = f.path
-                rerender()
-              },
-            },
-            h('code', {}, f.path),
-            ' ',
-            h('span', { class: `badge ${f.real ? 'real' : 'noise'}` }, f.real ? 'real' : 'noise'),
-            h('span', { class: 'small muted' }, ` ${f.kind} · raw ${f.raw} · noise ${f.noise} · ${num(f.total ? (100 * f.raw) / f.total : null)} %`),
-          ),
-        ),
-      )
+      const routeList = picker('routes', 'Routes', 'Nothing compared yet.', routes.map((r) => ({
+        attr: { 'data-route': r.route },
+        selected: r.route === selection.route,
+        pick: () => {
+          selection.route = r.route
+          selection.field = ''
+          rerender()
+        },
+        content: [
+          h('code', {}, r.route),
+          h('span', { class: 'small muted' }, ` ${r.compared} compared · match ${pct(r.matchRate)} · ${r.mismatches} mismatches · ${r.skipped} skipped`),
+        ],
+      })))
+      const fieldList = picker('fields', 'Fields', 'No differing field.', (route?.fields ?? []).map((f) => ({
+        attr: { 'data-field': f.path },
+        selected: f.path === selection.field,
+        pick: () => {
+          selection.field = f.path
+          rerender()
+        },
+        content: [
+          h('code', {}, f.path),
+          ' ',
+          h('span', { class: `badge ${f.real ? 'real' : 'noise'}` }, f.real ? 'real' : 'noise'),
+          h('span', { class: 'small muted' }, ` ${f.kind} · raw ${f.raw} · noise ${f.noise} · ${num(f.total ? (100 * f.raw) / f.total : null)} %`),
+        ],
+      })))
       const samples = h(
         'section',
         { class: 'samples' },
