@@ -211,6 +211,18 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_DATA_NO_KEY: { message: 'table {table} in {url} has no primary key; pass --key with the column(s) that identify a row', status: 400, exit: 2 },
+  TANDEM_ERR_DATA_KEY_NULL: {
+    message:
+      '{count} row(s) of table {table} in {url} have a NULL in key {key}, and a diff cannot place or match them; pass --key with column(s) that are never NULL, or leave those rows out explicitly with --where "{exclude}"',
+    status: 422,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_KEY_DUPLICATE: {
+    message:
+      'key {key} is not unique in table {table} of {url}: {count} key value(s) are on more than one row ({sample}), and a diff cannot tell those rows apart; pass --key with the column(s) that identify one row (e.g. the primary key)',
+    status: 422,
+    exit: 2,
+  },
   TANDEM_ERR_DATA_QUERY: { message: 'a query on {url} failed: {detail}; check --where and the column types', status: 500, exit: 2 },
   TANDEM_ERR_DATA_OPTION: { message: '{detail}; see `tandem data diff --help`', status: 400, exit: 2 },
   TANDEM_ERR_DATA_LOG: { message: 'reconciliation log {file} line {line} is not a replayable entry: {detail}; fix or remove the line', status: 400, exit: 2 },

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TandemError } from '../errors.js'
 import { bisect, type BisectStats } from './bisect.js'
+import { checkKeys } from './key-check.js'
 import { planDiff, type DiffPlan, type TableSelection } from './plan.js'
 import { compareKeys, compareRows, toCanonRow, tupleOf, type DiffRow } from './rows.js'
 import { openSource, type DataSource } from './source.js'
@@ -61,6 +62,7 @@ export async function dataDiff(options: DataDiffOptions): Promise<DataDiffResult
     const to = await openSource(options.to, { readonly: true })
     opened.push(to)
     const plan = await planDiff(from, to, options)
+    await checkKeys(plan, { from: options.table, to: options.toTable ?? options.table })
     const fast = (options.hash ?? 'auto') === 'auto'
     const result = await bisect(plan, { factor, threshold, fast, onProgress: options.onProgress })
     let rows = result.rows

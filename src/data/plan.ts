@@ -24,6 +24,11 @@ export interface SidePlan {
   /** Keys first, then compared columns, in the same order on both sides. */
   readonly cols: readonly ColumnRef[]
   readonly where?: string
+  /**
+   * The key is this table's enforced primary key and its canonical texts are as distinct as its values,
+   * so no key can be NULL or duplicated and the key check is skipped.
+   */
+  readonly keyUnique: boolean
 }
 
 export interface DiffPlan {
@@ -43,6 +48,22 @@ const HASHABLE = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8',
 
 function findColumn(info: TableInfo, name: string): ColumnInfo | undefined {
   return info.columns.find((c) => c.name === name) ?? info.columns.find((c) => c.name.toLowerCase() === name.toLowerCase())
+}
+
+/**
+ * Whether the database itself guarantees that the key columns hold no NULL and no duplicate canonical
+ * key: they are exactly the enforced primary key, and no key column's canonical text merges values
+ * (floats are rounded, timestamps may be truncated, a widened or narrowed family may collide).
+ */
+function keyIsUnique(info: TableInfo, keys: readonly ColumnRef[]): boolean {
+  const pk = new Set(info.primaryKey.map((n) => n.toLowerCase()))
+  if (!info.primaryKeyEnforced || pk.size !== keys.length || !keys.every((k) => pk.has(k.info.name.toLowerCase()))) return false
+  return keys.every(
+    (k) =>
+      k.kind.family === k.info.family &&
+      k.kind.family !== 'float' &&
+      (k.kind.family !== 'timestamp' || k.kind.precision >= k.info.precision),
+  )
 }
 
 async function describeOrFail(source: DataSource, table: string): Promise<TableInfo> {
@@ -91,8 +112,20 @@ export async function planDiff(from: DataSource, to: DataSource, sel: TableSelec
     })
   return {
     table: sel.table,
-    from: { source: from, table: from.dialect.quote(sel.table, true), cols: fromCols, where: sel.where },
-    to: { source: to, table: to.dialect.quote(toTable, true), cols: toCols, where: sel.where },
+    from: {
+      source: from,
+      table: from.dialect.quote(sel.table, true),
+      cols: fromCols,
+      where: sel.where,
+      keyUnique: keyIsUnique(fromInfo, fromCols.slice(0, keyNames.length)),
+    },
+    to: {
+      source: to,
+      table: to.dialect.quote(toTable, true),
+      cols: toCols,
+      where: sel.where,
+      keyUnique: keyIsUnique(toInfo, toCols.slice(0, keyNames.length)),
+    },
     names: fromCols.map((c) => c.info.name),
     keyCount: keyNames.length,
     kinds,

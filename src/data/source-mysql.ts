@@ -104,6 +104,7 @@ export async function openMysql(url: string, label: string): Promise<DataSource>
           return { name: String(colName), type: String(columnType), family, precision: precision === null ? 6 : Number(precision) }
         }),
         primaryKey: pk.map(([colName]) => String(colName)),
+        primaryKeyEnforced: true,
       }
     },
     close: () => conn.end(),

@@ -103,6 +103,7 @@ export async function openPostgres(url: string, label: string): Promise<DataSour
           return { name: String(name), type: t, family: postgresFamily(t), precision }
         }),
         primaryKey: pk.map(([name]) => String(name)),
+        primaryKeyEnforced: true,
       }
     },
     close: () => client.end(),

@@ -67,18 +67,21 @@ export async function openSqlite(url: string, label: string, readonly: boolean):
     query,
     execute: async (sql, params = []) => db.prepare(sql).run(...(params as unknown[])).changes,
     async describe(table: string): Promise<TableInfo | undefined> {
-      const rows = db.prepare(`SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`).all(table) as Array<{
+      const rows = db.prepare(`SELECT name, type, pk, "notnull" FROM pragma_table_info(?) ORDER BY cid`).all(table) as Array<{
         name: string
         type: string
         pk: bigint
+        notnull: bigint
       }>
       if (rows.length === 0) return undefined
+      const pk = rows.filter((r) => Number(r.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk))
+      // An INTEGER PRIMARY KEY is the rowid (never NULL, always unique); any other primary key column
+      // accepts NULLs (a historical SQLite quirk) unless declared NOT NULL.
+      const rowid = pk.length === 1 && pk[0]?.type.toUpperCase() === 'INTEGER'
       return {
         columns: rows.map((r) => ({ name: r.name, type: r.type, family: sqliteFamily(r.type), precision: 6 })),
-        primaryKey: rows
-          .filter((r) => Number(r.pk) > 0)
-          .sort((a, b) => Number(a.pk) - Number(b.pk))
-          .map((r) => r.name),
+        primaryKey: pk.map((r) => r.name),
+        primaryKeyEnforced: rowid || (pk.length > 0 && pk.every((r) => Number(r.notnull) === 1)),
       }
     },
     close: async () => {

@@ -15,6 +15,11 @@ export interface ColumnInfo {
 export interface TableInfo {
   readonly columns: readonly ColumnInfo[]
   readonly primaryKey: readonly string[]
+  /**
+   * The database rejects NULL and duplicate primary-key values (PostgreSQL, MySQL; in SQLite only an
+   * INTEGER PRIMARY KEY or a key whose columns are all NOT NULL, since SQLite allows NULLs in others).
+   */
+  readonly primaryKeyEnforced: boolean
 }
 
 /** One column as a side queries it: its quoted name, what the database says it is and how it is compared. */

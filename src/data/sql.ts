@@ -139,3 +139,25 @@ export function rowsByKeyQuery(side: SidePlan, keyCount: number, keys: readonly 
   const where = side.where ? `(${match}) AND (${side.where})` : match
   return { sql: `SELECT ${cols} FROM ${side.table} WHERE ${where}`, params: st.params }
 }
+
+/** Rows of the side (with --where) that have a NULL canonical text in any key column. */
+export function nullKeyCountQuery(side: SidePlan, keyCount: number): { sql: string; params: unknown[] } {
+  const keys = side.cols.slice(0, keyCount)
+  const anyNull = keys.map((k) => `${side.source.dialect.canon(k)} IS NULL`).join(' OR ')
+  const where = side.where ? `(${anyNull}) AND (${side.where})` : anyNull
+  return { sql: `SELECT count(*) FROM ${side.table} WHERE ${where}`, params: [] }
+}
+
+/**
+ * Key values (in the binary order the diff splits on) that occur on more than one row: the first
+ * `limit` of them with their row count, and on each the total number of such keys.
+ */
+export function duplicateKeysQuery(side: SidePlan, keyCount: number, limit: number): { sql: string; params: unknown[] } {
+  const st = new Statement(side, keyCount)
+  const keys = side.cols.slice(0, keyCount)
+  const inner = keys.map((k, i) => `${st.keyExpr(k)} AS k${i}`).join(', ')
+  const names = keys.map((_, i) => `k${i}`).join(', ')
+  const where = side.where ? ` WHERE (${side.where})` : ''
+  const grouped = `SELECT ${names}, count(*) AS n FROM (SELECT ${inner} FROM ${side.table}${where}) s GROUP BY ${names} HAVING count(*) > 1`
+  return { sql: `SELECT ${names}, n, count(*) OVER () AS total FROM (${grouped}) g ORDER BY n DESC, ${names} LIMIT ${limit}`, params: st.params }
+}
