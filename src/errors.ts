@@ -147,6 +147,21 @@ export const ERRORS = define({
   },
   TANDEM_ERR_EVENTS_CONNECT: { message: 'cannot reach the broker of {url}: {detail}; check that it runs and the URL is right', status: 502, exit: 2 },
   TANDEM_ERR_EVENTS_NOT_FOUND: { message: 'stream "{stream}" does not exist at {url}; create it first or fix the name', status: 404, exit: 2 },
+  TANDEM_ERR_EVENTS_WRONG_TYPE: {
+    message: 'key "{stream}" at {url} holds a Redis {type}, not a stream; pass ?stream= with the key of a Redis stream (`TYPE {stream}` in redis-cli shows what it is)',
+    status: 409,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_REDIS_DB: {
+    message: 'Redis database {db} cannot be used at {url} ({detail}); put a database number the server has in the URL path (0 up to its `databases` setting - 1, 0-15 by default)',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_SUBJECT: {
+    message: 'subject "{subject}" is outside JetStream stream "{stream}" at {url}, which stores {subjects}; pass a ?subject= within those (wildcards allowed) or leave it out to read the whole stream',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_EVENTS_PUBLISH: { message: 'publishing to {url} failed: {detail}; check the broker and retry', status: 502, exit: 2 },
   TANDEM_ERR_EVENTS_POSITION: { message: 'position "{position}" is not valid for {url}: {detail}; pass the position of a message stored in that stream', status: 400, exit: 2 },
   TANDEM_ERR_EVENTS_EXTRACTOR: {

@@ -47,7 +47,7 @@ interface Checkpoint {
 export async function bridge(options: BridgeOptions): Promise<BridgeResult> {
   const extract = options.id === undefined ? undefined : parseExtractor(options.id, '--id')
   const saved = options.checkpoint === undefined ? undefined : await readCheckpoint(options.checkpoint, options)
-  const src = await openStream(options.from)
+  const src = await openStream(options.from, { mustExist: true })
   let dst: EventStream | undefined
   let position = saved?.position
   let copied = 0

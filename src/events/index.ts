@@ -1,5 +1,5 @@
 // The public surface of the events area: adapters, dualPublish, bridge, verify and map-position.
-export { openStream } from './open-stream.js'
+export { openStream, type OpenOptions } from './open-stream.js'
 export type { EventStream, OutgoingEvent, StoredEvent, ReadOptions } from './event-stream.js'
 export { dualPublish, replay, type DualPublisher, type DualPublishOptions, type PublishOutcome } from './dual-publish.js'
 export { bridge, type BridgeOptions, type BridgeResult } from './bridge.js'

@@ -38,10 +38,10 @@ export async function mapPosition(options: MapPositionOptions): Promise<MappedPo
   const extract = parseExtractor(idText, '--id')
   const timeOf = options.time === undefined ? undefined : parseExtractor(options.time, '--time')
   const tol = options.toleranceMs ?? 5_000
-  const old = await openStream(options.from)
+  const old = await openStream(options.from, { mustExist: true })
   let neu: EventStream | undefined
   try {
-    neu = await openStream(options.to)
+    neu = await openStream(options.to, { mustExist: true })
     const p = old.parsePosition(options.position)
     const at = await old.at(p)
     if (at === undefined) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(options.from), position: p, detail: 'no message is stored there' })

@@ -2,6 +2,7 @@
 // the message id travels in the Nats-Msg-Id header (so the server deduplicates republished ids).
 import { connect, DeliverPolicy, headers as natsHeaders, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats'
 import { TandemError } from '../errors.js'
+import { filterWithinStream } from './nats-subjects.js'
 import { DEFAULT_BATCH, toBytes, type EventStream, type OutgoingEvent, type ReadOptions, type StoredEvent } from './event-stream.js'
 import { redact, type StreamUrl } from './stream-url.js'
 
@@ -20,7 +21,21 @@ export async function openNatsStream(target: NatsUrl): Promise<EventStream> {
     await nc.close()
     throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(target.url), stream: target.stream })
   }
+  const subjects = info.config.subjects ?? []
+  if (target.subject !== undefined && !filterWithinStream(target.subject, subjects)) {
+    await nc.close()
+    throw subjectOutside(target, subjects)
+  }
   return new NatsStream(target, nc, jsm, nc.jetstream(), info.config.subjects[0])
+}
+
+function subjectOutside(target: NatsUrl, subjects: readonly string[]): TandemError {
+  return new TandemError('TANDEM_ERR_EVENTS_SUBJECT', {
+    url: redact(target.url),
+    subject: target.subject,
+    stream: target.stream,
+    subjects: subjects.map((s) => `"${s}"`).join(', '),
+  })
 }
 
 class NatsStream implements EventStream {
@@ -61,10 +76,18 @@ class NatsStream implements EventStream {
       start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 }
     }
     if (last === 0) return
-    const consumer = await this.js.consumers.get(this.target.stream, {
-      ...start,
-      ...(this.target.subject !== undefined ? { filterSubjects: this.target.subject } : {}),
-    })
+    const consumer = await this.js.consumers
+      .get(this.target.stream, {
+        ...start,
+        ...(this.target.subject !== undefined ? { filterSubjects: this.target.subject } : {}),
+      })
+      .catch(async (error: unknown) => {
+        // The stream's subjects may have changed since the open: the server's own check, as a coded error.
+        if (/filter subject is not a valid subset/i.test(String(error))) {
+          throw subjectOutside(this.target, (await this.jsm.streams.info(this.target.stream)).config.subjects ?? [])
+        }
+        throw error
+      })
     try {
       for (;;) {
         // Bounded fetches: an empty fetch (nothing matching before the end) ends the read after `expires`.

@@ -1,12 +1,23 @@
 // Opens the adapter a stream URL names. `create` lets a publisher create a missing RabbitMQ stream queue
-// (Redis creates streams on first XADD; JetStream streams must exist, their subjects are a design choice).
+// or an empty Redis stream (Redis also creates one on first XADD; reading a missing one fails); JetStream
+// streams must exist, their subjects are a design choice.
 import type { EventStream } from './event-stream.js'
 import { openAmqpStream } from './amqp-stream.js'
 import { openNatsStream } from './nats-stream.js'
 import { openRedisStream } from './redis-stream.js'
 import { parseStreamUrl } from './stream-url.js'
 
-export async function openStream(url: string, options: { create?: boolean } = {}): Promise<EventStream> {
+export interface OpenOptions {
+  /** Create a missing RabbitMQ stream queue or Redis stream (publishers). */
+  readonly create?: boolean
+  /**
+   * The caller reads the stream, so a missing one fails now (a Redis stream otherwise fails at its first
+   * read, since a publisher's first XADD creates it; JetStream streams and RabbitMQ queues always must exist).
+   */
+  readonly mustExist?: boolean
+}
+
+export async function openStream(url: string, options: OpenOptions = {}): Promise<EventStream> {
   const target = parseStreamUrl(url)
   switch (target.kind) {
     case 'nats':
@@ -14,6 +25,6 @@ export async function openStream(url: string, options: { create?: boolean } = {}
     case 'amqp':
       return openAmqpStream(target, options.create ?? false)
     case 'redis':
-      return openRedisStream(target)
+      return openRedisStream(target, options)
   }
 }

@@ -9,15 +9,38 @@ import { redact, type StreamUrl } from './stream-url.js'
 type RedisUrl = Extract<StreamUrl, { kind: 'redis' }>
 const HEADER_PREFIX = 'header:'
 
-export async function openRedisStream(target: RedisUrl): Promise<EventStream> {
-  const redis = new Redis(target.connection, { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: () => null })
+export async function openRedisStream(target: RedisUrl, options: { create?: boolean; mustExist?: boolean }): Promise<EventStream> {
+  // The database is selected here, not by ioredis from the URL: ioredis only logs a failed SELECT and
+  // goes on in database 0, which would read (and write) another database's stream of the same name.
+  const conn = new URL(target.connection)
+  const db = Number(conn.pathname.replace(/^\//, '') || '0')
+  conn.pathname = ''
+  const redis = new Redis(conn.toString(), { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: () => null })
+  // Failures reach the caller through the rejected command; without a listener ioredis prints them too.
+  redis.on('error', () => {})
   try {
     await redis.connect()
   } catch (error) {
     redis.disconnect()
     throw new TandemError('TANDEM_ERR_EVENTS_CONNECT', { url: redact(target.url), detail: String(error) })
   }
-  return new RedisStream(target, redis)
+  try {
+    if (db !== 0) {
+      await redis.select(db).catch((error: unknown) => {
+        throw new TandemError('TANDEM_ERR_EVENTS_REDIS_DB', { db, url: redact(target.url), detail: String(error) }, { cause: error })
+      })
+    }
+    const stream = new RedisStream(target, redis)
+    // A key of another type fails now, for readers and writers alike. A missing key is created by the
+    // first XADD, so it fails now only for a reader (else at the first end, read or at), unless
+    // `create` makes it an empty stream now.
+    const type = await stream.stream(options.mustExist !== true)
+    if (options.create === true && type === 'none') await stream.create()
+    return stream
+  } catch (error) {
+    redis.disconnect()
+    throw error
+  }
 }
 
 class RedisStream implements EventStream {
@@ -29,6 +52,36 @@ class RedisStream implements EventStream {
     this.url = target.url
   }
 
+  /** Check that the key is a stream (or, with `missingOk`, absent); a coded error otherwise. */
+  async stream(missingOk = false): Promise<'stream' | 'none'> {
+    const type = await this.redis.type(this.target.key).catch((error: unknown) => {
+      throw this.failure(error)
+    })
+    if (type === 'stream' || (type === 'none' && missingOk)) return type
+    if (type === 'none') throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.key })
+    throw new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type })
+  }
+
+  /** Create the stream key, empty, when it is missing (a consumer group made and dropped at once). */
+  async create(): Promise<void> {
+    const group = 'tandem-create'
+    try {
+      await this.redis.xgroup('CREATE', this.target.key, group, '$', 'MKSTREAM')
+      await this.redis.xgroup('DESTROY', this.target.key, group)
+    } catch (error) {
+      throw this.failure(error)
+    }
+  }
+
+  /** A Redis reply error as a coded error: a key that changed type since the open, else the broker's failure. */
+  private failure(error: unknown): TandemError {
+    if (error instanceof TandemError) return error
+    if (/^WRONGTYPE/.test((error as Error).message ?? '')) {
+      return new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type: 'value of another type' }, { cause: error })
+    }
+    return new TandemError('TANDEM_ERR_EVENTS_CONNECT', { url: redact(this.url), detail: String(error) }, { cause: error })
+  }
+
   async publish(event: OutgoingEvent): Promise<string> {
     const fields: Array<string | Buffer> = ['id', event.id, 'data', typeof event.data === 'string' ? event.data : Buffer.from(event.data)]
     for (const [k, v] of Object.entries(event.headers ?? {})) fields.push(`${HEADER_PREFIX}${k}`, v)
@@ -36,11 +89,13 @@ class RedisStream implements EventStream {
       const id = await this.redis.xadd(this.target.key, '*', ...fields)
       return String(id)
     } catch (error) {
+      if (/^WRONGTYPE/.test((error as Error).message ?? '')) throw this.failure(error)
       throw new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }, { cause: error })
     }
   }
 
   async *read(options: ReadOptions = {}): AsyncIterable<StoredEvent[]> {
+    if (options.until !== undefined) await this.stream()
     const until = options.until ?? (await this.end())
     if (until === undefined) return
     const batch = options.batch ?? DEFAULT_BATCH
@@ -49,7 +104,9 @@ class RedisStream implements EventStream {
     else if (options.fromTime !== undefined && Number.isFinite(options.fromTime)) start = `${Math.max(0, Math.floor(options.fromTime))}-0`
     else start = '-'
     for (;;) {
-      const rows = (await this.redis.xrangeBuffer(this.target.key, start, until, 'COUNT', batch)) as Array<[Buffer, Buffer[]]>
+      const rows = (await this.redis.xrangeBuffer(this.target.key, start, until, 'COUNT', batch).catch((error: unknown) => {
+        throw this.failure(error)
+      })) as Array<[Buffer, Buffer[]]>
       if (rows.length === 0) return
       yield rows.map(([id, fields]) => toEvent(id.toString(), fields))
       if (rows.length < batch) return
@@ -58,12 +115,19 @@ class RedisStream implements EventStream {
   }
 
   async at(position: string): Promise<StoredEvent | undefined> {
-    const rows = (await this.redis.xrangeBuffer(this.target.key, position, position)) as Array<[Buffer, Buffer[]]>
+    await this.stream()
+    const rows = (await this.redis.xrangeBuffer(this.target.key, position, position).catch((error: unknown) => {
+      throw this.failure(error)
+    })) as Array<[Buffer, Buffer[]]>
     return rows[0] === undefined ? undefined : toEvent(rows[0][0].toString(), rows[0][1])
   }
 
+  /** The last entry id; a missing key is an error here, as a missing JetStream stream or RabbitMQ queue is. */
   async end(): Promise<string | undefined> {
-    const rows = await this.redis.xrevrange(this.target.key, '+', '-', 'COUNT', 1)
+    await this.stream()
+    const rows = await this.redis.xrevrange(this.target.key, '+', '-', 'COUNT', 1).catch((error: unknown) => {
+      throw this.failure(error)
+    })
     return rows[0]?.[0]
   }
 

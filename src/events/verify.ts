@@ -49,14 +49,15 @@ export async function verifyStreams(options: VerifyOptions): Promise<VerifyRepor
   const idOfEvent = parseExtractor(options.id, '--id')
   const timeOf = options.time === undefined ? undefined : parseExtractor(options.time, '--time')
   if (!(bucketMs >= 1)) throw new TandemError('TANDEM_ERR_USAGE', { detail: '--bucket must be at least 1ms' })
-  const old = await openStream(options.from)
+  checkWindow(options.since, options.until)
+  const old = await openStream(options.from, { mustExist: true })
   let neu: EventStream | undefined
   try {
-    neu = await openStream(options.to)
+    neu = await openStream(options.to, { mustExist: true })
     const since = options.since ?? Number.NEGATIVE_INFINITY
     const until = options.until ?? Number.POSITIVE_INFINITY
     // Each pass reads up to the end seen now, so messages arriving meanwhile never skew a comparison.
-    const [oldEnd, newEnd] = await Promise.all([old.end(), neu.end()])
+    const [oldEnd, newEnd] = await bothEnds(old, neu)
     const scan = (stream: EventStream, end: string | undefined): SideScan => (visit) =>
       // A payload time may be far from the broker time, so only broker-time windows may seek.
       scanStream(stream, end, timeOf === undefined ? since - 2 * toleranceMs : Number.NEGATIVE_INFINITY, idOfEvent, options.id, timeOf, visit)
@@ -82,6 +83,25 @@ export async function verifyStreams(options: VerifyOptions): Promise<VerifyRepor
     }
   } finally {
     await Promise.all([old.close(), neu?.close()])
+  }
+}
+
+/** Both ends, read at once; when both fail (e.g. two missing streams) the old side's error is the one reported. */
+async function bothEnds(old: EventStream, neu: EventStream): Promise<[string | undefined, string | undefined]> {
+  const [a, b] = await Promise.allSettled([old.end(), neu.end()])
+  if (a.status === 'rejected') throw a.reason
+  if (b.status === 'rejected') throw b.reason
+  return [a.value, b.value]
+}
+
+/** The window [since, until) must be a real interval: an empty or inverted one would verify nothing and say "no loss". */
+function checkWindow(since: number | undefined, until: number | undefined): void {
+  const iso = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString() : String(t))
+  for (const [name, t] of [['--since', since], ['--until', until]] as const) {
+    if (t !== undefined && Number.isNaN(t)) throw new TandemError('TANDEM_ERR_USAGE', { detail: `${name} is not a time` })
+  }
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new TandemError('TANDEM_ERR_USAGE', { detail: `--since (${iso(since)}) must be before --until (${iso(until)}); the window is [since, until)` })
   }
 }
 
