@@ -148,7 +148,7 @@ export const ERRORS = define({
   TANDEM_ERR_EVENTS_CONNECT: { message: 'cannot reach the broker of {url}: {detail}; check that it runs and the URL is right', status: 502, exit: 2 },
   TANDEM_ERR_EVENTS_NOT_FOUND: { message: 'stream "{stream}" does not exist at {url}; create it first or fix the name', status: 404, exit: 2 },
   TANDEM_ERR_EVENTS_WRONG_TYPE: {
-    message: 'key "{stream}" at {url} holds a Redis {type}, not a stream; pass ?stream= with the key of a Redis stream (`TYPE {stream}` in redis-cli shows what it is)',
+    message: '"{stream}" at {url} is {type}, not a stream; pass ?stream= with the name of {hint}',
     status: 409,
     exit: 2,
   },

@@ -25,11 +25,23 @@ export async function openAmqpStream(target: AmqpUrl, create: boolean): Promise<
   try {
     if (create) await ch.assertQueue(target.stream, { durable: true, arguments: { 'x-queue-type': 'stream' } })
     else await ch.checkQueue(target.stream)
-  } catch {
+  } catch (error) {
     await conn.close().catch(() => {})
+    // Asserting a stream over an existing classic or quorum queue fails on its x-queue-type.
+    // ("current is none" for a classic queue declared without the argument.)
+    const declared = /inequivalent arg 'x-queue-type'.*current is (?:the value '([^']+)'|none)/.exec(String(error))
+    if (declared !== null) throw wrongType(target, declared[1] ?? 'classic', error)
     throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(target.url), stream: target.stream })
   }
   return new AmqpStream(target, conn, ch)
+}
+
+function wrongType(target: AmqpUrl, type: string, cause: unknown): TandemError {
+  return new TandemError(
+    'TANDEM_ERR_EVENTS_WRONG_TYPE',
+    { url: redact(target.url), stream: target.stream, type: `a RabbitMQ ${type} queue`, hint: 'a queue declared with x-queue-type: stream' },
+    { cause },
+  )
 }
 
 class AmqpStream implements EventStream {
@@ -73,7 +85,7 @@ class AmqpStream implements EventStream {
     // Prefetch bounds what is in memory: deliveries are acknowledged only once their batch is yielded.
     await ch.prefetch(batch)
     const feed = new DeliveryFeed()
-    const { consumerTag } = await ch.consume(this.target.stream, (m) => feed.push(m), { noAck: false, arguments: { 'x-stream-offset': offset } })
+    const { consumerTag } = await this.consume(ch, feed, offset)
     try {
       for (;;) {
         const got = await feed.take(batch, IDLE_MS)
@@ -120,7 +132,7 @@ class AmqpStream implements EventStream {
     ch.on('error', () => {})
     await ch.prefetch(DEFAULT_BATCH)
     const feed = new DeliveryFeed()
-    const { consumerTag } = await ch.consume(this.target.stream, (m) => feed.push(m), { noAck: false, arguments: { 'x-stream-offset': 'last' } })
+    const { consumerTag } = await this.consume(ch, feed, 'last')
     let max: number | undefined
     try {
       for (;;) {
@@ -132,6 +144,17 @@ class AmqpStream implements EventStream {
     } finally {
       await ch.cancel(consumerTag).catch(() => {})
       await ch.close().catch(() => {})
+    }
+  }
+
+  /** Consume from an offset; a queue that is not a stream refuses `x-stream-offset`, which is a coded error. */
+  private async consume(ch: Channel, feed: DeliveryFeed, offset: unknown): Promise<{ consumerTag: string }> {
+    try {
+      return await ch.consume(this.target.stream, (m) => feed.push(m), { noAck: false, arguments: { 'x-stream-offset': offset } })
+    } catch (error) {
+      const type = /invalid arg 'x-stream-offset'.*of queue type (\w+)/.exec(String(error))?.[1]
+      if (type !== undefined) throw wrongType(this.target, type.replace(/^rabbit_|_queue$/g, ''), error)
+      throw error
     }
   }
 

@@ -8,6 +8,7 @@ import { redact, type StreamUrl } from './stream-url.js'
 
 type RedisUrl = Extract<StreamUrl, { kind: 'redis' }>
 const HEADER_PREFIX = 'header:'
+const REDIS_HINT = 'a stream key; `TYPE KEY` in redis-cli shows what a key holds'
 
 export async function openRedisStream(target: RedisUrl, options: { create?: boolean; mustExist?: boolean }): Promise<EventStream> {
   // The database is selected here, not by ioredis from the URL: ioredis only logs a failed SELECT and
@@ -59,7 +60,7 @@ class RedisStream implements EventStream {
     })
     if (type === 'stream' || (type === 'none' && missingOk)) return type
     if (type === 'none') throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.key })
-    throw new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type })
+    throw new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type: `a Redis ${type}`, hint: REDIS_HINT })
   }
 
   /** Create the stream key, empty, when it is missing (a consumer group made and dropped at once). */
@@ -77,7 +78,7 @@ class RedisStream implements EventStream {
   private failure(error: unknown): TandemError {
     if (error instanceof TandemError) return error
     if (/^WRONGTYPE/.test((error as Error).message ?? '')) {
-      return new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type: 'value of another type' }, { cause: error })
+      return new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type: 'a Redis value of another type', hint: REDIS_HINT }, { cause: error })
     }
     return new TandemError('TANDEM_ERR_EVENTS_CONNECT', { url: redact(this.url), detail: String(error) }, { cause: error })
   }

@@ -2,6 +2,7 @@
 // out-of-range Redis database, a key that is not a stream, a NATS ?subject= outside the stream and an
 // inverted --since/--until each end `events verify`, `bridge` and `map-position` with a coded error
 // (exit 2), never "no loss" (exit 0) or TANDEM_ERR_INTERNAL with a stack.
+import amqp from 'amqplib'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStream } from '../../src/events/open-stream.js'
@@ -66,7 +67,7 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
   it('verify: a Redis key that is not a stream is TANDEM_ERR_EVENTS_WRONG_TYPE naming its type', async () => {
     const e = errorOf(await verify(redisUrl(stringKey), red.url))
     expect(e.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
-    expect(e.message).toContain('holds a Redis string')
+    expect(e.message).toContain('is a Redis string, not a stream')
   })
 
   it('verify: a NATS ?subject= outside the stream is TANDEM_ERR_EVENTS_SUBJECT listing the stream subjects', async () => {
@@ -106,6 +107,27 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
     expect(errorOf(await map(nats.url, redisUrl(missing), '1')).code).toBe('TANDEM_ERR_EVENTS_NOT_FOUND')
     expect(errorOf(await map(nats.url, outside, '1')).code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
     expect(errorOf(await map(redisUrl(stringKey), nats.url, '1-0')).code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
+  })
+
+  it('a classic RabbitMQ queue is TANDEM_ERR_EVENTS_WRONG_TYPE for verify and bridge, and keeps its messages', async () => {
+    const queue = uniqueName('ev_classic')
+    const conn = await amqp.connect(services.rabbitmq)
+    const ch = await conn.createConfirmChannel()
+    await ch.assertQueue(queue, { durable: true })
+    ch.sendToQueue(queue, Buffer.from('{"orderId":"o-0"}'), { messageId: 'o-0' })
+    await ch.waitForConfirms()
+    const classic = `${services.rabbitmq}/%2f?stream=${queue}`
+    try {
+      const read = errorOf(await verify(classic, red.url))
+      expect(read.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
+      expect(read.message).toContain('is a RabbitMQ classic queue, not a stream')
+      const copy = errorOf(await tandem(['events', 'bridge', '--from', red.url, '--to', classic, '--until-idle', '--json']))
+      expect(copy.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
+      expect((await ch.checkQueue(queue)).messageCount).toBe(1)
+    } finally {
+      await ch.deleteQueue(queue)
+      await conn.close()
+    }
   })
 
   it('a library publisher may still open a Redis stream that does not exist yet: the first XADD creates it', async () => {
