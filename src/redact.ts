@@ -19,11 +19,11 @@ export interface RedactOptions {
   readonly params?: Iterable<string>
 }
 
-// A URL with an authority inside free text: it ends at whitespace, a double quote or a bracket around it
-// (not at `'`, which a userinfo may hold unencoded).
-const URL_WITH_AUTHORITY = /[a-z][a-z0-9+.-]*:\/\/[^\s"`<>]+/gi
+// The authority and the rest of a URL (from its `://`) inside free text: it ends at whitespace, a double
+// quote or a bracket around it (not at `'`, which a userinfo may hold unencoded).
+const AFTER_SCHEME = /:\/\/[^\s"`<>]+/g
 // One query (or form) parameter: `?name=value` or `&name=value`.
-const QUERY_PARAM = /([?&;])([^=&;#\s"'`<>]+)=([^&;#\s"'`<>]*)/g
+const QUERY_PARAM = /([?&;])([^=&;#?\s"'`<>]+)=([^&;#\s"'`<>]*)/g
 
 /**
  * `text` with every URL password and every secret query parameter value replaced by `***`; works on one
@@ -33,7 +33,7 @@ const QUERY_PARAM = /([?&;])([^=&;#\s"'`<>]+)=([^&;#\s"'`<>]*)/g
 export function redactSecrets(text: string, options: RedactOptions = {}): string {
   const extra = new Set([...(options.params ?? [])].map((p) => p.toLowerCase()))
   return text
-    .replace(URL_WITH_AUTHORITY, maskUserinfoPassword)
+    .replace(AFTER_SCHEME, maskUserinfoPassword)
     .replace(QUERY_PARAM, (whole, sep: string, name: string) => (isSecretParam(name, extra) ? `${sep}${name}=${MASK}` : whole))
 }
 
@@ -51,7 +51,7 @@ export function isSecretParam(name: string, extra: ReadonlySet<string> = new Set
  * keeps the host readable. `https://host:443/@scope/pkg` is a port and a path, not a password.
  */
 function maskUserinfoPassword(url: string): string {
-  const start = url.indexOf('://') + 3
+  const start = 3 // the match starts with "://"
   const first = url.indexOf('@', start)
   if (first < 0) return url
   const pathAfter = url.slice(first).search(/[/?#]/)
@@ -79,5 +79,18 @@ function decode(text: string): string {
     return decodeURIComponent(text.replace(/\+/g, ' '))
   } catch {
     return text
+  }
+}
+
+/**
+ * A webhook URL as it may be printed: its origin only (`https://hooks.slack.com/…`). Slack, Discord and
+ * Teams webhooks carry their token in the path, where no parameter name says it is one.
+ */
+export function redactWebhook(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.origin}${u.pathname === '/' && u.search === '' ? '' : '/…'}`
+  } catch {
+    return redactSecrets(url)
   }
 }
