@@ -1,5 +1,6 @@
 // The registry of every user-facing error: a stable TANDEM_ERR_* code, a message template, the HTTP
 // status the admin API answers with and the exit code the CLI ends with. Each says what to do.
+import { redactSecrets } from './redact.js'
 
 export interface ErrorDefinition {
   /** Message template; `{name}` placeholders are filled from the params. */
@@ -282,8 +283,9 @@ export class TandemError extends Error {
   }
 }
 
+/** Fill a template; every value goes through redactSecrets, so no message carries a URL password or token. */
 export function formatMessage(template: string, params: Record<string, unknown>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole))
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? redactSecrets(String(params[key])) : whole))
 }
 
 export function isTandemError(error: unknown): error is TandemError {

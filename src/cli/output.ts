@@ -1,6 +1,7 @@
 // How CLI commands print: JSON when asked (or when stdout is not a terminal and the command says so),
 // human text otherwise; errors always carry their TANDEM_ERR_* code.
 import { isTandemError } from '../errors.js'
+import { redactSecrets } from '../redact.js'
 import { formatIssue, type ConfigIssue } from '../config/load.js'
 
 export function printJson(value: unknown): void {
@@ -22,7 +23,8 @@ export function reportError(error: unknown, json: boolean): number {
     }
     return error.exitCode
   }
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  // Not a coded error: a driver's or a bug's own text, which may quote a URL with its password.
+  const message = redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'TANDEM_ERR_INTERNAL', message } }, null, 2)}\n`)
   else process.stderr.write(`error TANDEM_ERR_INTERNAL: ${message}\n`)
   return 2

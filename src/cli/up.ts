@@ -1,8 +1,8 @@
 // `tandem up`: run the gateway, the admin listener and the rollout controller from tandem.yaml until
 // SIGINT/SIGTERM (graceful drain); SIGHUP reloads the file.
 import type { Command } from 'commander'
-import pino from 'pino'
 import { fullEngines } from '../instance/engines.js'
+import { createLogger } from '../instance/logger.js'
 import { handleSignals } from '../instance/signals.js'
 import { startupDone } from '../gateway/memory.js'
 import { startInstance } from '../instance/start-instance.js'
@@ -14,7 +14,7 @@ export function registerUpCommands(program: Command): void {
     .description('start the gateway and the admin listener (dashboard, API, /metrics); SIGHUP reloads the config')
     .option('--no-controller', 'serve the stored rollout state without running the rollout controller')
     .action(async (opts: { config: string; json?: boolean; controller: boolean }) => {
-      const logger = pino({ name: 'tandem' }, pino.destination(2))
+      const logger = createLogger()
       const instance = await startInstance({
         configFile: opts.config,
         logger,

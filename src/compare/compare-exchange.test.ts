@@ -111,4 +111,16 @@ describe('compareExchange', () => {
     for (const secret of ['hunter2', 'hunter3', 's3cret', 't0ken', 'c00kie', 'pw123']) expect(out.sample).not.toContain(secret)
     expect(JSON.parse(out.sample!).request.body).toEqual({ user: 'u', password: '[redacted]' })
   })
+  it('masks secret query parameters, compare.redact query.NAME entries and x-api-key in the stored request', () => {
+    const withQuery = compileCompareSettings({ ...config, redact: [...config.redact, 'query.session'] })
+    const ex: Exchange = {
+      ...exchange(res('{"a":1}'), res('{"a":2}')),
+      request: { method: 'GET', url: '/r?page=2&access_token=tk-9f8e&api_key=ak-7d6c&session=se-5b4a&X-Amz-Signature=sg-3a2b', headers: { 'x-api-key': 'xk-1a0z' }, body: null },
+    }
+    const out = compareExchange(ex, withQuery)
+    for (const secret of ['tk-9f8e', 'ak-7d6c', 'se-5b4a', 'sg-3a2b', 'xk-1a0z']) expect(out.sample).not.toContain(secret)
+    const request = JSON.parse(out.sample!).request
+    expect(request.url).toBe('/r?page=2&access_token=***&api_key=***&session=***&X-Amz-Signature=***')
+    expect(request.headers['x-api-key']).toBe('[redacted]')
+  })
 })

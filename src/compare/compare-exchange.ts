@@ -4,7 +4,7 @@
 import type { ArmResult, CapturedResponse, Exchange } from './sink.js'
 import { compileDiffOptions, diff, type Difference, type DiffOptions, type DiffSettings } from './diff.js'
 import { header, mediaType, normalizeBody, type NormalizedBody } from './normalize.js'
-import { compileRedaction, redactDifference, redactForm, redactHeaders, redactJson, type Redaction } from './redact.js'
+import { compileRedaction, redactDifference, redactForm, redactHeaders, redactJson, redactRequestUrl, type Redaction } from './redact.js'
 
 export type ComparisonResult = 'match' | 'mismatch' | 'noise-only' | 'skipped' | 'candidate-error'
 
@@ -167,7 +167,7 @@ function buildSample(
   const requestBody = req.body === null || req.body.length === 0 ? null : sampleBody(r, normalizeBody(req.headers, req.body), mediaType(req.headers))
   return JSON.stringify({
     at: ex.at,
-    request: { method: req.method, url: req.url, headers: redactHeaders(r, req.headers), body: requestBody },
+    request: { method: req.method, url: redactRequestUrl(r, req.url), headers: redactHeaders(r, req.headers), body: requestBody },
     legacy: { status: legacy.status, headers: redactHeaders(r, legacy.headers), body: sampleBody(r, legacyBody, mediaType(legacy.headers)) },
     candidate: { status: candidate.status, headers: redactHeaders(r, candidate.headers), body: sampleBody(r, candidateBody, mediaType(candidate.headers)) },
     differences: differences.map((d) => redactDifference(r, d)),

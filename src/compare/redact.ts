@@ -1,26 +1,37 @@
-// Redaction of everything a sample keeps, applied before anything is stored: the authorization, cookie
-// and set-cookie headers always, plus compare.redact (`headers.NAME` and JSON Pointer globs for bodies).
+// Redaction of everything a sample keeps, applied before anything is stored: the authorization, cookie,
+// set-cookie and x-api-key headers and the secret-named query parameters of the request URL always, plus
+// compare.redact (`headers.NAME`, `query.NAME` and JSON Pointer globs for bodies).
+import { redactSecrets } from '../redact.js'
 import type { Difference } from './diff.js'
 import { compileGlob, globCovers, parsePointer, type Glob, type Segment } from './pointer.js'
 import type { Headers } from './normalize.js'
 
 export const REDACTED = '[redacted]'
-const ALWAYS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization']
+const ALWAYS = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key']
 
 export interface Redaction {
   /** Lower-case header names. */
   readonly headers: ReadonlySet<string>
+  /** Query parameters redacted besides those named like secrets (src/redact.ts). */
+  readonly query: readonly string[]
   readonly body: readonly Glob[]
 }
 
 export function compileRedaction(entries: readonly string[]): Redaction {
   const headers = new Set(ALWAYS)
+  const query: string[] = []
   const body: Glob[] = []
   for (const e of entries) {
     if (e.toLowerCase().startsWith('headers.')) headers.add(e.slice('headers.'.length).toLowerCase())
+    else if (e.toLowerCase().startsWith('query.')) query.push(e.slice('query.'.length))
     else body.push(compileGlob(e))
   }
-  return { headers, body }
+  return { headers, query, body }
+}
+
+/** The request URL (path and query) with secret query parameters masked. */
+export function redactRequestUrl(r: Redaction, url: string): string {
+  return redactSecrets(url, { params: r.query })
 }
 
 export function redactHeaders(r: Redaction, headers: Headers): Record<string, string | string[]> {

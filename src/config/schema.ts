@@ -87,8 +87,15 @@ const compareSchema = z.strictObject({
     .prefault({}),
   samplesPerField: z.number().int().min(0).default(5),
   redact: z
-    .array(z.string())
-    .default(['headers.authorization', 'headers.cookie', 'headers.set-cookie', '/password']),
+    .array(
+      z
+        .string()
+        .regex(/^(headers\.\S+|query\.\S+|[/*].*)$/, 'expected headers.NAME, query.NAME or a JSON Pointer glob such as /password or **/token'),
+    )
+    .default(['headers.authorization', 'headers.cookie', 'headers.set-cookie', '/password'])
+    .describe(
+      'Masked in stored samples: headers.NAME, query.NAME (a request query parameter) or a body JSON Pointer glob. Always masked besides: the authorization, cookie, set-cookie and x-api-key headers and query parameters named like secrets (token, key, secret, password, signature ...)',
+    ),
 })
 
 export type RolloutStep =

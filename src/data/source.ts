@@ -1,6 +1,7 @@
 // A database on one side of a data diff: the connection, table description and the dialect that
 // renders canonical values, row hashes and key comparisons in that database's SQL.
 import { TandemError } from '../errors.js'
+import { redactSecrets } from '../redact.js'
 import type { Family, Kind } from './kinds.js'
 
 export interface ColumnInfo {
@@ -66,14 +67,9 @@ export interface DataSource {
   close(): Promise<void>
 }
 
-/** Remove the password from a URL so it can be printed. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z0-9+]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
-}
-
 /** Open a data source from `postgres://`, `postgresql://`, `mysql://`, `mariadb://` or `sqlite:PATH`. */
 export async function openSource(url: string, options: { readonly?: boolean } = {}): Promise<DataSource> {
-  const label = redactUrl(url)
+  const label = redactSecrets(url)
   try {
     if (/^postgres(ql)?:\/\//i.test(url)) return await (await import('./source-postgres.js')).openPostgres(url, label)
     if (/^(mysql|mariadb):\/\//i.test(url)) return await (await import('./source-mysql.js')).openMysql(url, label)

@@ -1,6 +1,7 @@
 // The one format of a stream URL (`nats://`, `amqp://`, `redis://`), parsed and validated once here;
 // docs/events.md documents it. A bad URL is a coded error that shows a working example.
 import { TandemError } from '../errors.js'
+import { redactSecrets } from '../redact.js'
 
 export type StreamUrl =
   | { readonly kind: 'nats'; readonly url: string; readonly servers: string; readonly user?: string; readonly pass?: string; readonly stream: string; readonly subject?: string }
@@ -10,7 +11,7 @@ export type StreamUrl =
 const STREAM_NAME = /^[A-Za-z0-9_-]+$/
 
 export function parseStreamUrl(text: string): StreamUrl {
-  const bad = (detail: string): TandemError => new TandemError('TANDEM_ERR_EVENTS_URL', { url: redact(text), detail })
+  const bad = (detail: string): TandemError => new TandemError('TANDEM_ERR_EVENTS_URL', { url: redactSecrets(text), detail })
   let u: URL
   try {
     u = new URL(text)
@@ -63,13 +64,5 @@ export function parseStreamUrl(text: string): StreamUrl {
   }
 }
 
-/** The URL without its password, for messages and logs. */
-export function redact(text: string): string {
-  try {
-    const u = new URL(text)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return text
-  }
-}
+/** The URL without its password or secret parameters, for messages, logs and checkpoints (src/redact.ts). */
+export { redactSecrets as redact }

@@ -1,7 +1,7 @@
 // The composition root of `tandem up`: config, store, routing table, metrics, comparison sink,
 // gateway listener and admin listener in one process, with hot reload and graceful shutdown.
 import type { AddressInfo } from 'node:net'
-import pino, { type Logger } from 'pino'
+import type { Logger } from 'pino'
 import { createAdminServer, type AdminServerOptions } from '../admin/server.js'
 import type { AdminDeps } from '../admin/deps.js'
 import type { ComparisonReader, ComparisonSink } from '../compare/sink.js'
@@ -16,6 +16,7 @@ import { RequestMetrics } from '../metrics/request-metrics.js'
 import type { RolloutControl } from '../rollout/control.js'
 import { openStore, type Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
+import { createLogger } from './logger.js'
 
 /** What the pluggable engines get to build themselves from. */
 export interface InstanceContext {
@@ -68,7 +69,7 @@ export interface Instance {
 }
 
 export async function startInstance(options: InstanceOptions): Promise<Instance> {
-  const logger = options.logger ?? pino({ name: 'tandem' }, pino.destination(2))
+  const logger = options.logger ?? createLogger()
   let config = await loadConfig(options.configFile)
   const store = await openStore(config.store)
   const cleanup: Array<() => Promise<void>> = [() => store.close()]

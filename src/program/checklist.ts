@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url'
 import type { CheckConfig, Config, SystemConfig } from '../config/schema.js'
 import { TandemError } from '../errors.js'
+import { redactWebhook } from '../redact.js'
 import type { Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
 import type { Stage } from '../store/tables.js'
@@ -126,7 +127,7 @@ async function runBuiltin(name: BuiltinCheck, cfg: CheckConfig, sys: SystemConfi
     case 'notify':
       if (cfg.webhook !== undefined) {
         const text = `tandem: pre-migration checklist of ${sys.name} (notification check)`
-        parts.push(await probeHttp(cfg.webhook, cfg.timeout, { text, system: sys.name, event: 'checklist' }))
+        parts.push(await probeHttp(cfg.webhook, cfg.timeout, { text, system: sys.name, event: 'checklist' }, redactWebhook(cfg.webhook)))
       }
       if (parts.length === 0) return nothingToRun('`webhook` (must accept a POST)')
       break

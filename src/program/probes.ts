@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import { stat } from 'node:fs/promises'
 import { request } from 'undici'
+import { redactSecrets } from '../redact.js'
 
 export interface ProbeResult {
   readonly ok: boolean
@@ -13,7 +14,9 @@ export interface ProbeResult {
 export const OUTPUT_CAP = 8192
 
 /** Keep the head and the tail of long output: a failure's cause is usually at one end. */
-export function capOutput(text: string, cap = OUTPUT_CAP): string {
+export function capOutput(raw: string, cap = OUTPUT_CAP): string {
+  // Outputs are persisted and printed: a command line or its output may hold a URL with a password.
+  const text = redactSecrets(raw)
   if (text.length <= cap) return text
   const half = Math.floor((cap - 40) / 2)
   return `${text.slice(0, half)}\n... (${text.length - 2 * half} characters cut) ...\n${text.slice(-half)}`
@@ -63,8 +66,8 @@ export function runCommand(command: string | readonly string[], timeoutMs: numbe
   })
 }
 
-/** GET (or POST with a JSON body) and pass on a 2xx answer. */
-export async function probeHttp(url: string, timeoutMs: number, body?: unknown): Promise<ProbeResult> {
+/** GET (or POST with a JSON body) and pass on a 2xx answer; the output names the URL as `label`. */
+export async function probeHttp(url: string, timeoutMs: number, body?: unknown, label = url): Promise<ProbeResult> {
   const method = body === undefined ? 'GET' : 'POST'
   try {
     const res = await request(url, {
@@ -77,9 +80,9 @@ export async function probeHttp(url: string, timeoutMs: number, body?: unknown):
     })
     const text = await res.body.text()
     const ok = res.statusCode >= 200 && res.statusCode < 300
-    return { ok, output: capOutput(`${method} ${url} -> ${res.statusCode}${text === '' ? '' : `\n${text}`}`) }
+    return { ok, output: capOutput(`${method} ${label} -> ${res.statusCode}${text === '' ? '' : `\n${text}`}`) }
   } catch (error) {
-    return { ok: false, output: capOutput(`${method} ${url} failed: ${(error as Error).message}`) }
+    return { ok: false, output: capOutput(`${method} ${label} failed: ${(error as Error).message}`) }
   }
 }
 

@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { Config } from '../config/schema.js'
+import { redactSecrets } from '../redact.js'
 import type { Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
 import type { Stage } from '../store/tables.js'
@@ -95,7 +96,7 @@ export async function buildReport(config: Config, store: Store, options: { now?:
   const names = new Set(config.systems.map((s) => s.name))
   const reports = (await readFailureReports(options.failureDirs ?? failureDirs(config))).filter((r) => names.has(r.system))
   const rollbacks = pairRollbacks(facts.flatMap((f) => f.rollbacks), reports)
-  return { generatedAt: now, store: redactUrl(config.store), kpis, waves: waveStatus(config, states), unassigned: unassignedSystems(config), systems, rollbacks }
+  return { generatedAt: now, store: redactSecrets(config.store), kpis, waves: waveStatus(config, states), unassigned: unassignedSystems(config), systems, rollbacks }
 }
 
 /** Where the rollout controller writes failure reports: `.tandem/failures`, and beside a SQLite store. */
@@ -160,9 +161,4 @@ function pairRollbacks(decisions: readonly { system: string; at: number; reason:
     rows.push({ system: r.system, at: r.timestamp, reason: r.reason, actor: null, fromStage: r.stage, weight: r.weight, failureReport: r })
   }
   return rows.sort((a, b) => (a.at ?? 0) - (b.at ?? 0))
-}
-
-/** Never print a store password in a report. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:/@]+):[^@]*@/, '$1:***@')
 }

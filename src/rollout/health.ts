@@ -2,6 +2,7 @@
 // candidate's consecutive failures feed the `healthFailures` rollback trigger.
 import { request } from 'undici'
 import type { SystemConfig } from '../config/schema.js'
+import { redactSecrets } from '../redact.js'
 import type { Arm } from '../store/tables.js'
 
 interface Probe {
@@ -60,11 +61,11 @@ export class HealthMonitor {
           const url = new URL(system.health.path, system[arm]!.url).href
           const ok = await probeOnce(url, system.health.timeout).then(
             (status) => {
-              probe.last[arm] = `${url} answered ${status}`
+              probe.last[arm] = `${redactSecrets(url)} answered ${status}`
               return status >= 200 && status < 300
             },
             (error: Error) => {
-              probe.last[arm] = `${url}: ${error.message}`
+              probe.last[arm] = redactSecrets(`${url}: ${error.message}`)
               return false
             },
           )

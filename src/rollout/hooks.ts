@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import { request } from 'undici'
 import type { Config, HookConfig, SystemConfig } from '../config/schema.js'
+import { redactSecrets, redactWebhook } from '../redact.js'
 
 export const HOOK_KINDS = ['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'event'] as const
 export type HookKind = (typeof HOOK_KINDS)[number]
@@ -37,12 +38,17 @@ export interface HookOutcome {
 
 type Runnable = Pick<HookConfig, 'webhook' | 'command' | 'headers' | 'timeout'>
 
-/** Run one hook; never throws: a failure is an outcome (a confirm hook then holds the step). */
+/**
+ * Run one hook; never throws: a failure is an outcome (a confirm hook then holds the step). The detail
+ * goes into decisions, status and logs, so it names a webhook by its origin and masks URL secrets.
+ */
 export async function runHook(hook: Runnable, payload: HookPayload): Promise<HookOutcome> {
   try {
-    return hook.webhook !== undefined ? await postWebhook(hook.webhook, hook, payload) : await runCommand(hook.command ?? 'false', hook, payload)
+    const outcome = hook.webhook !== undefined ? await postWebhook(hook.webhook, hook, payload) : await runCommand(hook.command ?? 'false', hook, payload)
+    return { ok: outcome.ok, detail: redactSecrets(outcome.detail) }
   } catch (error) {
-    return { ok: false, detail: (error as Error).message }
+    const where = hook.webhook !== undefined ? `POST ${redactWebhook(hook.webhook)} failed: ` : ''
+    return { ok: false, detail: redactSecrets(`${where}${(error as Error).message}`) }
   }
 }
 
@@ -56,7 +62,7 @@ async function postWebhook(url: string, hook: Runnable, payload: HookPayload): P
   })
   const body = (await res.body.text()).slice(0, 200)
   const ok = res.statusCode >= 200 && res.statusCode < 300
-  return { ok, detail: `${url} answered ${res.statusCode}${body === '' ? '' : `: ${body}`}` }
+  return { ok, detail: `POST ${redactWebhook(url)} answered ${res.statusCode}${body === '' ? '' : `: ${body}`}` }
 }
 
 function runCommand(command: string, hook: Runnable, payload: HookPayload): Promise<HookOutcome> {
