@@ -66,6 +66,17 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
+  TANDEM_ERR_CONFIG_TOO_LARGE: {
+    message: '{file} is too large to load: {detail}; shrink it (settings shared by systems belong under `defaults`)',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_CONFIG_ALIAS: { message: '{detail}; YAML aliases (*name) must follow their anchor (&name) and stay small', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_TOO_MANY_ERRORS: {
+    message: 'and {more} more error(s) not listed; fix the ones above and run `tandem validate` again',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_CONFIG_EXISTS: { message: '{file} already exists; pass --force to overwrite it', status: 409, exit: 2 },
 
   // --- store --------------------------------------------------------------------------------------

@@ -150,3 +150,48 @@ describe('judge scoring', () => {
     expect(r.result).toBe('marginal')
   })
 })
+
+describe('analysis.latencyFloor (loopback noise)', () => {
+  it('does not judge latencyP95 "> 2x" or promote.latencyChange while both arms are below the 5ms default, and says so', () => {
+    // 0.1 ms against 0.4 ms: four times slower, and meaningless on loopback.
+    const v = analyse(input(arm(200, 0, 0.1), arm(100, 0, 0.4)))
+    expect(v.verdict).toBe('pass')
+    expect(v.promoteOk).toBe(true)
+    for (const name of ['rollback.latencyP95', 'promote.latencyChange']) {
+      const rule = v.rules.find((r) => r.rule === name)!
+      expect(rule).toMatchObject({ result: 'inconclusive', judged: false, limit: null })
+      expect(rule.note).toContain('below analysis.latencyFloor 5 ms')
+      expect(rule.value).toBeGreaterThan(0)
+    }
+    expect(v.rules.find((r) => r.rule === 'rollback.errorRate')!.judged).toBeUndefined()
+  })
+
+  it('judges them as soon as one arm reaches the floor', () => {
+    const v = analyse(input(arm(200, 0, 1), arm(100, 0, 9)))
+    expect(v.verdict).toBe('fail')
+    const rule = v.rules.find((r) => r.rule === 'rollback.latencyP95')!
+    expect(rule.result).toBe('fail')
+    expect(rule.judged).toBeUndefined()
+    expect(v.rules.find((r) => r.rule === 'promote.latencyChange')!.result).toBe('fail')
+  })
+
+  it('follows a configured latencyFloor, and 0ms judges every latency', () => {
+    const fast = [arm(200, 0, 0.1), arm(100, 0, 0.4)] as const
+    expect(analyse(input(...fast, analysisConfig('      latencyFloor: 0ms'))).verdict).toBe('fail')
+    const raised = analyse(input(arm(200, 0, 10), arm(100, 0, 30), analysisConfig('      latencyFloor: 50ms')))
+    expect(raised.verdict).toBe('pass')
+    expect(raised.rules.find((r) => r.rule === 'rollback.latencyP95')!.judged).toBe(false)
+  })
+
+  it('keeps judging an absolute latencyP95 rule below the floor', () => {
+    const v = analyse(input(arm(200, 0, 0.1), arm(100, 0, 0.4), analysisConfig('      rollback: { latencyP95: "> 0.2" }')))
+    const rule = v.rules.find((r) => r.rule === 'rollback.latencyP95')!
+    expect(rule.result).toBe('fail')
+    expect(rule.judged).toBeUndefined()
+  })
+
+  it('defaults to 5ms', () => {
+    expect(analysisConfig().latencyFloor).toBe(5)
+  })
+})
+

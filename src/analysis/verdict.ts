@@ -28,6 +28,8 @@ export interface RuleEvidence {
   readonly result: RuleResult
   readonly dryRun: boolean
   readonly note?: string
+  /** False when the rule was measured but deliberately not judged (relative latency below analysis.latencyFloor). */
+  readonly judged?: false
 }
 
 export interface Verdict {
@@ -77,6 +79,7 @@ export function analyse(input: AnalysisInput): Verdict {
     samples: { legacy: number; candidate: number },
     enough: boolean,
     note?: string,
+    belowFloor = false,
   ): RuleEvidence | null => {
     if (threshold === null) return null
     const base = { rule: `${kind}.${metric}`, metric, threshold: threshold.source, samples, window, dryRun: dry.has(metric) }
@@ -85,6 +88,9 @@ export function analyse(input: AnalysisInput): Verdict {
     const noBaseline = threshold.relative && (baseline === null || baseline === 0)
     if (!enough || value === null || noBaseline) {
       return { ...base, ...extra, value, baseline, limit: null, result: 'inconclusive' }
+    }
+    if (belowFloor) {
+      return { ...base, value, baseline, limit: null, result: 'inconclusive', judged: false, note: floorNote }
     }
     const limit = threshold.relative ? threshold.value * (baseline ?? 0) : threshold.value
     const holds = compare(value, threshold.op, limit)
@@ -99,15 +105,20 @@ export function analyse(input: AnalysisInput): Verdict {
   const enoughBoth = enoughCandidate && legacy.requests >= min
   const rb = analysis.rollback
   const pr = analysis.promote
+  // Sub-millisecond differences (loopback, caches) make ratios meaningless: relative latency rules
+  // wait until at least one arm's p95 reaches the floor.
+  const floor = analysis.latencyFloor
+  const belowFloor = legacy.latency.count > 0 && candidate.latency.count > 0 && legacy.latency.p95 < floor && candidate.latency.p95 < floor
+  const floorNote = `not judged: both arms' p95 (legacy ${fmt(legacy.latency.p95)} ms, candidate ${fmt(candidate.latency.p95)} ms) are below analysis.latencyFloor ${fmt(floor)} ms`
   const rules = [
     rule('rollback', 'errorRate', rb.errorRate, candidate.requests > 0 ? candidate.errors / candidate.requests : null, null, armSamples, enoughCandidate),
-    rule('rollback', 'latencyP95', rb.latencyP95, candidate.latency.count > 0 ? candidate.latency.p95 : null, legacy.latency.count > 0 ? legacy.latency.p95 : null, armSamples, rb.latencyP95?.relative ? enoughBoth : enoughCandidate, 'milliseconds'),
+    rule('rollback', 'latencyP95', rb.latencyP95, candidate.latency.count > 0 ? candidate.latency.p95 : null, legacy.latency.count > 0 ? legacy.latency.p95 : null, armSamples, rb.latencyP95?.relative ? enoughBoth : enoughCandidate, 'milliseconds', rb.latencyP95?.relative === true && belowFloor),
     rule('rollback', 'throughput', rb.throughput, candRate, legRate, armSamples, rb.throughput?.relative ? enoughBoth : enoughCandidate, 'successful responses per assigned request'),
     rule('rollback', 'matchRate', rb.matchRate, matchRate, null, compareSamples, compared >= min),
     rule('rollback', 'healthFailures', rb.healthFailures, input.healthFailures, null, { legacy: 0, candidate: input.healthFailures }, true, 'consecutive failed health checks of the candidate'),
     rule('promote', 'matchRate', pr.matchRate, matchRate, null, compareSamples, compared >= min),
     rule('promote', 'throughputChange', pr.throughputChange, candRate !== null && legRate ? candRate / legRate - 1 : null, legRate, armSamples, enoughBoth),
-    rule('promote', 'latencyChange', pr.latencyChange, candidate.latency.count > 0 && legacy.latency.mean > 0 ? candidate.latency.mean / legacy.latency.mean - 1 : null, legacy.latency.count > 0 ? legacy.latency.mean : null, armSamples, enoughBoth, 'relative change of mean latency'),
+    rule('promote', 'latencyChange', pr.latencyChange, candidate.latency.count > 0 && legacy.latency.mean > 0 ? candidate.latency.mean / legacy.latency.mean - 1 : null, legacy.latency.count > 0 ? legacy.latency.mean : null, armSamples, enoughBoth, 'relative change of mean latency', belowFloor),
   ].filter((r): r is RuleEvidence => r !== null)
 
   const fired = rules.filter((r) => r.rule.startsWith('rollback.') && r.result === 'fail' && !r.dryRun)

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { TandemError } from '../errors.js'
-import { parseConfig, type ConfigIssue } from './load.js'
+import { loadConfig, MAX_ISSUES, parseConfig, type ConfigIssue } from './load.js'
+import { YAML_LIMITS } from './yaml-document.js'
 
 const SYSTEM = `
   - name: todo-api
@@ -9,14 +13,18 @@ const SYSTEM = `
     candidate: { url: http://127.0.0.1:9002 }
     routes: [{ path: /todos/:id }]`
 
-function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): ConfigIssue[] {
+function errorOf(text: string, env: NodeJS.ProcessEnv = {}): TandemError {
   try {
     parseConfig(text, 'tandem.yaml', env)
   } catch (error) {
     expect(error).toBeInstanceOf(TandemError)
-    return (error as TandemError).details as ConfigIssue[]
+    return error as TandemError
   }
   throw new Error('expected the config to be rejected')
+}
+
+function issuesOf(text: string, env: NodeJS.ProcessEnv = {}): ConfigIssue[] {
+  return errorOf(text, env).details as ConfigIssue[]
 }
 
 describe('parseConfig', () => {
@@ -131,5 +139,87 @@ describe('parseConfig', () => {
       }),
       { numRuns: 50 },
     )
+  })
+})
+
+describe('parseConfig on hostile or huge input', () => {
+  const BOMB = `version: 1
+a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+`
+
+  it('lists the first 100 of 20,000 unknown keys, each at its line, and counts the rest in one entry', () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `k${i}: 1`).join('\n')
+    const error = errorOf(`version: 1\n${keys}\n`)
+    expect(error.code).toBe('TANDEM_ERR_CONFIG_INVALID')
+    expect(error.message).toContain('20000 error(s)')
+    const issues = error.details as ConfigIssue[]
+    expect(issues).toHaveLength(MAX_ISSUES + 1)
+    issues.slice(0, MAX_ISSUES).forEach((issue, i) => expect(issue).toMatchObject({ code: 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', line: i + 2, path: `k${i}` }))
+    expect(issues[MAX_ISSUES]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_TOO_MANY_ERRORS', line: MAX_ISSUES + 2 })
+    expect(issues[MAX_ISSUES]!.message).toContain('19900 more')
+  })
+
+  it('refuses an alias bomb (billion laughs) with a coded error at the alias that crosses the limit', () => {
+    const error = errorOf(BOMB)
+    expect(error.code).toBe('TANDEM_ERR_CONFIG_PARSE')
+    const issues = error.details as ConfigIssue[]
+    expect(issues).toHaveLength(1)
+    expect(issues[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_ALIAS', line: 7 })
+    expect(issues[0]!.message).toContain(`more than ${YAML_LIMITS.maxAliasValues} values`)
+  })
+
+  it('refuses an alias used before its anchor with a coded error at the alias', () => {
+    const error = errorOf('version: 1\nstore: *s\ngateway: { listen: &s 127.0.0.1:8080 }\n')
+    expect(error.code).toBe('TANDEM_ERR_CONFIG_PARSE')
+    expect((error.details as ConfigIssue[])[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_ALIAS', line: 2, column: 8 })
+    expect(error.message).toContain('*s comes before its anchor &s')
+  })
+
+  it('refuses a value that contains an alias of itself', () => {
+    const issues = issuesOf('version: 1\nwaves: &w [{ name: a }, *w]\n')
+    expect(issues[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_ALIAS', line: 2 })
+  })
+
+  it('accepts ordinary anchors and locates an error inside an aliased value at its anchor', () => {
+    const ok = parseConfig(`version: 1\nsystems:${SYSTEM}\n    health: &h { interval: 3s }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`)
+    expect(ok.systems[1]!.health.interval).toBe(3000)
+    const issues = issuesOf(`version: 1\nsystems:${SYSTEM}\n    health: &h { interval: often }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`)
+    expect(issues.map((i) => [i.code, i.line])).toEqual([['TANDEM_ERR_CONFIG_DURATION', 7]])
+  })
+
+  it('reports a duplicate key with its position', () => {
+    const error = errorOf('version: 1\nstore: sqlite:a.db\nstore: sqlite:b.db\n')
+    expect(error.code).toBe('TANDEM_ERR_CONFIG_PARSE')
+    expect((error.details as ConfigIssue[])[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_PARSE', line: 3, column: 1 })
+    expect(error.message).toContain('"store" appears more than once')
+  })
+
+  it('refuses values nested deeper than the limit, however deep, with a coded error', () => {
+    for (const depth of [YAML_LIMITS.maxDepth + 5, 5_000]) {
+      const error = errorOf(`version: 1\nx: ${'['.repeat(depth)}${']'.repeat(depth)}\n`)
+      expect(error.code).toBe('TANDEM_ERR_CONFIG_PARSE')
+      expect(error.message).toContain('levels deep')
+    }
+  })
+
+  it('refuses a config file over the size limit before reading it, and config text over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-config-'))
+    try {
+      const file = join(dir, 'tandem.yaml')
+      const text = `version: 1\n${'#'.repeat(YAML_LIMITS.maxBytes)}\n`
+      writeFileSync(file, text)
+      await expect(loadConfig(file, {})).rejects.toMatchObject({ code: 'TANDEM_ERR_CONFIG_TOO_LARGE' })
+      expect(errorOf(text).code).toBe('TANDEM_ERR_CONFIG_TOO_LARGE')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

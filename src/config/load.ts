@@ -1,10 +1,11 @@
 // Loads tandem.yaml into one validated, frozen Config. Every problem is reported with the file, line,
 // column, key path and a stable TANDEM_ERR_* code; nothing past this module sees raw YAML or env.
-import { readFile } from 'node:fs/promises'
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import { readFile, stat } from 'node:fs/promises'
+import type { Node } from 'yaml'
 import type { z } from 'zod'
-import { TandemError, type ErrorCode } from '../errors.js'
+import { ERRORS, formatMessage, TandemError, type ErrorCode } from '../errors.js'
 import { configSchema, type Config } from './schema.js'
+import { readYaml, YAML_LIMITS, type Path, type YamlText } from './yaml-document.js'
 
 export interface ConfigIssue {
   readonly code: ErrorCode
@@ -16,8 +17,6 @@ export interface ConfigIssue {
   readonly path: string
 }
 
-type Path = readonly (string | number)[]
-
 export function formatPath(path: Path): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
 }
@@ -26,47 +25,87 @@ export function formatIssue(i: ConfigIssue): string {
   return `${i.file}:${i.line}:${i.column} ${i.path === '' ? '(top level)' : i.path}: ${i.message} [${i.code}]`
 }
 
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TandemError('TANDEM_ERR_CONFIG_NOT_FOUND', { file })
-    throw error
-  }
-  return parseConfig(text, file, env)
+/** Issues listed in full; the rest are counted in one last TANDEM_ERR_CONFIG_TOO_MANY_ERRORS entry. */
+export const MAX_ISSUES = 100
+
+/** Why a config was refused, as plain data (it crosses from the reload worker to the main thread). */
+export interface ConfigFailure {
+  readonly code: ErrorCode
+  readonly params: Record<string, unknown>
+  readonly issues: readonly ConfigIssue[]
 }
 
-/** Parse and validate config text; throws TandemError(TANDEM_ERR_CONFIG_PARSE|INVALID) with located issues. */
-export function parseConfig(text: string, file = 'tandem.yaml', env: NodeJS.ProcessEnv = process.env): Config {
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
-  const at = (offset: number) => lineCounter.linePos(offset)
+export type ConfigOutcome = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly failure: ConfigFailure }
 
-  if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e): ConfigIssue => {
-      const { line, col } = at(e.pos[0])
-      return { code: 'TANDEM_ERR_CONFIG_PARSE', message: e.message.split('\n')[0]!, file, line, column: col, path: '' }
+export function failureError(f: ConfigFailure): TandemError {
+  return new TandemError(f.code, f.params, f.issues.length > 0 ? { details: f.issues } : {})
+}
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const outcome = await checkConfigFile(file, env)
+  if (!outcome.ok) throw failureError(outcome.failure)
+  return deepFreeze(outcome.config)
+}
+
+/** Parse and validate config text; throws TandemError(TANDEM_ERR_CONFIG_PARSE|INVALID|TOO_LARGE) with located issues. */
+export function parseConfig(text: string, file = 'tandem.yaml', env: NodeJS.ProcessEnv = process.env): Config {
+  const outcome = checkConfigText(text, file, env)
+  if (!outcome.ok) throw failureError(outcome.failure)
+  return deepFreeze(outcome.config)
+}
+
+/** Read and validate a config file; the result is not frozen (freeze it where it is used). */
+export async function checkConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigOutcome> {
+  let text: string
+  try {
+    // Refuse an oversized file before reading it into memory.
+    const { size } = await stat(file)
+    if (size > YAML_LIMITS.maxBytes) return { ok: false, failure: tooLarge(file, size) }
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, failure: { code: 'TANDEM_ERR_CONFIG_NOT_FOUND', params: { file }, issues: [] } }
+    throw error
+  }
+  return checkConfigText(text, file, env)
+}
+
+const MiB = 1024 * 1024
+function tooLarge(file: string, bytes: number): ConfigFailure {
+  const detail = `it has ${(bytes / MiB).toFixed(1)} MiB, over the limit of ${YAML_LIMITS.maxBytes / MiB} MiB`
+  return { code: 'TANDEM_ERR_CONFIG_TOO_LARGE', params: { file, detail }, issues: [] }
+}
+
+export function checkConfigText(text: string, file = 'tandem.yaml', env: NodeJS.ProcessEnv = process.env): ConfigOutcome {
+  const bytes = Buffer.byteLength(text, 'utf8')
+  if (bytes > YAML_LIMITS.maxBytes) return { ok: false, failure: tooLarge(file, bytes) }
+  const yaml = readYaml(text, MAX_ISSUES + 1)
+  if (yaml.problems.length > 0) {
+    const issues = yaml.problems.map((p): ConfigIssue => {
+      const { line, column } = yaml.position(p.offset)
+      // A syntax error's detail is its message; the registry's advice is added once, to the whole error.
+      const message = p.code === 'TANDEM_ERR_CONFIG_PARSE' ? String(p.params.detail) : messageOf(p.code, p.params)
+      return { code: p.code, message, file, line, column, path: '' }
     })
-    throw new TandemError('TANDEM_ERR_CONFIG_PARSE', { detail: formatIssue(issues[0]!) }, { details: issues })
+    return { ok: false, failure: { code: 'TANDEM_ERR_CONFIG_PARSE', params: { detail: formatIssue(issues[0]!) }, issues: capped(issues, issues.length) } }
   }
 
   const locate = (path: Path, code: ErrorCode, message: string): ConfigIssue => {
-    const node = findNode(doc, path)
-    const { line, col } = node?.range ? at(node.range[0]) : { line: 1, col: 1 }
-    return { code, message, file, line, column: col, path: formatPath(path) }
+    const node = findNode(yaml, path)
+    const { line, column } = node?.range ? yaml.position(node.range[0]) : { line: 1, column: 1 }
+    return { code, message, file, line, column, path: formatPath(path) }
   }
 
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>
+  const raw = (yaml.value ?? {}) as Record<string, unknown>
   const issues: ConfigIssue[] = []
-  const resolved = resolveEnv(raw, [], env, (path, name) =>
-    issues.push(locate(path, 'TANDEM_ERR_CONFIG_ENV_MISSING', `environment variable ${name} is not set (referenced as env:${name}); export it before starting`)),
-  ) as Record<string, unknown>
+  const resolved = resolveEnv(raw, [], env, (path, name) => issues.push(locate(path, 'TANDEM_ERR_CONFIG_ENV_MISSING', messageOf('TANDEM_ERR_CONFIG_ENV_MISSING', { name })))) as Record<
+    string,
+    unknown
+  >
   const withDefaults = applyDefaults(resolved)
 
   const result = configSchema.safeParse(withDefaults)
   if (!result.success) {
-    for (const zi of result.error.issues) issues.push(...fromZodIssue(zi, locate, doc))
+    for (const zi of result.error.issues) issues.push(...fromZodIssue(zi, locate, yaml))
   } else {
     issues.push(...crossCheck(result.data as Config, locate))
   }
@@ -77,21 +116,31 @@ export function parseConfig(text: string, file = 'tandem.yaml', env: NodeJS.Proc
     return !seen.has(key) && seen.add(key) !== undefined
   })
   if (unique.length > 0) {
-    throw new TandemError('TANDEM_ERR_CONFIG_INVALID', { count: unique.length, file }, { details: unique })
+    return { ok: false, failure: { code: 'TANDEM_ERR_CONFIG_INVALID', params: { count: unique.length, file }, issues: capped(unique, unique.length) } }
   }
-  return deepFreeze(result.data as Config)
+  return { ok: true, config: result.data as Config }
 }
 
-function fromZodIssue(zi: z.core.$ZodIssue, locate: (p: Path, c: ErrorCode, m: string) => ConfigIssue, doc: Document): ConfigIssue[] {
+/** The first MAX_ISSUES issues, then one entry saying how many more there are (at the first left out). */
+function capped(issues: readonly ConfigIssue[], total: number): readonly ConfigIssue[] {
+  if (total <= MAX_ISSUES) return issues
+  const next = issues[MAX_ISSUES]!
+  const more = { ...next, code: 'TANDEM_ERR_CONFIG_TOO_MANY_ERRORS' as const, message: messageOf('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS', { more: total - MAX_ISSUES }) }
+  return [...issues.slice(0, MAX_ISSUES), more]
+}
+
+const messageOf = (code: ErrorCode, params: Record<string, unknown>): string => formatMessage(ERRORS[code].message, params)
+
+function fromZodIssue(zi: z.core.$ZodIssue, locate: (p: Path, c: ErrorCode, m: string) => ConfigIssue, yaml: YamlText): ConfigIssue[] {
   const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol')
   if (zi.code === 'unrecognized_keys') {
-    return zi.keys.map((key) => locate([...path, key], 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', `unknown key "${key}"; remove it or check its spelling`))
+    return zi.keys.map((key) => locate([...path, key], 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_KEY', { key })))
   }
   if (zi.code === 'custom') {
     const code = (zi.params as { tandemCode?: ErrorCode } | undefined)?.tandemCode ?? 'TANDEM_ERR_CONFIG_TYPE'
     return [locate(path, code, zi.message)]
   }
-  if (zi.code === 'invalid_type' && findNode(doc, path, false) === undefined) {
+  if (zi.code === 'invalid_type' && findNode(yaml, path, false) === undefined) {
     return [locate(path, 'TANDEM_ERR_CONFIG_REQUIRED', `required key is missing (expected ${zi.expected})`)]
   }
   if (zi.code === 'invalid_value' && path.length === 1 && path[0] === 'version') {
@@ -106,7 +155,7 @@ function crossCheck(config: Config, locate: (p: Path, c: ErrorCode, m: string) =
   const systems = new Map<string, number>()
   config.systems.forEach((s, i) => {
     if (systems.has(s.name)) {
-      issues.push(locate(['systems', i, 'name'], 'TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM', `system name "${s.name}" is used more than once; system names must be unique`))
+      issues.push(locate(['systems', i, 'name'], 'TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM', messageOf('TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM', { name: s.name })))
     } else systems.set(s.name, i)
   })
   const waves = new Set<string>()
@@ -115,23 +164,23 @@ function crossCheck(config: Config, locate: (p: Path, c: ErrorCode, m: string) =
     waves.add(w.name)
     w.systems.names?.forEach((n, j) => {
       if (!systems.has(n)) {
-        issues.push(locate(['waves', i, 'systems', 'names', j], 'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', `system "${n}" is not declared under \`systems\`; declare it or fix the name`))
+        issues.push(locate(['waves', i, 'systems', 'names', j], 'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', { name: n })))
       }
     })
   })
   config.systems.forEach((s, i) => {
     if (s.wave !== undefined && !waves.has(s.wave)) {
-      issues.push(locate(['systems', i, 'wave'], 'TANDEM_ERR_CONFIG_UNKNOWN_WAVE', `wave "${s.wave}" is not declared under \`waves\`; declare it or fix the name`))
+      issues.push(locate(['systems', i, 'wave'], 'TANDEM_ERR_CONFIG_UNKNOWN_WAVE', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_WAVE', { name: s.wave })))
     }
     s.dependsOn.forEach((d, j) => {
       if (!systems.has(d)) {
-        issues.push(locate(['systems', i, 'dependsOn', j], 'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', `system "${d}" is not declared under \`systems\`; declare it or fix the name`))
+        issues.push(locate(['systems', i, 'dependsOn', j], 'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', { name: d })))
       }
     })
   })
   const cycle = findCycle(config.systems.map((s) => [s.name, s.dependsOn.filter((d) => systems.has(d))] as const))
   if (cycle !== undefined) {
-    issues.push(locate(['systems', systems.get(cycle[0]!)!, 'dependsOn'], 'TANDEM_ERR_CONFIG_CYCLE', `dependsOn forms a cycle: ${cycle.join(' -> ')}; remove one of these dependencies`))
+    issues.push(locate(['systems', systems.get(cycle[0]!)!, 'dependsOn'], 'TANDEM_ERR_CONFIG_CYCLE', messageOf('TANDEM_ERR_CONFIG_CYCLE', { cycle: cycle.join(' -> ') })))
   }
   return issues
 }
@@ -202,34 +251,17 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * The YAML node at `path` (for a missing key under a system, the same key under `defaults`); with
  * `nearest`, the deepest existing ancestor, so every issue has a position.
  */
-function findNode(doc: Document, path: Path, nearest = true): Node | undefined {
-  const direct = walk(doc.contents as Node | null, path)
+function findNode(yaml: YamlText, path: Path, nearest = true): Node | undefined {
+  const direct = yaml.nodeAt(path)
   if (direct.complete) return direct.node
   if (path[0] === 'systems' && path.length > 2) {
-    const fromDefaults = walk(doc.contents as Node | null, ['defaults', ...path.slice(2)])
+    const fromDefaults = yaml.nodeAt(['defaults', ...path.slice(2)])
     if (fromDefaults.complete) return fromDefaults.node
   }
   return nearest ? direct.node : undefined
 }
 
-function walk(root: Node | null, path: Path): { node: Node | undefined; complete: boolean } {
-  let node: Node | undefined = root ?? undefined
-  for (const key of path) {
-    let next: Node | undefined
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key)
-      // Point at the value, or at the key when the value is empty.
-      next = pair ? ((pair.value as Node | null) ?? (pair.key as Node)) : undefined
-    } else if (isSeq(node) && typeof key === 'number') {
-      next = node.items[key] as Node | undefined
-    }
-    if (next === undefined) return { node, complete: false }
-    node = next
-  }
-  return { node, complete: true }
-}
-
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value)
     for (const v of Object.values(value)) deepFreeze(v)

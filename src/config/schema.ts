@@ -178,6 +178,9 @@ const analysisSchema = z.strictObject({
     .prefault({}),
   consecutiveFailures: z.number().int().min(1).default(1),
   judge: z.enum(['threshold', 'mann-whitney']).default('threshold'),
+  latencyFloor: durationSchema
+    .prefault('5ms')
+    .describe("relative latency rules (latencyP95 \"> 2x\", promote latencyChange) are not judged while both arms' p95 are below it"),
   mannWhitney: z
     .strictObject({
       confidence: z.number().gt(0).lt(1).default(0.98),

@@ -6,6 +6,7 @@ import { createAdminServer, type AdminServerOptions } from '../admin/server.js'
 import type { AdminDeps } from '../admin/deps.js'
 import type { ComparisonReader, ComparisonSink } from '../compare/sink.js'
 import { formatIssue, loadConfig, type ConfigIssue } from '../config/load.js'
+import { loadConfigOffThread } from '../config/load-off-thread.js'
 import type { Config } from '../config/schema.js'
 import { isTandemError, TandemError } from '../errors.js'
 import { CountingSink } from '../gateway/counting-sink.js'
@@ -97,7 +98,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     const reload = async (actor: string): Promise<{ ok: true } | { ok: false; errors: readonly ConfigIssue[] }> => {
       let next: Config
       try {
-        next = await loadConfig(options.configFile)
+        // In a worker: a huge or hostile file must not stall the listeners while it is validated.
+        next = await loadConfigOffThread(options.configFile)
       } catch (error) {
         const errors = issuesOf(error, options.configFile)
         logger.error({ actor, errors: errors.map(formatIssue) }, 'reload rejected: the running configuration stays')
