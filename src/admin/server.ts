@@ -6,6 +6,7 @@ import { TandemError, isTandemError } from '../errors.js'
 import { writeAudit } from './audit.js'
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, authorize, identify, type FailureLimit, type Principal, type RequiredRole } from './auth.js'
 import { assertAdminBindSafe } from './bind-check.js'
+import { assertBrowserSafe } from './browser-guard.js'
 import { registerDashboard } from './dashboard.js'
 import type { AdminDeps } from './deps.js'
 import { registerActionRoutes, describe } from './routes-act.js'
@@ -73,9 +74,17 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (req) => {
     const required = req.routeOptions.config.role
-    if (required === undefined || required === 'public') return
     let principal: Principal | undefined
     try {
+      assertBrowserSafe(deps.config(), {
+        method: req.method,
+        url: req.url,
+        host: req.headers.host,
+        origin: req.headers.origin,
+        contentType: req.headers['content-type'],
+        localPort: req.socket.localPort,
+      })
+      if (required === undefined || required === 'public') return
       principal = identify(deps.config(), limiter, req.ip, req.headers.authorization)
       authorize(principal, required, `${req.method} ${req.routeOptions.url}`)
       req.principal = principal
@@ -141,7 +150,7 @@ async function auditRefusal(deps: AdminDeps, req: FastifyRequest, principal: Pri
     role: principal?.role ?? 'none',
     action,
     target: params.name ?? null,
-    params: { ip: req.ip },
+    params: { ip: req.ip, ...(req.headers.origin === undefined ? {} : { origin: req.headers.origin }), ...(req.headers.host === undefined ? {} : { host: req.headers.host }) },
     result: 'refused',
     detail: describe(error),
   })

@@ -42,7 +42,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const headers: Record<string, string> = {}
   const t = token()
   if (t !== null) headers.authorization = `Bearer ${t}`
-  if (init.body !== undefined) headers['content-type'] = 'application/json'
+  // The admin API refuses mutating calls that do not declare JSON, with or without a body.
+  if (init.body !== undefined || (init.method ?? 'GET') !== 'GET') headers['content-type'] = 'application/json'
   const res = await fetch(`api/v1${path}`, {
     method: init.method ?? 'GET',
     headers,
