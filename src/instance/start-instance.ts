@@ -122,7 +122,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       prometheus: () => prometheus.expose(),
       reload,
     }
-    const admin = createAdminServer(deps, options.admin)
+    const admin = createAdminServer(deps, { logger, ...options.admin })
     const adminListen = splitListen(options.adminListen ?? config.admin.listen)
     try {
       await admin.listen({ host: adminListen.host, port: adminListen.port })
