@@ -97,6 +97,7 @@ export interface RouteDiff {
 }
 
 export interface Report {
-  kpis: Record<string, number>
+  /** successScore is null until a system has been promoted or rolled back. */
+  kpis: Record<string, number | null>
   waves: Array<{ name: string; systems: string[]; open: boolean; reason: string; done: number; active: number }>
 }
