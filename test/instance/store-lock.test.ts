@@ -54,7 +54,8 @@ async function up(file: string): Promise<ChildProcess> {
   return child
 }
 
-describe('one tandem up per SQLite file', () => {
+// Each case spawns several CLI processes; on two shared cores that can take minutes.
+describe('one tandem up per SQLite file', { timeout: 240_000 }, () => {
   it('refuses a second tandem up with a coded error naming the first, while read-only verbs still work', async () => {
     const { file, db } = configFile('two')
     const first = await up(file)
