@@ -86,6 +86,21 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_STORE_OPEN: { message: 'cannot open the store {url}: {detail}; check the URL and that the database runs and accepts this user', status: 500, exit: 2 },
+  TANDEM_ERR_STORE_EMPTY: {
+    message: 'store file {file} exists but is empty (0 bytes), so it holds no rollout state to resume; restore it from a backup, or delete it to start a fresh store',
+    status: 500,
+    exit: 2,
+  },
+  TANDEM_ERR_STORE_CORRUPT: {
+    message: 'store file {file} is damaged ({detail}); stop tandem and restore the file from a backup, or rebuild it with `sqlite3 {file} .recover`',
+    status: 500,
+    exit: 2,
+  },
+  TANDEM_ERR_STORE_LOCKED: {
+    message: 'store file {file} is in use by another `tandem up` (pid {pid}, lock {lock}); stop that one first or give this one another store. If no tandem runs with pid {pid}, delete {lock}',
+    status: 409,
+    exit: 2,
+  },
   TANDEM_ERR_STORE_CONFLICT: {
     message: 'state of system "{system}" changed concurrently; retry the action',
     status: 409,
@@ -142,6 +157,21 @@ export const ERRORS = define({
   TANDEM_ERR_ADMIN_NOT_FOUND: {
     message: 'no admin endpoint {method} {url}; see /api/v1/openapi.json for the list',
     status: 404,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_FOREIGN_HOST: {
+    message: 'Host "{host}" is not a name of this admin listener: with no admin.tokens only localhost, 127.0.0.1 and ::1 are answered (another name is how DNS rebinding reaches it); open http://127.0.0.1:{port}/ or configure admin.tokens',
+    status: 421,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_FOREIGN_ORIGIN: {
+    message: 'a page from {origin} may not call this admin listener: with no admin.tokens only its own pages (origin http://{host}) may; use the dashboard at http://{host}/ or the CLI, or configure admin.tokens',
+    status: 403,
+    exit: 2,
+  },
+  TANDEM_ERR_ADMIN_CONTENT_TYPE: {
+    message: '{method} {url} needs `Content-Type: application/json` (got {got}); send that header, with a JSON body or none',
+    status: 415,
     exit: 2,
   },
   TANDEM_ERR_ADMIN_INTERNAL: {
@@ -262,6 +292,11 @@ export const ERRORS = define({
     exit: 2,
   },
   // --- program (waves, checklist, report) ------------------------------------------------------
+  TANDEM_ERR_OUTPUT_WRITE: {
+    message: 'cannot write {option} {file}: {detail}; check that the directory exists and is writable, or choose another path',
+    status: 500,
+    exit: 2,
+  },
   TANDEM_ERR_REPORT_WRITE: {
     message: 'cannot write the report to {file}: {detail}; check that the directory exists and is writable',
     status: 500,

@@ -82,7 +82,7 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
                 avgLatencyChange: { type: 'number' },
                 avgMigrationTimeHours: { type: 'number' },
                 totalDowntimeMinutes: { type: 'number' },
-                successScore: { type: 'number' },
+                successScore: { type: ['number', 'null'], description: 'null until a system has been promoted or rolled back' },
               },
             },
             systems: { type: 'array', items: { type: 'object', additionalProperties: true } },

@@ -2,10 +2,13 @@
 // from the route schemas) and the dashboard at /. `tandem up` calls createAdminServer(deps) and listens.
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
+import pino, { type Logger } from 'pino'
 import { TandemError, isTandemError } from '../errors.js'
+import { storeError } from '../store/open.js'
 import { writeAudit } from './audit.js'
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, authorize, identify, type FailureLimit, type Principal, type RequiredRole } from './auth.js'
 import { assertAdminBindSafe } from './bind-check.js'
+import { assertBrowserSafe } from './browser-guard.js'
 import { registerDashboard } from './dashboard.js'
 import type { AdminDeps } from './deps.js'
 import { registerActionRoutes, describe } from './routes-act.js'
@@ -30,6 +33,8 @@ export interface AdminServerOptions {
   readonly failureLimit?: FailureLimit
   /** Serve the dashboard at / (default true; built with Vite when its build is missing). */
   readonly dashboard?: boolean
+  /** Where every 5xx answer is logged (default: pino on stderr); fastify's own request log stays off. */
+  readonly logger?: Logger
 }
 
 export interface RegisteredRoute {
@@ -47,6 +52,7 @@ export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute
 
 export function createAdminServer(deps: AdminDeps, options: AdminServerOptions = {}): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 })
+  const logger = options.logger ?? pino({ name: 'tandem-admin' }, pino.destination(2))
   const routes: RegisteredRoute[] = []
   routesOf.set(app, routes)
   app.addHook('onRoute', (route) => {
@@ -73,9 +79,17 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (req) => {
     const required = req.routeOptions.config.role
-    if (required === undefined || required === 'public') return
     let principal: Principal | undefined
     try {
+      assertBrowserSafe(deps.config(), {
+        method: req.method,
+        url: req.url,
+        host: req.headers.host,
+        origin: req.headers.origin,
+        contentType: req.headers['content-type'],
+        localPort: req.socket.localPort,
+      })
+      if (required === undefined || required === 'public') return
       principal = identify(deps.config(), limiter, req.ip, req.headers.authorization)
       authorize(principal, required, `${req.method} ${req.routeOptions.url}`)
       req.principal = principal
@@ -85,13 +99,17 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
     }
   })
 
-  app.setErrorHandler((error: FastifyError | TandemError, _req, reply) => {
-    if (isTandemError(error)) return reply.status(error.status).send(error.toJSON())
-    if (error.validation !== undefined || (error.statusCode !== undefined && error.statusCode < 500)) {
+  app.setErrorHandler((error: FastifyError | TandemError, req, reply) => {
+    if (!isTandemError(error) && (error.validation !== undefined || (error.statusCode !== undefined && error.statusCode < 500))) {
       const coded = new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.message })
       return reply.status(error.statusCode ?? 400).send(coded.toJSON())
     }
-    return reply.status(500).send(new TandemError('TANDEM_ERR_ADMIN_INTERNAL', { detail: error.message }).toJSON())
+    // A damaged store surfaces here as a driver error; name the file rather than answer "internal".
+    const coded = isTandemError(error) ? error : (storeError(deps.store, error) ?? new TandemError('TANDEM_ERR_ADMIN_INTERNAL', { detail: error.message }, { cause: error }))
+    // Every 5xx is logged (fastify's own request log is off): unexpected failures with their stack.
+    if (coded.status === 500) logger.error({ err: error, code: coded.code, method: req.method, url: req.url }, `admin API answered 500: ${coded.message}`)
+    else if (coded.status > 500) logger.warn({ code: coded.code, method: req.method, url: req.url }, `admin API answered ${coded.status}: ${coded.message}`)
+    return reply.status(coded.status).send(coded.toJSON())
   })
   app.setNotFoundHandler((req, reply) => {
     const error = new TandemError('TANDEM_ERR_ADMIN_NOT_FOUND', { method: req.method, url: req.url.split('?')[0] })
@@ -141,7 +159,7 @@ async function auditRefusal(deps: AdminDeps, req: FastifyRequest, principal: Pri
     role: principal?.role ?? 'none',
     action,
     target: params.name ?? null,
-    params: { ip: req.ip },
+    params: { ip: req.ip, ...(req.headers.origin === undefined ? {} : { origin: req.headers.origin }), ...(req.headers.host === undefined ? {} : { host: req.headers.host }) },
     result: 'refused',
     detail: describe(error),
   })

@@ -47,7 +47,8 @@ export class AdminClient {
     const url = `${this.baseUrl}${path}`
     const headers: Record<string, string> = {}
     if (this.token !== undefined && this.token !== '') headers.authorization = `Bearer ${this.token}`
-    if (body !== undefined) headers['content-type'] = 'application/json'
+    // The admin API refuses mutating calls that do not declare JSON (a browser form could send them).
+    if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json'
     let res
     try {
       res = await request(url, { method, headers, body: body === undefined ? null : JSON.stringify(body), headersTimeout: 30_000, bodyTimeout: 30_000 })

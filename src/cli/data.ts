@@ -1,13 +1,11 @@
 // `tandem data diff` and `tandem data reconcile`: verify a database move and replay failed dual-writes.
 // Exit 0 equal / all replayed, 1 differences / failed replays, 2 usage or runtime error.
-import { createWriteStream } from 'node:fs'
-import { once } from 'node:events'
 import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
 import { TandemError } from '../errors.js'
 import { dataDiff, summaryOf, type DataDiffResult } from '../data/diff.js'
 import { reconcile } from '../data/reconcile.js'
-import { printJson } from './output.js'
+import { openOutput, printJson, type OutputFile } from './output.js'
 import { withJsonOption } from './common.js'
 
 interface DiffFlags {
@@ -69,16 +67,23 @@ function progressBar(): { update: (done: number, total: number) => void; stop: (
   }
 }
 
-async function writeRows(path: string, result: DataDiffResult): Promise<void> {
-  const out = createWriteStream(path, 'utf8')
+/** Differing rows as JSONL, in chunks of about 64 KiB. */
+async function writeRows(out: OutputFile, result: DataDiffResult): Promise<void> {
+  let chunk = ''
   for (const row of result.rows) {
-    if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, 'drain')
+    chunk += `${JSON.stringify(row)}\n`
+    if (chunk.length >= 65_536) {
+      await out.write(chunk)
+      chunk = ''
+    }
   }
-  out.end()
-  await once(out, 'finish')
+  if (chunk !== '') await out.write(chunk)
+  await out.commit()
 }
 
 async function runDiff(flags: DiffFlags): Promise<void> {
+  // Before the diff, which may run for minutes: an unwritable --output fails now, naming the path.
+  const out = flags.output ? await openOutput(flags.output) : undefined
   const bar = progressBar()
   let result: DataDiffResult
   try {
@@ -97,10 +102,13 @@ async function runDiff(flags: DiffFlags): Promise<void> {
       bisectionThreshold: int(flags.bisectionThreshold, '--bisection-threshold'),
       onProgress: bar?.update,
     })
+  } catch (error) {
+    await out?.discard()
+    throw error
   } finally {
     bar?.stop()
   }
-  if (flags.output) await writeRows(flags.output, result)
+  if (out) await writeRows(out, result)
   if (flags.json) {
     printJson({ ...summaryOf(result), stats: result.stats })
   } else {

@@ -42,7 +42,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const headers: Record<string, string> = {}
   const t = token()
   if (t !== null) headers.authorization = `Bearer ${t}`
-  if (init.body !== undefined) headers['content-type'] = 'application/json'
+  // The admin API refuses mutating calls that do not declare JSON, with or without a body.
+  if (init.body !== undefined || (init.method ?? 'GET') !== 'GET') headers['content-type'] = 'application/json'
   const res = await fetch(`api/v1${path}`, {
     method: init.method ?? 'GET',
     headers,
@@ -96,6 +97,7 @@ export interface RouteDiff {
 }
 
 export interface Report {
-  kpis: Record<string, number>
+  /** successScore is null until a system has been promoted or rolled back. */
+  kpis: Record<string, number | null>
   waves: Array<{ name: string; systems: string[]; open: boolean; reason: string; done: number; active: number }>
 }

@@ -15,7 +15,8 @@ import { RoutingTable } from '../gateway/routing-table.js'
 import { createPrometheus, type TandemPrometheus } from '../metrics/prometheus.js'
 import { RequestMetrics } from '../metrics/request-metrics.js'
 import type { RolloutControl } from '../rollout/control.js'
-import { openStore, type Store } from '../store/open.js'
+import { lockStoreFile } from '../store/file-lock.js'
+import { openStore, sqliteFile, type Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
 import { createLogger } from './logger.js'
 
@@ -53,6 +54,11 @@ export interface InstanceOptions {
   readonly logger?: Logger
   /** Drain limit of a graceful shutdown. */
   readonly drainMs?: number
+  /**
+   * Take the lock beside a SQLite store (default true). The primary process of `tandem up` holds it;
+   * its workers (a later `--workers`) share the file under that lock and pass false.
+   */
+  readonly lockStore?: boolean
   /** Passed to createAdminServer (e.g. `dashboard: false` for a headless gateway). */
   readonly admin?: AdminServerOptions
 }
@@ -72,8 +78,17 @@ export interface Instance {
 export async function startInstance(options: InstanceOptions): Promise<Instance> {
   const logger = options.logger ?? createLogger()
   let config = await loadConfig(options.configFile)
-  const store = await openStore(config.store)
-  const cleanup: Array<() => Promise<void>> = [() => store.close()]
+  // One `tandem up` per SQLite file: a second would run the controller too (SPEC 11).
+  const lockedFile = options.lockStore === false ? undefined : sqliteFile(config.store)
+  const lock = lockedFile === undefined ? undefined : lockStoreFile(lockedFile)
+  let store: Store
+  try {
+    store = await openStore(config.store)
+  } catch (error) {
+    lock?.release()
+    throw error
+  }
+  const cleanup: Array<() => Promise<void>> = [async () => lock?.release(), () => store.close()]
   try {
     const routing = new RoutingTable()
     // Rollout state lives in the store: a restart serves exactly what was decided before it.
@@ -125,7 +140,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       prometheus: () => prometheus.expose(),
       reload,
     }
-    const admin = createAdminServer(deps, options.admin)
+    const admin = createAdminServer(deps, { logger, ...options.admin })
     const adminListen = splitListen(options.adminListen ?? config.admin.listen)
     try {
       await admin.listen({ host: adminListen.host, port: adminListen.port })

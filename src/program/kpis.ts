@@ -15,7 +15,8 @@ export interface Kpis {
   readonly avgLatencyChange: number
   readonly avgMigrationTimeHours: number
   readonly totalDowntimeMinutes: number
-  readonly successScore: number
+  /** SPEC 7's score, each term clamped to [0, 1]; null until a system has been promoted or rolled back. */
+  readonly successScore: number | null
 }
 
 const DAY_MS = 86_400_000
@@ -24,6 +25,8 @@ const HOUR_MS = 3_600_000
 export function isMigrated(f: Pick<SystemFacts, 'stage'>): boolean {
   return f.stage === 'promoted' || f.stage === 'completed'
 }
+
+const clamp01 = (v: number): number => Math.min(1, Math.max(0, v))
 
 function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length
@@ -46,14 +49,18 @@ export function computeKpis(facts: readonly SystemFacts[], startedAt: number | n
     migrated.filter((f) => f.startedAt !== null && f.promotedAt !== null).map((f) => (f.promotedAt! - f.startedAt!) / HOUR_MS),
   )
   const totalDowntimeMinutes = facts.reduce((n, f) => n + f.downtimeMinutes, 0)
+  // Before any promotion or rollback the terms only restate defaults ("no failure", "no downtime"):
+  // an untouched program would score 4/6. Each term is a share, so each is clamped to [0, 1]; the
+  // rollback term alone would otherwise go below zero (four rollbacks, nothing migrated: -3).
+  const judged = systemsMigrated > 0 || rollbackCount > 0
   const terms = [
     systemsTotal === 0 ? 0 : systemsMigrated / systemsTotal,
     validationSuccessRate,
     1 - rollbackCount / Math.max(systemsMigrated, 1),
     failedMigrations === 0 ? 1 : 0.5,
-    Math.min(1, Math.max(0, avgThroughputImprovement + 1)),
+    avgThroughputImprovement + 1,
     totalDowntimeMinutes === 0 ? 1 : 0.8,
-  ]
+  ].map(clamp01)
   return {
     systemsMigrated,
     systemsTotal,
@@ -65,7 +72,7 @@ export function computeKpis(facts: readonly SystemFacts[], startedAt: number | n
     avgLatencyChange,
     avgMigrationTimeHours,
     totalDowntimeMinutes,
-    successScore: mean(terms),
+    successScore: judged ? mean(terms) : null,
   }
 }
 

@@ -47,16 +47,16 @@ export function stageBars(rows: readonly { label: string; counts: Readonly<Recor
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="systems by stage">${parts.join('')}</svg>`
 }
 
-/** A ring showing a 0..1 score with its value in the middle. */
-export function scoreRing(score: number, label: string): string {
+/** A ring showing a 0..1 score with its value in the middle; an empty ring and a dash when there is none yet. */
+export function scoreRing(score: number | null, label: string): string {
   const r = 52
   const c = 2 * Math.PI * r
-  const v = Math.min(1, Math.max(0, score))
+  const v = score === null ? 0 : Math.min(1, Math.max(0, score))
   const color = v >= 0.8 ? '#16a34a' : v >= 0.5 ? '#d97706' : '#dc2626'
   return `<svg viewBox="0 0 140 140" width="140" height="140" role="img" aria-label="${esc(label)}">
 <circle cx="70" cy="70" r="${r}" fill="none" stroke="#e2e8f0" stroke-width="14"/>
 <circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" stroke-dasharray="${(v * c).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/>
-<text x="70" y="76" text-anchor="middle" class="big">${score.toFixed(2)}</text></svg>`
+<text x="70" y="76" text-anchor="middle" class="big">${score === null ? '—' : score.toFixed(2)}</text></svg>`
 }
 
 /** Diverging horizontal bars around zero for relative changes (latency, throughput) per system. */

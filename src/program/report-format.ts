@@ -21,6 +21,9 @@ export function when(ms: number | null): string {
   return ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + 'Z'
 }
 
+/** What the report shows for the success score before any system was promoted or rolled back. */
+export const NO_SCORE = '— (no system promoted or rolled back yet)'
+
 /** The KPI table in SPEC order, with a human label and the formatted value. */
 export function kpiRows(k: Kpis): { key: keyof Kpis; label: string; value: string }[] {
   return [
@@ -33,6 +36,6 @@ export function kpiRows(k: Kpis): { key: keyof Kpis; label: string; value: strin
     { key: 'avgLatencyChange', label: 'Avg latency change', value: change(k.avgLatencyChange) },
     { key: 'avgMigrationTimeHours', label: 'Avg migration time', value: hours(k.avgMigrationTimeHours) },
     { key: 'totalDowntimeMinutes', label: 'Total downtime', value: `${k.totalDowntimeMinutes.toFixed(1)} min` },
-    { key: 'successScore', label: 'Success score', value: k.successScore.toFixed(3) },
+    { key: 'successScore', label: 'Success score', value: k.successScore === null ? NO_SCORE : k.successScore.toFixed(3) },
   ]
 }

@@ -72,7 +72,7 @@ export function renderHtml(r: ProgramReport): string {
 <h1>Migration program report</h1>
 <p class="muted">Generated ${when(r.generatedAt)} from store <code>${esc(r.store)}</code> · ${r.systems.length} systems in ${r.waves.length} waves</p>
 <h2>KPIs</h2>
-<div class="top"><div class="ring">${scoreRing(k.successScore, 'success score')}<div class="k muted">success score</div></div><div class="cards">${cards}</div></div>
+<div class="top"><div class="ring">${scoreRing(k.successScore, 'success score')}<div class="k muted">${k.successScore === null ? 'success score: shown once a system is promoted or rolled back' : 'success score'}</div></div><div class="cards">${cards}</div></div>
 <h2>Progress by wave</h2>
 <div class="panel">${stageBars(waveRows, 1100)}</div>
 <div style="margin-top:12px">${waveTable}</div>

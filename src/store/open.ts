@@ -1,7 +1,7 @@
 // Opens the store named by a URL (sqlite:PATH or postgres://...), runs pending migrations and returns
 // the typed query layer. Every other module reaches the database through a Store.
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { mkdirSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
@@ -32,20 +32,67 @@ export function parseStoreUrl(url: string): { dialect: Dialect; target: string; 
   throw new TandemError('TANDEM_ERR_STORE_URL', { url })
 }
 
+/** The SQLite file of a store URL, absolute; undefined for PostgreSQL and `:memory:`. */
+export function sqliteFile(url: string): string | undefined {
+  const { dialect, target } = parseStoreUrl(url)
+  return dialect === 'sqlite' && target !== ':memory:' ? resolve(target) : undefined
+}
+
+const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB'])
+
+/** TANDEM_ERR_STORE_CORRUPT naming the file when `error` is SQLite reporting a damaged file; else undefined. */
+export function storeError(store: Pick<Store, 'url'>, error: unknown): TandemError | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || !DAMAGED.has(code)) return undefined
+  return new TandemError('TANDEM_ERR_STORE_CORRUPT', { file: sqliteFile(store.url) ?? store.url, detail: (error as Error).message }, { cause: error })
+}
+
+/**
+ * Open a SQLite file as a store. A missing file is a fresh store; an existing file must be a sound
+ * database: a 0-byte file (truncated, or a failed copy) would otherwise be silently initialised as
+ * fresh, serving every promoted system as `pending`, so it is refused, as is a damaged one. The file
+ * is never rewritten on refusal.
+ */
+function openSqlite(url: string, target: string): SQLite.Database {
+  if (target === ':memory:') return new SQLite(target)
+  const file = resolve(target)
+  const size = (() => {
+    try {
+      return statSync(file).size
+    } catch {
+      return undefined
+    }
+  })()
+  if (size === 0) throw new TandemError('TANDEM_ERR_STORE_EMPTY', { file })
+  mkdirSync(dirname(file), { recursive: true })
+  const sqlite = new SQLite(file)
+  try {
+    // quick_check reads every page (not the index cross-checks of integrity_check): corruption in the
+    // middle of the file is found now, with the file named, not as a failing query later.
+    if (size !== undefined) {
+      const problems = sqlite.pragma('quick_check(5)', { simple: false }) as Array<{ quick_check: string }>
+      const found = problems.map((p) => p.quick_check).filter((p) => p !== 'ok')
+      if (found.length > 0) throw new TandemError('TANDEM_ERR_STORE_CORRUPT', { file, detail: found.join('; ') })
+    }
+    // WAL keeps readers (dashboard, CLI) from blocking the controller; synchronous=NORMAL is durable
+    // against process crashes (kill -9), which is what a restart must survive.
+    sqlite.pragma('journal_mode = WAL')
+    sqlite.pragma('synchronous = NORMAL')
+    sqlite.pragma('busy_timeout = 5000')
+    return sqlite
+  } catch (error) {
+    sqlite.close()
+    throw storeError({ url }, error) ?? error
+  }
+}
+
 /** Open (creating on first use) and migrate the store. */
 export async function openStore(url: string): Promise<Store> {
   const { dialect, target, schema } = parseStoreUrl(url)
   let db: Kysely<Database>
   try {
     if (dialect === 'sqlite') {
-      if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true })
-      const sqlite = new SQLite(target)
-      // WAL keeps readers (dashboard, CLI) from blocking the controller; synchronous=NORMAL is durable
-      // against process crashes (kill -9), which is what a restart must survive.
-      sqlite.pragma('journal_mode = WAL')
-      sqlite.pragma('synchronous = NORMAL')
-      sqlite.pragma('busy_timeout = 5000')
-      db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+      db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(url, target) }) })
     } else {
       if (schema !== undefined) {
         const client = new pg.Client({ connectionString: target })
@@ -62,6 +109,7 @@ export async function openStore(url: string): Promise<Store> {
       db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     }
   } catch (error) {
+    if (error instanceof TandemError) throw error
     throw new TandemError('TANDEM_ERR_STORE_OPEN', { url, detail: (error as Error).message }, { cause: error })
   }
   await migrate(db, url, dialect)
@@ -94,6 +142,8 @@ async function migrate(db: Kysely<Database>, url: string, dialect: Dialect): Pro
     }
   } catch (error) {
     await db.destroy()
+    const damaged = storeError({ url }, error)
+    if (damaged !== undefined) throw damaged
     throw new TandemError('TANDEM_ERR_STORE_OPEN', { url, detail: (error as Error).message }, { cause: error })
   }
 }

@@ -69,7 +69,7 @@ describe('admin API auth', () => {
   it('accepts an action without any body', async () => {
     const res = await fetch(`${h.url}/api/v1/systems/todo-api/actions/pause`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TOKENS.operator}` },
+      headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' },
     })
     expect(res.status).toBe(200)
     expect(((await res.json()) as any).state.paused).toBe(true)

@@ -120,7 +120,7 @@ export async function startAdmin(
   }
 }
 
-/** A JSON request with an optional bearer token. */
+/** A JSON request with an optional bearer token (`headers` may override the content type). */
 export async function call(
   base: string,
   method: string,
@@ -129,7 +129,8 @@ export async function call(
 ): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = { ...options.headers }
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  // Mutating calls declare JSON even without a body, as the CLI and the dashboard do.
+  if ((options.body !== undefined || method !== 'GET') && headers['content-type'] === undefined) headers['content-type'] = 'application/json'
   const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) })
   const text = await res.text()
   let body: unknown = text

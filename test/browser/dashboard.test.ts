@@ -1,9 +1,11 @@
 // The dashboard in a real Chromium (playwright-core, Debian's /usr/bin/chromium): overview, system
 // page, a diff sample, rollback as operator, no action buttons for a viewer, and a clean console.
 import { mkdirSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { listAudit } from '../../src/admin/audit.js'
 import { getState } from '../../src/store/system-state.js'
 import { services } from '../support/services.js'
@@ -49,6 +51,8 @@ describe('dashboard in Chromium', () => {
       expect(page.url()).not.toContain('token=')
       await page.getByTestId('kpis').waitFor()
       await expect(page.getByTestId('kpis').textContent()).resolves.toContain('0 / 2Systems migrated')
+      // Nothing promoted or rolled back yet: no success score (issue 12, defect 15).
+      await expect(page.getByTestId('kpis').textContent()).resolves.toContain('–Success score (after a promotion or rollback)')
       const canary = page.locator('.stage-column[data-stage="canary"] [data-system="todo-api"]')
       await canary.waitFor()
       await expect(page.locator('.wave[data-wave="pilot"]').textContent()).resolves.toContain('todo-api')
@@ -91,6 +95,11 @@ describe('dashboard in Chromium', () => {
       expect(state.stage).toBe('rolled-back')
       const [audit] = await listAudit(stack.store, { target: 'todo-api', limit: 1 })
       expect(audit).toMatchObject({ actor: 'otto', action: 'rollback', result: 'ok', params: { reason: 'candidate type bug' } })
+
+      // A rollback happened: now the overview scores the program.
+      await page.goto(`${stack.adminUrl}/#/`)
+      await page.getByTestId('kpis').getByText(/^\d+ %$/).first().waitFor()
+      await expect(page.getByTestId('kpis').textContent()).resolves.toMatch(/\d+ %Success score(?! \()/)
     } finally {
       await context.close()
     }
@@ -113,5 +122,69 @@ describe('dashboard in Chromium', () => {
 
   it('logged no error in the browser console', () => {
     expect(consoleErrors).toEqual([])
+  })
+})
+
+// Issue 12, defect 2 in a real browser: on the tokenless loopback default the dashboard (its own
+// origin) still acts, while a page from another origin cannot, whether it posts a form or a fetch.
+describe('tokenless dashboard in Chromium', () => {
+  let stack: Stack
+  let browser: Browser
+  let evil: Server
+  let evilUrl: string
+
+  beforeAll(async () => {
+    stack = await startStack({ tokens: false })
+    browser = await chromium.launch({ executablePath: services.chromium, args: ARGS, timeout: 60_000 })
+    const target = `${stack.adminUrl}/api/v1/systems/todo-api/actions`
+    // The attacker's page: a text/plain form (no preflight) and a no-cors fetch, both to the admin API.
+    const html = `<!doctype html><body>
+<form id="f" method="POST" enctype="text/plain" action="${target}/pause"><input name='{"reason":"x","a":"' value='"}'></form>
+<script>
+fetch(${JSON.stringify(`${target}/rollback`)}, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{}' })
+  .finally(() => fetch(${JSON.stringify(`${target}/promote`)}, { method: 'POST', mode: 'no-cors' }))
+  .finally(() => { document.title = 'sent'; document.getElementById('f').submit() })
+</script></body>`
+    evil = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html))
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve))
+    evilUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/`
+  }, 180_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await stack?.close()
+    await new Promise((r) => evil?.close(r))
+  })
+
+  it('lets a page of another origin change nothing, and audits its attempts as refused', async () => {
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(evilUrl)
+      // The form navigates to the admin API's refusal once the fetches are sent.
+      await page.waitForURL(/\/actions\/pause$/)
+      await expect(page.textContent('body')).resolves.toMatch(/TANDEM_ERR_ADMIN_(CONTENT_TYPE|FOREIGN_ORIGIN)/)
+      const state = await getState(stack.store, 'todo-api')
+      expect(state).toMatchObject({ stage: 'canary', paused: false })
+      const refused = (await listAudit(stack.store, { target: 'todo-api' })).filter((r) => r.result === 'refused')
+      expect(refused.map((r) => r.action).sort()).toEqual(['pause', 'promote', 'rollback'])
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('still acts from its own dashboard (same origin)', async () => {
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      await page.goto(`${stack.adminUrl}/#/systems/todo-api`)
+      await page.getByTestId('system').waitFor()
+      await page.locator('button[data-action="pause"]').click()
+      await vi.waitFor(async () => expect((await getState(stack.store, 'todo-api')).paused).toBe(true), { timeout: 30_000, interval: 100 })
+      const [audit] = await listAudit(stack.store, { target: 'todo-api', limit: 1 })
+      expect(audit).toMatchObject({ actor: 'anonymous', action: 'pause', result: 'ok' })
+    } finally {
+      await context.close()
+    }
   })
 })

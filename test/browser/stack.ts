@@ -34,16 +34,17 @@ export interface Stack {
   close(): Promise<void>
 }
 
-export async function startStack(): Promise<Stack> {
+/** `tokens: false` runs the loopback default: no admin.tokens, every caller the anonymous admin. */
+export async function startStack(options: { tokens?: boolean } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-browser-'))
   const legacy = await sampleService('legacy')
   const candidate = await sampleService('candidate')
   const yaml = `version: 1
 admin:
   listen: 127.0.0.1:0
-  tokens:
+  tokens:${options.tokens === false ? ' []' : `
     - { name: vera, role: viewer, token: ${TOKENS.viewer} }
-    - { name: otto, role: operator, token: ${TOKENS.operator} }
+    - { name: otto, role: operator, token: ${TOKENS.operator} }`}
 store: sqlite:${join(dir, 'tandem.db')}
 systems:
   - name: todo-api

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { listAudit } from '../../src/admin/audit.js'
+import { openStore } from '../../src/store/open.js'
 import { BIN } from '../support/cli.js'
 import { origin, removeDir, startTandem, type Origin } from '../gateway/fixtures/harness.js'
 
@@ -87,6 +89,32 @@ describe('tandem up signals', () => {
       expect(await status(`${t.gateway}/alpha/1`)).toBe(200)
       expect(t.child.exitCode).toBeNull()
     } finally {
+      t.child.kill('SIGKILL')
+      await once(t.child, 'exit').catch(() => undefined)
+    }
+  })
+
+  it('audits SIGHUP reloads with actor signal:SIGHUP and their outcome, as API reloads are', async () => {
+    const file = join(dir, 'hup-audit.yaml')
+    writeFileSync(file, config(['/alpha/**']))
+    const t = await up(file)
+    const store = await openStore(`sqlite:${join(dir, 'tandem.db')}`)
+    const reloads = async () => (await listAudit(store, { actor: 'signal:SIGHUP' })).filter((r) => r.action === 'config.reload')
+    try {
+      const before = (await reloads()).length
+      writeFileSync(file, config(['/alpha/**', '/beta/**']))
+      t.child.kill('SIGHUP')
+      await vi.waitFor(async () => expect((await reloads()).length).toBe(before + 1), { timeout: 30_000, interval: 100 })
+      expect((await reloads())[0]).toMatchObject({ actor: 'signal:SIGHUP', role: 'admin', target: null, result: 'ok' })
+
+      writeFileSync(file, config(['/alpha/**'], '    colour: blue\n'))
+      t.child.kill('SIGHUP')
+      await vi.waitFor(async () => expect((await reloads()).length).toBe(before + 2), { timeout: 30_000, interval: 100 })
+      const [refused] = await reloads()
+      expect(refused).toMatchObject({ actor: 'signal:SIGHUP', result: 'error' })
+      expect(refused!.detail).toContain('TANDEM_ERR_CONFIG_INVALID')
+    } finally {
+      await store.close()
       t.child.kill('SIGKILL')
       await once(t.child, 'exit').catch(() => undefined)
     }

@@ -50,7 +50,7 @@ describe.each(backends)('KPIs on %s', (_name, makeStore) => {
     await cleanup()
   })
 
-  it('nothing migrated: zeros, and a score of 4/6', async () => {
+  it('nothing migrated: zeros, and no success score until a system is promoted or rolled back', async () => {
     const { kpis } = await programKpis(config, store, T0)
     expect(kpis).toEqual({
       systemsMigrated: 0,
@@ -63,9 +63,16 @@ describe.each(backends)('KPIs on %s', (_name, makeStore) => {
       avgLatencyChange: 0,
       avgMigrationTimeHours: 0,
       totalDowntimeMinutes: 0,
-      // mean of [0/4, 0, 1 - 0/max(0,1), 1 (no failure), clamp(0 + 1) = 1, 1 (no downtime)] = 4/6
-      successScore: expect.closeTo(4 / 6, 10),
+      // The terms would be [0/4, 0, 1, 1, 1, 1] = 4/6: defaults, not a result (issue 12, defect 15).
+      successScore: null,
     })
+  })
+
+  it('systems started but none promoted or rolled back: still no success score', async () => {
+    await move(store, 'a', 'shadow', T0, 'start')
+    await move(store, 'b', 'canary', T0 + HOUR, 'advance', 'step 2', 25)
+    const { kpis } = await programKpis(config, store, T0 + DAY)
+    expect(kpis).toMatchObject({ systemsMigrated: 0, rollbackCount: 0, successScore: null })
   })
 
   it('everything rolled back: four rollbacks, four failed migrations', async () => {
@@ -86,8 +93,9 @@ describe.each(backends)('KPIs on %s', (_name, makeStore) => {
       avgMigrationTimeHours: 0,
       totalDowntimeMinutes: 1,
     })
-    // mean of [0, 0, 1 - 4/max(0,1) = -3, 0.5, clamp(0 + 1) = 1, 0.8] = -0.7 / 6
-    expect(kpis.successScore).toBeCloseTo(-0.7 / 6, 10)
+    // mean of [0, 0, clamp(1 - 4/max(0,1) = -3) = 0, 0.5, clamp(0 + 1) = 1, 0.8] = 2.3 / 6: every term
+    // is clamped to [0, 1], so many rollbacks cannot push the score below zero.
+    expect(kpis.successScore).toBeCloseTo(2.3 / 6, 10)
   })
 
   it('a mix: two migrated, one failed, one retried after a rollback', async () => {

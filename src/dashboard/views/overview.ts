@@ -35,7 +35,13 @@ export const overview: View<Data> = {
       'section',
       { class: 'kpis', 'data-testid': 'kpis' },
       ...KPI_CARDS.map(([key, label, format]) =>
-        h('div', { class: 'card' }, h('div', { class: 'kpi-value' }, key === 'systemsMigrated' ? `${format(k[key] ?? 0)} / ${k.systemsTotal ?? 0}` : format(k[key] ?? NaN)), h('div', { class: 'kpi-label' }, label)),
+        h(
+          'div',
+          { class: 'card' },
+          h('div', { class: 'kpi-value' }, key === 'systemsMigrated' ? `${format(k[key] ?? 0)} / ${k.systemsTotal ?? 0}` : format(k[key] ?? NaN)),
+          // No score before the first promotion or rollback: there is nothing to score yet.
+          h('div', { class: 'kpi-label' }, key === 'successScore' && k[key] === null ? `${label} (after a promotion or rollback)` : label),
+        ),
       ),
     )
     const byName = new Map(systems.map((s) => [s.name, s]))
