@@ -83,14 +83,11 @@ export class CompareWorkerPool {
 }
 
 /**
- * Compiled (dist/), the worker is plain JavaScript. Run from TypeScript sources through tsx (tests, or
- * bin/tandem.js without a fresh build), a worker thread does not inherit the loader the parent
- * registered, so the entry registers tsx before importing the worker module.
+ * Compiled (dist/), the worker is plain JavaScript. Run from the TypeScript sources (tests, or
+ * bin/tandem.js without a fresh build), it starts through compare-worker-from-source.mjs, which registers
+ * the TypeScript loader in the worker thread first; the compiled package never takes that branch.
  */
 function startWorker(): Worker {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-  const entry = new URL(`./compare-worker${ext}`, import.meta.url)
-  if (ext === '.js') return new Worker(entry)
-  const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}) })`
-  return new Worker(code, { eval: true })
+  const fromSource = import.meta.url.endsWith('.ts')
+  return new Worker(new URL(fromSource ? './compare-worker-from-source.mjs' : './compare-worker.js', import.meta.url))
 }

@@ -27,7 +27,8 @@ export interface CheckResult {
 /** `tandem data diff` and `events verify` scan whole tables and streams; give them room. */
 export const VERIFY_TIMEOUT_MS = 10 * 60_000
 
-const TANDEM_BIN = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url))
+/** The `tandem` command: the compiled one beside this module, or from src/ (tests) the checkout's launcher. */
+const TANDEM_BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/tandem.js' : '../cli/bin.js', import.meta.url))
 
 export interface RunChecklistOptions {
   /** Stored stages, when the caller already read them. */
