@@ -90,6 +90,12 @@ export const ERRORS = define({
   TANDEM_ERR_UPSTREAM_CONNECT: { message: 'the {arm} upstream {target} could not be reached: {detail}; check that it runs at the URL in tandem.yaml', status: 502, exit: 2 },
   TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the {arm} upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout', status: 504, exit: 2 },
   TANDEM_ERR_UPSTREAM_PROTOCOL: { message: 'the {arm} upstream {target} sent an invalid response: {detail}; check that the target URL points at an HTTP service', status: 502, exit: 2 },
+  TANDEM_ERR_PATH_OUTSIDE_ROOT: {
+    message: 'the request path {path} climbs above the root with ".." segments; send a path that stays below /',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_BAD_TARGET: { message: 'the request target is not supported: {detail}; send a path such as /items/1 (or an absolute http:// URL)', status: 400, exit: 2 },
   TANDEM_ERR_BAD_REQUEST: { message: 'malformed request: {detail}; send a valid HTTP/1.1 request', status: 400, exit: 2 },
 
   // --- admin API and CLI to a running instance ---------------------------------------------------------

@@ -15,6 +15,7 @@ import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './pl
 import { mirrors, type RoutingTable } from './routing-table.js'
 import { beginShadow, type ShadowRun } from './shadow.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
+import { requestTarget, type RequestTarget } from './request-target.js'
 import { PoolRegistry, type Upstream } from './upstreams.js'
 
 export interface GatewayOptions {
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   countShadow(system: string, result: ShadowResult): void
 }
 
+/** The methods the gateway forwards, for `OPTIONS *`. */
+const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 export class Gateway {
@@ -90,9 +93,12 @@ export class Gateway {
     res.once('close', () => {
       if (--this.#inFlight === 0 && this.#idle !== null) this.#idle()
     })
-    const url = req.url!
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
+    const target = requestTarget(req.method!, req.url!)
+    if (target.kind !== 'path') return answerTarget(res, target)
+    // Upstreams (and mirrors, and the comparison) receive the normalised target that was routed on.
+    req.url = target.url
+    if (target.host !== null) req.headers.host = target.host
+    const path = target.path
     const route = plan.matcher.match(req.method!, path)
     const socket = req.socket
     const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: false }
@@ -102,7 +108,7 @@ export class Gateway {
     }
     const system = route.system
     const routing = this.#options.routing.get(system.name)
-    const arm = assignArm(system.policy, routing, { headers: req.headers, query: q === -1 ? '' : url.slice(q + 1), remoteAddress: socket.remoteAddress })
+    const arm = assignArm(system.policy, routing, { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress })
     const withBody = hasBody(req)
     const shadow = mirrors(routing.stage) ? beginShadow(this.#options, route, arm, req, facts, withBody) : null
     this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
@@ -139,6 +145,16 @@ export class Gateway {
       },
     )
   }
+}
+
+/** OPTIONS * is about the gateway itself; other targets that are not a path get a coded 400. */
+function answerTarget(res: ServerResponse, target: Exclude<RequestTarget, { kind: 'path' }>): void {
+  if (target.kind === 'asterisk') {
+    res.writeHead(200, { allow: ALLOW, 'content-length': 0 })
+    res.end()
+    return
+  }
+  sendError(res, target.kind === 'outside-root' ? new TandemError('TANDEM_ERR_PATH_OUTSIDE_ROOT', { path: target.path }) : new TandemError('TANDEM_ERR_BAD_TARGET', { detail: target.detail }))
 }
 
 /** Malformed requests and oversized headers: a coded 4xx, and the connection is closed. */
