@@ -87,9 +87,17 @@ export const ERRORS = define({
     status: 404,
     exit: 1,
   },
-  TANDEM_ERR_UPSTREAM_CONNECT: { message: 'the {arm} upstream {target} could not be reached: {detail}; check that it runs at the URL in tandem.yaml', status: 502, exit: 2 },
-  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the {arm} upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout', status: 504, exit: 2 },
-  TANDEM_ERR_UPSTREAM_PROTOCOL: { message: 'the {arm} upstream {target} sent an invalid response: {detail}; check that the target URL points at an HTTP service', status: 502, exit: 2 },
+  TANDEM_ERR_UPSTREAM_CONNECT: {
+    message: 'the upstream {target} could not be reached: {detail}; check that it runs at the URL tandem.yaml gives it',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout', status: 504, exit: 2 },
+  TANDEM_ERR_UPSTREAM_PROTOCOL: {
+    message: 'the upstream {target} answered with an invalid HTTP response: {detail}; fix the upstream, or check that its URL in tandem.yaml points at an HTTP/1.1 service',
+    status: 502,
+    exit: 2,
+  },
   TANDEM_ERR_PATH_OUTSIDE_ROOT: {
     message: 'the request path {path} climbs above the root with ".." segments; send a path that stays below /',
     status: 400,

@@ -104,7 +104,7 @@ export class Gateway {
     const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: false }
     if (route === undefined) {
       if (plan.fallback === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path }))
-      return this.#forward(plan, req, res, facts, plan.fallback, 'fallback', 0, hasBody(req) ? req : null, null)
+      return this.#forward(plan, req, res, facts, plan.fallback, 0, hasBody(req) ? req : null, null)
     }
     const system = route.system
     const routing = this.#options.routing.get(system.name)
@@ -117,7 +117,7 @@ export class Gateway {
 
   #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {
     const upstream = route.system.serve[arm]
-    this.#forward(plan, req, res, facts, upstream, arm, shadow?.captureCap ?? 0, withBody ? req : null, (outcome) => {
+    this.#forward(plan, req, res, facts, upstream, shadow?.captureCap ?? 0, withBody ? req : null, (outcome) => {
       route.series[arm].record(outcome.error === null ? outcome.status : 0, outcome.durationMs, Date.now())
       // fallbackToLegacy: a candidate that cannot be reached gets a retry on legacy, when nothing was
       // sent yet and the request can be replayed (idempotent, no body already streamed).
@@ -131,7 +131,7 @@ export class Gateway {
   }
 
   /** Forward and stream back; `after` may take over (retry) by returning true, else errors are answered here. */
-  #forward(plan: GatewayPlan, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, upstream: Upstream, arm: string, captureCap: number, body: IncomingMessage | null, after: ((o: ForwardOutcome) => boolean) | null): void {
+  #forward(plan: GatewayPlan, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, upstream: Upstream, captureCap: number, body: IncomingMessage | null, after: ((o: ForwardOutcome) => boolean) | null): void {
     forwardToClient(
       { upstream, method: req.method!, path: upstream.basePath + req.url!, headers: upstreamRequestHeaders(facts, upstream.headers, false), body, timeoutMs: plan.upstreamTimeoutMs },
       res,
@@ -140,7 +140,7 @@ export class Gateway {
         if (after !== null && after(outcome)) return
         if (outcome.error !== null) {
           if ((outcome.error as { code?: string }).code === 'TANDEM_CLIENT_ABORTED') return
-          sendError(res, upstreamError(outcome.error, arm, upstream.label, plan.upstreamTimeoutMs))
+          sendError(res, upstreamError(outcome.error, upstream.label, plan.upstreamTimeoutMs))
         }
       },
     )
