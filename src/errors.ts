@@ -201,6 +201,11 @@ export const ERRORS = define({
     status: 431,
     exit: 2,
   },
+  TANDEM_ERR_REQUEST_TIMEOUT: {
+    message: 'the request line and headers did not arrive within gateway.headersTimeout ({timeout}); send the request head at once, or raise gateway.headersTimeout',
+    status: 408,
+    exit: 2,
+  },
   TANDEM_ERR_RELOAD_REJECTED: {
     message: 'the new configuration was rejected ({count} error(s)); the running configuration stays. Fix the file and reload again',
     status: 400,

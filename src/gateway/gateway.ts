@@ -27,6 +27,17 @@ export interface GatewayOptions {
 
 /** The methods the gateway forwards, for `OPTIONS *`. */
 const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
+/** Limits on client connections, from `gateway` in tandem.yaml. */
+type ClientLimits = Pick<Config['gateway'], 'headersTimeout' | 'idleTimeout' | 'maxConnections'>
+const DEFAULT_LIMITS: ClientLimits = { headersTimeout: 20_000, idleTimeout: 5_000, maxConnections: 8192 }
+
+/** Set on listen and again on reload (node:http reads them for every new connection and check). */
+function applyLimits(server: Server, limits: ClientLimits): void {
+  server.headersTimeout = limits.headersTimeout
+  server.keepAliveTimeout = limits.idleTimeout
+  server.maxConnections = limits.maxConnections
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 export class Gateway {
@@ -34,6 +45,7 @@ export class Gateway {
   readonly #pools = new PoolRegistry()
   readonly #queues = new Map<string, MirrorQueue>()
   #plan: GatewayPlan | null = null
+  #limits: ClientLimits | null = null
   #server: Server | null = null
   #inFlight = 0
   #idle: (() => void) | null = null
@@ -45,6 +57,8 @@ export class Gateway {
   /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
   async apply(config: Config): Promise<void> {
     this.#plan = compilePlan(config, this.#pools, this.#options.metrics, this.#queues)
+    this.#limits = config.gateway
+    if (this.#server !== null) applyLimits(this.#server, config.gateway)
     // Pools of targets no longer configured close once their in-flight requests are done.
     await this.#pools.retain(this.#plan.pools)
   }
@@ -53,10 +67,25 @@ export class Gateway {
     return this.#plan?.systems ?? []
   }
 
+  /** Listen with the client limits of the config last applied (`gateway.headersTimeout`, `idleTimeout`, `maxConnections`). */
   async listen(listen: string, maxHeaderSize: number): Promise<AddressInfo> {
     const { host, port } = splitListen(listen)
-    const server = createServer({ maxHeaderSize, keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => this.#handle(req, res))
-    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket))
+    const limits = this.#limits ?? DEFAULT_LIMITS
+    const server = createServer(
+      {
+        maxHeaderSize,
+        // Bodies may stream for as long as they need (uploads, downloads); the request head may not:
+        // with requestTimeout 0 node:http also set headersTimeout to 0, so a silent connection stayed forever.
+        requestTimeout: 0,
+        headersTimeout: limits.headersTimeout,
+        keepAliveTimeout: limits.idleTimeout,
+        // How often node:http looks for connections past headersTimeout (the timeout's resolution).
+        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.headersTimeout / 4))),
+      },
+      (req, res) => this.#handle(req, res),
+    )
+    applyLimits(server, limits)
+    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket, server.headersTimeout))
     this.#server = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) => reject(new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: error.message }, { cause: error })))
@@ -157,18 +186,19 @@ function answerTarget(res: ServerResponse, target: Exclude<RequestTarget, { kind
   sendError(res, target.kind === 'outside-root' ? new TandemError('TANDEM_ERR_PATH_OUTSIDE_ROOT', { path: target.path }) : new TandemError('TANDEM_ERR_BAD_TARGET', { detail: target.detail }))
 }
 
-/** Malformed requests and oversized headers: a coded 4xx, and the connection is closed. */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable || (error.code === 'ECONNRESET')) {
+/** Malformed requests, oversized headers and a request head that does not arrive: a coded 4xx, and the connection is closed. */
+function answerClientError(error: Error & { code?: string }, socket: Socket, headersTimeoutMs: number): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy()
     return
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
-  const tandem = tooLarge
-    ? new TandemError('TANDEM_ERR_HEADERS_TOO_LARGE', {})
-    : new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.code ?? error.message })
+  const [tandem, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [new TandemError('TANDEM_ERR_HEADERS_TOO_LARGE', {}), 'Request Header Fields Too Large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [new TandemError('TANDEM_ERR_REQUEST_TIMEOUT', { timeout: `${headersTimeoutMs}ms` }), 'Request Timeout']
+        : [new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.code ?? error.message }), 'Bad Request']
   const body = JSON.stringify({ code: tandem.code, message: tandem.message })
-  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'
   socket.end(`HTTP/1.1 ${tandem.status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
