@@ -149,11 +149,22 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   #status = 0
   #headers: Record<string, string | string[] | undefined> = {}
   #finished = false
+  readonly #deadline: NodeJS.Timeout
+  readonly #timeoutMs: number
 
-  constructor(cap: number, receiver: CaptureReceiver, tag: number) {
+  constructor(cap: number, receiver: CaptureReceiver, tag: number, timeoutMs: number) {
     this.#capture = new BodyCapture(cap)
     this.#receiver = receiver
     this.#tag = tag
+    this.#timeoutMs = timeoutMs
+    // undici's timeouts bound each wait (headers, every body gap); this bounds the whole exchange, so
+    // a candidate trickling its body cannot hold a mirror slot for longer than shadow.timeout.
+    this.#deadline = setTimeout(expire, timeoutMs, this)
+    this.#deadline.unref()
+  }
+
+  expire(): void {
+    this.abort(Object.assign(new Error(`the mirror call took longer than shadow.timeout (${this.#timeoutMs}ms)`), { code: 'TANDEM_MIRROR_TIMEOUT' }))
   }
 
   abort(error: Error): void {
@@ -190,6 +201,7 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   #finish(error: Error | null): void {
     if (this.#finished) return
     this.#finished = true
+    clearTimeout(this.#deadline)
     const durationMs = performance.now() - this.#start
     this.#receiver.captured(
       error ?? this.#capture.response(this.#status, this.#headers, durationMs),
@@ -199,12 +211,13 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/**
- * Send a buffered request and capture the answer. `timeoutMs` bounds the wait for the headers and
- * every gap in the body (undici's own timers: no timer of ours per mirror on the request path).
- */
+function expire(handler: CaptureHandler): void {
+  handler.expire()
+}
+
+/** Send a buffered request and capture the answer; `timeoutMs` bounds the whole exchange (headers and body). */
 export function forwardAndCapture(request: ForwardRequest, captureCap: number, receiver: CaptureReceiver, tag: number): void {
-  const handler = new CaptureHandler(captureCap, receiver, tag)
+  const handler = new CaptureHandler(captureCap, receiver, tag, request.timeoutMs)
   request.upstream.pool.dispatch(dispatchOptions(request), handler)
 }
 
