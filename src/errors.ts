@@ -105,6 +105,12 @@ export const ERRORS = define({
   },
   TANDEM_ERR_BAD_TARGET: { message: 'the request target is not supported: {detail}; send a path such as /items/1 (or an absolute http:// URL)', status: 400, exit: 2 },
   TANDEM_ERR_BAD_REQUEST: { message: 'malformed request: {detail}; send a valid HTTP/1.1 request', status: 400, exit: 2 },
+  TANDEM_ERR_BODY_TOO_LARGE: { message: 'the request body is too large ({detail}); send a smaller body', status: 413, exit: 2 },
+  TANDEM_ERR_PATH_FORBIDDEN: {
+    message: 'the path {path} is not served: it leaves the served directory or names a hidden file; request a page such as /',
+    status: 403,
+    exit: 2,
+  },
 
   // --- admin API and CLI to a running instance ---------------------------------------------------------
   TANDEM_ERR_ADMIN_UNREACHABLE: {
@@ -272,6 +278,16 @@ export class TandemError extends Error {
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, details: this.details }
   }
+}
+
+/**
+ * The coded error for a 4xx that a library raised without one of our codes (fastify's body limit,
+ * @fastify/static refusing a path): each status gets the code that says what to do, not BAD_REQUEST.
+ */
+export function clientErrorFor(status: number, detail: string, path: string): TandemError {
+  if (status === 413) return new TandemError('TANDEM_ERR_BODY_TOO_LARGE', { detail })
+  if (status === 403) return new TandemError('TANDEM_ERR_PATH_FORBIDDEN', { path })
+  return new TandemError('TANDEM_ERR_BAD_REQUEST', { detail })
 }
 
 export function formatMessage(template: string, params: Record<string, unknown>): string {
