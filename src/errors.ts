@@ -114,10 +114,30 @@ export const ERRORS = define({
     status: 404,
     exit: 1,
   },
-  TANDEM_ERR_UPSTREAM_CONNECT: { message: 'the {arm} upstream {target} could not be reached: {detail}; check that it runs at the URL in tandem.yaml', status: 502, exit: 2 },
-  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the {arm} upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout', status: 504, exit: 2 },
-  TANDEM_ERR_UPSTREAM_PROTOCOL: { message: 'the {arm} upstream {target} sent an invalid response: {detail}; check that the target URL points at an HTTP service', status: 502, exit: 2 },
+  TANDEM_ERR_UPSTREAM_CONNECT: {
+    message: 'the upstream {target} could not be reached: {detail}; check that it runs at the URL tandem.yaml gives it',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout', status: 504, exit: 2 },
+  TANDEM_ERR_UPSTREAM_PROTOCOL: {
+    message: 'the upstream {target} answered with an invalid HTTP response: {detail}; fix the upstream, or check that its URL in tandem.yaml points at an HTTP/1.1 service',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_PATH_OUTSIDE_ROOT: {
+    message: 'the request path {path} climbs above the root with ".." segments; send a path that stays below /',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_BAD_TARGET: { message: 'the request target is not supported: {detail}; send a path such as /items/1 (or an absolute http:// URL)', status: 400, exit: 2 },
   TANDEM_ERR_BAD_REQUEST: { message: 'malformed request: {detail}; send a valid HTTP/1.1 request', status: 400, exit: 2 },
+  TANDEM_ERR_BODY_TOO_LARGE: { message: 'the request body is too large ({detail}); send a smaller body', status: 413, exit: 2 },
+  TANDEM_ERR_PATH_FORBIDDEN: {
+    message: 'the path {path} is not served: it leaves the served directory or names a hidden file; request a page such as /',
+    status: 403,
+    exit: 2,
+  },
 
   // --- admin API and CLI to a running instance ---------------------------------------------------------
   TANDEM_ERR_ADMIN_UNREACHABLE: {
@@ -244,6 +264,11 @@ export const ERRORS = define({
     status: 431,
     exit: 2,
   },
+  TANDEM_ERR_REQUEST_TIMEOUT: {
+    message: 'the request line and headers did not arrive within gateway.headersTimeout ({timeout}); send the request head at once, or raise gateway.headersTimeout',
+    status: 408,
+    exit: 2,
+  },
   TANDEM_ERR_RELOAD_REJECTED: {
     message: 'the new configuration was rejected ({count} error(s)); the running configuration stays. Fix the file and reload again',
     status: 400,
@@ -327,6 +352,16 @@ export class TandemError extends Error {
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, details: this.details }
   }
+}
+
+/**
+ * The coded error for a 4xx that a library raised without one of our codes (fastify's body limit,
+ * @fastify/static refusing a path): each status gets the code that says what to do, not BAD_REQUEST.
+ */
+export function clientErrorFor(status: number, detail: string, path: string): TandemError {
+  if (status === 413) return new TandemError('TANDEM_ERR_BODY_TOO_LARGE', { detail })
+  if (status === 403) return new TandemError('TANDEM_ERR_PATH_FORBIDDEN', { path })
+  return new TandemError('TANDEM_ERR_BAD_REQUEST', { detail })
 }
 
 /** Fill a template; every value goes through redactSecrets, so no message carries a URL password or token. */

@@ -3,7 +3,7 @@
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import pino, { type Logger } from 'pino'
-import { TandemError, isTandemError } from '../errors.js'
+import { TandemError, clientErrorFor, isTandemError } from '../errors.js'
 import { storeError } from '../store/open.js'
 import { writeAudit } from './audit.js'
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, authorize, identify, type FailureLimit, type Principal, type RequiredRole } from './auth.js'
@@ -101,8 +101,9 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
 
   app.setErrorHandler((error: FastifyError | TandemError, req, reply) => {
     if (!isTandemError(error) && (error.validation !== undefined || (error.statusCode !== undefined && error.statusCode < 500))) {
-      const coded = new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.message })
-      return reply.status(error.statusCode ?? 400).send(coded.toJSON())
+      const status = error.statusCode ?? 400
+      const coded = error.validation !== undefined ? new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.message }) : clientErrorFor(status, error.message, req.url.split('?')[0]!)
+      return reply.status(status).send(coded.toJSON())
     }
     // A damaged store surfaces here as a driver error; name the file rather than answer "internal".
     const coded = isTandemError(error) ? error : (storeError(deps.store, error) ?? new TandemError('TANDEM_ERR_ADMIN_INTERNAL', { detail: error.message }, { cause: error }))

@@ -21,6 +21,11 @@ export const durationSchema = z
     return ms
   })
 
+/** A duration that cannot be 0 (0 would switch the timeout off). */
+const positiveDuration = durationSchema.superRefine((ms, ctx) => {
+  if (ms <= 0) issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', 'expected a duration above 0 such as "500ms" or "10s"; 0 would switch this timeout off')
+})
+
 export const sizeSchema = z
   .union([z.string(), z.number()])
   .describe('A size: 512KiB, 1MiB, 10MB or a byte count')
@@ -365,6 +370,11 @@ export const configSchema = z.strictObject({
       upstreamTimeout: durationSchema.prefault('30s'),
       connections: z.number().int().min(1).default(128).describe('keep-alive connections per upstream'),
       maxHeaderSize: sizeSchema.prefault('16KiB'),
+      headersTimeout: positiveDuration
+        .prefault('20s')
+        .describe('how long a client connection may take to send a request line and headers; a silent connection is answered 408 and closed'),
+      idleTimeout: positiveDuration.prefault('5s').describe('how long an idle keep-alive client connection stays open between requests'),
+      maxConnections: z.number().int().min(1).default(8192).describe('client connections the gateway listener accepts at once; more are closed on arrival'),
     })
     .prefault({}),
   admin: z

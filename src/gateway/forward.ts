@@ -41,6 +41,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   readonly #capture: BodyCapture | null
   #waitingDrain = false
   #finished = false
+  /** A 1xx arrived: a failure before the final response is the upstream's protocol error, not a lost connection. */
+  #informational = false
 
   constructor(res: ServerResponse, captureCap: number, done: (outcome: ForwardOutcome) => void) {
     this.#res = res
@@ -60,7 +62,10 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
-    if (statusCode < 200) return // 1xx informational: the final response follows
+    if (statusCode < 200) {
+      this.#informational = true // 1xx informational: the final response should follow
+      return
+    }
     this.#status = statusCode
     const stripped = stripResponseHeaders(headers)
     // A fresh object that writeHead does not keep: the capture can share it.
@@ -91,13 +96,20 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#finish(error)
   }
 
-  #finish(error: Error | null): void {
+  #finish(failure: Error | null): void {
     if (this.#finished) return
     this.#finished = true
     const durationMs = performance.now() - this.#start
+    const error = failure !== null && this.#informational && this.#status === 0 ? informationalOnly(failure) : failure
     const capture = error === null && this.#capture !== null ? this.#capture.response(this.#status, this.#headers ?? {}, durationMs) : null
     this.#done({ status: error === null ? this.#status : 0, error, started: this.#res.headersSent, durationMs, capture })
   }
+}
+
+/** The upstream sent a 1xx and then failed (closed, reset) instead of sending the final response. */
+function informationalOnly(cause: Error): Error {
+  if ((cause as { code?: string }).code === 'TANDEM_CLIENT_ABORTED') return cause
+  return Object.assign(new Error('the upstream sent an informational (1xx) response and no final response', { cause }), { code: 'TANDEM_UPSTREAM_INFORMATIONAL_ONLY' })
 }
 
 /** undici dispatch options for a request; the timeout bounds the wait for headers and every body gap. */
@@ -137,11 +149,22 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   #status = 0
   #headers: Record<string, string | string[] | undefined> = {}
   #finished = false
+  readonly #deadline: NodeJS.Timeout
+  readonly #timeoutMs: number
 
-  constructor(cap: number, receiver: CaptureReceiver, tag: number) {
+  constructor(cap: number, receiver: CaptureReceiver, tag: number, timeoutMs: number) {
     this.#capture = new BodyCapture(cap)
     this.#receiver = receiver
     this.#tag = tag
+    this.#timeoutMs = timeoutMs
+    // undici's timeouts bound each wait (headers, every body gap); this bounds the whole exchange, so
+    // a candidate trickling its body cannot hold a mirror slot for longer than shadow.timeout.
+    this.#deadline = setTimeout(expire, timeoutMs, this)
+    this.#deadline.unref()
+  }
+
+  expire(): void {
+    this.abort(Object.assign(new Error(`the mirror call took longer than shadow.timeout (${this.#timeoutMs}ms)`), { code: 'TANDEM_MIRROR_TIMEOUT' }))
   }
 
   abort(error: Error): void {
@@ -178,6 +201,7 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   #finish(error: Error | null): void {
     if (this.#finished) return
     this.#finished = true
+    clearTimeout(this.#deadline)
     const durationMs = performance.now() - this.#start
     this.#receiver.captured(
       error ?? this.#capture.response(this.#status, this.#headers, durationMs),
@@ -187,12 +211,13 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/**
- * Send a buffered request and capture the answer. `timeoutMs` bounds the wait for the headers and
- * every gap in the body (undici's own timers: no timer of ours per mirror on the request path).
- */
+function expire(handler: CaptureHandler): void {
+  handler.expire()
+}
+
+/** Send a buffered request and capture the answer; `timeoutMs` bounds the whole exchange (headers and body). */
 export function forwardAndCapture(request: ForwardRequest, captureCap: number, receiver: CaptureReceiver, tag: number): void {
-  const handler = new CaptureHandler(captureCap, receiver, tag)
+  const handler = new CaptureHandler(captureCap, receiver, tag, request.timeoutMs)
   request.upstream.pool.dispatch(dispatchOptions(request), handler)
 }
 

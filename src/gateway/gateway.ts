@@ -15,6 +15,7 @@ import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './pl
 import { mirrors, type RoutingTable } from './routing-table.js'
 import { beginShadow, type ShadowRun } from './shadow.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
+import { requestTarget, type RequestTarget } from './request-target.js'
 import { PoolRegistry, type Upstream } from './upstreams.js'
 
 export interface GatewayOptions {
@@ -24,6 +25,19 @@ export interface GatewayOptions {
   countShadow(system: string, result: ShadowResult): void
 }
 
+/** The methods the gateway forwards, for `OPTIONS *`. */
+const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
+/** Limits on client connections, from `gateway` in tandem.yaml. */
+type ClientLimits = Pick<Config['gateway'], 'headersTimeout' | 'idleTimeout' | 'maxConnections'>
+const DEFAULT_LIMITS: ClientLimits = { headersTimeout: 20_000, idleTimeout: 5_000, maxConnections: 8192 }
+
+/** Set on listen and again on reload (node:http reads them for every new connection and check). */
+function applyLimits(server: Server, limits: ClientLimits): void {
+  server.headersTimeout = limits.headersTimeout
+  server.keepAliveTimeout = limits.idleTimeout
+  server.maxConnections = limits.maxConnections
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 export class Gateway {
@@ -31,6 +45,7 @@ export class Gateway {
   readonly #pools = new PoolRegistry()
   readonly #queues = new Map<string, MirrorQueue>()
   #plan: GatewayPlan | null = null
+  #limits: ClientLimits | null = null
   #server: Server | null = null
   #inFlight = 0
   #idle: (() => void) | null = null
@@ -42,6 +57,8 @@ export class Gateway {
   /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
   async apply(config: Config): Promise<void> {
     this.#plan = compilePlan(config, this.#pools, this.#options.metrics, this.#queues)
+    this.#limits = config.gateway
+    if (this.#server !== null) applyLimits(this.#server, config.gateway)
     // Pools of targets no longer configured close once their in-flight requests are done.
     await this.#pools.retain(this.#plan.pools)
   }
@@ -50,10 +67,25 @@ export class Gateway {
     return this.#plan?.systems ?? []
   }
 
+  /** Listen with the client limits of the config last applied (`gateway.headersTimeout`, `idleTimeout`, `maxConnections`). */
   async listen(listen: string, maxHeaderSize: number): Promise<AddressInfo> {
     const { host, port } = splitListen(listen)
-    const server = createServer({ maxHeaderSize, keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => this.#handle(req, res))
-    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket))
+    const limits = this.#limits ?? DEFAULT_LIMITS
+    const server = createServer(
+      {
+        maxHeaderSize,
+        // Bodies may stream for as long as they need (uploads, downloads); the request head may not:
+        // with requestTimeout 0 node:http also set headersTimeout to 0, so a silent connection stayed forever.
+        requestTimeout: 0,
+        headersTimeout: limits.headersTimeout,
+        keepAliveTimeout: limits.idleTimeout,
+        // How often node:http looks for connections past headersTimeout (the timeout's resolution).
+        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.headersTimeout / 4))),
+      },
+      (req, res) => this.#handle(req, res),
+    )
+    applyLimits(server, limits)
+    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket, server.headersTimeout))
     this.#server = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) => reject(new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: error.message }, { cause: error })))
@@ -90,19 +122,22 @@ export class Gateway {
     res.once('close', () => {
       if (--this.#inFlight === 0 && this.#idle !== null) this.#idle()
     })
-    const url = req.url!
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
+    const target = requestTarget(req.method!, req.url!)
+    if (target.kind !== 'path') return answerTarget(res, target)
+    // Upstreams (and mirrors, and the comparison) receive the normalised target that was routed on.
+    req.url = target.url
+    if (target.host !== null) req.headers.host = target.host
+    const path = target.path
     const route = plan.matcher.match(req.method!, path)
     const socket = req.socket
     const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: false }
     if (route === undefined) {
       if (plan.fallback === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path }))
-      return this.#forward(plan, req, res, facts, plan.fallback, 'fallback', 0, hasBody(req) ? req : null, null)
+      return this.#forward(plan, req, res, facts, plan.fallback, 0, hasBody(req) ? req : null, null)
     }
     const system = route.system
     const routing = this.#options.routing.get(system.name)
-    const arm = assignArm(system.policy, routing, { headers: req.headers, query: q === -1 ? '' : url.slice(q + 1), remoteAddress: socket.remoteAddress })
+    const arm = assignArm(system.policy, routing, { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress })
     const withBody = hasBody(req)
     const shadow = mirrors(routing.stage) ? beginShadow(this.#options, route, arm, req, facts, withBody) : null
     this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
@@ -111,7 +146,7 @@ export class Gateway {
 
   #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {
     const upstream = route.system.serve[arm]
-    this.#forward(plan, req, res, facts, upstream, arm, shadow?.captureCap ?? 0, withBody ? req : null, (outcome) => {
+    this.#forward(plan, req, res, facts, upstream, shadow?.captureCap ?? 0, withBody ? req : null, (outcome) => {
       route.series[arm].record(outcome.error === null ? outcome.status : 0, outcome.durationMs, Date.now())
       // fallbackToLegacy: a candidate that cannot be reached gets a retry on legacy, when nothing was
       // sent yet and the request can be replayed (idempotent, no body already streamed).
@@ -125,7 +160,7 @@ export class Gateway {
   }
 
   /** Forward and stream back; `after` may take over (retry) by returning true, else errors are answered here. */
-  #forward(plan: GatewayPlan, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, upstream: Upstream, arm: string, captureCap: number, body: IncomingMessage | null, after: ((o: ForwardOutcome) => boolean) | null): void {
+  #forward(plan: GatewayPlan, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, upstream: Upstream, captureCap: number, body: IncomingMessage | null, after: ((o: ForwardOutcome) => boolean) | null): void {
     forwardToClient(
       { upstream, method: req.method!, path: upstream.basePath + req.url!, headers: upstreamRequestHeaders(facts, upstream.headers, false), body, timeoutMs: plan.upstreamTimeoutMs },
       res,
@@ -134,25 +169,36 @@ export class Gateway {
         if (after !== null && after(outcome)) return
         if (outcome.error !== null) {
           if ((outcome.error as { code?: string }).code === 'TANDEM_CLIENT_ABORTED') return
-          sendError(res, upstreamError(outcome.error, arm, upstream.label, plan.upstreamTimeoutMs))
+          sendError(res, upstreamError(outcome.error, upstream.label, plan.upstreamTimeoutMs))
         }
       },
     )
   }
 }
 
-/** Malformed requests and oversized headers: a coded 4xx, and the connection is closed. */
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable || (error.code === 'ECONNRESET')) {
+/** OPTIONS * is about the gateway itself; other targets that are not a path get a coded 400. */
+function answerTarget(res: ServerResponse, target: Exclude<RequestTarget, { kind: 'path' }>): void {
+  if (target.kind === 'asterisk') {
+    res.writeHead(200, { allow: ALLOW, 'content-length': 0 })
+    res.end()
+    return
+  }
+  sendError(res, target.kind === 'outside-root' ? new TandemError('TANDEM_ERR_PATH_OUTSIDE_ROOT', { path: target.path }) : new TandemError('TANDEM_ERR_BAD_TARGET', { detail: target.detail }))
+}
+
+/** Malformed requests, oversized headers and a request head that does not arrive: a coded 4xx, and the connection is closed. */
+function answerClientError(error: Error & { code?: string }, socket: Socket, headersTimeoutMs: number): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy()
     return
   }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
-  const tandem = tooLarge
-    ? new TandemError('TANDEM_ERR_HEADERS_TOO_LARGE', {})
-    : new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.code ?? error.message })
+  const [tandem, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [new TandemError('TANDEM_ERR_HEADERS_TOO_LARGE', {}), 'Request Header Fields Too Large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [new TandemError('TANDEM_ERR_REQUEST_TIMEOUT', { timeout: `${headersTimeoutMs}ms` }), 'Request Timeout']
+        : [new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.code ?? error.message }), 'Bad Request']
   const body = JSON.stringify({ code: tandem.code, message: tandem.message })
-  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'
   socket.end(`HTTP/1.1 ${tandem.status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 

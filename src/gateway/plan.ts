@@ -67,8 +67,8 @@ export interface GatewayPlan {
 export function compilePlan(config: Config, pools: PoolRegistry, metrics: RequestMetrics, queues: Map<string, MirrorQueue>): GatewayPlan {
   const options = { connections: config.gateway.connections, connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000) }
   const used = new Set<Pool>()
-  const upstream = (t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url): Upstream => {
-    const u = pools.upstream(url, t.headers, t.host, kind, options)
+  const upstream = (label: string, t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url): Upstream => {
+    const u = pools.upstream(label, url, t.headers, t.host, kind, options)
     used.add(u.pool)
     return u
   }
@@ -91,9 +91,9 @@ export function compilePlan(config: Config, pools: PoolRegistry, metrics: Reques
         timeoutMs: s.shadow.timeout,
       },
       queue,
-      serve: { legacy: upstream(s.legacy, 'serve'), candidate: upstream(s.candidate, 'serve') },
-      mirror: { legacy: upstream(s.legacy, 'mirror'), candidate: upstream(s.candidate, 'mirror') },
-      secondary: s.legacy.secondary === undefined ? null : upstream(s.legacy, 'mirror', s.legacy.secondary),
+      serve: { legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'serve'), candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'serve') },
+      mirror: { legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'mirror'), candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'mirror') },
+      secondary: s.legacy.secondary === undefined ? null : upstream(`legacy secondary of system "${s.name}"`, s.legacy, 'mirror', s.legacy.secondary),
       fallbackToLegacy: s.rollout.fallbackToLegacy,
     }
     for (const r of s.routes) {
@@ -103,7 +103,7 @@ export function compilePlan(config: Config, pools: PoolRegistry, metrics: Reques
   const fb = config.gateway.fallback
   return {
     matcher: new RouteMatcher(routes),
-    fallback: fb === undefined ? null : upstream(fb, 'serve'),
+    fallback: fb === undefined ? null : upstream('gateway.fallback', fb, 'serve'),
     upstreamTimeoutMs: config.gateway.upstreamTimeout,
     systems,
     pools: used,

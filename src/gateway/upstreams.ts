@@ -4,7 +4,7 @@ import { Pool } from 'undici'
 import { compileTargetHeaders, type TargetHeaders } from './headers.js'
 
 export interface Upstream {
-  /** For messages: the target URL as configured. */
+  /** For messages to gateway clients: the target's role (`legacy of system "todo-api"`), never its URL. */
   readonly label: string
   readonly pool: Pool
   /** Path prefix of the target URL ('' for the root), prepended to the request path. */
@@ -39,10 +39,10 @@ export class PoolRegistry {
     return pool
   }
 
-  upstream(url: string, headers: Readonly<Record<string, string>>, host: 'keep' | 'target', kind: 'serve' | 'mirror', options: PoolOptions): Upstream {
+  upstream(label: string, url: string, headers: Readonly<Record<string, string>>, host: 'keep' | 'target', kind: 'serve' | 'mirror', options: PoolOptions): Upstream {
     const parsed = new URL(url)
     const basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/$/, '')
-    return { label: url, pool: this.pool(parsed.origin, kind, options), basePath, headers: compileTargetHeaders(parsed, headers, host) }
+    return { label, pool: this.pool(parsed.origin, kind, options), basePath, headers: compileTargetHeaders(parsed, headers, host) }
   }
 
   /** Close (gracefully: in-flight requests finish) every pool not in `keep`. */
