@@ -1,6 +1,7 @@
 // Mutating endpoints of the admin API: operator actions (role operator) and config reload (role
 // admin). Each call is audited with its result; refusals by auth are audited by the server's hook.
 import type { FastifyInstance } from 'fastify'
+import { issueCount } from '../config/load.js'
 import { TandemError, isTandemError } from '../errors.js'
 import type { OperatorAction } from '../rollout/control.js'
 import { writeAudit } from './audit.js'
@@ -66,7 +67,7 @@ export function registerActionRoutes(api: FastifyInstance, deps: AdminDeps): voi
         throw error
       }
       if (!result.ok) {
-        const error = new TandemError('TANDEM_ERR_CONFIG_INVALID', { count: result.errors.length, file: 'the config file' }, { details: result.errors })
+        const error = new TandemError('TANDEM_ERR_CONFIG_INVALID', { count: issueCount(result.errors), file: 'the config file' }, { details: result.errors })
         await writeAudit(deps.store, { ...audit, result: 'error', detail: describe(error) })
         throw error
       }

@@ -15,6 +15,13 @@ export interface ConfigIssue {
   readonly column: number
   /** Key path such as `systems[0].rollout.steps[1].pause`. */
   readonly path: string
+  /** On the last entry of a capped list (TANDEM_ERR_CONFIG_TOO_MANY_ERRORS): how many were left out. */
+  readonly more?: number
+}
+
+/** How many issues a (possibly capped) list stands for. */
+export function issueCount(issues: readonly ConfigIssue[]): number {
+  return issues.reduce((n, i) => n + (i.more ?? 1), 0)
 }
 
 export function formatPath(path: Path): string {
@@ -125,7 +132,8 @@ export function checkConfigText(text: string, file = 'tandem.yaml', env: NodeJS.
 function capped(issues: readonly ConfigIssue[], total: number): readonly ConfigIssue[] {
   if (total <= MAX_ISSUES) return issues
   const next = issues[MAX_ISSUES]!
-  const more = { ...next, code: 'TANDEM_ERR_CONFIG_TOO_MANY_ERRORS' as const, message: messageOf('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS', { more: total - MAX_ISSUES }) }
+  const left = total - MAX_ISSUES
+  const more = { ...next, code: 'TANDEM_ERR_CONFIG_TOO_MANY_ERRORS' as const, message: messageOf('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS', { more: left }), more: left }
   return [...issues.slice(0, MAX_ISSUES), more]
 }
 

@@ -23,6 +23,6 @@ it('answers a dashboard path that leaves its directory with 403 TANDEM_ERR_PATH_
   expect(res.statusCode).toBe(403)
   const body = (await res.body.json()) as { code: string; message: string }
   expect(body.code).toBe('TANDEM_ERR_PATH_FORBIDDEN')
-  // The gateway keeps serving the dashboard itself.
+  // The listener keeps serving the dashboard itself.
   expect((await request(`${h.url}/`)).statusCode).toBe(200)
 })

@@ -98,11 +98,13 @@ describe('hot reload of a huge invalid config', () => {
 
       // Admin API: the answer marks the end of the reload.
       const apiStart = performance.now()
-      const res = await request(`${t.admin}/api/v1/config/reload`, { method: 'POST' })
-      const body = (await res.body.json()) as { code: string; details: { code: string }[] }
+      const res = await request(`${t.admin}/api/v1/config/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } })
+      const body = (await res.body.json()) as { code: string; message: string; details: { code: string }[] }
       const apiEnd = performance.now()
       expect(res.statusCode).toBe(400)
       expect(body.code).toBe('TANDEM_ERR_CONFIG_INVALID')
+      // The message counts every error, not only the 100 listed.
+      expect(body.message).toMatch(/^20000 error\(s\)/)
       expect(body.details).toHaveLength(101)
       expect(body.details[0]!.code).toBe('TANDEM_ERR_CONFIG_UNKNOWN_KEY')
       expect(body.details[100]!.code).toBe('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS')
