@@ -194,6 +194,11 @@ export const ERRORS = define({
     status: 415,
     exit: 2,
   },
+  TANDEM_ERR_INTERNAL: {
+    message: 'an unexpected failure: {detail}. This is a bug in Tandem: please report it with this message',
+    status: 500,
+    exit: 2,
+  },
   TANDEM_ERR_ADMIN_INTERNAL: {
     message: 'the admin API failed unexpectedly: {detail}; see the instance log and report it',
     status: 500,
@@ -267,11 +272,6 @@ export const ERRORS = define({
   TANDEM_ERR_REQUEST_TIMEOUT: {
     message: 'the request line and headers did not arrive within gateway.headersTimeout ({timeout}); send the request head at once, or raise gateway.headersTimeout',
     status: 408,
-    exit: 2,
-  },
-  TANDEM_ERR_RELOAD_REJECTED: {
-    message: 'the new configuration was rejected ({count} error(s)); the running configuration stays. Fix the file and reload again',
-    status: 400,
     exit: 2,
   },
 

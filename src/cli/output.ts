@@ -4,7 +4,6 @@ import { constants } from 'node:fs'
 import { access, open, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { isTandemError, TandemError } from '../errors.js'
-import { redactSecrets } from '../redact.js'
 import { formatIssue, type ConfigIssue } from '../config/load.js'
 
 export function printJson(value: unknown): void {
@@ -27,10 +26,10 @@ export function reportError(error: unknown, json: boolean): number {
     return error.exitCode
   }
   // Not a coded error: a driver's or a bug's own text, which may quote a URL with its password.
-  const message = redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'TANDEM_ERR_INTERNAL', message } }, null, 2)}\n`)
-  else process.stderr.write(`error TANDEM_ERR_INTERNAL: ${message}\n`)
-  return 2
+  const internal = new TandemError('TANDEM_ERR_INTERNAL', { detail: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+  if (json) process.stdout.write(`${JSON.stringify({ error: internal.toJSON() }, null, 2)}\n`)
+  else process.stderr.write(`error ${internal.code}: ${internal.message}\n`)
+  return internal.exitCode
 }
 
 function isConfigIssue(v: unknown): v is ConfigIssue {

@@ -149,12 +149,12 @@ function fromZodIssue(zi: z.core.$ZodIssue, locate: (p: Path, c: ErrorCode, m: s
     return [locate(path, code, zi.message)]
   }
   if (zi.code === 'invalid_type' && findNode(yaml, path, false) === undefined) {
-    return [locate(path, 'TANDEM_ERR_CONFIG_REQUIRED', `required key is missing (expected ${zi.expected})`)]
+    return [locate(path, 'TANDEM_ERR_CONFIG_REQUIRED', messageOf('TANDEM_ERR_CONFIG_REQUIRED', { detail: `a value of type ${zi.expected}` }))]
   }
   if (zi.code === 'invalid_value' && path.length === 1 && path[0] === 'version') {
-    return [locate(path, 'TANDEM_ERR_CONFIG_TYPE', 'expected `version: 1`')]
+    return [locate(path, 'TANDEM_ERR_CONFIG_TYPE', messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: 'expected `version: 1`' }))]
   }
-  return [locate(path, 'TANDEM_ERR_CONFIG_TYPE', zi.message.replace(/^Invalid input: /, ''))]
+  return [locate(path, 'TANDEM_ERR_CONFIG_TYPE', messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: zi.message.replace(/^Invalid input: /, '') }))]
 }
 
 /** Checks that span several entries: unique names, known waves and systems, no dependency cycle. */
@@ -168,7 +168,7 @@ function crossCheck(config: Config, locate: (p: Path, c: ErrorCode, m: string) =
   })
   const waves = new Set<string>()
   config.waves.forEach((w, i) => {
-    if (waves.has(w.name)) issues.push(locate(['waves', i, 'name'], 'TANDEM_ERR_CONFIG_TYPE', `wave name "${w.name}" is used more than once`))
+    if (waves.has(w.name)) issues.push(locate(['waves', i, 'name'], 'TANDEM_ERR_CONFIG_TYPE', messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: `wave name "${w.name}" is used more than once; wave names must be unique` })))
     waves.add(w.name)
     w.systems.names?.forEach((n, j) => {
       if (!systems.has(n)) {

@@ -1,12 +1,12 @@
 // The one definition of tandem.yaml (SPEC 2): the validator, the typed Config and the published
 // JSON Schema (scripts/write-schema.ts) all come from here.
 import { z } from 'zod'
-import type { ErrorCode } from '../errors.js'
+import { ERRORS, formatMessage, type ErrorCode } from '../errors.js'
 import { parseDuration, parseSize, parseThreshold, type Threshold } from './units.js'
 
-/** Attach a stable error code to a custom issue so the loader can report it. */
-function issue(ctx: z.RefinementCtx, code: ErrorCode, message: string, path: PropertyKey[] = []): void {
-  ctx.addIssue({ code: 'custom', message, path, params: { tandemCode: code } })
+/** Attach a stable error code, and its message from the registry, to a custom issue for the loader. */
+function issue(ctx: z.RefinementCtx, code: ErrorCode, params: Record<string, unknown>, path: PropertyKey[] = []): void {
+  ctx.addIssue({ code: 'custom', message: formatMessage(ERRORS[code].message, params), path, params: { tandemCode: code } })
 }
 
 export const durationSchema = z
@@ -15,7 +15,7 @@ export const durationSchema = z
   .transform((text, ctx) => {
     const ms = parseDuration(text)
     if (ms === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', `expected a duration such as "500ms", "10s", "5m" or "2h", got "${text}"`)
+      issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', { value: `"${text}"` })
       return z.NEVER
     }
     return ms
@@ -23,7 +23,7 @@ export const durationSchema = z
 
 /** A duration that cannot be 0 (0 would switch the timeout off). */
 const positiveDuration = durationSchema.superRefine((ms, ctx) => {
-  if (ms <= 0) issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', 'expected a duration above 0 such as "500ms" or "10s"; 0 would switch this timeout off')
+  if (ms <= 0) issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', { value: '0 (a timeout of 0 would switch it off: give one above 0)' })
 })
 
 export const sizeSchema = z
@@ -32,7 +32,7 @@ export const sizeSchema = z
   .transform((value, ctx) => {
     const bytes = parseSize(value)
     if (bytes === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_SIZE', `expected a size such as 512KiB, 1MiB or a byte count, got "${value}"`)
+      issue(ctx, 'TANDEM_ERR_CONFIG_SIZE', { value: `"${value}"` })
       return z.NEVER
     }
     return bytes
@@ -46,7 +46,7 @@ export const thresholdSchema = z
     if (text.trim() === 'off') return null
     const rule = parseThreshold(text)
     if (rule === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_THRESHOLD', `expected a rule such as ">= 0.8", "< 0.05" or "> 2x", got "${text}"`)
+      issue(ctx, 'TANDEM_ERR_CONFIG_THRESHOLD', { value: `"${text}"` })
       return z.NEVER
     }
     return rule
@@ -119,7 +119,7 @@ const stepSchema = z
   .transform((step, ctx): RolloutStep => {
     const kinds = [step.shadow !== undefined, step.weight !== undefined, step.switch !== undefined].filter(Boolean)
     if (kinds.length !== 1) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a step has exactly one of `shadow: DURATION`, `weight: 0-100` or `switch: true`')
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a step has exactly one of `shadow: DURATION`, `weight: 0-100` or `switch: true`' })
       return z.NEVER
     }
     if (step.shadow !== undefined) return { kind: 'shadow', durationMs: step.shadow, confirm: step.confirm }
@@ -143,7 +143,7 @@ const targetingRuleSchema = z
   })
   .superRefine((rule, ctx) => {
     const n = [rule.header, rule.cookie, rule.query].filter((v) => v !== undefined).length
-    if (n !== 1) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a targeting rule matches exactly one of header, cookie or query')
+    if (n !== 1) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a targeting rule matches exactly one of header, cookie or query' })
   })
 
 const DEFAULT_STEPS = [
@@ -259,7 +259,7 @@ const hookSchema = z
   })
   .superRefine((hook, ctx) => {
     if ((hook.webhook === undefined) === (hook.command === undefined)) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a hook has exactly one of `webhook: URL` or `command: SHELL`')
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a hook has exactly one of `webhook: URL` or `command: SHELL`' })
     }
   })
 const hookListSchema = z.preprocess((v) => (v !== undefined && !Array.isArray(v) ? [v] : v), z.array(hookSchema))
@@ -300,12 +300,12 @@ export const systemSchema = z
   })
   .superRefine((system, ctx) => {
     if (system.kind !== 'http') return
-    if (system.legacy === undefined) issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', 'an http system needs `legacy: { url }`', ['legacy'])
+    if (system.legacy === undefined) issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`legacy: { url }`, which an http system needs' }, ['legacy'])
     if (system.candidate === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', 'an http system needs `candidate: { url }`', ['candidate'])
+      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`candidate: { url }`, which an http system needs' }, ['candidate'])
     }
     if (system.routes.length === 0) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', 'an http system needs at least one route, e.g. `routes: [{ path: /** }]`', ['routes'])
+      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: 'at least one route, which an http system needs, e.g. `routes: [{ path: /** }]`' }, ['routes'])
     }
   })
   .transform((system) => ({
@@ -353,7 +353,7 @@ const notificationSchema = z
   })
   .superRefine((n, ctx) => {
     if ((n.webhook === undefined) === (n.command === undefined)) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', 'a notification has exactly one of `webhook: URL` or `command: SHELL`')
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a notification has exactly one of `webhook: URL` or `command: SHELL`' })
     }
   })
 
