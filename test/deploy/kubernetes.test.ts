@@ -80,10 +80,16 @@ afterAll(() => {
   for (const dir of overlays) rmSync(dir, { recursive: true, force: true })
 })
 
-/** An overlay as docs/deploy.md writes one: the real Secret from an env file and the image from a registry. */
+/** An overlay as docs/deploy.md writes one: its own tandem.yaml, the real Secret, the image from a registry. */
 function overlay(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-kustomize-'))
   overlays.push(dir)
+  const base = readFileSync(join(BASE, 'tandem.yaml'), 'utf8')
+  writeFileSync(join(dir, 'tandem.yaml'), base.replace(/^systems: \[\]$/m, `systems:
+  - name: orders
+    legacy:    { url: http://orders-legacy.shop.svc:8080 }
+    candidate: { url: http://orders-v2.shop.svc:8080 }
+    routes: [{ path: /orders/** }]`))
   writeFileSync(join(dir, 'tandem.env'), [
     'TANDEM_STORE_URL=postgresql://tandem:s3cret@db.example.internal:5432/tandem',
     'TANDEM_ADMIN_TOKEN=an-admin-token-of-32-characters!',
@@ -95,6 +101,10 @@ kind: Kustomization
 namespace: migration
 resources:
   - ${relative(dir, BASE)}
+configMapGenerator:
+  - name: tandem-config
+    behavior: replace
+    files: [tandem.yaml]
 secretGenerator:
   - name: tandem
     behavior: replace
@@ -178,6 +188,8 @@ describe('deploy/kubernetes', () => {
     expect(rendered.deployment.spec!.replicas).toBe(4)
     expect(rendered.deployment.spec!.template.spec!.containers[0]!.image).toBe(`registry.example.internal/platform/tandem:${version}`)
     const env = secretEnv(rendered.secret)
+    const volumes = rendered.deployment.spec!.template.spec!.volumes!
+    expect(volumes.map((v) => v.configMap?.name).filter(Boolean)).toEqual([rendered.configMap.metadata!.name])
     expect(rendered.deployment.spec!.template.spec!.containers[0]!.envFrom).toEqual([{ secretRef: { name: rendered.secret.metadata!.name } }])
 
     const config = parseConfig(tandemYaml(rendered), 'tandem.yaml', env)
@@ -185,6 +197,7 @@ describe('deploy/kubernetes', () => {
     expect(config.store).toBe(env.TANDEM_STORE_URL)
     expect(config.store).toMatch(/^postgres(ql)?:\/\//)
     expect(config.admin.tokens.map((t) => t.role).sort()).toEqual(['admin', 'viewer'])
+    expect(config.systems.map((s) => s.name)).toEqual(['orders'])
     expect(() => assertAdminBindSafe(config)).not.toThrow()
   })
 })
