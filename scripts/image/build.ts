@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureBaseImages } from './base.js'
-import { ROOT, run } from './exec.js'
+import { ROOT, run, runCommand } from './exec.js'
 import { packCheckout, packageJson, RUNTIME_BUILD_OUTPUTS } from './pack.js'
 
 export const IMAGE = 'localhost/tandem'
@@ -35,6 +35,7 @@ export async function buildImage(log?: NodeJS.WritableStream): Promise<BuiltImag
     for (const dir of overlaid) log?.write(`image: the packed tarball has no ${dir}; adding the package's own build of it\n`)
 
     const tags = [`${IMAGE}:${pkg.version}`, `${IMAGE}:latest`]
+    const previous = await imageId(tags[0]!)
     await run('podman', [
       'build',
       '--format', 'docker', // HEALTHCHECK is not part of the OCI image format
@@ -47,11 +48,18 @@ export async function buildImage(log?: NodeJS.WritableStream): Promise<BuiltImag
       context,
     ], { log })
     const [id, size] = (await run('podman', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', tags[0]!])).trim().split(' ')
+    // The image these tags named before is left without a name: remove it unless a container uses it.
+    if (previous !== undefined && previous !== id) await runCommand('podman', ['image', 'rm', previous])
     return { version: pkg.version, tags, id: id!, sizeBytes: Number(size), bootstrapped: bases.bootstrapped, overlaid }
   } finally {
     rmSync(context, { recursive: true, force: true })
     pkg.remove()
   }
+}
+
+async function imageId(tag: string): Promise<string | undefined> {
+  const result = await runCommand('podman', ['image', 'inspect', '--format', '{{.Id}}', tag])
+  return result.code === 0 ? result.stdout.trim() : undefined
 }
 
 /** The CA bundle Node.js on this host trusts beyond its own (empty when there is none). */

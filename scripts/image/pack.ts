@@ -21,6 +21,16 @@ export const RUNTIME_BUILD_OUTPUTS = ['dist/.build-stamp', 'src/dashboard/dist/i
 
 export async function packCheckout(log?: NodeJS.WritableStream): Promise<PackedPackage> {
   const work = mkdtempSync(join(tmpdir(), 'tandem-image-pack-'))
+  const remove = () => rmSync(work, { recursive: true, force: true })
+  try {
+    return { ...(await packIn(work, log)), remove }
+  } catch (error) {
+    remove()
+    throw error
+  }
+}
+
+async function packIn(work: string, log?: NodeJS.WritableStream): Promise<Omit<PackedPackage, 'remove'>> {
   const tree = join(work, 'package')
   // What the checkout holds, edits included, minus what git ignores (node_modules, dist, builds).
   const listed = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT })
@@ -41,7 +51,6 @@ export async function packCheckout(log?: NodeJS.WritableStream): Promise<PackedP
     tarball,
     tree,
     files,
-    remove: () => rmSync(work, { recursive: true, force: true }),
   }
 }
 
