@@ -111,25 +111,40 @@ async function runMounted(what: string, store: string, env: Record<string, strin
   return { name, summary }
 }
 
+/**
+ * The image, built once for the file. Each test awaits it, so that where the build cannot run (podman
+ * missing) every test fails with the reason instead of being reported as skipped.
+ */
+let building: Promise<BuiltImage> | undefined
+async function built(): Promise<BuiltImage> {
+  building ??= (async () => {
+    const version = await runCommand('podman', ['--version'])
+    expect(version.code, 'podman is needed: apt-get install -y podman buildah runc debootstrap').toBe(0)
+    return buildImage()
+  })()
+  image = await building
+  return image
+}
+
+// The first test waits for the build: a cold one (debootstrap, compiling better-sqlite3) takes minutes.
+const BUILD_TIMEOUT = 45 * 60_000
+
 beforeAll(async () => {
-  const version = await runCommand('podman', ['--version'])
-  expect(version.code, 'podman is needed: apt-get install -y podman buildah runc debootstrap').toBe(0)
-  image = await buildImage()
   legacy = await origin('legacy', held)
   candidate = await origin('candidate')
   dir = mkdtempSync(join(tmpdir(), 'tandem-image-'))
-}, 45 * 60_000)
+})
 
 afterAll(async () => {
   release()
   for (const name of containers) await runCommand('podman', ['rm', '--force', '--volumes', name])
-  await new Promise((resolve) => legacy?.server.close(resolve))
-  await new Promise((resolve) => candidate?.server.close(resolve))
+  for (const o of [legacy, candidate]) if (o !== undefined) await new Promise((resolve) => o.server.close(resolve))
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 describe('the tandem image', () => {
   it('is tagged with the version and latest, runs tandem up on /etc/tandem/tandem.yaml as a non-root user', async () => {
+    await built()
     const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
     expect(image.tags).toEqual([`localhost/tandem:${version}`, 'localhost/tandem:latest'])
     const ids = await Promise.all(image.tags.map(async (tag) => (await podman(['image', 'inspect', '--format', '{{.Id}}', tag])).trim()))
@@ -145,17 +160,19 @@ describe('the tandem image', () => {
     expect(config.Cmd).toEqual(['up', '-c', '/etc/tandem/tandem.yaml'])
     expect(Object.keys(config.Volumes)).toEqual(['/var/lib/tandem'])
     expect(inspected!.Healthcheck?.Test).toEqual(['CMD', 'node', '/usr/local/lib/tandem/healthcheck.mjs'])
-  })
+  }, BUILD_TIMEOUT)
 
   it("refuses to start on its own tandem.yaml without an admin token, since the admin listener is on 0.0.0.0", async () => {
+    await built()
     const name = containerName('no-token')
     await podman(['run', '--detach', '--name', name, '--network', 'none', '--read-only', image.tags[0]!])
     expect(await exitCode(name)).toBe(2)
     const logs = await runCommand('podman', ['logs', name])
     expect(logs.stdout + logs.stderr).toContain('TANDEM_ERR_CONFIG_ENV_MISSING')
-  })
+  }, BUILD_TIMEOUT)
 
   it('with the token: healthy by its HEALTHCHECK, as uid 10001, and stopped by SIGTERM with exit code 0', async () => {
+    await built()
     const name = containerName('default')
     // A network of its own: the default listeners on 0.0.0.0 stay inside the container.
     await podman(['run', '--detach', '--name', name, '--network', 'none', '--read-only', '--env', `TANDEM_ADMIN_TOKEN=${TOKEN}`, image.tags[0]!])
@@ -166,9 +183,10 @@ describe('the tandem image', () => {
     expect(await processIds(name)).toEqual({ uid: 10001, gid: 10001 })
     await podman(['kill', '--signal', 'TERM', name])
     expect(await exitCode(name)).toBe(0)
-  })
+  }, BUILD_TIMEOUT)
 
   it('serves a mounted read-only tandem.yaml: /healthz, forwarding to a legacy on the host, a store on its volume, a drain on SIGTERM', async () => {
+    await built()
     const { name, summary } = await runMounted('mounted', 'sqlite:/var/lib/tandem/tandem.db')
 
     const health = await request(`${summary.admin}/healthz`)
@@ -197,9 +215,10 @@ describe('the tandem image', () => {
     expect(drained.statusCode).toBe(200)
     expect(await drained.body.text()).toBe('legacy /slow/1')
     expect(await exitCode(name)).toBe(0)
-  })
+  }, BUILD_TIMEOUT)
 
   it('runs as replicas on one PostgreSQL store, as deploy/kubernetes does: an action through one reaches the other', async () => {
+    await built()
     const schema = await withPostgresSchema()
     try {
       // The store URL comes from the environment, as the Kubernetes Secret provides it.
@@ -232,5 +251,5 @@ describe('the tandem image', () => {
     } finally {
       await schema.drop()
     }
-  })
+  }, BUILD_TIMEOUT)
 })
