@@ -9,6 +9,7 @@ import { ROOT, run, runCommand } from './exec.js'
 import { packCheckout, packageJson, RUNTIME_BUILD_OUTPUTS } from './pack.js'
 
 export const IMAGE = 'localhost/tandem'
+const BUILD_STAGE = 'localhost/tandem-build:latest'
 
 export interface BuiltImage {
   readonly version: string
@@ -35,21 +36,29 @@ export async function buildImage(log?: NodeJS.WritableStream): Promise<BuiltImag
     for (const dir of overlaid) log?.write(`image: the packed tarball has no ${dir}; adding the package's own build of it\n`)
 
     const tags = [`${IMAGE}:${pkg.version}`, `${IMAGE}:latest`]
-    const previous = await imageId(tags[0]!)
-    await run('podman', [
-      'build',
-      '--format', 'docker', // HEALTHCHECK is not part of the OCI image format
-      '--network', 'host', // npm ci and apt-get reach their registries through the host's network
-      '--file', join(ROOT, 'deploy/image/Containerfile'),
-      '--build-arg', `BUILD_BASE=${bases.build}`,
-      '--build-arg', `RUNTIME_BASE=${bases.runtime}`,
-      '--build-arg', `VERSION=${pkg.version}`,
-      ...tags.flatMap((tag) => ['--tag', tag]),
-      context,
-    ], { log })
+    const build = (target: readonly string[], names: readonly string[]) =>
+      run('podman', [
+        'build',
+        '--format', 'docker', // HEALTHCHECK is not part of the OCI image format
+        '--network', 'host', // npm ci and apt-get reach their registries through the host's network
+        '--file', join(ROOT, 'deploy/image/Containerfile'),
+        '--build-arg', `BUILD_BASE=${bases.build}`,
+        '--build-arg', `RUNTIME_BASE=${bases.runtime}`,
+        '--build-arg', `VERSION=${pkg.version}`,
+        ...target,
+        ...names.flatMap((tag) => ['--tag', tag]),
+        context,
+      ], { log })
+    // The build stage is tagged too, so that the build it replaces can be removed (below) while its
+    // cached layers (the dependencies) stay.
+    const previous = { stage: await imageId(BUILD_STAGE), image: await imageId(tags[0]!) }
+    await build(['--target', 'build'], [BUILD_STAGE])
+    await build([], tags)
     const [id, size] = (await run('podman', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', tags[0]!])).trim().split(' ')
-    // The image these tags named before is left without a name: remove it unless a container uses it.
-    if (previous !== undefined && previous !== id) await runCommand('podman', ['image', 'rm', previous])
+    // What the tags named before is left without a name: remove it unless a container still uses it.
+    if (previous.image !== undefined && previous.image !== id) await runCommand('podman', ['image', 'rm', previous.image])
+    const stage = await imageId(BUILD_STAGE)
+    if (previous.stage !== undefined && previous.stage !== stage) await runCommand('podman', ['image', 'rm', previous.stage])
     return { version: pkg.version, tags, id: id!, sizeBytes: Number(size), bootstrapped: bases.bootstrapped, overlaid }
   } finally {
     rmSync(context, { recursive: true, force: true })

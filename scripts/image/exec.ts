@@ -18,8 +18,6 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv
   /** Where the command's stderr (and stdout unless `capture`) goes; nothing is shown when unset. */
   readonly log?: NodeJS.WritableStream
-  /** Bytes to write to the command's stdin. */
-  readonly input?: Buffer | string
 }
 
 export interface RunResult {
@@ -31,7 +29,7 @@ export interface RunResult {
 /** Run a command to completion; never throws for a non-zero exit. */
 export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: podmanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd: options.cwd, env: podmanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (b: Buffer) => {
@@ -46,7 +44,6 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       reject(error.code === 'ENOENT' ? new Error(`${command} is not installed (${installHint(command)})`) : error)
     })
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }))
-    child.stdin.end(options.input ?? '')
   })
 }
 
