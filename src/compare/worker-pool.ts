@@ -1,6 +1,7 @@
 // A small, bounded pool of worker threads for comparisons of large bodies. It never queues without
 // bound: when every worker has its share of jobs, run() answers null and the caller drops the work.
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../worker-entry.js'
 import type { CompareConfig, ExchangeOutcome } from './compare-exchange.js'
 import type { WorkerReply, WorkerRequest } from './compare-worker.js'
 import type { Exchange } from './sink.js'
@@ -52,7 +53,7 @@ export class CompareWorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker()
+    const worker = startWorker(import.meta.url, 'compare-worker')
     // Idle workers must not keep the process alive.
     worker.unref()
     const slot: Slot = { worker, pending: 0 }
@@ -82,12 +83,3 @@ export class CompareWorkerPool {
   }
 }
 
-/**
- * Compiled (dist/), the worker is plain JavaScript. Run from the TypeScript sources (tests, or
- * bin/tandem.js without a fresh build), it starts through compare-worker-from-source.mjs, which registers
- * the TypeScript loader in the worker thread first; the compiled package never takes that branch.
- */
-function startWorker(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts')
-  return new Worker(new URL(fromSource ? './compare-worker-from-source.mjs' : './compare-worker.js', import.meta.url))
-}

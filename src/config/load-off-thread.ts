@@ -1,7 +1,7 @@
 // Hot reload loads tandem.yaml in a worker thread: reading, parsing and validating a huge or hostile
 // file costs that thread, never the event loop that serves the gateway and the admin API. The worker's
 // plain result is frozen here; the worker has its own memory and time budget.
-import { Worker } from 'node:worker_threads'
+import { startWorker } from '../worker-entry.js'
 import { deepFreeze, failureError, type ConfigFailure } from './load.js'
 import type { LoadReply, LoadRequest } from './load-worker.js'
 import type { Config } from './schema.js'
@@ -18,7 +18,8 @@ export async function loadConfigOffThread(file: string): Promise<Config> {
 
 function runWorker(file: string): Promise<LoadReply> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker({ file })
+    const request: LoadRequest = { file }
+    const worker = startWorker(import.meta.url, 'load-worker', { workerData: request, resourceLimits: { maxOldGenerationSizeMb: RELOAD_BUDGET.memoryMb } })
     let settled = false
     const settle = (fn: () => void) => {
       if (settled) return
@@ -45,18 +46,3 @@ function runWorker(file: string): Promise<LoadReply> {
   })
 }
 
-/**
- * Compiled (dist/), the worker is plain JavaScript. From TypeScript sources through tsx (tests, or
- * bin/tandem.js without a fresh build) a worker does not inherit the parent's loader, so its entry
- * registers tsx first (as src/compare/worker-pool.ts does).
- */
-function startWorker(request: LoadRequest): Worker {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-  const entry = new URL(`./load-worker${ext}`, import.meta.url)
-  const options = { workerData: request, resourceLimits: { maxOldGenerationSizeMb: RELOAD_BUDGET.memoryMb } }
-  if (ext === '.js') return new Worker(entry, options)
-  // Resolved from here, not from the working directory the eval'd code would resolve against.
-  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api'
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}) })`
-  return new Worker(code, { ...options, eval: true })
-}
