@@ -1,12 +1,12 @@
 // `npm run image`: builds localhost/tandem:VERSION and :latest with podman from Debian's packages and
 // the checkout's `npm pack`, with no registry (SPEC 14). deploy/image/Containerfile says what the
 // image holds; this module prepares its build context and runs podman.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureBaseImages } from './base.js'
 import { ROOT, run, runCommand } from './exec.js'
-import { packCheckout, packageJson, RUNTIME_BUILD_OUTPUTS } from './pack.js'
+import { packCheckout, packageJson } from './pack.js'
 
 export const IMAGE = 'localhost/tandem'
 const BUILD_STAGE = 'localhost/tandem-build:latest'
@@ -18,8 +18,6 @@ export interface BuiltImage {
   readonly sizeBytes: number
   /** Whether debootstrap ran for this build (false: the cached base was reused). */
   readonly bootstrapped: boolean
-  /** Build outputs the packed tarball lacked and that were taken from the package's own build. */
-  readonly overlaid: readonly string[]
 }
 
 export async function buildImage(log?: NodeJS.WritableStream): Promise<BuiltImage> {
@@ -32,8 +30,6 @@ export async function buildImage(log?: NodeJS.WritableStream): Promise<BuiltImag
     cpSync(join(ROOT, 'package-lock.json'), join(context, 'package-lock.json'))
     writeFileSync(join(context, 'host-ca.crt'), hostCertificates())
     for (const file of ['tandem.yaml', 'healthcheck.mjs']) cpSync(join(ROOT, 'deploy/image', file), join(context, file))
-    const overlaid = overlayMissing(pkg.files, pkg.tree, join(context, 'overlay'))
-    for (const dir of overlaid) log?.write(`image: the packed tarball has no ${dir}; adding the package's own build of it\n`)
 
     const tags = [`${IMAGE}:${pkg.version}`, `${IMAGE}:latest`]
     const build = (target: readonly string[], names: readonly string[]) =>
@@ -59,7 +55,7 @@ export async function buildImage(log?: NodeJS.WritableStream): Promise<BuiltImag
     if (previous.image !== undefined && previous.image !== id) await runCommand('podman', ['image', 'rm', previous.image])
     const stage = await imageId(BUILD_STAGE)
     if (previous.stage !== undefined && previous.stage !== stage) await runCommand('podman', ['image', 'rm', previous.stage])
-    return { version: pkg.version, tags, id: id!, sizeBytes: Number(size), bootstrapped: bases.bootstrapped, overlaid }
+    return { version: pkg.version, tags, id: id!, sizeBytes: Number(size), bootstrapped: bases.bootstrapped }
   } finally {
     rmSync(context, { recursive: true, force: true })
     pkg.remove()
@@ -77,18 +73,4 @@ function hostCertificates(env: NodeJS.ProcessEnv = process.env): string {
     if (file !== undefined && existsSync(file)) return readFileSync(file, 'utf8')
   }
   return ''
-}
-
-/** Copy into `overlay` each runtime build output the tarball lacks; returns the directories copied. */
-function overlayMissing(files: readonly string[], tree: string, overlay: string): string[] {
-  mkdirSync(overlay, { recursive: true })
-  const copied: string[] = []
-  for (const output of RUNTIME_BUILD_OUTPUTS) {
-    if (files.includes(output)) continue
-    const dir = output.slice(0, output.lastIndexOf('/'))
-    // Throws ENOENT when the package's build scripts did not produce it either.
-    cpSync(join(tree, dir), join(overlay, dir), { recursive: true, preserveTimestamps: true })
-    copied.push(dir)
-  }
-  return copied
 }

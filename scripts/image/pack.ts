@@ -16,8 +16,8 @@ export interface PackedPackage {
   remove(): void
 }
 
-/** Files the running package needs; absent from the tarball, they come from the copy's own build. */
-export const RUNTIME_BUILD_OUTPUTS = ['dist/.build-stamp', 'src/dashboard/dist/index.html'] as const
+/** Files the running package needs: the image refuses a tarball without them. */
+export const RUNTIME_FILES = ['dist/cli/bin.js', 'dist/cli/main.js', 'dist/dashboard/index.html'] as const
 
 export async function packCheckout(log?: NodeJS.WritableStream): Promise<PackedPackage> {
   const work = mkdtempSync(join(tmpdir(), 'tandem-image-pack-'))
@@ -46,6 +46,8 @@ async function packIn(work: string, log?: NodeJS.WritableStream): Promise<Omit<P
   await run('npm', ['pack', '--loglevel=warn', '--pack-destination', work], { cwd: tree, log })
   const tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz'))!)
   const files = (await run('tar', ['-tzf', tarball])).split('\n').filter(Boolean).map((path) => path.replace(/^package\//, ''))
+  const missing = RUNTIME_FILES.filter((file) => !files.includes(file))
+  if (missing.length > 0) throw new Error(`npm pack left out ${missing.join(', ')}: check package.json "files" and the build`)
   return {
     version: (JSON.parse(packageJson(tree)) as { version: string }).version,
     tarball,
