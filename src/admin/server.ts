@@ -11,6 +11,7 @@ import type { AdminDeps } from './deps.js'
 import { registerActionRoutes, describe } from './routes-act.js'
 import { registerInsightRoutes } from './routes-insight.js'
 import { registerReadRoutes } from './routes-read.js'
+import { registerProgramRoutes } from './routes-program.js'
 import { errorSchema } from './schemas.js'
 
 declare module 'fastify' {
@@ -128,6 +129,7 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
     registerReadRoutes(api, deps)
     registerInsightRoutes(api, deps)
     registerActionRoutes(api, deps)
+    registerProgramRoutes(api, deps)
   })
   if (options.dashboard !== false) app.register(registerDashboard)
   return app

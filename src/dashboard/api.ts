@@ -98,4 +98,6 @@ export interface RouteDiff {
 export interface Report {
   kpis: Record<string, number>
   waves: Array<{ name: string; systems: string[]; open: boolean; reason: string; done: number; active: number }>
+  program?: { halted: boolean; reason: string | null; actor: string | null; wave: string | null; at: number }
+  targets?: Array<{ kpi: string; value: number; target: string; met: boolean }>
 }
