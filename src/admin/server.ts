@@ -135,9 +135,13 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
   return app
 }
 
+/** Audit names of the mutating endpoints that are not a system action. */
+const AUDIT_NAMES: Record<string, string> = { '/api/v1/config/reload': 'config.reload', '/api/v1/program/halt': 'program.halt', '/api/v1/program/resume': 'program.resume' }
+
 async function auditRefusal(deps: AdminDeps, req: FastifyRequest, principal: Principal | undefined, error: unknown): Promise<void> {
   const params = req.params as { name?: string; action?: string }
-  const action = params.action ?? (req.routeOptions.url === '/api/v1/config/reload' ? 'config.reload' : req.routeOptions.url ?? req.url)
+  const url = req.routeOptions.url ?? req.url
+  const action = params.action ?? AUDIT_NAMES[url] ?? url
   await writeAudit(deps.store, {
     actor: principal?.name ?? 'unauthenticated',
     role: principal?.role ?? 'none',

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/load.js'
 import { programKpis } from '../../src/program/kpis.js'
 import { buildReport } from '../../src/program/report-data.js'
-import { evaluateTargets } from '../../src/program/targets.js'
+import { evaluateTargets, type TargetResult } from '../../src/program/targets.js'
 import { openStore, type Store } from '../../src/store/open.js'
 import { tandem } from '../support/cli.js'
 import { withPostgresSchema } from '../support/postgres.js'
@@ -56,7 +56,7 @@ const backends: [string, () => Promise<{ url: string; cleanup: () => Promise<voi
   }],
 ]
 
-const metOf = (results: ReturnType<typeof evaluateTargets>) => Object.fromEntries(results.map((r) => [r.kpi, r.met]))
+const metOf = (results: readonly TargetResult[]) => Object.fromEntries(results.map((r) => [r.kpi, r.met]))
 
 describe.each(backends)('KPI targets on %s', (_name, makeStore) => {
   let store: Store
