@@ -230,7 +230,7 @@ const notificationSchema = z
     headers: z.record(z.string(), z.string()).default({}),
     on: z
       .array(z.enum(HOOK_EVENT_KINDS))
-      .default(['promoted', 'rollback']),
+      .default(['promoted', 'rollback', 'emergency']),
     timeout: durationSchema.prefault('10s'),
   })
   .superRefine((n, ctx) => {
