@@ -120,7 +120,8 @@ export async function gate(config: Config, system: SystemConfig, kind: HookKind,
 
 /** Informative hooks: fire and forget, every `event` hook too; failures are returned for logging. */
 export function notify(config: Config, system: SystemConfig, kind: HookKind, payload: HookPayload): Promise<HookOutcome[]> {
-  const list = kind === 'event' ? targets(config, system, 'event') : [...targets(config, system, kind), ...targets(config, system, 'event')]
+  // A notification subscribed to both `kind` and `event` is told once, not twice.
+  const list = kind === 'event' ? targets(config, system, 'event') : [...new Set([...targets(config, system, kind), ...targets(config, system, 'event')])]
   return Promise.all(list.map((hook) => runHook(hook, { ...payload, kind })))
 }
 

@@ -30,16 +30,18 @@ const system = (name: string, legacy: string, candidate: string, hook: string) =
     hooks: { emergency: { webhook: ${hook} } }
 `
 
-async function setUp(): Promise<{ h: Harness; legacyB: Service; receiver: Receiver }> {
+async function setUp(): Promise<{ h: Harness; legacyB: Service; receiver: Receiver; program: Receiver }> {
   const receiver = await startReceiver()
+  const program = await startReceiver()
   const legacyB = await startService()
-  opened.push(receiver, legacyB)
+  opened.push(receiver, program, legacyB)
   const h = await startHarness(
     (legacy, candidate) =>
       system('alpha', legacy, candidate, receiver.url) +
       system('bravo', legacyB.url, candidate, receiver.url) +
       system('charlie', legacy, candidate, receiver.url) +
-      `waves:\n  - name: pilot\n    systems: { names: [alpha, bravo, charlie] }\nprogram: { haltAfterRollbacks: 2 }\n`,
+      `waves:\n  - name: pilot\n    systems: { names: [alpha, bravo, charlie] }\nprogram: { haltAfterRollbacks: 2 }\n` +
+      `notifications:\n  - { name: oncall, webhook: ${program.url}, on: [emergency, event] }\n`,
     { candidate: { failRate: 0.3 } },
   )
   opened.push(h)
@@ -50,14 +52,14 @@ async function setUp(): Promise<{ h: Harness; legacyB: Service; receiver: Receiv
       legacyB.behaviour.failRate = 1
     }
   })
-  return { h, legacyB, receiver }
+  return { h, legacyB, receiver, program }
 }
 
 const actionsOf = async (h: Harness, system: string) => (await listDecisions(h.store, system)).map((d) => d.action)
 
 describe('verified rollback and the mass-failure halt', () => {
   it('verifies one rollback, escalates the other, halts the wave and resumes on request', async () => {
-    const { h, receiver } = await setUp()
+    const { h, receiver, program: oncall } = await setUp()
     await h.controller.act('alpha', 'start', { actor: 'alice' })
     await h.controller.act('bravo', 'start', { actor: 'alice' })
     const verified = async () => {
@@ -119,5 +121,8 @@ describe('verified rollback and the mass-failure halt', () => {
     expect(emergencies[0]).toMatchObject({ system: 'bravo', stage: 'rolled-back' })
     expect(String(emergencies[0]!.text)).toContain('rollback-failed')
     expect((await actionsOf(h, 'bravo')).filter((a) => a === 'rollback-failed')).toHaveLength(1)
+    // The program's notifications hear of the emergency once, and of the halt through the event hook.
+    expect(oncall.received.filter((p) => p.kind === 'emergency').map((p) => p.system)).toEqual(['bravo'])
+    expect(oncall.received.filter((p) => String(p.reason).startsWith('program halted: mass failure'))).toHaveLength(1)
   })
 })
