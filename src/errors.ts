@@ -253,6 +253,22 @@ export const ERRORS = define({
     status: 409,
     exit: 1,
   },
+  TANDEM_ERR_PROGRAM_HALTED: {
+    message: 'cannot {action} "{system}": the program is halted ({reason}); rollbacks still work. Fix the cause, then run `tandem program resume --reason TEXT`',
+    status: 409,
+    exit: 1,
+  },
+  TANDEM_ERR_PROGRAM_ALREADY_HALTED: {
+    message: 'the program is already halted ({reason}); run `tandem program resume` once the cause is fixed',
+    status: 409,
+    exit: 2,
+  },
+  TANDEM_ERR_PROGRAM_NOT_HALTED: { message: 'the program is not halted; nothing to resume (`tandem status` shows its state)', status: 409, exit: 2 },
+  TANDEM_ERR_FINALIZE_BLOCKED: {
+    message: 'cannot finalize "{system}": post-migration check {checks} failed: {detail}; fix it (`tandem check {system} --post` shows the output), or pass --force to override (audited)',
+    status: 409,
+    exit: 1,
+  },
   TANDEM_ERR_HOOK_REFUSED: {
     message: 'the {hook} hook of "{system}" refused: {detail}; fix what it checks, then retry the action',
     status: 409,
@@ -321,6 +337,11 @@ export const ERRORS = define({
     message: 'cannot write {option} {file}: {detail}; check that the directory exists and is writable, or choose another path',
     status: 500,
     exit: 2,
+  },
+  TANDEM_ERR_TARGETS_MISSED: {
+    message: '{count} KPI target(s) missed: {missed}; the report shows every KPI against its target (program.targets)',
+    status: 409,
+    exit: 1,
   },
   TANDEM_ERR_REPORT_WRITE: {
     message: 'cannot write the report to {file}: {detail}; check that the directory exists and is writable',

@@ -7,7 +7,9 @@ import { listStates } from '../store/system-state.js'
 import type { AdminDeps } from './deps.js'
 import { readDiffReport } from '../compare/diff-report.js'
 import { liveWindows, storedWindows } from './metrics-view.js'
-import { diffsResponse, errorResponses, metricsQuery, metricsResponse, nameParams } from './schemas.js'
+import { diffsResponse, errorResponses, metricsQuery, metricsResponse, nameParams, programStateSchema } from './schemas.js'
+import { evaluateTargets } from '../program/targets.js'
+import { getProgramState } from '../store/program-state.js'
 import { findSystem } from './system-view.js'
 
 const viewer = { role: 'viewer' } as const
@@ -87,6 +89,15 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
             },
             systems: { type: 'array', items: { type: 'object', additionalProperties: true } },
             waves: { type: 'array', items: { type: 'object', additionalProperties: true } },
+            program: programStateSchema,
+            targets: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['kpi', 'value', 'target', 'met'],
+                properties: { kpi: { type: 'string' }, value: { type: 'number' }, target: { type: 'string' }, met: { type: 'boolean' } },
+              },
+            },
           },
         },
         ...errorResponses(),
@@ -95,8 +106,8 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
     handler: async () => {
       const now = Date.now()
       const config = deps.config()
-      const [{ kpis, facts }, states] = await Promise.all([programKpis(config, deps.store, now), listStates(deps.store)])
-      return { generatedAt: now, kpis, systems: facts, waves: waveStatus(config, states) }
+      const [{ kpis, facts }, states, program] = await Promise.all([programKpis(config, deps.store, now), listStates(deps.store), getProgramState(deps.store)])
+      return { generatedAt: now, kpis, systems: facts, waves: waveStatus(config, states), program, targets: evaluateTargets(kpis, config.program.targets) }
     },
   })
 }

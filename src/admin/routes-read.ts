@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import { waveStatus } from '../program/waves.js'
 import { listDecisions, listStates } from '../store/system-state.js'
+import { getProgramState } from '../store/program-state.js'
 import { listAudit } from './audit.js'
 import type { AdminDeps } from './deps.js'
 import {
@@ -11,6 +12,7 @@ import {
   errorResponses,
   limitQuery,
   nameParams,
+  programStateSchema,
   systemDetailSchema,
   systemSummarySchema,
   verdictSchema,
@@ -49,11 +51,11 @@ export function registerReadRoutes(api: FastifyInstance, deps: AdminDeps): void 
       tags: ['systems'],
       security: bearer,
       response: {
-        200: { type: 'object', required: ['systems'], properties: { systems: { type: 'array', items: systemSummarySchema } } },
+        200: { type: 'object', required: ['systems', 'program'], properties: { systems: { type: 'array', items: systemSummarySchema }, program: programStateSchema } },
         ...errorResponses(),
       },
     },
-    handler: async () => ({ systems: await listSystems(deps) }),
+    handler: async () => ({ systems: await listSystems(deps), program: await getProgramState(deps.store) }),
   })
 
   api.get<{ Params: NameParams }>('/api/v1/systems/:name', {

@@ -234,3 +234,21 @@ export const auditRecordSchema = {
 
 export const limitQuery = (max: number, extra: Record<string, unknown> = {}) =>
   ({ type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: max }, ...extra } }) as const
+
+export const programStateSchema = {
+  type: 'object',
+  required: ['halted', 'reason', 'actor', 'wave', 'at'],
+  properties: {
+    halted: { type: 'boolean' },
+    reason: nullableString,
+    actor: nullableString,
+    wave: { ...nullableString, description: 'the wave whose rollbacks halted the program; null for a manual halt' },
+    at: { type: 'number', description: 'when it was last halted or resumed (epoch ms; 0 when never)' },
+  },
+} as const
+
+export const programBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { reason: { type: 'string', maxLength: 2000 } },
+} as const

@@ -14,6 +14,7 @@ import type { AdminDeps } from './deps.js'
 import { registerActionRoutes, describe } from './routes-act.js'
 import { registerInsightRoutes } from './routes-insight.js'
 import { registerReadRoutes } from './routes-read.js'
+import { registerProgramRoutes } from './routes-program.js'
 import { errorSchema } from './schemas.js'
 
 declare module 'fastify' {
@@ -147,14 +148,19 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
     registerReadRoutes(api, deps)
     registerInsightRoutes(api, deps)
     registerActionRoutes(api, deps)
+    registerProgramRoutes(api, deps)
   })
   if (options.dashboard !== false) app.register(registerDashboard)
   return app
 }
 
+/** Audit names of the mutating endpoints that are not a system action. */
+const AUDIT_NAMES: Record<string, string> = { '/api/v1/config/reload': 'config.reload', '/api/v1/program/halt': 'program.halt', '/api/v1/program/resume': 'program.resume' }
+
 async function auditRefusal(deps: AdminDeps, req: FastifyRequest, principal: Principal | undefined, error: unknown): Promise<void> {
   const params = req.params as { name?: string; action?: string }
-  const action = params.action ?? (req.routeOptions.url === '/api/v1/config/reload' ? 'config.reload' : req.routeOptions.url ?? req.url)
+  const url = req.routeOptions.url ?? req.url
+  const action = params.action ?? AUDIT_NAMES[url] ?? url
   await writeAudit(deps.store, {
     actor: principal?.name ?? 'unauthenticated',
     role: principal?.role ?? 'none',

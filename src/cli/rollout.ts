@@ -7,6 +7,8 @@ import type { Decision } from '../store/system-state.js'
 import type { StoredVerdict } from '../store/verdicts.js'
 import { AdminClient, withAdminOptions, type AdminOptions } from './admin-client.js'
 import { printJson } from './output.js'
+import { describeHalt } from '../program/halt.js'
+import type { ProgramState } from '../store/program-state.js'
 import { withJsonOption } from './common.js'
 
 // The admin API's own response types (the CLI is its client, over HTTP).
@@ -34,7 +36,7 @@ const VERBS = [
   ['resume', 'resume advancing after a pause'],
   ['rollback', 'send all traffic back to legacy at once and write a failure report'],
   ['retry', 'start a rolled-back system again from its first step'],
-  ['finalize', 'mark a promoted system completed: legacy is retired'],
+  ['finalize', 'mark a promoted system completed (legacy retired) once checklist.post passes'],
 ] as const
 
 export function registerRolloutCommands(program: Command): void {
@@ -43,13 +45,14 @@ export function registerRolloutCommands(program: Command): void {
     .action(async (system: string | undefined, opts: Opts) => {
       const client = await AdminClient.from(opts)
       if (system === undefined) {
-        const { systems } = await client.get<{ systems: Summary[] }>('/api/v1/systems')
-        if (opts.json) return printJson({ systems })
-        return void process.stdout.write(renderList(systems))
+        const { systems, program } = await client.get<{ systems: Summary[]; program: ProgramState }>('/api/v1/systems')
+        if (opts.json) return printJson({ systems, program })
+        return void process.stdout.write(haltBanner(program) + renderList(systems))
       }
       const detail = await client.get<Detail>(`/api/v1/systems/${encodeURIComponent(system)}`)
       if (opts.json) return printJson(detail)
-      process.stdout.write(renderDetail(detail))
+      const program = await client.get<ProgramState>('/api/v1/program')
+      process.stdout.write(haltBanner(program) + renderDetail(detail))
     })
 
   withJsonOption(withAdminOptions(program.command('start <system>')))
@@ -59,10 +62,11 @@ export function registerRolloutCommands(program: Command): void {
     .action((system: string, opts: Opts) => act(system, 'start', opts))
 
   for (const [verb, description] of VERBS) {
-    withJsonOption(withAdminOptions(program.command(`${verb} <system>`)))
+    const cmd = withJsonOption(withAdminOptions(program.command(`${verb} <system>`)))
       .description(description)
       .option('--reason <text>', 'why, for the audit trail')
-      .action((system: string, opts: Opts) => act(system, verb, opts))
+    if (verb === 'finalize') cmd.option('--force', 'finalize although a post-migration check fails (recorded in the decision log)')
+    cmd.action((system: string, opts: Opts) => act(system, verb, opts))
   }
 }
 
@@ -73,6 +77,11 @@ async function act(system: string, action: string, opts: Opts): Promise<void> {
   if (opts.json) return printJson(result)
   const s = result.state
   process.stdout.write(`${system}: ${action} -> ${s.stage}, weight ${s.weight}%${s.paused ? ', paused' : ''} (decision #${result.decision.seq}: ${result.decision.reason})\n`)
+}
+
+/** The first line of `tandem status` while the program is halted. */
+function haltBanner(p: ProgramState): string {
+  return p.halted ? `PROGRAM HALTED: ${describeHalt(p)}. Nothing starts or advances; rollbacks still happen. Run \`tandem program resume\` once fixed.\n\n` : ''
 }
 
 function stepLabel(s: Summary, steps?: Detail['steps']): string {

@@ -1,62 +1,16 @@
 // The one definition of tandem.yaml (SPEC 2): the validator, the typed Config and the published
 // JSON Schema (scripts/write-schema.ts) all come from here.
 import { z } from 'zod'
-import { ERRORS, formatMessage, type ErrorCode } from '../errors.js'
-import { parseDuration, parseSize, parseThreshold, type Threshold } from './units.js'
+import { durationSchema, httpUrl, issue, positiveDuration, sizeSchema, thresholdSchema } from './primitives.js'
+import { checklistSchema, hooksSchema, HOOK_EVENT_KINDS } from './checklist-schema.js'
+import { programSchema } from './program-schema.js'
 
-/** Attach a stable error code, and its message from the registry, to a custom issue for the loader. */
-function issue(ctx: z.RefinementCtx, code: ErrorCode, params: Record<string, unknown>, path: PropertyKey[] = []): void {
-  ctx.addIssue({ code: 'custom', message: formatMessage(ERRORS[code].message, params), path, params: { tandemCode: code } })
-}
-
-export const durationSchema = z
-  .string()
-  .describe('A duration: 500ms, 10s, 5m, 2h, 1d')
-  .transform((text, ctx) => {
-    const ms = parseDuration(text)
-    if (ms === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', { value: `"${text}"` })
-      return z.NEVER
-    }
-    return ms
-  })
-
-/** A duration that cannot be 0 (0 would switch the timeout off). */
-const positiveDuration = durationSchema.superRefine((ms, ctx) => {
-  if (ms <= 0) issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', { value: '0 (a timeout of 0 would switch it off: give one above 0)' })
-})
-
-export const sizeSchema = z
-  .union([z.string(), z.number()])
-  .describe('A size: 512KiB, 1MiB, 10MB or a byte count')
-  .transform((value, ctx) => {
-    const bytes = parseSize(value)
-    if (bytes === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_SIZE', { value: `"${value}"` })
-      return z.NEVER
-    }
-    return bytes
-  })
-
-/** A rule such as ">= 0.8" or "> 2x"; `off` disables it. */
-export const thresholdSchema = z
-  .string()
-  .describe('A rule: ">= 0.8", "< 0.05", "> 2x" (x = multiple of legacy), or "off"')
-  .transform((text, ctx): Threshold | null => {
-    if (text.trim() === 'off') return null
-    const rule = parseThreshold(text)
-    if (rule === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_THRESHOLD', { value: `"${text}"` })
-      return z.NEVER
-    }
-    return rule
-  })
+export { durationSchema, sizeSchema, thresholdSchema } from './primitives.js'
 
 const listenSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port such as 127.0.0.1:8080')
 
-const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'expected an http:// or https:// URL')
 
 export const targetSchema = z.strictObject({
   url: httpUrl,
@@ -204,76 +158,6 @@ const healthSchema = z.strictObject({
   timeout: durationSchema.prefault('2s'),
 })
 
-const checkSchema = z.preprocess(
-  (v) => (v === true ? {} : v),
-  z.strictObject({
-    path: z.string().optional().describe('backup: a path that must exist'),
-    file: z.string().optional().describe('rollbackPlan: a file that must exist and be non-empty'),
-    command: z.string().optional().describe('a shell command that must exit 0'),
-    http: httpUrl.optional().describe('an URL that must answer 2xx'),
-    webhook: httpUrl.optional().describe('notify: a webhook that must accept a POST'),
-    timeout: durationSchema.prefault('60s'),
-  }),
-)
-
-const checklistSchema = z.strictObject({
-  backup: checkSchema.optional(),
-  tests: checkSchema.optional(),
-  dependencies: checkSchema.optional(),
-  rollbackPlan: checkSchema.optional(),
-  monitoring: checkSchema.optional(),
-  notify: checkSchema.optional(),
-  custom: z
-    .array(z.strictObject({ name: z.string().min(1), command: z.string().optional(), http: httpUrl.optional(), timeout: durationSchema.prefault('60s') }))
-    .default([]),
-  dataDiff: z
-    .strictObject({
-      from: z.string(),
-      to: z.string(),
-      table: z.string(),
-      toTable: z.string().optional(),
-      key: z.array(z.string()).optional(),
-      columns: z.array(z.string()).optional(),
-      where: z.string().optional(),
-    })
-    .optional()
-    .describe('datastore systems: a `tandem data diff` that must find no difference'),
-  eventsVerify: z
-    .strictObject({
-      from: z.string(),
-      to: z.string(),
-      id: z.string(),
-      since: z.string().optional(),
-      until: z.string().optional(),
-    })
-    .optional()
-    .describe('events systems: a `tandem events verify` that must find no loss'),
-})
-
-const hookSchema = z
-  .strictObject({
-    webhook: httpUrl.optional(),
-    command: z.string().optional(),
-    headers: z.record(z.string(), z.string()).default({}),
-    timeout: durationSchema.prefault('10s'),
-  })
-  .superRefine((hook, ctx) => {
-    if ((hook.webhook === undefined) === (hook.command === undefined)) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a hook has exactly one of `webhook: URL` or `command: SHELL`' })
-    }
-  })
-const hookListSchema = z.preprocess((v) => (v !== undefined && !Array.isArray(v) ? [v] : v), z.array(hookSchema))
-
-const hooksSchema = z.strictObject({
-  confirmRollout: hookListSchema.optional(),
-  preRollout: hookListSchema.optional(),
-  step: hookListSchema.optional(),
-  confirmPromotion: hookListSchema.optional(),
-  promoted: hookListSchema.optional(),
-  rollback: hookListSchema.optional(),
-  event: hookListSchema.optional(),
-})
-
 /** The keys a system may inherit from `defaults`. */
 const systemBody = {
   kind: z.enum(['http', 'datastore', 'events']).default('http'),
@@ -332,6 +216,7 @@ const waveSchema = z.strictObject({
     .default({}),
   rollback: z.enum(['easy', 'feasible', 'difficult', 'forward-only']).default('easy'),
   maxConcurrent: z.number().int().min(1).default(5),
+  duration: durationSchema.optional().describe('planned length of the wave (e.g. 3d); the report shows planned against actual'),
 })
 
 const tokenSchema = z.strictObject({
@@ -347,8 +232,8 @@ const notificationSchema = z
     command: z.string().optional(),
     headers: z.record(z.string(), z.string()).default({}),
     on: z
-      .array(z.enum(['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'event']))
-      .default(['promoted', 'rollback']),
+      .array(z.enum(HOOK_EVENT_KINDS))
+      .default(['promoted', 'rollback', 'emergency']),
     timeout: durationSchema.prefault('10s'),
   })
   .superRefine((n, ctx) => {
@@ -385,6 +270,7 @@ export const configSchema = z.strictObject({
   systems: z.array(systemSchema).default([]),
   waves: z.array(waveSchema).default([]),
   notifications: z.array(notificationSchema).default([]),
+  program: programSchema.prefault({}),
 })
 
 type DeepReadonly<T> = T extends (infer E)[]
@@ -399,4 +285,5 @@ export type TargetConfig = NonNullable<SystemConfig['legacy']>
 export type WaveConfig = Config['waves'][number]
 export type HookConfig = NonNullable<SystemConfig['hooks']['step']>[number]
 export type CheckConfig = NonNullable<SystemConfig['checklist']['backup']>
+export type ProgramConfig = Config['program']
 export type Role = Config['admin']['tokens'][number]['role']

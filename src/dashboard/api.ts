@@ -100,4 +100,6 @@ export interface Report {
   /** successScore is null until a system has been promoted or rolled back. */
   kpis: Record<string, number | null>
   waves: Array<{ name: string; systems: string[]; open: boolean; reason: string; done: number; active: number }>
+  program?: { halted: boolean; reason: string | null; actor: string | null; wave: string | null; at: number }
+  targets?: Array<{ kpi: string; value: number; target: string; met: boolean }>
 }

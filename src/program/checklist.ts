@@ -1,4 +1,4 @@
-// The pre-migration checklist of one system (SPEC 7): the six built-in checks, custom probes and the
+// The pre-migration checklist of one system (SPEC 7), and with `post` the post-migration one: the six built-in checks, custom probes and the
 // data/events verifications, run with timeouts and persisted with their output in checklist_results.
 import { fileURLToPath } from 'node:url'
 import type { CheckConfig, Config, SystemConfig } from '../config/schema.js'
@@ -36,7 +36,12 @@ export interface RunChecklistOptions {
   readonly now?: () => number
   /** Persist results in checklist_results (default true). */
   readonly persist?: boolean
+  /** Run the post-migration list (`checklist.post`, before `tandem finalize`) instead; stored as `post:NAME`. */
+  readonly post?: boolean
 }
+
+/** A post-migration list that is not configured: every built-in check reads "not configured". */
+const NO_POST = { custom: [] as const }
 
 /** Run every check of `system` (configured or not, so the result lists all six) and persist them. */
 export async function runChecklist(config: Config, store: Store, system: string, options: RunChecklistOptions = {}): Promise<CheckResult[]> {
@@ -44,16 +49,17 @@ export async function runChecklist(config: Config, store: Store, system: string,
   if (sys === undefined) throw new TandemError('TANDEM_ERR_SYSTEM_NOT_FOUND', { system })
   const now = options.now ?? Date.now
   const stages = options.stages ?? new Map((await listStates(store)).map((s) => [s.system, s.stage]))
+  const list: Omit<SystemConfig['checklist'], 'post'> = options.post === true ? (sys.checklist.post ?? NO_POST) : sys.checklist
 
   const jobs: Promise<CheckResult>[] = BUILTIN_CHECKS.map(async (name): Promise<CheckResult> => {
-    const cfg = sys.checklist[name]
+    const cfg = list[name]
     if (cfg === undefined) return { check: name, configured: false, ok: true, status: 'not-configured', output: 'not configured', at: now() }
     return finish(name, await runBuiltin(name, cfg, sys, stages), now)
   })
-  for (const custom of sys.checklist.custom) {
+  for (const custom of list.custom) {
     jobs.push(runProbes({ command: custom.command, http: custom.http, timeout: custom.timeout }).then((r) => finish(`custom:${custom.name}`, r ?? nothingToRun('a command or http'), now)))
   }
-  const dd = sys.checklist.dataDiff
+  const dd = list.dataDiff
   if (dd !== undefined) {
     const argv = ['data', 'diff', '--from', dd.from, '--to', dd.to, '--table', dd.table]
     if (dd.toTable !== undefined) argv.push('--to-table', dd.toTable)
@@ -62,7 +68,7 @@ export async function runChecklist(config: Config, store: Store, system: string,
     if (dd.where !== undefined) argv.push('--where', dd.where)
     jobs.push(runTandem(argv).then((r) => finish('dataDiff', r, now)))
   }
-  const ev = sys.checklist.eventsVerify
+  const ev = list.eventsVerify
   if (ev !== undefined) {
     const argv = ['events', 'verify', '--from', ev.from, '--to', ev.to, '--id', ev.id]
     if (ev.since !== undefined) argv.push('--since', ev.since)
@@ -70,7 +76,7 @@ export async function runChecklist(config: Config, store: Store, system: string,
     jobs.push(runTandem(argv).then((r) => finish('eventsVerify', r, now)))
   }
   const results = await Promise.all(jobs)
-  if (options.persist !== false) await persistResults(store, system, results)
+  if (options.persist !== false) await persistResults(store, system, options.post === true ? results.map((r) => ({ ...r, check: `post:${r.check}` })) : results)
   return results
 }
 

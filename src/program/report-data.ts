@@ -9,6 +9,10 @@ import { listStates } from '../store/system-state.js'
 import type { Stage } from '../store/tables.js'
 import { programKpis, type Kpis } from './kpis.js'
 import { unassignedSystems, waveOf, waveStatus, type WaveStatus } from './waves.js'
+import { playbookFacts, verificationOf, type RollbackVerification } from './report-playbook.js'
+import type { ProgramState } from '../store/program-state.js'
+import type { TargetResult } from './targets.js'
+import type { WavePlan } from './wave-plan.js'
 
 export interface SystemRow {
   readonly name: string
@@ -51,6 +55,8 @@ export interface RollbackRow {
   readonly fromStage: string | null
   readonly weight: number | null
   readonly failureReport: FailureReport | null
+  /** `rollback-verified` or `rollback-failed` one interval after it (SPEC 5); null while pending or unknown. */
+  readonly verification: RollbackVerification | null
 }
 
 export interface ProgramReport {
@@ -62,6 +68,12 @@ export interface ProgramReport {
   readonly unassigned: readonly string[]
   readonly systems: readonly SystemRow[]
   readonly rollbacks: readonly RollbackRow[]
+  /** Halted by a mass failure or an operator, and why (SPEC 7). */
+  readonly program: ProgramState
+  /** Each KPI against its target (`program.targets`). */
+  readonly targets: readonly TargetResult[]
+  /** Planned waves against actual, with the projected end. */
+  readonly wavePlans: readonly WavePlan[]
 }
 
 /** A rollback decision and a failure report belong together when written within this much of each other. */
@@ -95,8 +107,23 @@ export async function buildReport(config: Config, store: Store, options: { now?:
   })
   const names = new Set(config.systems.map((s) => s.name))
   const reports = (await readFailureReports(options.failureDirs ?? failureDirs(config))).filter((r) => names.has(r.system))
-  const rollbacks = pairRollbacks(facts.flatMap((f) => f.rollbacks), reports)
-  return { generatedAt: now, store: redactSecrets(config.store), kpis, waves: waveStatus(config, states), unassigned: unassignedSystems(config), systems, rollbacks }
+  const playbook = await playbookFacts(config, store, kpis, facts, now)
+  const rollbacks = pairRollbacks(facts.flatMap((f) => f.rollbacks), reports).map((r, i, all) => {
+    const next = all.slice(i + 1).find((o) => o.system === r.system)?.at ?? null
+    return { ...r, verification: verificationOf(playbook.verifications.get(r.system), r.at, next) }
+  })
+  return {
+    generatedAt: now,
+    store: redactSecrets(config.store),
+    kpis,
+    waves: waveStatus(config, states),
+    unassigned: unassignedSystems(config),
+    systems,
+    rollbacks,
+    program: playbook.program,
+    targets: playbook.targets,
+    wavePlans: playbook.wavePlans,
+  }
 }
 
 /** Where the rollout controller writes failure reports: `.tandem/failures`, and beside a SQLite store. */
@@ -145,9 +172,9 @@ function parseTime(v: unknown): number | null {
 }
 
 /** Attach to each rollback decision the closest failure report of the same system; unclaimed reports get their own row. */
-function pairRollbacks(decisions: readonly { system: string; at: number; reason: string; actor: string; fromStage: string; weight: number }[], reports: readonly FailureReport[]): RollbackRow[] {
+function pairRollbacks(decisions: readonly { system: string; at: number; reason: string; actor: string; fromStage: string; weight: number }[], reports: readonly FailureReport[]): Omit<RollbackRow, 'verification'>[] {
   const unclaimed = new Set(reports)
-  const rows: RollbackRow[] = decisions.map((d) => {
+  const rows: Omit<RollbackRow, 'verification'>[] = decisions.map((d) => {
     let best: FailureReport | null = null
     for (const r of unclaimed) {
       if (r.system !== d.system || r.timestamp === null) continue

@@ -1,5 +1,6 @@
 // Number and time formatting shared by the Markdown and HTML reports, so both read the same.
 import type { Kpis } from './kpis.js'
+import type { TargetResult } from './targets.js'
 
 export function pct(v: number | null, digits = 1): string {
   return v === null ? '—' : `${(v * 100).toFixed(digits)} %`
@@ -38,4 +39,21 @@ export function kpiRows(k: Kpis): { key: keyof Kpis; label: string; value: strin
     { key: 'totalDowntimeMinutes', label: 'Total downtime', value: `${k.totalDowntimeMinutes.toFixed(1)} min` },
     { key: 'successScore', label: 'Success score', value: k.successScore === null ? NO_SCORE : k.successScore.toFixed(3) },
   ]
+}
+
+/** The target of a KPI and whether it is met, for the KPI tables: `—` when it has none. */
+export function targetOf(targets: readonly TargetResult[], key: keyof Kpis): { target: string; status: string; met: boolean | null } {
+  const t = targets.find((x) => x.kpi === key)
+  if (t === undefined) return { target: '—', status: '—', met: null }
+  return { target: t.target, status: t.met ? 'met' : 'MISSED', met: t.met }
+}
+
+/** A planned or actual length: hours under two days, else days. */
+export function span(ms: number | null): string {
+  return ms === null ? '—' : hours(ms / 3_600_000)
+}
+
+/** One line saying whether the program is halted and why. */
+export function programLine(p: { halted: boolean; reason: string | null; actor: string | null; at: number }): string {
+  return p.halted ? `PROGRAM HALTED since ${when(p.at)} by ${p.actor ?? '—'}: ${p.reason ?? 'no reason recorded'}. Nothing starts or advances until \`tandem program resume\`.` : 'The program is running.'
 }

@@ -2,7 +2,7 @@
 // resource) that can be mailed or attached to a ticket and still reads well in a browser.
 import type { ProgramReport } from './report-data.js'
 import { changeBars, esc, scoreRing, STAGE_COLORS, stageBars } from './report-charts.js'
-import { change, hours, kpiRows, pct, when } from './report-format.js'
+import { change, hours, kpiRows, pct, programLine, span, targetOf, when } from './report-format.js'
 import { ALL_STAGES } from './waves.js'
 
 const CSS = `
@@ -30,7 +30,11 @@ export function renderHtml(r: ProgramReport): string {
   const k = r.kpis
   const cards = kpiRows(k)
     .filter((row) => row.key !== 'successScore')
-    .map((row) => `<div class="card"><div class="k">${esc(row.label)}</div><div class="v">${esc(row.value)}</div></div>`)
+    .map((row) => {
+      const t = targetOf(r.targets, row.key)
+      const goal = t.met === null ? '' : `<div class="k ${t.met ? 'open' : 'closed'}">target ${esc(t.target)}: ${t.status}</div>`
+      return `<div class="card"><div class="k">${esc(row.label)}</div><div class="v">${esc(row.value)}</div>${goal}</div>`
+    })
     .join('')
 
   const overall = Object.fromEntries(ALL_STAGES.map((s) => [s, r.systems.filter((x) => x.stage === s).length])) as Record<(typeof ALL_STAGES)[number], number>
@@ -42,6 +46,12 @@ export function renderHtml(r: ProgramReport): string {
         .map((w) => `<tr><td>${w.index + 1}</td><td>${esc(w.name)}</td><td>${w.rollback}</td><td class="num">${w.maxConcurrent}</td><td class="num">${w.systems.length}</td><td class="num">${w.active}</td><td class="num">${w.done}</td><td class="${w.open ? 'open' : 'closed'}" style="white-space:normal">${esc(w.reason)}</td></tr>`)
         .join('')}</table>`
 
+  const plans = r.wavePlans.length === 0
+    ? ''
+    : `<table style="margin-top:12px"><tr><th>wave</th><th class="num">planned</th><th class="num">actual</th><th class="num">remaining</th><th>planned end</th><th>projected end</th><th>on plan</th></tr>${r.wavePlans
+        .map((p) => `<tr><td>${esc(p.wave)}</td><td class="num">${span(p.plannedMs)}</td><td class="num">${span(p.actualMs)}</td><td class="num">${p.remaining}</td><td>${when(p.plannedEnd)}</td><td>${when(p.projectedEnd)}</td><td class="${p.late ? 'closed' : 'open'}">${p.late === null ? '—' : p.late ? 'late' : 'yes'}</td></tr>`)
+        .join('')}</table>`
+  const halted = r.program.halted ? `<p class="halted" style="background:#fee2e2;border:1px solid #b91c1c;color:#7f1d1d;border-radius:10px;padding:10px 14px;font-weight:600">${esc(programLine(r.program))}</p>` : ''
   const measured = r.systems.filter((s) => s.latencyChange !== null || s.throughputChange !== null)
   const latency = changeBars(measured.filter((s) => s.latencyChange !== null).map((s) => ({ label: s.name, value: s.latencyChange! })), true, 560)
   const throughput = changeBars(measured.filter((s) => s.throughputChange !== null).map((s) => ({ label: s.name, value: s.throughputChange! })), false, 560)
@@ -61,7 +71,7 @@ export function renderHtml(r: ProgramReport): string {
           const body = report === null
             ? '<p class="muted">No failure report found for this rollback.</p>'
             : `<p class="muted">${esc(report.file)}</p><pre>${esc(JSON.stringify({ evidence: report.content.evidence, recentDecisions: report.content.recentDecisions, metrics: report.content.metrics, diffs: report.content.diffs }, null, 2).slice(0, 20000))}</pre>`
-          return `<details><summary>${esc(b.system)} — ${when(b.at)} — ${esc(b.reason || 'no reason recorded')}</summary><p>From <b>${esc(b.fromStage ?? '—')}</b> at weight ${b.weight ?? '—'} %, by ${esc(b.actor ?? '—')}.</p>${body}</details>`
+          return `<details><summary>${esc(b.system)} — ${when(b.at)} — ${esc(b.reason || 'no reason recorded')}</summary><p>From <b>${esc(b.fromStage ?? '—')}</b> at weight ${b.weight ?? '—'} %, by ${esc(b.actor ?? '—')}.</p><p class="${b.verification?.result === 'rollback-failed' ? 'closed' : 'open'}">${b.verification === null ? 'Verification pending or not recorded.' : esc(`${b.verification.result}: ${b.verification.reason}`)}</p>${body}</details>`
         })
         .join('')
 
@@ -71,11 +81,14 @@ export function renderHtml(r: ProgramReport): string {
 <body><main>
 <h1>Migration program report</h1>
 <p class="muted">Generated ${when(r.generatedAt)} from store <code>${esc(r.store)}</code> · ${r.systems.length} systems in ${r.waves.length} waves</p>
+${halted}
 <h2>KPIs</h2>
+<p class="muted">${r.targets.filter((t) => t.met).length} of ${r.targets.length} targets met</p>
 <div class="top"><div class="ring">${scoreRing(k.successScore, 'success score')}<div class="k muted">${k.successScore === null ? 'success score: shown once a system is promoted or rolled back' : 'success score'}</div></div><div class="cards">${cards}</div></div>
 <h2>Progress by wave</h2>
 <div class="panel">${stageBars(waveRows, 1100)}</div>
 <div style="margin-top:12px">${waveTable}</div>
+${plans}
 ${r.unassigned.length > 0 ? `<p class="muted">Not in any wave (gated by their checklist only): ${esc(r.unassigned.join(', '))}</p>` : ''}
 <h2>Candidate vs legacy</h2>
 <div class="grid2"><div class="panel"><b>Latency change</b> <span class="muted">(lower is better)</span>${latency}</div><div class="panel"><b>Throughput change</b> <span class="muted">(successes per request)</span>${throughput}</div></div>

@@ -1,6 +1,6 @@
 // `tandem report --format md`: the program report as Markdown, for a pull request or a wiki page.
 import type { ProgramReport } from './report-data.js'
-import { change, hours, kpiRows, pct, when } from './report-format.js'
+import { change, hours, kpiRows, pct, programLine, span, targetOf, when } from './report-format.js'
 import { ALL_STAGES } from './waves.js'
 
 /** Pipes and newlines would break a table cell. */
@@ -10,8 +10,13 @@ function cell(text: string): string {
 
 export function renderMarkdown(r: ProgramReport): string {
   const out: string[] = ['# Migration program report', '', `Generated ${when(r.generatedAt)} from store \`${r.store}\`.`, '']
-  out.push('## KPIs', '', '| KPI | value |', '| --- | --- |')
-  for (const k of kpiRows(r.kpis)) out.push(`| ${k.label} (\`${k.key}\`) | ${k.value} |`)
+  out.push(r.program.halted ? `> **${cell(programLine(r.program))}**` : programLine(r.program), '')
+  const missed = r.targets.filter((t) => !t.met).length
+  out.push('## KPIs', '', `${r.targets.length - missed} of ${r.targets.length} targets met.`, '', '| KPI | value | target | met |', '| --- | --- | --- | --- |')
+  for (const k of kpiRows(r.kpis)) {
+    const t = targetOf(r.targets, k.key)
+    out.push(`| ${k.label} (\`${k.key}\`) | ${k.value} | ${t.target} | ${t.status} |`)
+  }
 
   out.push('', '## Waves', '')
   if (r.waves.length === 0) out.push('No waves are declared.')
@@ -19,6 +24,12 @@ export function renderMarkdown(r: ProgramReport): string {
     out.push(`| wave | rollback | max concurrent | systems | ${ALL_STAGES.join(' | ')} | status |`, `| --- | --- | --- | --- | ${ALL_STAGES.map(() => '---').join(' | ')} | --- |`)
     for (const w of r.waves) {
       out.push(`| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${ALL_STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`)
+    }
+  }
+  if (r.wavePlans.length > 0) {
+    out.push('', '### Planned against actual', '', '| wave | planned | actual | remaining | planned end | projected end | on plan |', '| --- | --- | --- | --- | --- | --- | --- |')
+    for (const p of r.wavePlans) {
+      out.push(`| ${p.wave} | ${span(p.plannedMs)} | ${span(p.actualMs)} | ${p.remaining} | ${when(p.plannedEnd)} | ${when(p.projectedEnd)} | ${p.late === null ? '—' : p.late ? 'late' : 'yes'} |`)
     }
   }
   if (r.unassigned.length > 0) out.push('', `Not in any wave (gated by their checklist only): ${r.unassigned.join(', ')}.`)
@@ -40,6 +51,7 @@ export function renderMarkdown(r: ProgramReport): string {
   if (r.rollbacks.length === 0) out.push('No rollbacks.')
   for (const b of r.rollbacks) {
     out.push(`### ${b.system} at ${when(b.at)}`, '', `- Reason: ${b.reason || '—'}`, `- From stage: ${b.fromStage ?? '—'} at weight ${b.weight ?? '—'} %`, `- By: ${b.actor ?? '—'}`)
+    out.push(`- Verification: ${b.verification === null ? 'pending or not recorded' : `${b.verification.result === 'rollback-failed' ? '**rollback-failed** (emergency)' : 'rollback-verified'}: ${cell(b.verification.reason)}`}`)
     if (b.failureReport === null) out.push('- Failure report: none found')
     else {
       const { file, content } = b.failureReport

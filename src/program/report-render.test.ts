@@ -18,7 +18,13 @@ const report: ProgramReport = {
       verdicts: { pass: 1, fail: 2, inconclusive: 3 }, lastVerdict: 'fail', rollbacks: 1,
     },
   ],
-  rollbacks: [{ system: 'pipe-api', at: Date.UTC(2026, 0, 1, 12), reason: 'errorRate <0.3> | high', actor: 'controller', fromStage: 'canary', weight: 5, failureReport: null }],
+  rollbacks: [{ system: 'pipe-api', at: Date.UTC(2026, 0, 1, 12), reason: 'errorRate <0.3> | high', actor: 'controller', fromStage: 'canary', weight: 5, failureReport: null, verification: { result: 'rollback-failed', reason: 'rollback failed: legacy health check failed', at: Date.UTC(2026, 0, 1, 12, 1) } }],
+  program: { halted: true, reason: 'mass failure: 3 systems of wave pilot rolled back', actor: 'controller', wave: 'pilot', at: Date.UTC(2026, 0, 1, 12, 2) },
+  targets: [
+    { kpi: 'validationSuccessRate', value: 0.85, target: '>= 0.8', met: true },
+    { kpi: 'failedMigrations', value: 1, target: '== 0', met: false },
+  ],
+  wavePlans: [{ wave: 'pilot', plannedMs: 3 * 86_400_000, startedAt: Date.UTC(2026, 0, 1), finishedAt: null, actualMs: 86_400_000, plannedEnd: Date.UTC(2026, 0, 4), projectedEnd: Date.UTC(2026, 0, 6), remaining: 2, late: true }],
 }
 
 describe('report rendering', () => {
@@ -28,6 +34,21 @@ describe('report rendering', () => {
     expect(md).toContain('### pipe-api at 2026-01-01 12:00:00Z')
     expect(md).toContain('- Failure report: none found')
     expect(md).toContain('No waves are declared.')
+  })
+
+  it('shows the halt, each KPI against its target, planned waves and the rollback verification', () => {
+    const md = renderMarkdown(report)
+    expect(md).toContain('> **PROGRAM HALTED since 2026-01-01 12:02:00Z by controller: mass failure: 3 systems of wave pilot rolled back.')
+    expect(md).toContain('1 of 2 targets met.')
+    expect(md).toContain('| Validation success rate (`validationSuccessRate`) | 0.0 % | >= 0.8 | met |')
+    expect(md).toContain('| Failed migrations (`failedMigrations`) | 0 | == 0 | MISSED |')
+    expect(md).toContain('| Rollbacks (`rollbackCount`) | 0 | — | — |')
+    expect(md).toContain('| pilot | 3.0 d | 24.0 h | 2 | 2026-01-04 00:00:00Z | 2026-01-06 00:00:00Z | late |')
+    expect(md).toContain('- Verification: **rollback-failed** (emergency): rollback failed: legacy health check failed')
+    const html = renderHtml(report)
+    expect(html).toContain('PROGRAM HALTED since 2026-01-01 12:02:00Z')
+    expect(html).toContain('target == 0: MISSED')
+    expect(html).toContain('rollback-failed: rollback failed: legacy health check failed')
   })
 
   it('escapes every value in the HTML report', () => {

@@ -3,6 +3,8 @@
 import type { Config, SystemConfig } from '../config/schema.js'
 import { TandemError } from '../errors.js'
 import { startGate as programStartGate, type GateResult } from '../program/gates.js'
+import { runChecklist } from '../program/checklist.js'
+import { assertNotHalted } from '../program/halt.js'
 import type { Store } from '../store/open.js'
 import type { NewDecision, StateChange, SystemState } from '../store/system-state.js'
 import type { ActionOptions, OperatorAction } from './control.js'
@@ -10,6 +12,9 @@ import type { HookKind } from './hooks.js'
 import { ACTION_STAGES, describeStep, placementOf, PROMOTED, ROLLED_BACK, servesCandidate } from './steps.js'
 
 export type StartGate = (config: Config, store: Store, system: string, options: { force?: boolean }) => Promise<GateResult>
+
+/** Actions a halted program refuses (SPEC 7): nothing starts or moves forward; pause, resume and rollback still work. */
+const HALTED_REFUSES: readonly OperatorAction[] = ['start', 'retry', 'advance', 'promote', 'finalize']
 
 export interface ActionPlan {
   readonly change: StateChange
@@ -36,6 +41,7 @@ export async function planAction(ctx: ActionContext): Promise<ActionPlan> {
   if (!ACTION_STAGES[action].includes(state.stage)) {
     throw invalid(`${action} applies only to a system in ${ACTION_STAGES[action].join(' or ')}`)
   }
+  if (HALTED_REFUSES.includes(action)) await assertNotHalted(ctx.store, action, system.name)
   const by = (what: string) => options.reason ?? `${what} by ${options.actor}`
   const decision = (reason: string, evidence?: unknown): NewDecision => ({ action, actor: options.actor, reason, ...(evidence === undefined ? {} : { evidence }) })
   const firstStep = (): StateChange => ({ ...placementOf(steps[0]!), stepIndex: 0, stepStartedAt: now, paused: false, startedAt: now, promotedAt: null, completedAt: null })
@@ -69,7 +75,17 @@ export async function planAction(ctx: ActionContext): Promise<ActionPlan> {
       return { change: { paused: false }, decision: decision(by('resumed')), gates: [] }
     case 'rollback':
       return { change: { ...ROLLED_BACK, paused: false, stepStartedAt: now }, decision: decision(by('rolled back')), gates: [] }
-    case 'finalize':
-      return { change: { completedAt: now, stage: 'completed', paused: false }, decision: decision(by('finalized; legacy retired')), gates: [] }
+    case 'finalize': {
+      // The post-migration checklist must pass before legacy is retired; --force overrides, audited.
+      const checks = await runChecklist(ctx.config, ctx.store, system.name, { post: true })
+      const failed = checks.filter((c) => !c.ok)
+      if (failed.length > 0 && options.force !== true) {
+        const detail = failed.map((c) => `${c.check}: ${c.output.split('\n').find((l) => l.trim() !== '' && !l.startsWith('$ ')) ?? c.output}`).join('; ')
+        throw new TandemError('TANDEM_ERR_FINALIZE_BLOCKED', { system: system.name, checks: failed.map((c) => c.check).join(', '), detail }, { details: { checks } })
+      }
+      const overridden = failed.map((c) => `post-migration check ${c.check} failed`)
+      const reason = overridden.length > 0 ? `finalized with --force by ${options.actor}, overriding: ${overridden.join('; ')}; legacy retired` : by('finalized; legacy retired')
+      return { change: { completedAt: now, stage: 'completed', paused: false }, decision: decision(reason, { force: options.force === true, overridden, checks }), gates: [] }
+    }
   }
 }

@@ -20,6 +20,9 @@ import { gate, notify, type HookKind, type HookPayload } from './hooks.js'
 import { consecutiveFailures, lastActor, lastMetricWindowEnd, saveMetricWindows, saveVerdict } from './records.js'
 import { describeStep, isActive, placementOf, PROMOTED, ROLLED_BACK, routingOf, servesCandidate, stepDuration } from './steps.js'
 import { holdWhileIdle } from './idle-reasons.js'
+import { checkMassFailure, verifyPendingRollback, type AfterRollbackContext } from './after-rollback.js'
+import { describeHalt } from '../program/halt.js'
+import { getProgramState } from '../store/program-state.js'
 
 export interface ControllerOptions {
   config(): Config
@@ -46,7 +49,7 @@ export interface ControllerEvents {
 }
 
 /** Hold kinds worth a `hold` decision in the audit trail (recorded once each time one begins). */
-type HoldKind = 'inconclusive' | 'failing' | 'hook' | 'promote-rule' | 'confirm'
+type HoldKind = 'inconclusive' | 'failing' | 'hook' | 'promote-rule' | 'confirm' | 'halted'
 
 export class RolloutController extends EventEmitter<ControllerEvents> implements RolloutControl {
   readonly #o: ControllerOptions
@@ -61,6 +64,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   /** Per system, where the persisted metric windows end: they tile time without overlap. */
   readonly #persistedUntil = new Map<string, number>()
   #running = false
+  readonly #after: AfterRollbackContext
 
   constructor(options: ControllerOptions) {
     super()
@@ -68,6 +72,19 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     this.#now = options.now ?? Date.now
     // On a shared PostgreSQL store only the instance holding the lease decides; SQLite always holds it.
     this.#lease = options.lease ?? controllerLease(options.store)
+    this.#after = {
+      config: options.config,
+      store: options.store,
+      metrics: options.metrics,
+      failuresDir: this.failuresDir,
+      healthChecks: options.healthChecks !== false,
+      now: this.#now,
+      announce: (system, kind, state, reason, decision) => {
+        if (decision !== undefined) this.emit('decision', decision, state)
+        void notify(this.#o.config(), system, kind, this.#payload(kind, state, reason, decision))
+      },
+      error: (system, error) => this.emit('error', system, error),
+    }
   }
 
   get failuresDir(): string {
@@ -153,6 +170,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       return
     }
     if (!isActive(state.stage) || system.kind !== 'http') {
+      // One interval after a rollback, legacy's health and error rate verify it (SPEC 5).
+      if (state.stage === 'rolled-back' && system.kind === 'http') await verifyPendingRollback(this.#after, system, state)
       this.#health.unwatch(name)
       this.#holds.delete(name)
       return
@@ -189,6 +208,9 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     }
     if (state.stage === 'promoted') return this.#hold(name, null, null)
     if (state.paused) return this.#hold(name, `paused by ${(await lastActor(this.#o.store, name, 'pause')) ?? 'an operator'}`, null)
+    // A halted program (mass failure, or `tandem program halt`) keeps every system at its current step.
+    const program = await getProgramState(this.#o.store)
+    if (program.halted) return this.#holdAndRecord(state, `program halted: ${describeHalt(program)}; run \`tandem program resume\``, 'halted', verdict)
 
     const steps = system.rollout.steps
     const step = steps[state.stepIndex]
@@ -308,6 +330,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       this.emit('error', system.name, error)
     }
     this.#tell(system, result.state, result.decision)
+    await checkMassFailure(this.#after, system, result.state).catch((error: unknown) => this.emit('error', system.name, error))
     return result
   }
 

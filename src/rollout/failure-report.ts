@@ -1,6 +1,6 @@
 // The failure report a rollback leaves behind (SPEC 5): why, where the rollout was, the evidence, the
 // recent decisions, the metrics of both arms and the differences found, in one JSON file.
-import { access, mkdir, rename, writeFile } from 'node:fs/promises'
+import { access, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Store } from '../store/open.js'
 import { listDecisions, type SystemState } from '../store/system-state.js'
@@ -98,4 +98,21 @@ async function diffs(store: Store, system: string): Promise<unknown[]> {
     out.push({ route: r.route, compared: r.compared, matches: r.matches, mismatches: r.mismatches, skipped: r.skipped, candidateErrors: r.candidate_errors, fields: withSamples })
   }
   return out
+}
+
+/**
+ * Add the verification of a rollback to its failure report (the newest report of `system` written in
+ * the second of the rollback, or the one after). Returns the file, or null when none is found.
+ */
+export async function addVerification(dir: string, system: string, rollbackAt: number, verification: unknown): Promise<string | null> {
+  const stamps = [reportStamp(rollbackAt), reportStamp(rollbackAt + 1000)]
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && stamps.some((s) => f.startsWith(`${system}_${s}`))).sort()
+  const name = names.at(-1)
+  if (name === undefined) return null
+  const file = join(dir, name)
+  const report = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+  const partial = `${file}.${process.pid}.partial`
+  await writeFile(partial, `${JSON.stringify({ ...report, verification }, null, 2)}\n`)
+  await rename(partial, file)
+  return file
 }

@@ -78,6 +78,17 @@ export class HealthMonitor {
   }
 }
 
+/** One health check of one arm: ok when it answers 2xx; the detail names the URL (secrets masked). */
+export async function probeArm(system: SystemConfig, arm: Arm): Promise<{ ok: boolean; detail: string }> {
+  const target = system[arm]
+  if (target === undefined) return { ok: false, detail: `no ${arm} target` }
+  const url = new URL(system.health.path, target.url).href
+  return probeOnce(url, system.health.timeout).then(
+    (status) => ({ ok: status >= 200 && status < 300, detail: `${redactSecrets(url)} answered ${status}` }),
+    (error: Error) => ({ ok: false, detail: redactSecrets(`${url}: ${error.message}`) }),
+  )
+}
+
 async function probeOnce(url: string, timeout: number): Promise<number> {
   const res = await request(url, { method: 'GET', headersTimeout: timeout, bodyTimeout: timeout })
   await res.body.dump()

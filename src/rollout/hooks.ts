@@ -5,7 +5,7 @@ import { request } from 'undici'
 import type { Config, HookConfig, SystemConfig } from '../config/schema.js'
 import { redactSecrets, redactWebhook } from '../redact.js'
 
-export const HOOK_KINDS = ['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'event'] as const
+export const HOOK_KINDS = ['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'emergency', 'event'] as const
 export type HookKind = (typeof HOOK_KINDS)[number]
 
 const CONFIG_KEY: Record<HookKind, keyof SystemConfig['hooks']> = {
@@ -15,6 +15,7 @@ const CONFIG_KEY: Record<HookKind, keyof SystemConfig['hooks']> = {
   'confirm-promotion': 'confirmPromotion',
   promoted: 'promoted',
   rollback: 'rollback',
+  emergency: 'emergency',
   event: 'event',
 }
 
@@ -119,6 +120,14 @@ export async function gate(config: Config, system: SystemConfig, kind: HookKind,
 
 /** Informative hooks: fire and forget, every `event` hook too; failures are returned for logging. */
 export function notify(config: Config, system: SystemConfig, kind: HookKind, payload: HookPayload): Promise<HookOutcome[]> {
-  const list = kind === 'event' ? targets(config, system, 'event') : [...targets(config, system, kind), ...targets(config, system, 'event')]
+  // A notification subscribed to both `kind` and `event` is told once, not twice.
+  const list = kind === 'event' ? targets(config, system, 'event') : [...new Set([...targets(config, system, kind), ...targets(config, system, 'event')])]
+  return Promise.all(list.map((hook) => runHook(hook, { ...payload, kind })))
+}
+
+/** Program-wide notifications only (a manual `tandem program halt` or `resume` concerns no one system). */
+export function notifyProgram(config: Config, kind: HookKind, payload: HookPayload): Promise<HookOutcome[]> {
+  const kinds = kind === 'event' ? ['event'] : [kind, 'event']
+  const list = config.notifications.filter((n) => n.on.some((k) => kinds.includes(k)))
   return Promise.all(list.map((hook) => runHook(hook, { ...payload, kind })))
 }

@@ -4,24 +4,31 @@ import type { Config } from '../config/schema.js'
 import { waveReasons } from '../program/gates.js'
 import type { Store } from '../store/open.js'
 import { listStates, type SystemState } from '../store/system-state.js'
+import { describeHalt } from '../program/halt.js'
+import { getProgramState } from '../store/program-state.js'
+import { VERIFY_ACTIONS } from './rollback-check.js'
 
 export async function holdWhileIdle(config: Config, store: Store, state: SystemState): Promise<string | null> {
   switch (state.stage) {
     case 'pending': {
       const stages = new Map((await listStates(store)).map((s) => [s.system, s.stage] as const))
       const waves = waveReasons(config, stages, state.system)
+      const program = await getProgramState(store)
+      if (program.halted) waves.unshift(`program halted: ${describeHalt(program)}; run \`tandem program resume\``)
       return waves.length > 0 ? waves.join('; ') : 'not started; run `tandem start`'
     }
     case 'rolled-back': {
-      const last = await store.db
+      const rows = await store.db
         .selectFrom('decisions')
-        .select(['reason'])
+        .select(['action', 'reason'])
         .where('system', '=', state.system)
-        .where('action', '=', 'rollback')
+        .where('action', 'in', ['rollback', ...VERIFY_ACTIONS])
         .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst()
-      return `rolled back${last ? `: ${last.reason}` : ''}; run \`tandem retry\` once fixed`
+        .limit(2)
+        .execute()
+      const last = rows.find((r) => r.action === 'rollback')
+      const check = rows[0]?.action === 'rollback' ? 'verification pending' : rows[0]?.action === 'rollback-failed' ? `EMERGENCY: ${rows[0].reason}` : rows[0]?.action === 'rollback-verified' ? rows[0].reason : null
+      return `rolled back${last ? `: ${last.reason}` : ''}${check === null ? '' : ` [${check}]`}; run \`tandem retry\` once fixed`
     }
     default:
       return null

@@ -182,5 +182,23 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('compare_skips').ifExists().execute()
       },
     },
+    // The program's halt (SPEC 7, mass failure): one row, shared by every instance on the store.
+    '0003-program-state': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('program_state')
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('halted', 'integer', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('actor', 'text')
+          .addColumn('wave', 'text')
+          .addColumn('at', big, (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .execute()
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('program_state').ifExists().execute()
+      },
+    },
   }
 }

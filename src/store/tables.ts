@@ -147,6 +147,18 @@ export interface AuditTable {
   detail: string | null
 }
 
+/** The program's halt state (migration 0003-program-state): a single row, id 1. */
+export interface ProgramStateTable {
+  id: number
+  halted: number
+  reason: string | null
+  actor: string | null
+  /** The wave whose rollbacks halted the program; null for a manual halt. */
+  wave: string | null
+  at: number
+  version: number
+}
+
 export interface Database {
   system_state: SystemStateTable
   decisions: DecisionTable
@@ -159,6 +171,7 @@ export interface Database {
   compare_skips: CompareSkipTable
   checklist_results: ChecklistResultTable
   audit: AuditTable
+  program_state: ProgramStateTable
 }
 
 export type JsonText = ColumnType<string, string, string>

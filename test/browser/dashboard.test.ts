@@ -120,6 +120,23 @@ describe('dashboard in Chromium', () => {
     }
   })
 
+  it('says in a banner that the program is halted, and why', async () => {
+    const post = (verb: string, reason: string) =>
+      fetch(`${stack.adminUrl}/api/v1/program/${verb}`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason }) })
+    expect((await post('halt', 'mass failure drill')).status).toBe(200)
+    const { context, page } = await open(TOKENS.viewer)
+    try {
+      const banner = page.getByTestId('halt-banner')
+      await banner.waitFor()
+      await expect(banner.textContent()).resolves.toMatch(/Program halted — mass failure drill \(by otto at .*\)/)
+      await expect(page.locator('[data-kpi="failedMigrations"] .kpi-target').textContent()).resolves.toMatch(/target == 0: (met|missed)/)
+      await page.screenshot({ path: join(ARTIFACTS, 'halted.png'), fullPage: true })
+    } finally {
+      await context.close()
+      expect((await post('resume', 'drill over')).status).toBe(200)
+    }
+  })
+
   it('logged no error in the browser console', () => {
     expect(consoleErrors).toEqual([])
   })

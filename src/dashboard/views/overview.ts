@@ -34,16 +34,28 @@ export const overview: View<Data> = {
     const cards = h(
       'section',
       { class: 'kpis', 'data-testid': 'kpis' },
-      ...KPI_CARDS.map(([key, label, format]) =>
-        h(
+      ...KPI_CARDS.map(([key, label, format]) => {
+        const target = report.targets?.find((t) => t.kpi === key)
+        return h(
           'div',
-          { class: 'card' },
+          { class: 'card', 'data-kpi': key },
           h('div', { class: 'kpi-value' }, key === 'systemsMigrated' ? `${format(k[key] ?? 0)} / ${k.systemsTotal ?? 0}` : format(k[key] ?? NaN)),
           // No score before the first promotion or rollback: there is nothing to score yet.
           h('div', { class: 'kpi-label' }, key === 'successScore' && k[key] === null ? `${label} (after a promotion or rollback)` : label),
-        ),
-      ),
+          target === undefined ? null : h('div', { class: `kpi-target small ${target.met ? 'met' : 'missed'}` }, `target ${target.target}: ${target.met ? 'met' : 'missed'}`),
+        )
+      }),
     )
+    // A halted program (mass failure or `tandem program halt`) is said first, in a banner.
+    const p = report.program
+    const banner = p?.halted
+      ? h(
+          'div',
+          { class: 'halt-banner', role: 'alert', 'data-testid': 'halt-banner' },
+          h('strong', {}, 'Program halted'),
+          ` — ${p.reason ?? 'no reason recorded'} (by ${p.actor ?? 'an operator'} at ${new Date(p.at).toISOString()}). Nothing starts or advances; rollbacks still happen. Run \`tandem program resume\` once fixed.`,
+        )
+      : null
     const byName = new Map(systems.map((s) => [s.name, s]))
     const waves = h(
       'section',
@@ -92,6 +104,6 @@ export const overview: View<Data> = {
         }),
       ),
     )
-    return h('div', { class: 'overview' }, cards, waves, columns)
+    return h('div', { class: 'overview' }, banner, cards, waves, columns)
   },
 }

@@ -1,0 +1,88 @@
+// The checklist (pre- and post-migration) and hooks parts of tandem.yaml, split from schema.ts to keep
+// each file to one concept; schema.ts composes them into a system.
+import { z } from 'zod'
+import { durationSchema, httpUrl, issue } from './primitives.js'
+
+/** Hook kinds a notification may subscribe to (the same as src/rollout/hooks.ts's HOOK_KINDS). */
+export const HOOK_EVENT_KINDS = ['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'emergency', 'event'] as const
+
+export const checkSchema = z.preprocess(
+  (v) => (v === true ? {} : v),
+  z.strictObject({
+    path: z.string().optional().describe('backup: a path that must exist'),
+    file: z.string().optional().describe('rollbackPlan: a file that must exist and be non-empty'),
+    command: z.string().optional().describe('a shell command that must exit 0'),
+    http: httpUrl.optional().describe('an URL that must answer 2xx'),
+    webhook: httpUrl.optional().describe('notify: a webhook that must accept a POST'),
+    timeout: durationSchema.prefault('60s'),
+  }),
+)
+
+/** The checks of one list; the pre-migration list and `post` have the same kinds. */
+const checkListShape = {
+  backup: checkSchema.optional(),
+  tests: checkSchema.optional(),
+  dependencies: checkSchema.optional(),
+  rollbackPlan: checkSchema.optional(),
+  monitoring: checkSchema.optional(),
+  notify: checkSchema.optional(),
+  custom: z
+    .array(z.strictObject({ name: z.string().min(1), command: z.string().optional(), http: httpUrl.optional(), timeout: durationSchema.prefault('60s') }))
+    .default([]),
+  dataDiff: z
+    .strictObject({
+      from: z.string(),
+      to: z.string(),
+      table: z.string(),
+      toTable: z.string().optional(),
+      key: z.array(z.string()).optional(),
+      columns: z.array(z.string()).optional(),
+      where: z.string().optional(),
+    })
+    .optional()
+    .describe('datastore systems: a `tandem data diff` that must find no difference'),
+  eventsVerify: z
+    .strictObject({
+      from: z.string(),
+      to: z.string(),
+      id: z.string(),
+      since: z.string().optional(),
+      until: z.string().optional(),
+    })
+    .optional()
+    .describe('events systems: a `tandem events verify` that must find no loss'),
+}
+
+export const checklistSchema = z.strictObject({
+  ...checkListShape,
+  post: z
+    .strictObject(checkListShape)
+    .optional()
+    .describe('the post-migration checklist (decommission command, docs ...): must pass before `tandem finalize` (or --force, audited)'),
+})
+
+const hookSchema = z
+  .strictObject({
+    webhook: httpUrl.optional(),
+    command: z.string().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    timeout: durationSchema.prefault('10s'),
+  })
+  .superRefine((hook, ctx) => {
+    if ((hook.webhook === undefined) === (hook.command === undefined)) {
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a hook has exactly one of `webhook: URL` or `command: SHELL`' })
+    }
+  })
+const hookListSchema = z.preprocess((v) => (v !== undefined && !Array.isArray(v) ? [v] : v), z.array(hookSchema))
+
+export const hooksSchema = z.strictObject({
+  confirmRollout: hookListSchema.optional(),
+  preRollout: hookListSchema.optional(),
+  step: hookListSchema.optional(),
+  confirmPromotion: hookListSchema.optional(),
+  promoted: hookListSchema.optional(),
+  rollback: hookListSchema.optional(),
+  emergency: hookListSchema.optional().describe('a rollback whose verification failed: legacy is not healthy either'),
+  event: hookListSchema.optional(),
+})
+
