@@ -180,6 +180,11 @@ export const ERRORS = define({
     status: 422,
     exit: 2,
   },
+  TANDEM_ERR_EVENTS_GROUP: {
+    message: 'consumer group "{group}" at {url} cannot be used: {detail}; check the group name (kafka-consumer-groups --describe --group NAME) and stop its consumers before --commit',
+    status: 409,
+    exit: 2,
+  },
   TANDEM_ERR_EVENTS_CHECKPOINT: { message: 'checkpoint file {file} cannot be used: {detail}; fix or delete it to start over', status: 400, exit: 2 },
   // --- rollout controller ---------------------------------------------------------------------------
   TANDEM_ERR_START_BLOCKED: {
