@@ -66,6 +66,11 @@ export class KafkaReader {
     }
   }
 
+  /** Join the group now, in the background (a reader's first read then does not wait for it). */
+  prepare(): void {
+    this.join().catch(() => {})
+  }
+
   async close(): Promise<void> {
     await this.consumer?.disconnect().catch(() => {})
   }

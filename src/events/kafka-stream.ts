@@ -37,6 +37,9 @@ export async function openKafkaStream(target: KafkaUrl, options: { create?: bool
     // Listing all topics never auto-creates one (a metadata request naming the topic may, on brokers
     // with auto-creation on), so a reader of a missing topic fails here rather than reading an empty one.
     if (options.create !== true || options.mustExist === true) await stream.mustExist()
+    // A reader's group join takes seconds (the broker's initial rebalance delay): start it now, so the
+    // joins of verify's two sides overlap instead of adding up.
+    if (options.mustExist === true) stream.prepare()
     return stream
   } catch (error) {
     await stream.close()
@@ -57,6 +60,10 @@ class KafkaStream implements EventStream {
   ) {
     this.url = target.url
     this.reader = new KafkaReader(kafka, target.topic)
+  }
+
+  prepare(): void {
+    this.reader.prepare()
   }
 
   async mustExist(): Promise<void> {
