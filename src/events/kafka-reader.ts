@@ -27,6 +27,9 @@ export class KafkaReader {
   private joined: Promise<void> | undefined
   private active: ActiveRead | undefined
   private lock: Promise<void> = Promise.resolve()
+  /** Connect, subscribe and run, settled: a close waits for it, so no consumer starts after the close. */
+  private started: Promise<void> | undefined
+  private closed = false
 
   constructor(
     private readonly kafka: Kafka,
@@ -72,6 +75,8 @@ export class KafkaReader {
   }
 
   async close(): Promise<void> {
+    this.closed = true
+    await this.started?.catch(() => {})
     await this.consumer?.disconnect().catch(() => {})
   }
 
@@ -90,9 +95,11 @@ export class KafkaReader {
             this.active.wake?.()
           }
         })
-        void (async () => {
+        this.started = (async () => {
           await consumer.connect()
+          if (this.closed) return
           await consumer.subscribe({ topic: this.topic, fromBeginning: true })
+          if (this.closed) return
           await consumer.run({
             autoCommit: false,
             eachBatch: async ({ batch, pause }) => {
@@ -114,7 +121,8 @@ export class KafkaReader {
               this.active.wake?.()
             },
           })
-        })().catch(reject)
+        })()
+        this.started.catch(reject)
       })
     }
     return this.joined.then(() => consumer)

@@ -109,7 +109,10 @@ class KafkaStream implements EventStream {
       await producer.send({ topic: this.target.topic, acks: -1, messages: sent.map((s) => s.message) })
       for (const s of sent) s.resolve()
     } catch (error) {
-      const coded = new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }, { cause: error })
+      // A broker without topic auto-creation refuses a missing topic: that is the topic's absence, not a publish failure.
+      const coded = hasType(error, 'UNKNOWN_TOPIC_OR_PARTITION')
+        ? new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.topic }, { cause: error })
+        : new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }, { cause: error })
       for (const s of sent) s.reject(coded)
     }
   }
@@ -175,4 +178,12 @@ class KafkaStream implements EventStream {
     this.producer = undefined
     await Promise.all([producer?.then((p) => p.disconnect()).catch(() => {}), this.admin.disconnect().catch(() => {})])
   }
+}
+
+/** Whether a KafkaJS error, or one it wraps, has this protocol error type. */
+function hasType(error: unknown, type: string): boolean {
+  for (let e = error as { type?: string; cause?: unknown } | undefined; e !== undefined && e !== null; e = e.cause as typeof e) {
+    if (e.type === type) return true
+  }
+  return false
 }
