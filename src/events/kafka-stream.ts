@@ -140,7 +140,10 @@ class KafkaStream implements EventStream {
   }
 
   async at(position: string): Promise<StoredEvent | undefined> {
+    if (position.includes(',')) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(this.url), position, detail: 'a message position is one partition:offset pair' })
     const [p, o] = splitPosition(this.parsePosition(position))
+    const mark = (await this.watermarks()).get(p)
+    if (mark === undefined || o < mark.low || o >= mark.high) return undefined
     for await (const batch of this.reader.read(new Map([[p, { start: o, until: o }]]), 1)) return batch.find((e) => e.position === position)
     return undefined
   }

@@ -95,6 +95,11 @@ describe('Kafka verify', () => {
     const copy = newCluster.topicUrl('keys')
     await bridge({ from: url, to: copy, untilIdle: true })
     for (const id of ['key', 'header:order-id']) expect((await verifyStreams({ from: url, to: copy, id })).ok).toBe(true)
+    // One message by its partition:offset; past a partition's end there is none (and no wait for one).
+    const [first] = await readAll(s)
+    expect((await s.at(first!.position))?.messageId).toBe(first!.messageId)
+    expect(await s.at('0:999999')).toBeUndefined()
+    await expect(s.at('0:1,1:2')).rejects.toMatchObject({ code: 'TANDEM_ERR_EVENTS_POSITION' })
   }, 120_000)
 })
 
