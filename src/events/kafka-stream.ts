@@ -136,7 +136,11 @@ class KafkaStream implements EventStream {
       const last = until === undefined ? m.high - 1n : (until.get(p) ?? -1n)
       ranges.set(p, { start: start < m.low ? m.low : start, until: last < m.high - 1n ? last : m.high - 1n })
     }
-    yield* this.reader.read(ranges, options.batch ?? DEFAULT_BATCH)
+    try {
+      yield* this.reader.read(ranges, options.batch ?? DEFAULT_BATCH)
+    } catch (error) {
+      throw this.failure(error)
+    }
   }
 
   async at(position: string): Promise<StoredEvent | undefined> {
