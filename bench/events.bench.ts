@@ -1,9 +1,11 @@
 // Event verification speed: the bucket/hash/drill-down engine over 1 000 000 in-memory messages against a
-// naive peer (full id maps of both sides), and end to end from a real NATS stream against a raw read.
+// naive peer (full id maps of both sides), end to end from a real NATS stream against a raw read, and
+// Kafka end to end (bench/events-kafka.ts).
 import { connect } from 'nats'
 import { openStream } from '../src/events/open-stream.js'
 import { verifyStreams } from '../src/events/verify.js'
 import { runVerification, type SideScan } from '../src/events/verify-engine.js'
+import { kafkaRows } from './events-kafka.js'
 import type { BenchSection } from './section.js'
 
 const N = 1_000_000
@@ -121,6 +123,8 @@ export async function run(): Promise<BenchSection> {
     await nc.close()
   }
 
+  rows.push(...(await kafkaRows()))
+
   return {
     title: 'Event stream verification (`tandem events verify`)',
     description: 'Messages per second per side; memory is heap growth above the input arrays, sampled every 50 000 messages.',
@@ -129,6 +133,7 @@ export async function run(): Promise<BenchSection> {
       `in-memory run found ${engineFindings} finding(s) (10 drops, 11 duplicates planted); the naive peer found ${naiveFindings}`,
       'the engine keeps only per-bucket aggregates in its first pass and re-reads just the differing buckets; the peer holds every id of both sides',
       'end to end, both sides are the same stream (each pass reads it twice); the id is JSON-parsed from every payload',
+      'Kafka: both sides read with KafkaJS consumers (one group join each, about 3 s on the mock cluster, included in both figures)',
     ],
   }
 }

@@ -208,7 +208,7 @@ export const ERRORS = define({
   // --- events ------------------------------------------------------------------------------------------
   TANDEM_ERR_EVENTS_URL: {
     message:
-      'stream URL "{url}" is not valid: {detail}. Use nats://HOST:4222/STREAM?subject=SUBJ, amqp://USER:PASS@HOST:5672/VHOST?stream=NAME or redis://HOST:6379/DB?stream=KEY (docs/events.md)',
+      'stream URL "{url}" is not valid: {detail}. Use nats://HOST:4222/STREAM?subject=SUBJ, amqp://USER:PASS@HOST:5672/VHOST?stream=NAME, redis://HOST:6379/DB?stream=KEY or kafka://HOST:9092[,HOST:9092]/TOPIC (docs/events.md)',
     status: 400,
     exit: 2,
   },
@@ -232,7 +232,7 @@ export const ERRORS = define({
   TANDEM_ERR_EVENTS_PUBLISH: { message: 'publishing to {url} failed: {detail}; check the broker and retry', status: 502, exit: 2 },
   TANDEM_ERR_EVENTS_POSITION: { message: 'position "{position}" is not valid for {url}: {detail}; pass the position of a message stored in that stream', status: 400, exit: 2 },
   TANDEM_ERR_EVENTS_EXTRACTOR: {
-    message: '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, or message-id',
+    message: '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, message-id, or key (Kafka)',
     status: 400,
     exit: 2,
   },
@@ -244,6 +244,11 @@ export const ERRORS = define({
   TANDEM_ERR_EVENTS_NO_TIME: {
     message: 'the message at position {position} of {url} has no usable time {detail}; pass --time PATH to a timestamp in the payload',
     status: 422,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_GROUP: {
+    message: 'consumer group "{group}" at {url} cannot be used: {detail}; check the group name (kafka-consumer-groups --describe --group NAME) and stop its consumers before --commit',
+    status: 409,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_CHECKPOINT: { message: 'checkpoint file {file} cannot be used: {detail}; fix or delete it to start over', status: 400, exit: 2 },

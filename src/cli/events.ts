@@ -3,7 +3,9 @@ import type { Command } from 'commander'
 import { parseDuration } from '../config/units.js'
 import { TandemError } from '../errors.js'
 import { bridge } from '../events/bridge.js'
+import { mapGroupPosition, type MappedGroup } from '../events/map-group.js'
 import { mapPosition } from '../events/map-position.js'
+import { parseStreamUrl } from '../events/stream-url.js'
 import { verifyStreams, type VerifyReport } from '../events/verify.js'
 import { withJsonOption } from './common.js'
 import { printJson } from './output.js'
@@ -75,23 +77,41 @@ export function registerEventsCommands(program: Command): void {
     .description('where a consumer of the old stream resumes on the new one without skipping anything')
     .requiredOption('--from <url>', 'old stream URL')
     .requiredOption('--to <url>', 'new stream URL')
-    .requiredOption('--position <p>', "the consumer's last processed position on the old stream")
+    .option('--position <p>', "the consumer's last processed position on the old stream (NATS, RabbitMQ, Redis)")
+    .option('--group <name>', 'Kafka: the consumer group whose committed offsets are mapped (default: ?group= of --from)')
+    .option('--commit', 'Kafka: commit the mapped offsets for the group on the new cluster')
     .option('--id <path>', 'message id (default: message-id)')
     .option('--time <path>', "the event's own timestamp in the payload")
     .option('--tolerance <duration>', 'clock tolerance between the two sides', '5s')
-    .action(async (o: { from: string; to: string; position: string; id?: string; time?: string; tolerance: string; json?: boolean }) => {
-      const mapped = await mapPosition({
+    .action(async (o: { from: string; to: string; position?: string; group?: string; commit?: boolean; id?: string; time?: string; tolerance: string; json?: boolean }) => {
+      const common = {
         from: o.from,
         to: o.to,
-        position: o.position,
         ...(o.id !== undefined ? { id: o.id } : {}),
         ...(o.time !== undefined ? { time: o.time } : {}),
         toleranceMs: duration(o.tolerance, '--tolerance'),
-      })
+      }
+      if (parseStreamUrl(o.from).kind === 'kafka' || o.group !== undefined || o.commit === true) {
+        if (o.position !== undefined) throw new TandemError('TANDEM_ERR_USAGE', { detail: 'Kafka positions are per partition: pass --group G (its committed offsets) instead of --position' })
+        const mapped = await mapGroupPosition({ ...common, ...(o.group !== undefined ? { group: o.group } : {}), commit: o.commit === true })
+        if (o.json) printJson(mapped)
+        else printGroup(mapped)
+        return
+      }
+      if (o.position === undefined) throw new TandemError('TANDEM_ERR_USAGE', { detail: 'map-position needs --position P (or --group G for Kafka)' })
+      const mapped = await mapPosition({ ...common, position: o.position })
       if (o.json) printJson(mapped)
       else if (mapped.newPosition !== null) process.stdout.write(`resume the new stream at ${mapped.newPosition} (inclusive)\n`)
       else process.stdout.write(`nothing after ${mapped.oldPosition} on the new stream yet: resume after ${mapped.resumeAfter ?? 'its start'}\n`)
     })
+}
+
+function printGroup(m: MappedGroup): void {
+  const w = (s: string): void => void process.stdout.write(`${s}\n`)
+  w(`group ${m.group}: ${m.unconsumed} unconsumed message(s) on the old topic; ${m.redeliveries} already consumed will be delivered again`)
+  for (const s of m.source) w(`  old partition ${s.partition}: committed ${s.committed ?? 'none'} of ${s.end} (${s.unconsumed} unconsumed)`)
+  for (const t of m.target) w(`  new partition ${t.partition}: ${m.committed ? 'committed' : 'commit'} ${t.offset} of ${t.end} (${t.redeliveries} redelivered)`)
+  if (!m.committed) w('nothing committed: pass --commit to commit these offsets for the group on the new cluster')
 }
 
 function printVerify(r: VerifyReport): void {

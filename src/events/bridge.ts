@@ -67,8 +67,8 @@ export async function bridge(options: BridgeOptions): Promise<BridgeResult> {
         const target = dst
         // Publishes of one batch go out together (one connection keeps their order) and are all acknowledged
         // before the checkpoint moves: a crash repeats at most this batch.
-        await Promise.all(batch.map((e) => target.publish({ id: bridgeId(e, extract, options.id), data: e.data, headers: carriedHeaders(e) })))
-        position = batch[batch.length - 1]!.position
+        await Promise.all(batch.map((e) => target.publish({ id: bridgeId(e, extract, options.id), data: e.data, headers: carriedHeaders(e), ...(e.key !== undefined ? { key: e.key } : {}) })))
+        position = src.cursor !== undefined ? src.cursor(position, batch) : batch[batch.length - 1]!.position
         copied += batch.length
         if (options.checkpoint !== undefined) {
           await writeCheckpoint(options.checkpoint, { from: redact(options.from), to: redact(options.to), position, copied: total + copied, updatedAt: new Date().toISOString() })

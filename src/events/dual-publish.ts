@@ -30,6 +30,8 @@ interface ReplayEntry {
   error: string
   data: string
   headers: Record<string, string>
+  /** The record key (base64), when the event had one (Kafka). */
+  key?: string
 }
 
 export function dualPublish(old: EventStream, neu: EventStream, options: DualPublishOptions = {}): DualPublisher {
@@ -52,7 +54,7 @@ export function dualPublish(old: EventStream, neu: EventStream, options: DualPub
       } catch (error) {
         outcome = { id: event.id, old: 'ok', new: 'error', error: String(error) }
         if (options.replayLog !== undefined) {
-          const entry: ReplayEntry = { at: new Date().toISOString(), id: event.id, to: neu.url, error: String(error), data: Buffer.from(toBytes(event.data)).toString('base64'), headers }
+          const entry: ReplayEntry = { at: new Date().toISOString(), id: event.id, to: neu.url, error: String(error), data: Buffer.from(toBytes(event.data)).toString('base64'), headers, ...(event.key !== undefined ? { key: Buffer.from(toBytes(event.key)).toString('base64') } : {}) }
           await appendFile(options.replayLog, `${JSON.stringify(entry)}\n`)
         }
       }
@@ -67,7 +69,7 @@ export async function replay(replayLog: string, stream: EventStream): Promise<nu
   const lines = (await readFile(replayLog, 'utf8')).split('\n').filter((l) => l.trim() !== '')
   for (const line of lines) {
     const e = JSON.parse(line) as ReplayEntry
-    await stream.publish({ id: e.id, data: Buffer.from(e.data, 'base64'), headers: e.headers })
+    await stream.publish({ id: e.id, data: Buffer.from(e.data, 'base64'), headers: e.headers, ...(e.key !== undefined ? { key: Buffer.from(e.key, 'base64') } : {}) })
   }
   return lines.length
 }

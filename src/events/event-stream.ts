@@ -3,7 +3,7 @@
 
 /** A message read from a stream. */
 export interface StoredEvent {
-  /** Broker position: NATS stream sequence, RabbitMQ stream offset, Redis entry id. */
+  /** Broker position: NATS stream sequence, RabbitMQ stream offset, Redis entry id, Kafka `partition:offset`. */
   readonly position: string
   /** Broker publish time in ms since the epoch (NaN when the broker does not record one). */
   readonly time: number
@@ -11,12 +11,16 @@ export interface StoredEvent {
   readonly messageId: string | undefined
   readonly headers: Readonly<Record<string, string>>
   readonly data: Uint8Array
+  /** The record key (Kafka); other brokers have none. */
+  readonly key?: Uint8Array
 }
 
 export interface OutgoingEvent {
   readonly id: string
   readonly data: Uint8Array | string
   readonly headers?: Readonly<Record<string, string>>
+  /** The record key where the broker has one (Kafka partitions by it; default: the id). */
+  readonly key?: Uint8Array | string
 }
 
 export interface ReadOptions {
@@ -45,6 +49,11 @@ export interface EventStream {
   end(): Promise<string | undefined>
   /** Order of two positions of this stream (negative, 0, positive). */
   comparePositions(a: string, b: string): number
+  /**
+   * The resume position after `batch`, given the one before it. Absent on single-log brokers, where it is
+   * the batch's last position; Kafka keeps one offset per partition (`0:41,1:-1,...`).
+   */
+  cursor?(previous: string | undefined, batch: readonly StoredEvent[]): string
   /** Check that a user-supplied position is well formed for this broker. */
   parsePosition(text: string): string
   close(): Promise<void>

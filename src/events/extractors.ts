@@ -1,5 +1,6 @@
 // `--id` and `--time`: where a message's identity and its agreed time come from. Forms: a JSON path into
-// the payload (JSON Pointer `/order/id` or `$.order.id`), `header:NAME`, or `message-id` (broker's own id).
+// the payload (JSON Pointer `/order/id` or `$.order.id`), `header:NAME`, `message-id` (broker's own id) or
+// `key` (the Kafka record key).
 import { TandemError } from '../errors.js'
 import { SOURCE_TIME_HEADER, type StoredEvent } from './event-stream.js'
 
@@ -8,6 +9,7 @@ export type Extractor = (event: StoredEvent) => unknown
 export function parseExtractor(text: string, option: '--id' | '--time'): Extractor {
   const bad = (): TandemError => new TandemError('TANDEM_ERR_EVENTS_EXTRACTOR', { option, value: text })
   if (text === 'message-id') return (e) => e.messageId
+  if (text === 'key') return (e) => (e.key === undefined ? undefined : Buffer.from(e.key).toString('utf8'))
   if (text.startsWith('header:')) {
     const name = text.slice('header:'.length).toLowerCase()
     if (name === '') throw bad()

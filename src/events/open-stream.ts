@@ -3,6 +3,7 @@
 // streams must exist, their subjects are a design choice.
 import type { EventStream } from './event-stream.js'
 import { openAmqpStream } from './amqp-stream.js'
+import { openKafkaStream } from './kafka-stream.js'
 import { openNatsStream } from './nats-stream.js'
 import { openRedisStream } from './redis-stream.js'
 import { parseStreamUrl } from './stream-url.js'
@@ -26,5 +27,7 @@ export async function openStream(url: string, options: OpenOptions = {}): Promis
       return openAmqpStream(target, options.create ?? false)
     case 'redis':
       return openRedisStream(target, options)
+    case 'kafka':
+      return openKafkaStream(target, options)
   }
 }

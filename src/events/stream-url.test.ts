@@ -26,7 +26,13 @@ describe('parseStreamUrl', () => {
 
   it.each([
     ['not a url', 'not a URL'],
-    ['kafka://127.0.0.1:9092/orders', 'not supported'],
+    ['mqtt://127.0.0.1:1883/orders', 'not supported'],
+    ['kafka://127.0.0.1:9092', 'topic is missing'],
+    ['kafka://127.0.0.1/orders', 'is not host:port'],
+    ['kafka://127.0.0.1:9092/or ders', 'not a Kafka topic name'],
+    ['kafka://127.0.0.1:9092/orders?stream=x', 'unknown parameter "stream"'],
+    ['kafka://u:p@127.0.0.1:9092/orders?sasl=gssapi', 'sasl "gssapi" is not supported'],
+    ['kafka://127.0.0.1:9092/orders?sasl=plain', 'user:password@'],
     ['nats://127.0.0.1:4222', 'stream name is missing'],
     ['nats://127.0.0.1:4222/OR.DERS', 'not a JetStream stream name'],
     ['amqp://127.0.0.1:5672/%2f', '?stream=NAME'],
@@ -42,6 +48,22 @@ describe('parseStreamUrl', () => {
       expect((error as TandemError).code).toBe('TANDEM_ERR_EVENTS_URL')
       expect((error as TandemError).message).toContain(detail)
     }
+  })
+
+  it('parses a Kafka URL with several brokers, a group, TLS and SASL', () => {
+    expect(parseStreamUrl('kafka://127.0.0.1:9092,127.0.0.1:9093/orders.v1?group=billing')).toMatchObject({
+      kind: 'kafka',
+      brokers: ['127.0.0.1:9092', '127.0.0.1:9093'],
+      topic: 'orders.v1',
+      group: 'billing',
+      tls: false,
+    })
+    expect(parseStreamUrl('kafkas://app:s%40cret@b1:9094/orders?sasl=scram-sha-512')).toMatchObject({
+      tls: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'app', password: 's@cret' },
+    })
+    expect(parseStreamUrl('kafka://app:pw@b1:9092/orders?tls=true')).toMatchObject({ tls: true, sasl: { mechanism: 'plain' } })
+    expect(redact('kafka://app:pw@b1:9092,b2:9092/orders')).toBe('kafka://app:***@b1:9092,b2:9092/orders')
   })
 
   it('hides passwords in messages', () => {

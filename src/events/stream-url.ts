@@ -7,11 +7,27 @@ export type StreamUrl =
   | { readonly kind: 'nats'; readonly url: string; readonly servers: string; readonly user?: string; readonly pass?: string; readonly stream: string; readonly subject?: string }
   | { readonly kind: 'amqp'; readonly url: string; readonly connection: string; readonly stream: string }
   | { readonly kind: 'redis'; readonly url: string; readonly connection: string; readonly key: string }
+  | KafkaUrl
+
+/** `kafka://[user:pass@]host:port[,host:port]/topic[?group=G&tls=true&sasl=plain|scram-sha-256|scram-sha-512]`. */
+export interface KafkaUrl {
+  readonly kind: 'kafka'
+  readonly url: string
+  readonly brokers: readonly string[]
+  readonly topic: string
+  readonly group?: string
+  readonly tls: boolean
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string }
+}
+
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/
+const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
 
 const STREAM_NAME = /^[A-Za-z0-9_-]+$/
 
 export function parseStreamUrl(text: string): StreamUrl {
   const bad = (detail: string): TandemError => new TandemError('TANDEM_ERR_EVENTS_URL', { url: redactSecrets(text), detail })
+  if (/^kafkas?:\/\//.test(text)) return parseKafkaUrl(text, bad)
   let u: URL
   try {
     u = new URL(text)
@@ -62,6 +78,36 @@ export function parseStreamUrl(text: string): StreamUrl {
     default:
       throw bad(`scheme "${u.protocol}" is not supported`)
   }
+}
+
+// Parsed by hand: WHATWG URL parsing refuses the comma-separated broker list of a Kafka bootstrap.
+function parseKafkaUrl(text: string, bad: (detail: string) => TandemError): KafkaUrl {
+  const m = /^(kafkas?):\/\/(?:([^@/]*)@)?([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?$/.exec(text)
+  if (m === null) throw bad('it is not a kafka://HOST:PORT[,HOST:PORT]/TOPIC URL')
+  const [, scheme, userinfo, hosts, rawTopic, query] = m
+  const brokers = (hosts ?? '').split(',').filter((h) => h !== '')
+  if (brokers.length === 0) throw bad('the broker list (host:port[,host:port]) is missing')
+  for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) throw bad(`broker "${b}" is not host:port`)
+  const topic = decodeURIComponent(rawTopic ?? '')
+  if (topic === '') throw bad('the topic is missing from the path')
+  if (!KAFKA_TOPIC.test(topic)) throw bad(`"${topic}" is not a Kafka topic name (letters, digits, ".", "_" and "-", at most 249)`)
+  const params = new URLSearchParams(query ?? '')
+  for (const key of params.keys()) if (!['group', 'tls', 'sasl'].includes(key)) throw bad(`unknown parameter "${key}" (allowed: group, tls, sasl)`)
+  const group = params.get('group') ?? undefined
+  if (group === '') throw bad('group is empty')
+  const tlsText = params.get('tls')
+  if (tlsText !== null && !['true', 'false', '1', '0'].includes(tlsText)) throw bad('tls is true or false')
+  const tls = scheme === 'kafkas' || tlsText === 'true' || tlsText === '1'
+  const mechanism = params.get('sasl')?.toLowerCase()
+  let sasl: KafkaUrl['sasl']
+  if (mechanism !== undefined || (userinfo !== undefined && userinfo !== '')) {
+    const m2 = (mechanism ?? 'plain') as (typeof SASL_MECHANISMS)[number]
+    if (!SASL_MECHANISMS.includes(m2)) throw bad(`sasl "${mechanism}" is not supported (${SASL_MECHANISMS.join(', ')})`)
+    const colon = (userinfo ?? '').indexOf(':')
+    if (userinfo === undefined || colon < 0) throw bad('SASL needs user:password@ before the brokers')
+    sasl = { mechanism: m2, username: decodeURIComponent(userinfo.slice(0, colon)), password: decodeURIComponent(userinfo.slice(colon + 1)) }
+  }
+  return { kind: 'kafka', url: text, brokers, topic, ...(group !== undefined ? { group } : {}), tls, ...(sasl !== undefined ? { sasl } : {}) }
 }
 
 /** The URL without its password or secret parameters, for messages, logs and checkpoints (src/redact.ts). */

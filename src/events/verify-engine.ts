@@ -28,12 +28,15 @@ export async function runVerification(old: SideScan, neu: SideScan, o: EngineOpt
   const scans: Record<Side, SideScan> = { old, new: neu }
   const inWindow = (t: number): boolean => t >= o.since && t < o.until
   const tables: Record<Side, BucketTable> = { old: new BucketTable(), new: new BucketTable() }
-  for (const side of ['old', 'new'] as const) {
-    const table = tables[side]
-    await scans[side]((t, id) => {
-      if (inWindow(t)) table.add(Math.floor(t / o.bucketMs), id)
-    })
-  }
+  // The aggregate pass reads both sides at once (separate tables); the old side's failure is the one reported.
+  const aggregated = await Promise.allSettled(
+    (['old', 'new'] as const).map((side) =>
+      scans[side]((t, id) => {
+        if (inWindow(t)) tables[side].add(Math.floor(t / o.bucketMs), id)
+      }),
+    ),
+  )
+  for (const r of aggregated) if (r.status === 'rejected') throw r.reason
   const differing = differingBuckets(tables.old, tables.new)
   const bucketCount = new Set([...tables.old.buckets.keys(), ...tables.new.buckets.keys()]).size
   let pending: TimeRange[] = mergeRuns(differing, o.bucketMs, 0, tables.old, tables.new)

@@ -86,7 +86,7 @@ describe.each(pairs)('%s -> %s', (fromKind, toKind) => {
 
 describe('events verify usage errors', () => {
   it('exits 2 with a coded error for a bad URL or --id', async () => {
-    const bad = await tandem(['events', 'verify', '--from', 'kafka://x:1/y', '--to', 'redis://127.0.0.1:6379/0?stream=a', '--id', '/id', '--json'])
+    const bad = await tandem(['events', 'verify', '--from', 'kafka://x/y', '--to', 'redis://127.0.0.1:6379/0?stream=a', '--id', '/id', '--json'])
     expect(bad.code).toBe(2)
     expect(JSON.parse(bad.stdout).error.code).toBe('TANDEM_ERR_EVENTS_URL')
     const badId = await tandem(['events', 'verify', '--from', 'redis://127.0.0.1:6379/0?stream=a', '--to', 'redis://127.0.0.1:6379/0?stream=b', '--id', 'orderId'])
