@@ -14,7 +14,7 @@ import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { distIsFresh } from '../../bin/build-state.js'
-import { ROOT } from '../support/cli.js'
+import { ROOT, runProcess, type CliRun } from '../support/cli.js'
 
 const SETUP_TIMEOUT_MS = 30 * 60_000
 const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
@@ -27,26 +27,8 @@ const require = createRequire(join(ROOT, 'package.json'))
 const TYPESCRIPT = (require('typescript/package.json') as { version: string }).version
 const TYPES_NODE = (require('@types/node/package.json') as { version: string }).version
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()))
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-async function runOk(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const r = await run(command, args, cwd, env)
+async function runOk(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const r = await runProcess(command, args, cwd, env)
   if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.code}\n${r.stdout}\n${r.stderr}`)
   return r
 }
@@ -181,22 +163,22 @@ describe('the tarball', () => {
 
 describe('installed into an empty project', () => {
   it('runs `npx tandem --help`, `tandem init` and `tandem validate`', { timeout: 5 * 60_000 }, async () => {
-    const help = await run('npx', ['--no', '--', 'tandem', '--help'], app)
+    const help = await runProcess('npx', ['--no', '--', 'tandem', '--help'], app)
     expect(help.code, help.stderr).toBe(0)
     for (const verb of ['init', 'validate', 'up', 'demo', 'status', 'data', 'events']) expect(help.stdout).toContain(verb)
 
     const dir = join(work, 'config')
     await mkdir(dir)
-    const init = await run('npx', ['--no', '--', 'tandem', 'init', '-c', join(dir, 'tandem.yaml')], app, hookEnv)
+    const init = await runProcess('npx', ['--no', '--', 'tandem', 'init', '-c', join(dir, 'tandem.yaml')], app, hookEnv)
     expect(init.code, init.stderr).toBe(0)
     const schema = JSON.parse(await readFile(join(dir, 'tandem.schema.json'), 'utf8')) as { $id: string }
     expect(schema).toEqual(JSON.parse(await readFile(join(installed, 'tandem.schema.json'), 'utf8')))
-    const valid = await run('npx', ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'tandem.yaml'), '--json'], app, hookEnv)
+    const valid = await runProcess('npx', ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'tandem.yaml'), '--json'], app, hookEnv)
     expect(valid.code, valid.stderr).toBe(0)
     expect(JSON.parse(valid.stdout)).toMatchObject({ valid: true })
 
     await writeFile(join(dir, 'broken.yaml'), 'version: 1\nsystems:\n  - name: a\n    legacy: { url: 42 }\n    surprise: true\n')
-    const broken = await run('npx', ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'broken.yaml')], app, hookEnv)
+    const broken = await runProcess('npx', ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'broken.yaml')], app, hookEnv)
     expect(broken.code).toBe(2)
     expect(broken.stderr).toMatch(/TANDEM_ERR_[A-Z_]+/)
     await expectNoDevDependencyLoaded()
@@ -205,7 +187,7 @@ describe('installed into an empty project', () => {
   it('runs `npx tandem demo` to the promotion without writing into the package', { timeout: 10 * 60_000 }, async () => {
     const before = await snapshot(installed)
     const dir = join(work, 'demo')
-    const demo = await run('npx', ['--no', '--', 'tandem', 'demo', '--json', '--dir', dir], app, hookEnv)
+    const demo = await runProcess('npx', ['--no', '--', 'tandem', 'demo', '--json', '--dir', dir], app, hookEnv)
     expect(demo.code, demo.stderr.slice(-3000)).toBe(0)
     const result = JSON.parse(demo.stdout) as { ok: boolean; finalStage: string; failureReport: string; decisions: Array<{ action: string }> }
     expect(result).toMatchObject({ ok: true, finalStage: 'promoted' })
@@ -291,7 +273,7 @@ console.log(JSON.stringify({
 }))
 `,
     )
-    const r = await run(process.execPath, ['use.mjs'], app, hookEnv)
+    const r = await runProcess(process.execPath, ['use.mjs'], app, hookEnv)
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({ value: { total: 3 }, mismatched: true, kinds: ['function', 'function', 'function'], error: 'function' })
     const loads = await recordedLoads()
@@ -330,7 +312,7 @@ new TandemError('TANDEM_ERR_NOT_A_CODE', {})
 export { total, written, mismatches, publish, publisher, err }
 `,
     )
-    const r = await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app)
+    const r = await runProcess(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app)
     expect(r.code, r.stdout + r.stderr).toBe(0)
   })
 })

@@ -13,8 +13,13 @@ export interface CliRun {
 }
 
 export function tandem(args: readonly string[], cwd = ROOT): Promise<CliRun> {
+  return runProcess(process.execPath, [BIN, ...args], cwd)
+}
+
+/** Run any command to its end and collect its exit code and output. */
+export function runProcess(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()))
