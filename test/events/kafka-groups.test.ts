@@ -13,7 +13,7 @@ import { openStream } from '../../src/events/open-stream.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { BIN, tandem } from '../support/cli.js'
 import { startMockCluster, type MockCluster } from './kafka-cluster.js'
-import { orderIds, publishOrders } from './streams.js'
+import { orderIds, publishOrders, readAll } from './streams.js'
 
 let oldCluster: MockCluster
 let newCluster: MockCluster
@@ -34,11 +34,6 @@ async function open(url: string): Promise<EventStream> {
   return s
 }
 
-async function readAll(stream: EventStream): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = []
-  for await (const batch of stream.read()) out.push(...batch)
-  return out
-}
 
 const client = (bootstrap: string): Kafka => new Kafka({ clientId: 'test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING })
 const topicOf = (url: string): string => url.slice(url.lastIndexOf('/') + 1)

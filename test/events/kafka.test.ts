@@ -8,7 +8,7 @@ import { openStream } from '../../src/events/open-stream.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { tandem } from '../support/cli.js'
 import { startMockCluster, type MockCluster } from './kafka-cluster.js'
-import { makeStream, orderIds, publishOrders, type TestStream } from './streams.js'
+import { makeStream, orderIds, publishOrders, type TestStream, readAll } from './streams.js'
 
 let oldCluster: MockCluster
 let newCluster: MockCluster
@@ -29,11 +29,6 @@ async function open(url: string): Promise<EventStream> {
   return s
 }
 
-async function readAll(stream: EventStream): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = []
-  for await (const batch of stream.read()) out.push(...batch)
-  return out
-}
 
 const orderId = (e: StoredEvent): string => JSON.parse(Buffer.from(e.data).toString()).orderId as string
 const partitionOf = (e: StoredEvent): string => e.position.split(':')[0]!

@@ -11,7 +11,7 @@ import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../sr
 import { mapPosition } from '../../src/events/map-position.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { BIN, tandem } from '../support/cli.js'
-import { makeStream, orderIds, publishOrders, type Kind, type TestStream } from './streams.js'
+import { makeStream, orderIds, publishOrders, type Kind, type TestStream, readAll } from './streams.js'
 
 const created: TestStream[] = []
 const dirs: string[] = []
@@ -20,11 +20,6 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true })
 })
 
-async function readAll(stream: EventStream, after?: string): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = []
-  for await (const batch of stream.read(after === undefined ? {} : { after })) out.push(...batch)
-  return out
-}
 
 async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'tandem-events-'))

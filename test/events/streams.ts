@@ -3,7 +3,7 @@ import amqp from 'amqplib'
 import { Redis } from 'ioredis'
 import { connect } from 'nats'
 import { services, uniqueName } from '../support/services.js'
-import type { EventStream } from '../../src/events/event-stream.js'
+import type { EventStream, StoredEvent } from '../../src/events/event-stream.js'
 import { openStream } from '../../src/events/open-stream.js'
 
 export type Kind = 'nats' | 'amqp' | 'redis'
@@ -65,4 +65,11 @@ export async function publishOrders(stream: EventStream, ids: readonly string[],
 
 export function orderIds(n: number, prefix = 'o'): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
+}
+
+/** Every message of `stream` (after the position `after`, when given), in order. */
+export async function readAll(stream: EventStream, after?: string): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = []
+  for await (const batch of stream.read(after === undefined ? {} : { after })) out.push(...batch)
+  return out
 }

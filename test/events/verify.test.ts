@@ -5,7 +5,7 @@ import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../sr
 import { bridge } from '../../src/events/bridge.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { tandem } from '../support/cli.js'
-import { makeStream, orderIds, publishOrders, type Kind, type TestStream } from './streams.js'
+import { makeStream, orderIds, publishOrders, type Kind, type TestStream, readAll } from './streams.js'
 
 const pairs: Array<[Kind, Kind]> = [
   ['nats', 'redis'],
@@ -18,11 +18,6 @@ afterAll(async () => {
   for (const s of created) await s.drop()
 })
 
-async function readAll(stream: EventStream): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = []
-  for await (const batch of stream.read()) out.push(...batch)
-  return out
-}
 
 /** Copies `old` into `neu` with defects: drops, extra copies (new broker ids, same orderId), a foreign id, reordering. */
 async function copyWithDefects(old: EventStream, neu: EventStream, defects: { drop: string[]; duplicate: string[]; extra: string[] }): Promise<void> {
