@@ -4,10 +4,10 @@
 // committed for the group on the target cluster. docs/events.md explains the rule and its bounds.
 import { TandemError } from '../errors.js'
 import type { EventStream } from './event-stream.js'
-import { agreedTime, idOf, parseExtractor, type Extractor } from './extractors.js'
+import { agreedTime, idOf, type Extractor } from './extractors.js'
 import { formatVector, splitPosition } from './kafka-positions.js'
 import { commitGroupOffsets, fetchGroupOffsets } from './kafka-group-offsets.js'
-import { openStream } from './open-stream.js'
+import { withMappingStreams } from './map-position.js'
 import { parseStreamUrl, redact, type KafkaUrl } from './stream-url.js'
 
 export interface MapGroupOptions {
@@ -56,13 +56,7 @@ export async function mapGroupPosition(options: MapGroupOptions): Promise<Mapped
   const [src, dst] = [kafkaUrl(options.from), kafkaUrl(options.to)]
   const group = options.group ?? src.group
   if (group === undefined) throw new TandemError('TANDEM_ERR_USAGE', { detail: 'map-position on Kafka needs --group G (or ?group=G in the --from URL)' })
-  const extract = parseExtractor(options.id ?? 'message-id', '--id')
-  const timeOf = options.time === undefined ? undefined : parseExtractor(options.time, '--time')
-  const tol = options.toleranceMs ?? 5_000
-  const old = await openStream(options.from, { mustExist: true })
-  let neu: EventStream | undefined
-  try {
-    neu = await openStream(options.to, { mustExist: true })
+  return withMappingStreams(options, async ({ old, neu, extract, timeOf, tol }) => {
     const committed = await fetchGroupOffsets(src, group)
     if ([...committed.values()].every((o) => o < 0n)) {
       throw new TandemError('TANDEM_ERR_EVENTS_GROUP', { group, url: redact(options.from), detail: `it has committed no offset on topic ${src.topic}` })
@@ -108,9 +102,7 @@ export async function mapGroupPosition(options: MapGroupOptions): Promise<Mapped
       redeliveries: target.reduce((n, t) => n + t.redeliveries, 0),
       windowIds: consumed.size,
     }
-  } finally {
-    await Promise.all([old.close(), neu?.close()])
-  }
+  })
 }
 
 /** Per new partition, the first message not known to be consumed, and the known-consumed ones after it. */

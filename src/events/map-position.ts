@@ -3,7 +3,7 @@
 // before the consumer's last processed position. docs/events.md explains the algorithm and its bounds.
 import { TandemError } from '../errors.js'
 import type { EventStream } from './event-stream.js'
-import { agreedTime, idOf, parseExtractor } from './extractors.js'
+import { agreedTime, idOf, parseExtractor, type Extractor } from './extractors.js'
 import { openStream } from './open-stream.js'
 import { redact } from './stream-url.js'
 
@@ -33,15 +33,35 @@ export interface MappedPosition {
   readonly scannedNew: number
 }
 
-export async function mapPosition(options: MapPositionOptions): Promise<MappedPosition> {
-  const idText = options.id ?? 'message-id'
-  const extract = parseExtractor(idText, '--id')
+/** What both mappings (a position, a Kafka group) read: the two streams and how to find ids and times. */
+export interface MappingInputs {
+  readonly old: EventStream
+  readonly neu: EventStream
+  readonly extract: Extractor
+  readonly timeOf: Extractor | undefined
+  /** Clock tolerance in ms. */
+  readonly tol: number
+}
+
+/** Parse --id/--time, open both streams (which must exist), run `map`, and close them whatever happens. */
+export async function withMappingStreams<T>(
+  options: Pick<MapPositionOptions, 'from' | 'to' | 'id' | 'time' | 'toleranceMs'>,
+  map: (inputs: MappingInputs) => Promise<T>,
+): Promise<T> {
+  const extract = parseExtractor(options.id ?? 'message-id', '--id')
   const timeOf = options.time === undefined ? undefined : parseExtractor(options.time, '--time')
-  const tol = options.toleranceMs ?? 5_000
   const old = await openStream(options.from, { mustExist: true })
   let neu: EventStream | undefined
   try {
     neu = await openStream(options.to, { mustExist: true })
+    return await map({ old, neu, extract, timeOf, tol: options.toleranceMs ?? 5_000 })
+  } finally {
+    await Promise.all([old.close(), neu?.close()])
+  }
+}
+
+export function mapPosition(options: MapPositionOptions): Promise<MappedPosition> {
+  return withMappingStreams(options, async ({ old, neu, extract, timeOf, tol }) => {
     const p = old.parsePosition(options.position)
     const at = await old.at(p)
     if (at === undefined) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(options.from), position: p, detail: 'no message is stored there' })
@@ -70,9 +90,7 @@ export async function mapPosition(options: MapPositionOptions): Promise<MappedPo
       }
     }
     return result(options, p, tP, null, newEnd ?? null, before.size, scanned)
-  } finally {
-    await Promise.all([old.close(), neu?.close()])
-  }
+  })
 }
 
 function result(o: MapPositionOptions, p: string, tP: number, newPosition: string | null, resumeAfter: string | null, windowIds: number, scannedNew: number): MappedPosition {
