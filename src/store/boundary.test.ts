@@ -23,7 +23,9 @@ function sources(dir = SRC): string[] {
 function databaseUses(file: string): string[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
   const found: string[] = []
-  const at = (node: ts.Node, what: string) => found.push(`${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${what}`)
+  const at = (node: ts.Node, what: string) => {
+    found.push(`${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${what}`)
+  }
   const visit = (node: ts.Node): void => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined) {
       const from = (node.moduleSpecifier as ts.StringLiteral).text
