@@ -1,6 +1,13 @@
-// Batched writes of comparison results: route and field aggregates, samples and per-interval windows
-// are buffered in memory and flushed in one transaction (every second), never one write per request.
-import { sampleCounts, writeComparisons, type ComparisonWindow, type FieldCounts, type RouteCounts } from '../store/comparisons.js'
+// Batched writes of comparison results: route and field aggregates, samples and per-interval windows are
+// buffered in memory and flushed (every second) in one transaction of src/store/comparisons.ts, never one
+// write per request.
+import {
+  sampleCounts,
+  writeComparisons,
+  type ComparisonWindow,
+  type FieldCounts,
+  type RouteCounts,
+} from '../store/comparisons.js'
 import type { Store } from '../store/open.js'
 import type { ComparisonCounts } from './sink.js'
 import type { ExchangeOutcome } from './compare-exchange.js'
