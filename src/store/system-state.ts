@@ -102,7 +102,7 @@ function decisionFromRow(r: Omit<DecisionTable, 'id'> & { id: number }): Decisio
     weight: Number(r.weight),
     stepIndex: r.step_index,
     evidence: r.evidence === null ? null : JSON.parse(r.evidence),
-    at: r.at,
+    at: Number(r.at),
   }
 }
 
