@@ -1,6 +1,7 @@
 // Metrics windows for charts, legacy vs candidate: live buckets from the gateway's MetricsReader, or
 // the windows persisted in metric_windows (all routes merged).
 import type { ArmWindow, MetricsReader } from '../metrics/reader.js'
+import { readMetricWindows } from '../store/metric-windows.js'
 import type { Store } from '../store/open.js'
 import type { Arm } from '../store/tables.js'
 
@@ -80,30 +81,22 @@ function fromAcc(a: Acc): ArmPoint {
 }
 
 export async function storedWindows(store: Store, system: string, since: number, until: number): Promise<MetricsPoint[]> {
-  const rows = await store.db
-    .selectFrom('metric_windows')
-    .selectAll()
-    .where('system', '=', system)
-    .where('window_end', '>', since)
-    .where('window_start', '<', until)
-    .orderBy('window_start')
-    .limit(50_000)
-    .execute()
+  const rows = await readMetricWindows(store, system, { since, until, limit: 50_000 })
   const buckets = new Map<number, { end: number; arms: Record<Arm, Acc> }>()
   for (const r of rows) {
-    const start = Number(r.window_start)
-    const bucket = buckets.get(start) ?? { end: Number(r.window_end), arms: { legacy: emptyAcc(), candidate: emptyAcc() } }
+    const start = r.windowStart
+    const bucket = buckets.get(start) ?? { end: r.windowEnd, arms: { legacy: emptyAcc(), candidate: emptyAcc() } }
     buckets.set(start, bucket)
     const acc = bucket.arms[r.arm]
-    const n = Number(r.requests)
+    const n = r.requests
     acc.requests += n
-    acc.errors += Number(r.errors)
-    acc.successes += Number(r.successes)
-    if (r.p50_ms !== null && n > 0) {
-      acc.weighted.p50 += Number(r.p50_ms) * n
-      acc.weighted.p95 += Number(r.p95_ms ?? r.p50_ms) * n
-      acc.weighted.p99 += Number(r.p99_ms ?? r.p95_ms ?? r.p50_ms) * n
-      acc.weighted.mean += Number(r.mean_ms ?? r.p50_ms) * n
+    acc.errors += r.errors
+    acc.successes += r.successes
+    if (r.p50Ms !== null && n > 0) {
+      acc.weighted.p50 += r.p50Ms * n
+      acc.weighted.p95 += (r.p95Ms ?? r.p50Ms) * n
+      acc.weighted.p99 += (r.p99Ms ?? r.p95Ms ?? r.p50Ms) * n
+      acc.weighted.mean += (r.meanMs ?? r.p50Ms) * n
       acc.latencyWeight += n
     }
   }

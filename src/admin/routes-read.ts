@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { waveStatus } from '../program/waves.js'
 import { listDecisions, listStates } from '../store/system-state.js'
 import { getProgramState } from '../store/program-state.js'
-import { listAudit } from './audit.js'
+import { listAudit } from '../store/audit.js'
 import type { AdminDeps } from './deps.js'
 import {
   auditRecordSchema,

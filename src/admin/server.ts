@@ -5,7 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import pino, { type Logger } from 'pino'
 import { TandemError, clientErrorFor, isTandemError } from '../errors.js'
 import { storeError } from '../store/open.js'
-import { writeAudit } from './audit.js'
+import { writeAudit } from '../store/audit.js'
 import { DEFAULT_FAILURE_LIMIT, FailureLimiter, authorize, identify, type FailureLimit, type Principal, type RequiredRole } from './auth.js'
 import { assertAdminBindSafe } from './bind-check.js'
 import { assertBrowserSafe } from './browser-guard.js'

@@ -1,6 +1,7 @@
 // The stored diffs of one system in the SPEC 4 shape: per route the comparison counts, per field raw,
 // noise and total counts, whether the field is a real difference, and its samples. Real fields first.
 import type { SystemConfig } from '../config/schema.js'
+import { readComparisons } from '../store/comparisons.js'
 import type { Store } from '../store/open.js'
 import { matchRate } from './match-rate.js'
 import { isReal } from './noise.js'
@@ -39,21 +40,10 @@ export interface DiffReport {
 /** Upper bound on sample rows read for one report, whatever samplesPerField says. */
 const SAMPLE_READ_CAP = 5000
 
+/** The one reader of stored diffs: the admin API, `tandem diffs`, the failure report and the demo use it. */
 export async function readDiffReport(store: Store, system: SystemConfig): Promise<DiffReport> {
   const name = system.name
-  const [routes, fields, samples, skips] = await Promise.all([
-    store.db.selectFrom('compare_routes').selectAll().where('system', '=', name).orderBy('route').execute(),
-    store.db.selectFrom('compare_fields').selectAll().where('system', '=', name).execute(),
-    store.db
-      .selectFrom('compare_samples')
-      .select(['route', 'path', 'sample'])
-      .where('system', '=', name)
-      // Newest first: after a fix lands, an operator wants today's examples, not the first ones seen.
-      .orderBy('id', 'desc')
-      .limit(SAMPLE_READ_CAP)
-      .execute(),
-    store.db.selectFrom('compare_skips').selectAll().where('system', '=', name).execute(),
-  ])
+  const { routes, fields, samples, skips } = await readComparisons(store, name, SAMPLE_READ_CAP)
   const limit = system.compare.samplesPerField
   const samplesOf = new Map<string, unknown[]>()
   for (const s of samples) {
@@ -64,16 +54,16 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
   }
   const byRoute = new Map<string, RouteReport>()
   for (const r of routes) {
-    const counts = { match: Number(r.matches), mismatch: Number(r.mismatches), noiseOnly: Number(r.noise_only) }
+    const counts = { match: r.matches, mismatch: r.mismatches, noiseOnly: r.noiseOnly }
     byRoute.set(r.route, {
       route: r.route,
-      compared: Number(r.compared),
-      matches: counts.match,
-      mismatches: counts.mismatch,
-      noiseOnly: counts.noiseOnly,
-      skipped: Number(r.skipped),
+      compared: r.compared,
+      matches: r.matches,
+      mismatches: r.mismatches,
+      noiseOnly: r.noiseOnly,
+      skipped: r.skipped,
       skippedReasons: {},
-      candidateErrors: Number(r.candidate_errors),
+      candidateErrors: r.candidateErrors,
       matchRate: matchRate(counts),
       fields: [],
     })
@@ -85,7 +75,7 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
       route = { route: f.route, compared: 0, matches: 0, mismatches: 0, noiseOnly: 0, skipped: 0, skippedReasons: {}, candidateErrors: 0, matchRate: null, fields: [] }
       byRoute.set(f.route, route)
     }
-    const counts = { raw: Number(f.raw), noise: Number(f.noise), total: Number(f.total) }
+    const counts = { raw: f.raw, noise: f.noise, total: f.total }
     route.fields.push({
       path: f.path,
       kind: f.kind,
@@ -96,7 +86,7 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
   }
   for (const k of skips) {
     const route = byRoute.get(k.route)
-    if (route !== undefined) route.skippedReasons[k.reason] = Number(k.count)
+    if (route !== undefined) route.skippedReasons[k.reason] = k.count
   }
   for (const r of byRoute.values()) {
     r.fields.sort((a, b) => Number(b.real) - Number(a.real) || b.raw - a.raw || a.path.localeCompare(b.path))

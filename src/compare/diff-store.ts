@@ -1,18 +1,26 @@
-// Batched writes of comparison results: route and field aggregates, samples and per-interval windows
-// are buffered in memory and flushed in one transaction (every second), never one write per request.
-import { sql } from 'kysely'
+// Batched writes of comparison results: route and field aggregates, samples and per-interval windows are
+// buffered in memory and flushed (every second) in one transaction of src/store/comparisons.ts, never one
+// write per request.
+import {
+  sampleCounts,
+  writeComparisons,
+  type ComparisonWindow,
+  type FieldCounts,
+  type RouteCounts,
+} from '../store/comparisons.js'
 import type { Store } from '../store/open.js'
-import type { CompareFieldTable, CompareRouteTable } from '../store/tables.js'
 import type { ComparisonCounts } from './sink.js'
 import type { ExchangeOutcome } from './compare-exchange.js'
 import { distinctFields } from './noise.js'
 import { addResult, emptyCounts } from './rolling-counts.js'
 
-/** Counts added to a compare_routes row since the last flush. */
-type RouteDelta = Omit<CompareRouteTable, 'updated_at'>
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
-/** Counts added to a compare_fields row since the last flush (`total` comes from the route). */
-type FieldDelta = Omit<CompareFieldTable, 'total' | 'updated_at'>
+/** Counts added to a route's stored counts since the last flush. */
+type RouteDelta = Mutable<RouteCounts> & { readonly system: string }
+
+/** Counts added to a field's stored counts since the last flush (its total comes from the route). */
+type FieldDelta = Mutable<FieldCounts> & { readonly system: string }
 
 interface SampleRow {
   system: string
@@ -39,12 +47,7 @@ export class DiffStore {
 
   /** Learn how many samples each field already has (samples survive restarts). */
   async load(): Promise<void> {
-    const rows = await this.store.db
-      .selectFrom('compare_samples')
-      .select(['system', 'route', 'path', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy(['system', 'route', 'path'])
-      .execute()
-    for (const r of rows) this.sampleCounts.set(key(r.system, r.route, r.path), Number(r.n))
+    for (const r of await sampleCounts(this.store)) this.sampleCounts.set(key(r.system, r.route, r.path), r.count)
   }
 
   /** Whether a field of a route still wants examples. */
@@ -64,7 +67,7 @@ export class DiffStore {
     const rk = key(system, route)
     let r = this.routes.get(rk)
     if (r === undefined) {
-      r = { system, route, compared: 0, matches: 0, mismatches: 0, noise_only: 0, skipped: 0, candidate_errors: 0 }
+      r = { system, route, compared: 0, matches: 0, mismatches: 0, noiseOnly: 0, skipped: 0, candidateErrors: 0 }
       this.routes.set(rk, r)
     }
     const res = outcome.result
@@ -79,8 +82,8 @@ export class DiffStore {
       r.compared++
       if (res === 'match') r.matches++
       else if (res === 'mismatch') r.mismatches++
-      else if (res === 'noise-only') r.noise_only++
-      else r.candidate_errors++
+      else if (res === 'noise-only') r.noiseOnly++
+      else r.candidateErrors++
     }
     let w = this.windows.get(system)
     if (w === undefined) {
@@ -134,78 +137,11 @@ export class DiffStore {
     this.windowStart = now
     if (routes.length === 0 && samples.length === 0) return
 
-    await this.store.db.transaction().execute(async (trx) => {
-      for (const r of routes) {
-        await trx
-          .insertInto('compare_routes')
-          .values({ ...r, updated_at: now })
-          .onConflict((oc) =>
-            oc.columns(['system', 'route']).doUpdateSet((eb) => ({
-              compared: eb('compare_routes.compared', '+', eb.ref('excluded.compared')),
-              matches: eb('compare_routes.matches', '+', eb.ref('excluded.matches')),
-              mismatches: eb('compare_routes.mismatches', '+', eb.ref('excluded.mismatches')),
-              noise_only: eb('compare_routes.noise_only', '+', eb.ref('excluded.noise_only')),
-              skipped: eb('compare_routes.skipped', '+', eb.ref('excluded.skipped')),
-              candidate_errors: eb('compare_routes.candidate_errors', '+', eb.ref('excluded.candidate_errors')),
-              updated_at: now,
-            })),
-          )
-          .execute()
-        // Every field of a route has the route's compared responses as its total (Diffy's denominator).
-        const comparable = r.matches + r.mismatches + r.noise_only
-        if (comparable > 0) {
-          await trx
-            .updateTable('compare_fields')
-            .set({ total: sql<number>`total + ${comparable}` })
-            .where('system', '=', r.system)
-            .where('route', '=', r.route)
-            .execute()
-        }
-      }
-      const totals = new Map<string, number>()
-      for (const f of fields) {
-        const rk = key(f.system, f.route)
-        if (!totals.has(rk)) {
-          const row = await trx
-            .selectFrom('compare_routes')
-            .select(['matches', 'mismatches', 'noise_only'])
-            .where('system', '=', f.system)
-            .where('route', '=', f.route)
-            .executeTakeFirst()
-          totals.set(rk, row === undefined ? 0 : Number(row.matches) + Number(row.mismatches) + Number(row.noise_only))
-        }
-        await trx
-          .insertInto('compare_fields')
-          .values({ ...f, total: totals.get(rk) ?? 0, updated_at: now })
-          .onConflict((oc) =>
-            oc.columns(['system', 'route', 'path', 'kind']).doUpdateSet((eb) => ({
-              raw: eb('compare_fields.raw', '+', eb.ref('excluded.raw')),
-              noise: eb('compare_fields.noise', '+', eb.ref('excluded.noise')),
-              updated_at: now,
-            })),
-          )
-          .execute()
-      }
-      if (samples.length > 0) await trx.insertInto('compare_samples').values(samples).execute()
-      for (const k of skips) {
-        await trx
-          .insertInto('compare_skips')
-          .values({ ...k, updated_at: now })
-          .onConflict((oc) =>
-            oc.columns(['system', 'route', 'reason']).doUpdateSet((eb) => ({ count: eb('compare_skips.count', '+', eb.ref('excluded.count')), updated_at: now })),
-          )
-          .execute()
-      }
-      for (const [system, c] of windows) {
-        await trx
-          .insertInto('compare_windows')
-          .values({ system, window_start: windowStart, window_end: now, ...toColumns(c) })
-          .execute()
-      }
-    })
+    const windowRows = windows.map(([system, c]) => ({ system, windowStart, windowEnd: now, ...toColumns(c) }))
+    await writeComparisons(this.store, { routes, fields, samples, skips, windows: windowRows }, now)
   }
 }
 
-function toColumns(c: ComparisonCounts): { matches: number; mismatches: number; noise_only: number; skipped: number; candidate_errors: number } {
-  return { matches: c.match, mismatches: c.mismatch, noise_only: c.noiseOnly, skipped: c.skipped, candidate_errors: c.candidateError }
+function toColumns(c: ComparisonCounts): Omit<ComparisonWindow, 'windowStart' | 'windowEnd'> {
+  return { matches: c.match, mismatches: c.mismatch, noiseOnly: c.noiseOnly, skipped: c.skipped, candidateErrors: c.candidateError }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import pino from 'pino'
 import type { RuleEvidence, Verdict } from '../analysis/verdict.js'
+import { readDiffReport } from '../compare/diff-report.js'
 import { comparisonEngine } from '../instance/engines.js'
 import { startInstance, type Instance } from '../instance/start-instance.js'
 import { RolloutController } from '../rollout/controller.js'
@@ -205,12 +206,13 @@ class Story {
   async differences(instance: Instance): Promise<void> {
     const engine = instance.comparisons as { flush?: () => Promise<void> }
     await engine.flush?.()
-    const fields = await instance.store.db.selectFrom('compare_fields').selectAll().where('system', '=', DEMO_SYSTEM).orderBy('raw', 'desc').limit(5).execute()
-    const routes = await instance.store.db.selectFrom('compare_routes').selectAll().where('system', '=', DEMO_SYSTEM).execute()
+    const system = instance.config().systems.find((s) => s.name === DEMO_SYSTEM)
+    const { routes } = system === undefined ? { routes: [] } : await readDiffReport(instance.store, system)
     const compared = routes.reduce((a, r) => a + r.compared, 0)
     const mismatches = routes.reduce((a, r) => a + r.mismatches, 0)
     this.say(`shadow compared ${compared} responses, ${mismatches} differed; differences found:`)
-    this.found = fields.map((f) => ({ route: f.route, path: f.path, kind: f.kind, count: f.raw }))
+    const fields = routes.flatMap((r) => r.fields.map((f) => ({ route: r.route, path: f.path, kind: f.kind, count: f.raw })))
+    this.found = fields.sort((a, b) => b.count - a.count).slice(0, 5)
     for (const f of this.found) this.say(`    ${f.route}  ${f.path}  ${f.kind}  x${f.count}`)
     if (this.found.length === 0) this.say('    (none recorded yet)')
   }

@@ -1,6 +1,6 @@
 // Process signals of a running instance: SIGINT/SIGTERM drain and stop, SIGHUP reloads tandem.yaml.
 import type { Logger } from 'pino'
-import { writeAudit } from '../admin/audit.js'
+import { writeAudit } from '../store/audit.js'
 import { describe } from '../admin/routes-act.js'
 import { TandemError } from '../errors.js'
 import type { Instance } from './start-instance.js'

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { CheckConfig, Config, SystemConfig } from '../config/schema.js'
 import { TandemError } from '../errors.js'
 import { redactWebhook } from '../redact.js'
+import { saveChecklistResults } from '../store/checklist.js'
 import type { Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
 import type { Stage } from '../store/tables.js'
@@ -76,16 +77,8 @@ export async function runChecklist(config: Config, store: Store, system: string,
     jobs.push(runTandem(argv).then((r) => finish('eventsVerify', r, now)))
   }
   const results = await Promise.all(jobs)
-  if (options.persist !== false) await persistResults(store, system, options.post === true ? results.map((r) => ({ ...r, check: `post:${r.check}` })) : results)
+  if (options.persist !== false) await saveChecklistResults(store, system, options.post === true ? results.map((r) => ({ ...r, check: `post:${r.check}` })) : results)
   return results
-}
-
-export async function persistResults(store: Store, system: string, results: readonly CheckResult[]): Promise<void> {
-  if (results.length === 0) return
-  await store.db
-    .insertInto('checklist_results')
-    .values(results.map((r) => ({ system, check: r.check, ok: r.ok ? 1 : 0, configured: r.configured ? 1 : 0, output: r.output, at: r.at })))
-    .execute()
 }
 
 function finish(check: string, r: ProbeResult, now: () => number): CheckResult {

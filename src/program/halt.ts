@@ -1,11 +1,12 @@
 // The mass-failure halt of the migration program (SPEC 7): when `program.haltAfterRollbacks` systems of
 // one wave have rolled back, or an operator runs `tandem program halt`, no system starts or advances
 // until `tandem program resume`. Rollbacks still happen. Every halt and resume is audited.
-import { writeAudit } from '../admin/audit.js'
+import { writeAudit } from '../store/audit.js'
 import type { Config } from '../config/schema.js'
 import { TandemError } from '../errors.js'
 import type { Store } from '../store/open.js'
 import { getProgramState, setProgramState, type ProgramState } from '../store/program-state.js'
+import { systemsRolledBackSince } from '../store/system-state.js'
 import { systemsOfWave, waveOf } from './waves.js'
 
 export type { ProgramState } from '../store/program-state.js'
@@ -26,16 +27,7 @@ export function describeHalt(p: ProgramState): string {
 export async function rolledBackSince(config: Config, store: Store, wave: string, since: number): Promise<string[]> {
   const systems = systemsOfWave(config, wave)
   if (systems.length === 0) return []
-  const rows = await store.db
-    .selectFrom('decisions')
-    .select('system')
-    .distinct()
-    .where('system', 'in', systems)
-    .where('to_stage', '=', 'rolled-back')
-    .where('from_stage', '!=', 'rolled-back')
-    .where('at', '>=', since)
-    .execute()
-  const hit = new Set(rows.map((r) => r.system))
+  const hit = await systemsRolledBackSince(store, systems, since)
   return systems.filter((s) => hit.has(s))
 }
 

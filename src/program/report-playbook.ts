@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js'
 import { VERIFY_ACTIONS } from '../rollout/rollback-check.js'
 import type { Store } from '../store/open.js'
 import { getProgramState, type ProgramState } from '../store/program-state.js'
+import { decisionHistory, firstStarts } from '../store/system-state.js'
 import type { Kpis } from './kpis.js'
 import type { SystemFacts } from './system-facts.js'
 import { evaluateTargets, type TargetResult } from './targets.js'
@@ -27,31 +28,19 @@ export async function playbookFacts(config: Config, store: Store, kpis: Kpis, fa
   const names = config.systems.map((s) => s.name)
   const [program, starts, checks] = await Promise.all([
     getProgramState(store),
-    names.length === 0
-      ? Promise.resolve([])
-      : store.db
-          .selectFrom('decisions')
-          .select((eb) => ['system', eb.fn.min('at').as('at')])
-          .where('system', 'in', names)
-          .where('from_stage', '=', 'pending')
-          .where('to_stage', '!=', 'pending')
-          .groupBy('system')
-          .execute(),
-    names.length === 0
-      ? Promise.resolve([])
-      : store.db.selectFrom('decisions').select(['system', 'action', 'reason', 'at']).where('system', 'in', names).where('action', 'in', [...VERIFY_ACTIONS]).orderBy('id').execute(),
+    firstStarts(store, names),
+    decisionHistory(store, names, VERIFY_ACTIONS),
   ])
-  const firstStarts = new Map(starts.map((r) => [r.system, Number(r.at)]))
   const verifications = new Map<string, RollbackVerification[]>()
   for (const c of checks) {
     const list = verifications.get(c.system) ?? []
-    list.push({ result: c.action as RollbackVerification['result'], reason: c.reason, at: Number(c.at) })
+    list.push({ result: c.action as RollbackVerification['result'], reason: c.reason, at: c.at })
     verifications.set(c.system, list)
   }
   return {
     program,
     targets: evaluateTargets(kpis, config.program.targets),
-    wavePlans: wavePlans(config, facts, firstStarts, kpis.migrationRate, now),
+    wavePlans: wavePlans(config, facts, starts, kpis.migrationRate, now),
     verifications,
   }
 }

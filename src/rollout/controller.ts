@@ -11,13 +11,14 @@ import type { ArmWindow, MetricsReader } from '../metrics/reader.js'
 import { openChangeFeed, type ChangeFeed } from '../store/changes.js'
 import { controllerLease, type Lease } from '../store/lease.js'
 import type { Store } from '../store/open.js'
-import { getState, recordDecision, type Decision, type NewDecision, type StateChange, type SystemState } from '../store/system-state.js'
+import { lastMetricWindowEnd, saveMetricWindows } from '../store/metric-windows.js'
+import { getState, lastActor, recordDecision, type Decision, type NewDecision, type StateChange, type SystemState } from '../store/system-state.js'
+import { consecutiveFailures, saveVerdict } from '../store/verdicts.js'
 import { planAction, type StartGate } from './actions.js'
 import type { ActionOptions, OperatorAction, RolloutControl, SystemStatus } from './control.js'
 import { writeFailureReport } from './failure-report.js'
 import { HealthMonitor } from './health.js'
 import { gate, notify, type HookKind, type HookPayload } from './hooks.js'
-import { consecutiveFailures, lastActor, lastMetricWindowEnd, saveMetricWindows, saveVerdict } from './records.js'
 import { describeStep, isActive, placementOf, PROMOTED, ROLLED_BACK, routingOf, servesCandidate, stepDuration } from './steps.js'
 import { holdWhileIdle } from './idle-reasons.js'
 import { checkMassFailure, verifyPendingRollback, type AfterRollbackContext } from './after-rollback.js'
@@ -318,7 +319,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     this.emit('decision', result.decision, result.state)
     try {
       const file = await writeFailureReport(this.failuresDir, this.#o.store, {
-        system: system.name,
+        system,
         at: result.decision.at,
         reason: decision.reason,
         before: current,

@@ -2,6 +2,9 @@
 // recent decisions, the metrics of both arms and the differences found, in one JSON file.
 import { access, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readDiffReport, type RouteReport } from '../compare/diff-report.js'
+import type { SystemConfig } from '../config/schema.js'
+import { readMetricWindows } from '../store/metric-windows.js'
 import type { Store } from '../store/open.js'
 import { listDecisions, type SystemState } from '../store/system-state.js'
 
@@ -14,7 +17,8 @@ export interface FailureReport {
   readonly evidence: unknown
   readonly recentDecisions: unknown[]
   readonly metrics: unknown
-  readonly diffs: unknown[]
+  /** Per route the comparison counts, per field raw, noise, total, whether it is real, and samples. */
+  readonly diffs: RouteReport[]
 }
 
 /** `20240131_142501`, in UTC, for the file name. */
@@ -26,24 +30,30 @@ export function reportStamp(at: number): string {
 export async function writeFailureReport(
   dir: string,
   store: Store,
-  input: { system: string; at: number; reason: string; before: SystemState; evidence: unknown; current?: unknown },
+  input: { system: SystemConfig; at: number; reason: string; before: SystemState; evidence: unknown; current?: unknown },
 ): Promise<string> {
+  const system = input.system.name
+  const [recentDecisions, history, diffs] = await Promise.all([
+    listDecisions(store, system, 20),
+    readMetricWindows(store, system, { limit: 40, newest: true }),
+    readDiffReport(store, input.system),
+  ])
   const report: FailureReport = {
-    system: input.system,
+    system,
     timestamp: new Date(input.at).toISOString(),
     reason: input.reason,
     stage: input.before.stage,
     weight: input.before.weight,
     evidence: input.evidence,
-    recentDecisions: await listDecisions(store, input.system, 20),
+    recentDecisions,
     // The window that triggered the rollback, read live, and the persisted windows before it.
-    metrics: { current: input.current ?? null, history: await recentMetrics(store, input.system) },
-    diffs: await diffs(store, input.system),
+    metrics: { current: input.current ?? null, history },
+    diffs: diffs.routes,
   }
   await mkdir(dir, { recursive: true })
-  let file = join(dir, `${input.system}_${reportStamp(input.at)}.json`)
+  let file = join(dir, `${system}_${reportStamp(input.at)}.json`)
   // Two rollbacks in the same second (rollback, retry, rollback) must not overwrite each other.
-  for (let n = 2; await exists(file) && n < 100; n++) file = join(dir, `${input.system}_${reportStamp(input.at)}-${n}.json`)
+  for (let n = 2; await exists(file) && n < 100; n++) file = join(dir, `${system}_${reportStamp(input.at)}-${n}.json`)
   // Written aside and renamed into place: `tandem report` and the dashboard never read half a report.
   const partial = `${file}.${process.pid}.partial`
   await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`)
@@ -56,48 +66,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   )
-}
-
-async function recentMetrics(store: Store, system: string): Promise<unknown> {
-  const rows = await store.db.selectFrom('metric_windows').selectAll().where('system', '=', system).orderBy('id', 'desc').limit(40).execute()
-  return rows.reverse().map((r) => ({
-    route: r.route,
-    arm: r.arm,
-    windowStart: Number(r.window_start),
-    windowEnd: Number(r.window_end),
-    requests: r.requests,
-    errors: r.errors,
-    successes: r.successes,
-    p50Ms: r.p50_ms,
-    p95Ms: r.p95_ms,
-    p99Ms: r.p99_ms,
-    meanMs: r.mean_ms,
-  }))
-}
-
-/** Per route: counts and the fields that differ, with up to two redacted samples each. */
-async function diffs(store: Store, system: string): Promise<unknown[]> {
-  const routes = await store.db.selectFrom('compare_routes').selectAll().where('system', '=', system).execute()
-  const fields = await store.db.selectFrom('compare_fields').selectAll().where('system', '=', system).orderBy('raw', 'desc').limit(100).execute()
-  const out = []
-  for (const r of routes) {
-    const own = fields.filter((f) => f.route === r.route)
-    const withSamples = []
-    for (const f of own.slice(0, 20)) {
-      const samples = await store.db
-        .selectFrom('compare_samples')
-        .select(['sample'])
-        .where('system', '=', system)
-        .where('route', '=', r.route)
-        .where('path', '=', f.path)
-        .orderBy('id', 'desc')
-        .limit(2)
-        .execute()
-      withSamples.push({ path: f.path, kind: f.kind, raw: f.raw, noise: f.noise, total: f.total, samples: samples.map((s) => JSON.parse(s.sample)) })
-    }
-    out.push({ route: r.route, compared: r.compared, matches: r.matches, mismatches: r.mismatches, skipped: r.skipped, candidateErrors: r.candidate_errors, fields: withSamples })
-  }
-  return out
 }
 
 /**

@@ -3,7 +3,7 @@
 import type { Config } from '../config/schema.js'
 import { waveReasons } from '../program/gates.js'
 import type { Store } from '../store/open.js'
-import { listStates, type SystemState } from '../store/system-state.js'
+import { latestDecisions, listStates, type SystemState } from '../store/system-state.js'
 import { describeHalt } from '../program/halt.js'
 import { getProgramState } from '../store/program-state.js'
 import { VERIFY_ACTIONS } from './rollback-check.js'
@@ -18,14 +18,7 @@ export async function holdWhileIdle(config: Config, store: Store, state: SystemS
       return waves.length > 0 ? waves.join('; ') : 'not started; run `tandem start`'
     }
     case 'rolled-back': {
-      const rows = await store.db
-        .selectFrom('decisions')
-        .select(['action', 'reason'])
-        .where('system', '=', state.system)
-        .where('action', 'in', ['rollback', ...VERIFY_ACTIONS])
-        .orderBy('seq', 'desc')
-        .limit(2)
-        .execute()
+      const rows = await latestDecisions(store, state.system, ['rollback', ...VERIFY_ACTIONS], 2)
       const last = rows.find((r) => r.action === 'rollback')
       const check = rows[0]?.action === 'rollback' ? 'verification pending' : rows[0]?.action === 'rollback-failed' ? `EMERGENCY: ${rows[0].reason}` : rows[0]?.action === 'rollback-verified' ? rows[0].reason : null
       return `rolled back${last ? `: ${last.reason}` : ''}${check === null ? '' : ` [${check}]`}; run \`tandem retry\` once fixed`

@@ -5,6 +5,7 @@ import type { SystemConfig } from '../config/schema.js'
 import { compare, type Threshold } from '../config/units.js'
 import type { ArmWindow } from '../metrics/reader.js'
 import type { Store } from '../store/open.js'
+import { latestDecisions } from '../store/system-state.js'
 
 export const VERIFY_ACTIONS = ['rollback-verified', 'rollback-failed'] as const
 export type VerifyAction = (typeof VERIFY_ACTIONS)[number]
@@ -61,15 +62,8 @@ export function judgeRollback(input: {
 
 /** The last rollback of a system when no verification followed it yet, else null. */
 export async function unverifiedRollback(store: Store, system: string): Promise<{ at: number; seq: number } | null> {
-  const last = await store.db
-    .selectFrom('decisions')
-    .select(['action', 'at', 'seq'])
-    .where('system', '=', system)
-    .where('action', 'in', ['rollback', ...VERIFY_ACTIONS])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  return last?.action === 'rollback' ? { at: Number(last.at), seq: last.seq } : null
+  const [last] = await latestDecisions(store, system, ['rollback', ...VERIFY_ACTIONS], 1)
+  return last?.action === 'rollback' ? { at: last.at, seq: last.seq } : null
 }
 
 /** When the verification of a rollback at `at` is due: one analysis interval after it. */

@@ -4,7 +4,10 @@ import type { Kysely, Migration } from 'kysely'
 
 export type Dialect = 'sqlite' | 'postgres'
 
-/** Migrations keyed by an ordered name; kysely records which have run. */
+/**
+ * Migrations keyed by an ordered name. `migrate` in open.ts (not kysely's Migrator) runs the pending ones
+ * in name order, each in its own transaction, and records it in tandem_migrations; `down` is never run.
+ */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   // Auto-increment ids and epoch-millisecond columns differ between the engines.
   const id = dialect === 'sqlite' ? 'integer' : 'bigserial'

@@ -1,5 +1,6 @@
 // Opens the store named by a URL (sqlite:PATH or postgres://...), runs pending migrations and returns
-// the typed query layer. Every other module reaches the database through a Store.
+// the typed query layer. Only the store modules beside it use `db`; every other module calls their
+// functions (system-state, verdicts, metric-windows, comparisons, checklist, audit, program-state).
 import { mkdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'

@@ -102,7 +102,7 @@ function decisionFromRow(r: Omit<DecisionTable, 'id'> & { id: number }): Decisio
     weight: Number(r.weight),
     stepIndex: r.step_index,
     evidence: r.evidence === null ? null : JSON.parse(r.evidence),
-    at: r.at,
+    at: Number(r.at),
   }
 }
 
@@ -175,4 +175,95 @@ export async function listDecisions(store: Store, system?: string, limit = 1000)
   if (system !== undefined) q = q.where('system', '=', system)
   const rows = await q.orderBy('id', 'desc').limit(limit).execute()
   return rows.reverse().map((r) => decisionFromRow({ ...r, id: Number(r.id) }))
+}
+
+/** A decision without its evidence: what reports, hold reasons and the program's facts read. */
+export type DecisionSummary = Omit<Decision, 'evidence'>
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'system',
+  'seq',
+  'action',
+  'actor',
+  'reason',
+  'from_stage',
+  'to_stage',
+  'weight',
+  'step_index',
+  'at',
+] as const
+
+function summaryFromRow(r: Omit<DecisionTable, 'id' | 'evidence'> & { id: number }): DecisionSummary {
+  const { evidence: _evidence, ...summary } = decisionFromRow({ ...r, evidence: null })
+  return summary
+}
+
+/** The decisions of `systems`, oldest first; only those whose action is one of `actions` when given. */
+export async function decisionHistory(
+  store: Store,
+  systems: readonly string[],
+  actions?: readonly string[],
+): Promise<DecisionSummary[]> {
+  if (systems.length === 0 || actions?.length === 0) return []
+  let q = store.db.selectFrom('decisions').select(SUMMARY_COLUMNS).where('system', 'in', systems)
+  if (actions !== undefined) q = q.where('action', 'in', actions)
+  const rows = await q.orderBy('id').execute()
+  return rows.map((r) => summaryFromRow({ ...r, id: Number(r.id) }))
+}
+
+/** The newest `limit` decisions of a system whose action is one of `actions`, newest first. */
+export async function latestDecisions(
+  store: Store,
+  system: string,
+  actions: readonly string[],
+  limit: number,
+): Promise<DecisionSummary[]> {
+  const rows = await store.db
+    .selectFrom('decisions')
+    .select(SUMMARY_COLUMNS)
+    .where('system', '=', system)
+    .where('action', 'in', actions)
+    .orderBy('seq', 'desc')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => summaryFromRow({ ...r, id: Number(r.id) }))
+}
+
+/** Who took `action` on the system last (e.g. who paused it, for "paused by alice"). */
+export async function lastActor(store: Store, system: string, action: string): Promise<string | null> {
+  return (await latestDecisions(store, system, [action], 1))[0]?.actor ?? null
+}
+
+/** When each of `systems` first left pending (its first start), for those that did. */
+export async function firstStarts(store: Store, systems: readonly string[]): Promise<Map<string, number>> {
+  if (systems.length === 0) return new Map()
+  const rows = await store.db
+    .selectFrom('decisions')
+    .select((eb) => ['system', eb.fn.min('at').as('at')])
+    .where('system', 'in', systems)
+    .where('from_stage', '=', 'pending')
+    .where('to_stage', '!=', 'pending')
+    .groupBy('system')
+    .execute()
+  return new Map(rows.map((r) => [r.system, Number(r.at)]))
+}
+
+/** Which of `systems` rolled back (a decision entering rolled-back) at or after `since`. */
+export async function systemsRolledBackSince(
+  store: Store,
+  systems: readonly string[],
+  since: number,
+): Promise<Set<string>> {
+  if (systems.length === 0) return new Set()
+  const rows = await store.db
+    .selectFrom('decisions')
+    .select('system')
+    .distinct()
+    .where('system', 'in', systems)
+    .where('to_stage', '=', 'rolled-back')
+    .where('from_stage', '!=', 'rolled-back')
+    .where('at', '>=', since)
+    .execute()
+  return new Set(rows.map((r) => r.system))
 }

@@ -1,6 +1,8 @@
-// Reading stored verdicts: the controller (consecutive failures), the admin API and the CLI share it.
+// Stored verdicts with their evidence: the controller writes one per analysis interval and counts the
+// consecutive failures; the admin API, the CLI and the program's KPIs read them.
 import type { Store } from './open.js'
 import type { Stage } from './tables.js'
+import type { SystemState } from './system-state.js'
 
 export interface StoredVerdict {
   readonly id: number
@@ -16,6 +18,46 @@ export interface StoredVerdict {
   readonly windowEnd: number
   /** { reason, samples, promoteOk, rules: RuleEvidence[] } as written by the controller. */
   readonly evidence: { reason: string; rules: unknown[]; [key: string]: unknown }
+}
+
+/** What the store keeps of an analysis verdict (src/analysis/verdict.ts's `Verdict` is one). */
+export interface VerdictToSave {
+  readonly window: { readonly start: number; readonly end: number }
+  readonly verdict: StoredVerdict['verdict']
+  readonly judge: string
+  readonly score: number | null
+  readonly reason: string
+  readonly rules: readonly unknown[]
+  readonly promoteOk: boolean
+  readonly samples: unknown
+}
+
+/** A verdict in a period, its evidence left as stored JSON (parsed only when needed). */
+export interface VerdictOutcome {
+  readonly verdict: StoredVerdict['verdict']
+  readonly at: number
+  readonly evidenceJson: string
+}
+
+export async function saveVerdict(store: Store, state: SystemState, verdict: VerdictToSave, at: number): Promise<void> {
+  const { reason, samples, promoteOk, rules } = verdict
+  const evidence = { reason, samples, promoteOk, rules }
+  await store.db
+    .insertInto('verdicts')
+    .values({
+      system: state.system,
+      at,
+      stage: state.stage,
+      step_index: state.stepIndex,
+      weight: state.weight,
+      verdict: verdict.verdict,
+      judge: verdict.judge,
+      score: verdict.score,
+      window_start: verdict.window.start,
+      window_end: verdict.window.end,
+      evidence: JSON.stringify(evidence),
+    })
+    .execute()
 }
 
 /** Newest first; one system or all, optionally only those at or after `since`. */
@@ -41,4 +83,38 @@ export async function listVerdicts(
     windowEnd: Number(r.window_end),
     evidence: JSON.parse(r.evidence),
   }))
+}
+
+/** The newest `limit` verdicts of a system at or after `since`, newest first. */
+export async function recentVerdicts(store: Store, system: string, limit: number, since = 0): Promise<StoredVerdict[]> {
+  return listVerdicts(store, { system, since, limit })
+}
+
+/** Failing verdicts in a row, newest first, since `since` (the start of the current run). */
+export async function consecutiveFailures(store: Store, system: string, since: number, limit: number): Promise<number> {
+  const recent = await recentVerdicts(store, system, limit, since)
+  let n = 0
+  for (const v of recent) {
+    if (v.verdict !== 'fail') break
+    n++
+  }
+  return n
+}
+
+/** Every verdict of a system taken from `from` to `until` (inclusive), oldest first. */
+export async function verdictsBetween(
+  store: Store,
+  system: string,
+  from: number,
+  until: number,
+): Promise<VerdictOutcome[]> {
+  const rows = await store.db
+    .selectFrom('verdicts')
+    .select(['verdict', 'evidence', 'at'])
+    .where('system', '=', system)
+    .where('at', '>=', from)
+    .where('at', '<=', until)
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ verdict: r.verdict, at: Number(r.at), evidenceJson: r.evidence }))
 }

@@ -1,7 +1,7 @@
 // Auth end to end: every action endpoint and the reload endpoint against every role, with the audit
 // rows they leave, the failure rate limit, and the open endpoints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listAudit } from '../../src/admin/audit.js'
+import { listAudit } from '../../src/store/audit.js'
 import { OPERATOR_ACTIONS } from '../../src/rollout/control.js'
 import { call, startAdmin, TOKENS, type AdminHarness } from './harness.js'
 

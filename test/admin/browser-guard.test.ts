@@ -4,7 +4,7 @@
 // Origin exactly as a browser on the foreign page would.
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listAudit } from '../../src/admin/audit.js'
+import { listAudit } from '../../src/store/audit.js'
 import { getState } from '../../src/store/system-state.js'
 import { call, startAdmin, TOKENS, type AdminHarness } from './harness.js'
 

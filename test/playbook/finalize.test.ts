@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { haltProgram } from '../../src/program/halt.js'
-import { recentVerdicts } from '../../src/rollout/records.js'
+import { recentVerdicts } from '../../src/store/verdicts.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
 import { eventually, startHarness, trafficUntil, type Harness } from '../rollout/harness.js'
 

@@ -2,7 +2,7 @@
 // enforced (viewer reads, operator acts), every halt and resume audited with actor and reason; the
 // halt is stored, so it survives a restart and every instance on a shared PostgreSQL store sees it.
 import { afterEach, describe, expect, it } from 'vitest'
-import { listAudit } from '../../src/admin/audit.js'
+import { listAudit } from '../../src/store/audit.js'
 import { assertNotHalted, haltProgram } from '../../src/program/halt.js'
 import { openStore } from '../../src/store/open.js'
 import { getProgramState } from '../../src/store/program-state.js'

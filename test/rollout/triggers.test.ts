@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { recentVerdicts } from '../../src/rollout/records.js'
+import { recentVerdicts } from '../../src/store/verdicts.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
 import { startHarness, trafficUntil, type Harness } from './harness.js'
 

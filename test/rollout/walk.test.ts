@@ -1,7 +1,7 @@
 // Must hold: a healthy candidate walks from shadow to promoted through every step on its own; with too
 // little traffic it holds as inconclusive, neither failing nor advancing.
 import { afterEach, describe, expect, it } from 'vitest'
-import { recentVerdicts } from '../../src/rollout/records.js'
+import { recentVerdicts } from '../../src/store/verdicts.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
 import { actions, eventually, startHarness, trafficUntil, type Harness } from './harness.js'
 

@@ -1,6 +1,6 @@
-// The audit trail of the admin API: every action and config reload, accepted or refused, with who,
-// what, when and the result. Rows are appended, never changed.
-import type { Store } from '../store/open.js'
+// The audit trail (the admin API, signals, the program halt): every action and config reload, accepted or
+// refused, with who, what, when and the result. Rows are appended, never changed.
+import type { Store } from './open.js'
 
 export type AuditResult = 'ok' | 'refused' | 'error'
 
