@@ -106,6 +106,13 @@ export const ERRORS = define({
     status: 409,
     exit: 2,
   },
+  TANDEM_ERR_LEASE_LOST: {
+    message:
+      'this instance ({holder}) no longer holds the controller lease (its term {token}, the store is at {current}); ' +
+      'its write was refused and the current holder decides',
+    status: 409,
+    exit: 2,
+  },
 
   // --- gateway --------------------------------------------------------------------------------------
   TANDEM_ERR_LISTEN: { message: 'cannot listen on {address}: {detail}; choose another address or stop what uses it', status: 500, exit: 2 },

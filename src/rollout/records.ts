@@ -2,30 +2,35 @@
 // and the metric windows of each interval (KPIs and the dashboard are computed from these rows).
 import type { Verdict } from '../analysis/verdict.js'
 import type { MetricsReader } from '../metrics/reader.js'
+import { assertFence, type LeaseFence } from '../store/lease.js'
 import type { Store } from '../store/open.js'
 import { listVerdicts, type StoredVerdict } from '../store/verdicts.js'
 import type { SystemState } from '../store/system-state.js'
 
 export type { StoredVerdict }
 
-export async function saveVerdict(store: Store, state: SystemState, verdict: Verdict, at: number): Promise<void> {
+/** Store a verdict; with the controller's lease `fence`, refused (TANDEM_ERR_LEASE_LOST) from a stale holder. */
+export async function saveVerdict(store: Store, state: SystemState, verdict: Verdict, at: number, fence?: LeaseFence): Promise<void> {
   const evidence = { reason: verdict.reason, samples: verdict.samples, promoteOk: verdict.promoteOk, rules: verdict.rules }
-  await store.db
-    .insertInto('verdicts')
-    .values({
-      system: state.system,
-      at,
-      stage: state.stage,
-      step_index: state.stepIndex,
-      weight: state.weight,
-      verdict: verdict.verdict,
-      judge: verdict.judge,
-      score: verdict.score,
-      window_start: verdict.window.start,
-      window_end: verdict.window.end,
-      evidence: JSON.stringify(evidence),
-    })
-    .execute()
+  await store.db.transaction().execute(async (trx) => {
+    if (fence !== undefined) await assertFence(trx, store.dialect, fence)
+    await trx
+      .insertInto('verdicts')
+      .values({
+        system: state.system,
+        at,
+        stage: state.stage,
+        step_index: state.stepIndex,
+        weight: state.weight,
+        verdict: verdict.verdict,
+        judge: verdict.judge,
+        score: verdict.score,
+        window_start: verdict.window.start,
+        window_end: verdict.window.end,
+        evidence: JSON.stringify(evidence),
+      })
+      .execute()
+  })
 }
 
 export async function recentVerdicts(store: Store, system: string, limit: number, since = 0): Promise<StoredVerdict[]> {
