@@ -286,6 +286,27 @@ export const ERRORS = define({
     status: 409,
     exit: 1,
   },
+  TANDEM_ERR_PROMETHEUS_UNREACHABLE: {
+    message:
+      'Prometheus at {url} did not answer the query of custom metric "{metric}" ({detail}); ' +
+      'the metric is inconclusive (the rollout holds) until it answers: check analysis.metrics[].prometheus.url',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_PROMETHEUS_QUERY: {
+    message:
+      'Prometheus at {url} refused the query of custom metric "{metric}" ({detail}); ' +
+      'the metric is inconclusive (the rollout holds): fix analysis.metrics[].prometheus.query',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_PROMETHEUS_NO_VALUE: {
+    message:
+      'the query of custom metric "{metric}" for the {arm} arm gave no value ({detail}); it is inconclusive, ' +
+      'never a pass: check that the series exist, and aggregate to one series (sum, max) when it gives several',
+    status: 502,
+    exit: 2,
+  },
   TANDEM_ERR_ADMIN_RESPONSE: {
     message: 'the tandem at {url} answered {status} unexpectedly: {detail}; check that --admin points at a tandem admin listener',
     status: 502,

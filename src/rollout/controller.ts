@@ -2,6 +2,7 @@
 // the metrics, then advance, hold or roll back. It owns the routing table the gateway reads.
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
+import { readCustomMetrics } from '../analysis/prometheus-rule.js'
 import { analyse, type Verdict } from '../analysis/verdict.js'
 import type { ComparisonReader } from '../compare/sink.js'
 import type { Config, SystemConfig } from '../config/schema.js'
@@ -194,6 +195,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       comparisons: start < now ? (this.#o.comparisons?.counts(name, start, now) ?? null) : null,
       healthFailures: this.#health.failures(name, 'candidate'),
       analysis: system.analysis,
+      // Custom metrics (SPEC 5) are read from Prometheus at the window's end, once per arm.
+      custom: system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now) : [],
     })
     await saveVerdict(this.#o.store, state, verdict, now, this.#lease.fence)
     await this.#persistMetrics(name, state, now)
