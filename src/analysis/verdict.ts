@@ -35,7 +35,7 @@ export interface RuleEvidence {
   readonly source?: string
   readonly query?: { readonly legacy: string; readonly candidate: string }
   readonly values?: { readonly legacy: number | null; readonly candidate: number | null }
-  /** Why an arm has no value: a TANDEM_ERR_PROMETHEUS_* code and its message. */
+  /** Why an arm has no value: the coded error (unreachable, query refused, no value) and its message. */
   readonly errors?: ReadonlyArray<{ readonly arm: Arm; readonly code: string; readonly message: string }>
 }
 
