@@ -20,13 +20,19 @@ ${metrics}`).systems[0]!
 }
 
 const metric = (thresholds: string) => system(`        - name: appErrors
-          prometheus: { url: http://prom:9090, query: 'sum(rate(errors{app="{{system}}",arm="{{arm}}"}[{{interval}}]))' }
+          prometheus:
+            url: http://prom:9090
+            query: 'sum(rate(errors{app="{{system}}",arm="{{arm}}"}[{{interval}}]))'
           ${thresholds}
 `).analysis.metrics[0]!
 
 const reading = (m: ReturnType<typeof metric>, legacy: number | null, candidate: number | null): CustomReading => ({
   metric: m,
-  legacy: { query: 'q-legacy', value: legacy, ...(legacy === null ? { error: { code: 'TANDEM_ERR_PROMETHEUS_NO_VALUE', message: 'empty' } } : {}) },
+  legacy: {
+    query: 'q-legacy',
+    value: legacy,
+    ...(legacy === null ? { error: { code: 'TANDEM_ERR_PROMETHEUS_NO_VALUE', message: 'empty' } } : {}),
+  },
   candidate: {
     query: 'q-candidate',
     value: candidate,
@@ -40,7 +46,8 @@ const rulesOf = (r: CustomReading, dry: string[] = []) => customRules([r], windo
 
 describe('custom metric queries', () => {
   it('substitute {{system}}, {{arm}} and {{interval}} as a PromQL duration', () => {
-    const q = renderQuery('rate(e{app="{{system}}",arm="{{ arm }}"}[{{interval}}])', { system: 'orders', arm: 'candidate', interval: 10_000 })
+    const vars = { system: 'orders', arm: 'candidate', interval: 10_000 } as const
+    const q = renderQuery('rate(e{app="{{system}}",arm="{{ arm }}"}[{{interval}}])', vars)
     expect(q).toBe('rate(e{app="orders",arm="candidate"}[10s])')
     expect(promDuration(1500)).toBe('1500ms')
     expect(promDuration(120_000)).toBe('120s')
@@ -101,12 +108,14 @@ describe('custom metric thresholds', () => {
     const m = metric('rollback: "> 2x"\n          promote: "<= 0.005"')
     const [noCandidate] = rulesOf(reading(m, 0.01, null))
     expect(noCandidate).toMatchObject({ result: 'inconclusive', value: null, limit: null, note: 'Prometheus down' })
-    expect(noCandidate!.errors).toEqual([{ arm: 'candidate', code: 'TANDEM_ERR_PROMETHEUS_UNREACHABLE', message: 'Prometheus down' }])
+    const unreachable = { arm: 'candidate', code: 'TANDEM_ERR_PROMETHEUS_UNREACHABLE', message: 'Prometheus down' }
+    expect(noCandidate!.errors).toEqual([unreachable])
     // A relative rule needs legacy's value; an absolute one does not.
     const [noBaseline, absolute] = rulesOf(reading(m, null, 0.001))
     expect(noBaseline).toMatchObject({ result: 'inconclusive', note: 'no baseline for a relative threshold: empty' })
     expect(absolute).toMatchObject({ result: 'pass' })
-    expect(rulesOf(reading(m, 0, 0.5))[0]).toMatchObject({ result: 'inconclusive', note: "no baseline for a relative threshold: legacy's value is 0" })
+    const zero = { result: 'inconclusive', note: "no baseline for a relative threshold: legacy's value is 0" }
+    expect(rulesOf(reading(m, 0, 0.5))[0]).toMatchObject(zero)
   })
 })
 
@@ -119,7 +128,15 @@ describe('custom metrics in a verdict', () => {
     samples: Array.from({ length: requests }, () => 10),
   })
   const verdictOf = (s: ReturnType<typeof system>, custom: CustomReading[]) =>
-    analyse({ system: 'orders', window, arms: { legacy: arm(100), candidate: arm(100) }, comparisons: null, healthFailures: 0, analysis: s.analysis, custom })
+    analyse({
+      system: 'orders',
+      window,
+      arms: { legacy: arm(100), candidate: arm(100) },
+      comparisons: null,
+      healthFailures: 0,
+      analysis: s.analysis,
+      custom,
+    })
   const twoRules = `        - { name: appErrors, prometheus: { url: http://prom:9090, query: q }, rollback: "> 0.01" }
         - { name: queueLag, prometheus: { url: http://prom:9090, query: q }, promote: "<= 100" }
 `
@@ -138,8 +155,9 @@ describe('custom metrics in a verdict', () => {
     const v = verdictOf(s, [reading(errors, 0, 0), reading(lag, 1, null)])
     expect(v.verdict).toBe('inconclusive')
     expect(v.reason).toContain('queueLag: Prometheus down')
-    expect(verdictOf(s, [reading(errors, 0, 0), reading(lag, 1, 5)])).toMatchObject({ verdict: 'pass', promoteOk: true })
-    expect(verdictOf(s, [reading(errors, 0, 0), reading(lag, 1, 500)])).toMatchObject({ verdict: 'pass', promoteOk: false })
+    const calm = reading(errors, 0, 0)
+    expect(verdictOf(s, [calm, reading(lag, 1, 5)])).toMatchObject({ verdict: 'pass', promoteOk: true })
+    expect(verdictOf(s, [calm, reading(lag, 1, 500)])).toMatchObject({ verdict: 'pass', promoteOk: false })
   })
 
   it('are recorded but not acted on when listed in analysis.dryRun', () => {

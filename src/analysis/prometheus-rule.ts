@@ -83,12 +83,14 @@ export async function instantQuery(
       answer = { error: `answered ${status} with a body that is not JSON: ${text.slice(0, 200)}` }
     }
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_PROMETHEUS_UNREACHABLE', { url, metric, detail: (error as Error).message }, { cause: error })
+    const detail = (error as Error).message
+    throw new TandemError('TANDEM_ERR_PROMETHEUS_UNREACHABLE', { url, metric, detail }, { cause: error })
   }
   if (status !== 200 || answer.status !== 'success') {
     const detail = `${status} ${answer.errorType ?? ''}: ${answer.error ?? 'no error message'}`.replace(/ :/, ':')
     const busy = status === 503 || answer.errorType === 'timeout' || answer.errorType === 'unavailable'
-    throw new TandemError(busy ? 'TANDEM_ERR_PROMETHEUS_UNREACHABLE' : 'TANDEM_ERR_PROMETHEUS_QUERY', { url, metric, detail })
+    const code = busy ? 'TANDEM_ERR_PROMETHEUS_UNREACHABLE' : 'TANDEM_ERR_PROMETHEUS_QUERY'
+    throw new TandemError(code, { url, metric, detail })
   }
   return valueOf(answer.data ?? {}, metric, arm)
 }
@@ -164,12 +166,15 @@ export function customRules(
         baseline: threshold.relative ? legacy.value : null,
       }
       if (candidate.value === null) {
-        rules.push({ ...base, limit: null, result: 'inconclusive', note: errors.find((e) => e.arm === 'candidate')?.message ?? 'no value' })
+        const why = errors.find((e) => e.arm === 'candidate')?.message ?? 'no value'
+        rules.push({ ...base, limit: null, result: 'inconclusive', note: why })
         continue
       }
       if (threshold.relative && (legacy.value === null || legacy.value === 0)) {
-        const why = legacy.value === 0 ? "legacy's value is 0" : (errors.find((e) => e.arm === 'legacy')?.message ?? 'no legacy value')
-        rules.push({ ...base, limit: null, result: 'inconclusive', note: `no baseline for a relative threshold: ${why}` })
+        const legacyError = errors.find((e) => e.arm === 'legacy')?.message
+        const why = legacy.value === 0 ? "legacy's value is 0" : (legacyError ?? 'no legacy value')
+        const note = `no baseline for a relative threshold: ${why}`
+        rules.push({ ...base, limit: null, result: 'inconclusive', note })
         continue
       }
       const limit = threshold.relative ? threshold.value * (legacy.value ?? 0) : threshold.value

@@ -160,12 +160,21 @@ export async function assertFence(trx: Kysely<Database>, dialect: Store['dialect
   const q = trx.selectFrom('controller_lease').select(['holder', 'token']).where('name', '=', NAME)
   const row = await (dialect === 'postgres' ? q.forShare() : q).executeTakeFirst()
   if (row === undefined || Number(row.token) !== fence.token || row.holder !== fence.holder) {
-    throw new TandemError('TANDEM_ERR_LEASE_LOST', { holder: fence.holder, token: fence.token, current: row?.token ?? 'none' })
+    const current = row?.token ?? 'none'
+    throw new TandemError('TANDEM_ERR_LEASE_LOST', { holder: fence.holder, token: fence.token, current })
   }
 }
 
+export interface LeaseRow {
+  readonly holder: string
+  readonly token: number
+  /** Epoch milliseconds on the database's clock. */
+  readonly expiresAt: number
+}
+
 /** The lease row as stored, for status pages and tests; undefined before any instance took it. */
-export async function readLease(store: Store): Promise<{ holder: string; token: number; expiresAt: number } | undefined> {
+export async function readLease(store: Store): Promise<LeaseRow | undefined> {
   const row = await store.db.selectFrom('controller_lease').selectAll().where('name', '=', NAME).executeTakeFirst()
-  return row === undefined ? undefined : { holder: row.holder, token: Number(row.token), expiresAt: Number(row.expires_at) }
+  if (row === undefined) return undefined
+  return { holder: row.holder, token: Number(row.token), expiresAt: Number(row.expires_at) }
 }

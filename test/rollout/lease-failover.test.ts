@@ -26,7 +26,8 @@ interface Up {
 }
 
 async function up(dir: string): Promise<Up> {
-  const child = spawn(process.execPath, [BIN, 'up', '-c', join(dir, 'tandem.yaml'), '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = [BIN, 'up', '-c', join(dir, 'tandem.yaml'), '--json']
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let log = ''
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()))
@@ -47,7 +48,8 @@ async function up(dir: string): Promise<Up> {
 
 function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TANDEM_TOKEN: '' } })
+    const env = { ...process.env, TANDEM_TOKEN: '' }
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'ignore'], env })
     let stdout = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
     child.on('close', (code) => resolve({ code: code ?? -1, stdout }))
@@ -66,7 +68,8 @@ function traffic(live: Set<string>): { stop(): Promise<void> } {
         continue
       }
       try {
-        const res = await request(`${url}/items/${i % 50}`, { headers: { 'x-user-id': `u${w}-${i % 97}` }, headersTimeout: 2000, bodyTimeout: 2000 })
+        const headers = { 'x-user-id': `u${w}-${i % 97}` }
+        const res = await request(`${url}/items/${i % 50}`, { headers, headersTimeout: 2000, bodyTimeout: 2000 })
         await res.body.dump()
       } catch {
         // a gateway killed mid-request
@@ -90,7 +93,8 @@ afterEach(async () => {
   cleanup = []
 })
 
-it('hands the lease over from a killed and from a frozen holder, and fences the frozen one', { timeout: 300_000 }, async () => {
+const name = 'hands the lease over from a killed and from a frozen holder, and fences the frozen one'
+it(name, { timeout: 300_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-lease-'))
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const schema = await withPostgresSchema()
@@ -148,7 +152,8 @@ systems:
   expect(started.code, started.stdout).toBe(0)
 
   const lease = async () => (await readLease(store)) ?? { holder: '/0/', token: 0, expiresAt: 0 }
-  const decidedUnder = async (token: number) => (await listDecisions(store, 'orders')).some((d) => d.leaseToken === token)
+  const decidedUnder = async (token: number) =>
+    (await listDecisions(store, 'orders')).some((d) => d.leaseToken === token)
   const poll = { timeout: 60_000, interval: 100 }
 
   // The first holder decides under its term.
@@ -210,5 +215,6 @@ systems:
   const terms = decisions.filter((d) => d.leaseToken !== null).map((d) => d.leaseToken!)
   expect(terms).toEqual([...terms].sort((x, y) => x - y))
   expect(terms).toEqual(expect.arrayContaining([first.token, second.token, third.token]))
-  expect(decisions.filter((d) => d.leaseToken === second.token && d.seq > decisions.find((x) => x.leaseToken === third.token)!.seq)).toEqual([])
+  const takenOver = decisions.find((d) => d.leaseToken === third.token)!.seq
+  expect(decisions.filter((d) => d.leaseToken === second.token && d.seq > takenOver)).toEqual([])
 })

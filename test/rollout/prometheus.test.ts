@@ -52,7 +52,8 @@ describe('a Prometheus-backed rule', () => {
   let h: Harness | undefined
   afterAll(async () => h?.close())
 
-  it('rolls back a candidate whose own exported error counter rises, with query, values and threshold', { timeout: 120_000 }, async () => {
+  const name = 'rolls back a candidate whose own exported error counter rises, with query, values and threshold'
+  it(name, { timeout: 120_000 }, async () => {
     h = await startHarness((legacy, candidate) => `
   - name: orders
     legacy: { url: ${legacy} }
@@ -72,11 +73,8 @@ describe('a Prometheus-backed rule', () => {
     errors.legacy = () => 1 + Math.floor(harness.legacy.served() / 50)
     errors.candidate = () => harness.candidate.served()
     await harness.controller.act('orders', 'start', { actor: 'alice', force: true })
-    await trafficUntil(harness.gatewayUrl, async () => (await getState(harness.store, 'orders')).stage === 'rolled-back', {
-      concurrency: 2,
-      pauseMs: 5,
-      maxRequests: 100_000,
-    })
+    const rolledBack = async () => (await getState(harness.store, 'orders')).stage === 'rolled-back'
+    await trafficUntil(harness.gatewayUrl, rolledBack, { concurrency: 2, pauseMs: 5, maxRequests: 100_000 })
     expect(await getState(harness.store, 'orders')).toMatchObject({ stage: 'rolled-back', activeArm: 'legacy' })
 
     const rollback = (await listDecisions(harness.store, 'orders')).find((d) => d.action === 'rollback')!
@@ -106,7 +104,8 @@ describe('a Prometheus-backed rule', () => {
       return found
     }, { timeout: 30_000, interval: 50 })
     const report = JSON.parse(await readFile(join(dir, files[0]!), 'utf8'))
-    expect(report.evidence.rules).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'rollback.appErrors', result: 'fail' })]))
+    const reported = expect.objectContaining({ rule: 'rollback.appErrors', result: 'fail' })
+    expect(report.evidence.rules).toEqual(expect.arrayContaining([reported]))
   })
 })
 
@@ -120,13 +119,16 @@ describe('the instant query', () => {
 
   it('gives no value for an empty result, NaN or several series, with TANDEM_ERR_PROMETHEUS_NO_VALUE', async () => {
     for (const q of ['sum(no_such_metric_total)', 'vector(0) / vector(0)', 'app_errors_total']) {
-      await expect(instantQuery(target(prometheus.url), q, Date.now())).rejects.toMatchObject({ code: 'TANDEM_ERR_PROMETHEUS_NO_VALUE' })
+      const none = { code: 'TANDEM_ERR_PROMETHEUS_NO_VALUE' }
+      await expect(instantQuery(target(prometheus.url), q, Date.now())).rejects.toMatchObject(none)
     }
   })
 
   it('refuses bad PromQL with TANDEM_ERR_PROMETHEUS_QUERY, and says when the server does not answer', async () => {
-    await expect(instantQuery(target(prometheus.url), 'sum(', Date.now())).rejects.toMatchObject({ code: 'TANDEM_ERR_PROMETHEUS_QUERY' })
-    await expect(instantQuery(target('http://127.0.0.1:9'), 'vector(1)', Date.now())).rejects.toMatchObject({ code: 'TANDEM_ERR_PROMETHEUS_UNREACHABLE' })
+    const refused = { code: 'TANDEM_ERR_PROMETHEUS_QUERY' }
+    await expect(instantQuery(target(prometheus.url), 'sum(', Date.now())).rejects.toMatchObject(refused)
+    const unreachable = { code: 'TANDEM_ERR_PROMETHEUS_UNREACHABLE' }
+    await expect(instantQuery(target('http://127.0.0.1:9'), 'vector(1)', Date.now())).rejects.toMatchObject(unreachable)
   })
 
   it('keeps credentials out of the evidence and the errors', async () => {

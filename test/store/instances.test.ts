@@ -137,18 +137,21 @@ describe('controller lease fencing', () => {
     expect(await readLease(b.store)).toMatchObject({ holder: leaseB.holder, token: 2 })
 
     // The old holder's decision and verdict are refused in their transaction; nothing is written.
-    await expect(recordDecision(b.store, 'orders', 1, { stage: 'canary' }, hold, Date.now(), leaseA.fence)).rejects.toMatchObject({
-      code: 'TANDEM_ERR_LEASE_LOST',
-    })
-    const verdict = { verdict: 'pass', reason: 'r', judge: 'threshold', score: null, samples: {}, promoteOk: true, rules: [], window: { start: 0, end: 1 } }
-    await expect(saveVerdict(b.store, first.state, verdict as never, Date.now(), leaseA.fence)).rejects.toMatchObject({ code: 'TANDEM_ERR_LEASE_LOST' })
+    const lost = { code: 'TANDEM_ERR_LEASE_LOST' }
+    const stale = recordDecision(b.store, 'orders', 1, { stage: 'canary' }, hold, Date.now(), leaseA.fence)
+    await expect(stale).rejects.toMatchObject(lost)
+    const verdict = { verdict: 'pass', reason: 'r', judge: 'threshold', score: null, samples: {}, promoteOk: true }
+    const whole = { ...verdict, rules: [], window: { start: 0, end: 1 } } as never
+    const staleVerdict = saveVerdict(b.store, first.state, whole, Date.now(), leaseA.fence)
+    await expect(staleVerdict).rejects.toMatchObject(lost)
     expect(await getState(b.store, 'orders')).toMatchObject({ stage: 'shadow', version: 1 })
 
     const second = await recordDecision(b.store, 'orders', 1, { stage: 'canary' }, hold, Date.now(), leaseB.fence)
     expect(second.decision).toMatchObject({ seq: 2, leaseToken: 2 })
     // An operator's decision carries no fence and is not the lease's business.
     await recordDecision(b.store, 'orders', 2, { paused: true }, { action: 'pause', actor: 'alice', reason: 'r' })
-    expect((await listDecisions(b.store, 'orders')).map((d) => [d.seq, d.leaseToken])).toEqual([[1, 1], [2, 2], [3, null]])
+    const terms = (await listDecisions(b.store, 'orders')).map((d) => [d.seq, d.leaseToken])
+    expect(terms).toEqual([[1, 1], [2, 2], [3, null]])
   })
 
   it('lets one of two racing writers with different terms through, never both', async () => {
@@ -179,10 +182,10 @@ describe('controller lease fencing', () => {
     const restarted = controllerLease(store)
     expect(await restarted.tryAcquire()).toBe(true)
     expect(restarted.fence.token).toBe(2)
-    await expect(recordDecision(store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), dead.fence)).rejects.toMatchObject({
-      code: 'TANDEM_ERR_LEASE_LOST',
-    })
-    expect((await recordDecision(store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), restarted.fence)).decision.leaseToken).toBe(2)
+    const stale = recordDecision(store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), dead.fence)
+    await expect(stale).rejects.toMatchObject({ code: 'TANDEM_ERR_LEASE_LOST' })
+    const current = await recordDecision(store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), restarted.fence)
+    expect(current.decision.leaseToken).toBe(2)
     await dead.release()
     await restarted.release()
   })

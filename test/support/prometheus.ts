@@ -31,7 +31,9 @@ async function freePort(): Promise<number> {
 
 /** Start Prometheus scraping `targets` (`host:port` of /metrics endpoints) every second. */
 export async function startPrometheus(targets: readonly string[]): Promise<PrometheusServer> {
-  if (!existsSync(PROMETHEUS)) throw new Error(`${PROMETHEUS} is missing: apt-get install -y prometheus (the custom-metric tests need it)`)
+  if (!existsSync(PROMETHEUS)) {
+    throw new Error(`${PROMETHEUS} is missing: apt-get install -y prometheus (the custom-metric tests need it)`)
+  }
   const dir = await mkdtemp(join(tmpdir(), 'tandem-prometheus-'))
   const config = join(dir, 'prometheus.yml')
   await writeFile(config, `global: { scrape_interval: 1s, evaluation_interval: 1s }
@@ -44,7 +46,12 @@ scrape_configs:
   const port = await freePort()
   const child = spawn(
     PROMETHEUS,
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   let log = ''
@@ -67,7 +74,11 @@ scrape_configs:
     throw new Error(`prometheus: ${what} not reached in 30 s: ${log}`)
   }
   try {
-    await poll('ready', async () => (await request(`${url}/-/ready`).then(async (r) => (await r.body.dump(), r.statusCode))) === 200)
+    await poll('ready', async () => {
+      const res = await request(`${url}/-/ready`)
+      await res.body.dump()
+      return res.statusCode === 200
+    })
   } catch (error) {
     await stop()
     throw error
