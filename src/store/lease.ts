@@ -58,6 +58,7 @@ export function controllerLease(store: Store, options: LeaseOptions = {}): Lease
   /** Monotonic local deadline: the term surely ended by then unless renewed (a frozen process wakes past it). */
   let deadline = 0
   let renewing: NodeJS.Timeout | undefined
+  let period = 0
   let released = false
 
   const stopRenewing = () => {
@@ -73,8 +74,12 @@ export function controllerLease(store: Store, options: LeaseOptions = {}): Lease
     held = true
     // Measured from before the request was sent: the database's expiry is no earlier than this.
     deadline = sentAt + ttl
-    if (renewing === undefined) {
-      renewing = setInterval(() => void renew().catch(() => undefined), Math.max(1, Math.floor(ttl / 3)))
+    // Renew every third of the term; a reload that changes the term changes the pace.
+    const every = Math.max(1, Math.floor(ttl / 3))
+    if (renewing === undefined || every !== period) {
+      clearInterval(renewing)
+      period = every
+      renewing = setInterval(() => void renew().catch(() => undefined), every)
       renewing.unref()
     }
   }

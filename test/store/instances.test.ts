@@ -154,7 +154,7 @@ describe('controller lease fencing', () => {
     expect(terms).toEqual([[1, 1], [2, 2], [3, null]])
   })
 
-  it('lets one of two racing writers with different terms through, never both', async () => {
+  it('refuses the old term\'s write and takes the new one\'s when both arrive together', async () => {
     const a = await pgStore()
     const b = await pgStore(a.url)
     const leaseA = controllerLease(a.store, { ttl: () => 60_000 })
