@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { customRules, instantQuery, readCustomMetrics } from '../../src/analysis/prometheus-rule.js'
 import { parseConfig } from '../../src/config/load.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js'
+import { BASIC_AUTH, startPrometheus, type PrometheusServer } from '../support/prometheus.js'
 import { startHarness, trafficUntil, type Harness } from './harness.js'
 
 /** The application's own counters, as its /metrics would expose them: errors the gateway never sees. */
@@ -129,6 +129,20 @@ describe('the instant query', () => {
     await expect(instantQuery(target(prometheus.url), 'sum(', Date.now())).rejects.toMatchObject(refused)
     const unreachable = { code: 'TANDEM_ERR_PROMETHEUS_UNREACHABLE' }
     await expect(instantQuery(target('http://127.0.0.1:9'), 'vector(1)', Date.now())).rejects.toMatchObject(unreachable)
+  })
+
+  it('sends the credentials of the URL as basic auth, and a refusal says so', async () => {
+    const guarded = await startPrometheus([], { basicAuth: true })
+    try {
+      const [host] = guarded.url.slice('http://'.length).split('/')
+      const withCredentials = `http://${BASIC_AUTH.user}:${encodeURIComponent(BASIC_AUTH.password)}@${host}`
+      expect(await instantQuery(target(withCredentials), 'scalar(vector(3))', Date.now())).toBe(3)
+      const refused = instantQuery(target(guarded.url), 'scalar(vector(3))', Date.now())
+      const unauthorized = { code: 'TANDEM_ERR_PROMETHEUS_QUERY', message: expect.stringContaining('401') }
+      await expect(refused).rejects.toMatchObject(unauthorized)
+    } finally {
+      await guarded.stop()
+    }
   })
 
   it('keeps credentials out of the evidence and the errors', async () => {

@@ -29,8 +29,18 @@ async function freePort(): Promise<number> {
   return port
 }
 
+/** A user Prometheus asks for with basic auth: the password and its bcrypt hash (cost 4, for speed). */
+export const BASIC_AUTH = {
+  user: 'ops',
+  password: 'Pr0m-test-pw',
+  bcrypt: '$2b$04$5xxAqr70MG0IHZttT5OZees4juEj8.a7E6Eezxxh4J91DO4W9eN1.',
+}
+
 /** Start Prometheus scraping `targets` (`host:port` of /metrics endpoints) every second. */
-export async function startPrometheus(targets: readonly string[]): Promise<PrometheusServer> {
+export async function startPrometheus(
+  targets: readonly string[],
+  options: { readonly basicAuth?: boolean } = {},
+): Promise<PrometheusServer> {
   if (!existsSync(PROMETHEUS)) {
     throw new Error(`${PROMETHEUS} is missing: apt-get install -y prometheus (the custom-metric tests need it)`)
   }
@@ -43,6 +53,9 @@ scrape_configs:
     scrape_timeout: 900ms
     static_configs: [{ targets: ${JSON.stringify(targets)} }]
 `)
+  const web = join(dir, 'web.yml')
+  const users = `basic_auth_users: { ${BASIC_AUTH.user}: "${BASIC_AUTH.bcrypt}" }\n`
+  await writeFile(web, options.basicAuth ? users : '{}\n')
   const port = await freePort()
   const child = spawn(
     PROMETHEUS,
@@ -50,6 +63,7 @@ scrape_configs:
       `--config.file=${config}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
+      `--web.config.file=${web}`,
       '--log.level=warn',
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -58,6 +72,8 @@ scrape_configs:
   child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)))
   const exited = once(child, 'exit')
   const url = `http://127.0.0.1:${port}`
+  const basic = Buffer.from(`${BASIC_AUTH.user}:${BASIC_AUTH.password}`).toString('base64')
+  const auth: Record<string, string> = options.basicAuth ? { authorization: `Basic ${basic}` } : {}
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
@@ -75,7 +91,7 @@ scrape_configs:
   }
   try {
     await poll('ready', async () => {
-      const res = await request(`${url}/-/ready`)
+      const res = await request(`${url}/-/ready`, { headers: auth })
       await res.body.dump()
       return res.statusCode === 200
     })
@@ -87,7 +103,8 @@ scrape_configs:
     url,
     scraped: () =>
       poll('a successful scrape of every target', async () => {
-        const res = await request(`${url}/api/v1/query?query=${encodeURIComponent('min(up{job="app"})')}`)
+        const query = encodeURIComponent('min(up{job="app"})')
+        const res = await request(`${url}/api/v1/query?query=${query}`, { headers: auth })
         const body = (await res.body.json()) as { data: { result: Array<{ value: [number, string] }> } }
         return body.data.result[0]?.value[1] === '1'
       }),
