@@ -296,7 +296,8 @@ export const ERRORS = define({
   TANDEM_ERR_PROMETHEUS_QUERY: {
     message:
       'Prometheus at {url} refused the query of custom metric "{metric}" ({detail}); ' +
-      'the metric is inconclusive (the rollout holds): fix analysis.metrics[].prometheus.query (or the credentials in its url)',
+      'the metric is inconclusive (the rollout holds): ' +
+      'fix analysis.metrics[].prometheus.query (or the credentials in its url)',
     status: 502,
     exit: 2,
   },
