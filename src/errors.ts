@@ -106,6 +106,13 @@ export const ERRORS = define({
     status: 409,
     exit: 2,
   },
+  TANDEM_ERR_LEASE_LOST: {
+    message:
+      'this instance ({holder}) no longer holds the controller lease (its term {token}, the store is at {current}); ' +
+      'its write was refused and the current holder decides',
+    status: 409,
+    exit: 2,
+  },
 
   // --- gateway --------------------------------------------------------------------------------------
   TANDEM_ERR_LISTEN: { message: 'cannot listen on {address}: {detail}; choose another address or stop what uses it', status: 500, exit: 2 },
@@ -278,6 +285,28 @@ export const ERRORS = define({
     message: 'the {hook} hook of "{system}" refused: {detail}; fix what it checks, then retry the action',
     status: 409,
     exit: 1,
+  },
+  TANDEM_ERR_PROMETHEUS_UNREACHABLE: {
+    message:
+      'Prometheus at {url} did not answer the query of custom metric "{metric}" ({detail}); ' +
+      'the metric is inconclusive (the rollout holds) until it answers: check analysis.metrics[].prometheus.url',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_PROMETHEUS_QUERY: {
+    message:
+      'Prometheus at {url} refused the query of custom metric "{metric}" ({detail}); ' +
+      'the metric is inconclusive (the rollout holds): ' +
+      'fix analysis.metrics[].prometheus.query (or the credentials in its url)',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_PROMETHEUS_NO_VALUE: {
+    message:
+      'the query of custom metric "{metric}" for the {arm} arm gave no value ({detail}); it is inconclusive, ' +
+      'never a pass: check that the series exist, and aggregate to one series (sum, max) when it gives several',
+    status: 502,
+    exit: 2,
   },
   TANDEM_ERR_ADMIN_RESPONSE: {
     message: 'the tandem at {url} answered {status} unexpectedly: {detail}; check that --admin points at a tandem admin listener',

@@ -74,6 +74,7 @@ export const decisionSchema = {
     stepIndex: { type: 'integer' },
     evidence: anyJson,
     at: { type: 'number' },
+    leaseToken: nullableNumber,
   },
 } as const
 

@@ -7,6 +7,7 @@ import { compare, type Threshold } from '../config/units.js'
 import type { ArmWindow } from '../metrics/reader.js'
 import type { Arm } from '../store/tables.js'
 import { classify, errorIndicators, judge, type JudgeMetric, type JudgeResult } from './judge.js'
+import { customRules, type CustomReading } from './prometheus-rule.js'
 
 export type RuleResult = 'pass' | 'fail' | 'inconclusive'
 export type VerdictResult = 'pass' | 'fail' | 'inconclusive'
@@ -30,6 +31,12 @@ export interface RuleEvidence {
   readonly note?: string
   /** False when the rule was measured but deliberately not judged (relative latency below analysis.latencyFloor). */
   readonly judged?: false
+  /** Custom metrics (analysis.metrics): the Prometheus URL (redacted), the query as run and the value per arm. */
+  readonly source?: string
+  readonly query?: { readonly legacy: string; readonly candidate: string }
+  readonly values?: { readonly legacy: number | null; readonly candidate: number | null }
+  /** Why an arm has no value: the coded error (unreachable, query refused, no value) and its message. */
+  readonly errors?: ReadonlyArray<{ readonly arm: Arm; readonly code: string; readonly message: string }>
 }
 
 export interface Verdict {
@@ -55,6 +62,8 @@ export interface AnalysisInput {
   /** Consecutive failed health checks of the candidate. */
   readonly healthFailures: number
   readonly analysis: SystemConfig['analysis']
+  /** The custom metrics' readings from Prometheus (src/analysis/prometheus-rule.ts), when configured. */
+  readonly custom?: readonly CustomReading[]
 }
 
 const successRate = (w: ArmWindow): number | null => (w.requests > 0 ? w.successes / w.requests : null)
@@ -120,6 +129,8 @@ export function analyse(input: AnalysisInput): Verdict {
     rule('promote', 'throughputChange', pr.throughputChange, candRate !== null && legRate ? candRate / legRate - 1 : null, legRate, armSamples, enoughBoth),
     rule('promote', 'latencyChange', pr.latencyChange, candidate.latency.count > 0 && legacy.latency.mean > 0 ? candidate.latency.mean / legacy.latency.mean - 1 : null, legacy.latency.count > 0 ? legacy.latency.mean : null, armSamples, enoughBoth, 'relative change of mean latency', belowFloor),
   ].filter((r): r is RuleEvidence => r !== null)
+  const custom = customRules(input.custom ?? [], window, dry, armSamples)
+  rules.push(...custom)
 
   const fired = rules.filter((r) => r.rule.startsWith('rollback.') && r.result === 'fail' && !r.dryRun)
   // A promote rule without data does not block promotion (e.g. no comparisons when shadow is off),
@@ -133,6 +144,12 @@ export function analyse(input: AnalysisInput): Verdict {
   }
   if (!enoughCandidate) {
     return { ...common, verdict: 'inconclusive', judge: analysis.judge, score: null, reason: `inconclusive: ${candidate.requests} of ${min} samples` }
+  }
+  // A custom metric without a value is never a pass: the rollout holds until it has one.
+  const blind = custom.filter((r) => r.result === 'inconclusive' && !r.dryRun)
+  if (blind.length > 0) {
+    const why = blind.map((r) => `${r.metric}: ${r.note ?? 'no value'}`).join('; ')
+    return { ...common, verdict: 'inconclusive', judge: analysis.judge, score: null, reason: `inconclusive: custom metric without a value (${why})` }
   }
   if (analysis.judge === 'mann-whitney') return judged(input, common)
   return { ...common, verdict: 'pass', judge: 'threshold', score: null, reason: 'every rollback trigger is below its threshold' }

@@ -116,6 +116,22 @@ const rolloutSchema = z.strictObject({
   fallbackToLegacy: z.boolean().default(true),
 })
 
+/** SPEC 5 custom metrics: a PromQL query run once per arm, judged like the built-in rules. */
+const customMetricSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a metric name starts with a letter and uses A-Z, a-z, 0-9, _ and -'),
+    prometheus: z.strictObject({
+      url: httpUrl.describe('the Prometheus server, e.g. http://prometheus:9090; credentials in it are never printed'),
+      query: z.string().min(1).describe('PromQL, instant query; {{system}}, {{arm}} and {{interval}} are substituted'),
+      timeout: durationSchema.prefault('5s'),
+    }),
+    rollback: thresholdSchema.optional().describe('fires when the candidate\'s value meets it; "> 2x" is relative to legacy\'s'),
+    promote: thresholdSchema.optional().describe('must hold to promote'),
+  })
+  .superRefine((m, ctx) => {
+    if (!m.rollback && !m.promote) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: `metric "${m.name}" needs a \`rollback\` or a \`promote\` threshold` })
+  })
+
 const analysisSchema = z.strictObject({
   interval: durationSchema.prefault('10s'),
   minSamples: z.number().int().min(1).default(50),
@@ -150,6 +166,7 @@ const analysisSchema = z.strictObject({
     })
     .prefault({}),
   dryRun: z.array(z.string()).default([]),
+  metrics: z.array(customMetricSchema).default([]),
 })
 
 const healthSchema = z.strictObject({

@@ -5,6 +5,7 @@ import type { Config, SystemConfig } from '../config/schema.js'
 import { isTandemError } from '../errors.js'
 import type { MetricsReader } from '../metrics/reader.js'
 import { haltAfterRollback, type ProgramState } from '../program/halt.js'
+import type { LeaseFence } from '../store/lease.js'
 import type { Store } from '../store/open.js'
 import { recordDecision, type Decision, type SystemState } from '../store/system-state.js'
 import { addVerification } from './failure-report.js'
@@ -19,6 +20,8 @@ export interface AfterRollbackContext {
   readonly failuresDir: string
   readonly healthChecks: boolean
   now(): number
+  /** The controller lease's fence, carried by every decision written here. */
+  fence?(): LeaseFence
   /** Tell listeners and hooks: the decision (if any) and the hook kind to fire with `reason`. */
   announce(system: SystemConfig, kind: HookKind, state: SystemState, reason: string, decision?: Decision): void
   error(system: string, error: unknown): void
@@ -37,7 +40,7 @@ export async function verifyPendingRollback(ctx: AfterRollbackContext, system: S
   let result: { state: SystemState; decision: Decision }
   try {
     // No state change: a failed verification moves no traffic; legacy stays, the emergency procedure starts.
-    result = await recordDecision(ctx.store, system.name, state.version, {}, { action: judgement.action, actor: 'controller', reason: judgement.reason, evidence: { rollbackSeq: pending.seq, ...judgement.evidence } }, ctx.now())
+    result = await recordDecision(ctx.store, system.name, state.version, {}, { action: judgement.action, actor: 'controller', reason: judgement.reason, evidence: { rollbackSeq: pending.seq, ...judgement.evidence } }, ctx.now(), ctx.fence?.())
   } catch (error) {
     // An operator (retry) or another instance wrote first: judge again next interval, if still due.
     if (isTandemError(error) && error.code === 'TANDEM_ERR_STORE_CONFLICT') return false

@@ -2,6 +2,7 @@
 // the metrics, then advance, hold or roll back. It owns the routing table the gateway reads.
 import { EventEmitter } from 'node:events'
 import { resolve } from 'node:path'
+import { readCustomMetrics } from '../analysis/prometheus-rule.js'
 import { analyse, type Verdict } from '../analysis/verdict.js'
 import type { ComparisonReader } from '../compare/sink.js'
 import type { Config, SystemConfig } from '../config/schema.js'
@@ -9,7 +10,7 @@ import { TandemError, isTandemError } from '../errors.js'
 import type { RoutingTable } from '../gateway/routing-table.js'
 import type { ArmWindow, MetricsReader } from '../metrics/reader.js'
 import { openChangeFeed, type ChangeFeed } from '../store/changes.js'
-import { controllerLease, type Lease } from '../store/lease.js'
+import { controllerLease, type Lease, type LeaseFence } from '../store/lease.js'
 import type { Store } from '../store/open.js'
 import { lastMetricWindowEnd, saveMetricWindows } from '../store/metric-windows.js'
 import { getState, lastActor, recordDecision, type Decision, type NewDecision, type StateChange, type SystemState } from '../store/system-state.js'
@@ -72,7 +73,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     this.#o = options
     this.#now = options.now ?? Date.now
     // On a shared PostgreSQL store only the instance holding the lease decides; SQLite always holds it.
-    this.#lease = options.lease ?? controllerLease(options.store)
+    // The lease's term lasts the shortest analysis interval: a dead or frozen holder is replaced within two.
+    this.#lease = options.lease ?? controllerLease(options.store, { ttl: () => leaseTtl(this.#o.config()) })
     this.#after = {
       config: options.config,
       store: options.store,
@@ -80,6 +82,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       failuresDir: this.failuresDir,
       healthChecks: options.healthChecks !== false,
       now: this.#now,
+      fence: () => this.#lease.fence,
       announce: (system, kind, state, reason, decision) => {
         if (decision !== undefined) this.emit('decision', decision, state)
         void notify(this.#o.config(), system, kind, this.#payload(kind, state, reason, decision))
@@ -193,8 +196,10 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       comparisons: start < now ? (this.#o.comparisons?.counts(name, start, now) ?? null) : null,
       healthFailures: this.#health.failures(name, 'candidate'),
       analysis: system.analysis,
+      // Custom metrics (SPEC 5) are read from Prometheus at the window's end, once per arm.
+      custom: system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now) : [],
     })
-    await saveVerdict(this.#o.store, state, verdict, now)
+    await saveVerdict(this.#o.store, state, verdict, now, this.#lease.fence)
     await this.#persistMetrics(name, state, now)
     this.emit('verdict', name, verdict, state)
 
@@ -262,6 +267,11 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     this.#persistedUntil.set(name, until)
   }
 
+  /** The controller's own decisions carry the lease's fence; an operator's action is not the controller's. */
+  #fence(decision: NewDecision): LeaseFence | undefined {
+    return decision.actor === 'controller' ? this.#lease.fence : undefined
+  }
+
   #hold(name: string, reason: string | null, kind: HoldKind | null): void {
     if (reason === null) this.#holds.delete(name)
     else this.#holds.set(name, { reason, kind })
@@ -272,7 +282,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     const before = this.#holds.get(state.system)?.kind
     this.#hold(state.system, reason, kind)
     if (before === kind) return
-    const { decision, state: next } = await recordDecision(this.#o.store, state.system, state.version, {}, { action: 'hold', actor: 'controller', reason, evidence: verdictEvidence(verdict) }, this.#now())
+    const hold: NewDecision = { action: 'hold', actor: 'controller', reason, evidence: verdictEvidence(verdict) }
+    const { decision, state: next } = await recordDecision(this.#o.store, state.system, state.version, {}, hold, this.#now(), this.#fence(hold))
     this.emit('decision', decision, next)
     const system = this.#system(state.system)
     if (system !== undefined) void notify(this.#o.config(), system, 'event', this.#payload('event', next, reason, decision))
@@ -288,7 +299,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
 
   /** Persist a state change with its decision, then publish it and tell the hooks. */
   async transition(system: SystemConfig, state: SystemState, change: StateChange, decision: NewDecision): Promise<{ state: SystemState; decision: Decision }> {
-    const result = await recordDecision(this.#o.store, system.name, state.version, change, decision, this.#now())
+    const result = await recordDecision(this.#o.store, system.name, state.version, change, decision, this.#now(), this.#fence(decision))
     this.#publish(result.state)
     this.#holds.delete(system.name)
     this.emit('decision', result.decision, result.state)
@@ -304,8 +315,11 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     // An operator racing the controller must not leave the routing and the store disagreeing.
     for (let attempt = 0; result === undefined; attempt++) {
       try {
-        result = await recordDecision(this.#o.store, system.name, current.version, { ...ROLLED_BACK, paused: false, stepStartedAt: this.#now() }, decision, this.#now())
+        const change = { ...ROLLED_BACK, paused: false, stepStartedAt: this.#now() }
+        result = await recordDecision(this.#o.store, system.name, current.version, change, decision, this.#now(), this.#fence(decision))
       } catch (error) {
+        // A stale lease holder's rollback is refused: the routing goes back to what the store says.
+        if (isTandemError(error) && error.code === 'TANDEM_ERR_LEASE_LOST') this.#publish(await getState(this.#o.store, system.name))
         if (!isTandemError(error) || error.code !== 'TANDEM_ERR_STORE_CONFLICT' || attempt >= 3) throw error
         current = await getState(this.#o.store, system.name)
         if (!isActive(current.stage)) {
@@ -388,6 +402,11 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   health(name: string): ReturnType<HealthMonitor['describe']> {
     return this.#health.describe(name)
   }
+}
+
+/** The lease's term: the shortest analysis interval of the config (at least 250 ms, against flapping). */
+function leaseTtl(config: Config): number {
+  return Math.max(250, Math.min(...config.systems.map((s) => s.analysis.interval), 10_000))
 }
 
 const EMPTY_ARM: ArmWindow = { requests: 0, errors: 0, successes: 0, latency: { p50: 0, p95: 0, p99: 0, mean: 0, count: 0 }, samples: [] }

@@ -203,5 +203,24 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('program_state').ifExists().execute()
       },
     },
+    // The time-bound controller lease (SPEC 11): holder, fencing token and expiry on the database's clock;
+    // each controller decision records the lease term it was written under.
+    '0004-controller-lease': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('controller_lease')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('token', big, (c) => c.notNull())
+          .addColumn('expires_at', big, (c) => c.notNull())
+          .addColumn('acquired_at', big, (c) => c.notNull())
+          .execute()
+        await db.schema.alterTable('decisions').addColumn('lease_token', big).execute()
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('decisions').dropColumn('lease_token').execute()
+        await db.schema.dropTable('controller_lease').ifExists().execute()
+      },
+    },
   }
 }

@@ -2,6 +2,7 @@
 // decision that caused it are written in one transaction, so a crash never leaves one without the other.
 import { TandemError } from '../errors.js'
 import { announce } from './changes.js'
+import { assertFence, type LeaseFence } from './lease.js'
 import type { Store } from './open.js'
 import type { Arm, DecisionTable, Stage, SystemStateTable } from './tables.js'
 
@@ -33,6 +34,8 @@ export interface Decision {
   readonly stepIndex: number
   readonly evidence: unknown
   readonly at: number
+  /** The controller lease term this decision was taken under; null for an operator's. */
+  readonly leaseToken: number | null
 }
 
 export type NewDecision = Pick<Decision, 'action' | 'actor' | 'reason'> & { readonly evidence?: unknown }
@@ -103,6 +106,7 @@ function decisionFromRow(r: Omit<DecisionTable, 'id'> & { id: number }): Decisio
     stepIndex: r.step_index,
     evidence: r.evidence === null ? null : JSON.parse(r.evidence),
     at: Number(r.at),
+    leaseToken: r.lease_token === null ? null : Number(r.lease_token),
   }
 }
 
@@ -119,7 +123,9 @@ export async function listStates(store: Store): Promise<SystemState[]> {
 
 /**
  * Apply `change` to the system's state and append `decision`, atomically. `expectedVersion` guards
- * against a concurrent writer (another instance, or an operator racing the controller).
+ * against a concurrent writer (another instance, or an operator racing the controller). A controller
+ * decision passes its lease `fence`: refused with TANDEM_ERR_LEASE_LOST, in the same transaction, when
+ * another instance has taken the lease over since (operators' decisions carry none).
  */
 export async function recordDecision(
   store: Store,
@@ -128,8 +134,10 @@ export async function recordDecision(
   change: StateChange,
   decision: NewDecision,
   now = Date.now(),
+  fence?: LeaseFence,
 ): Promise<{ state: SystemState; decision: Decision }> {
   const result = await store.db.transaction().execute(async (trx) => {
+    if (fence !== undefined) await assertFence(trx, store.dialect, fence)
     const row = await trx.selectFrom('system_state').selectAll().where('system', '=', system).executeTakeFirst()
     const current = row === undefined ? initialState(system, now) : fromRow(row)
     if (current.version !== expectedVersion) throw new TandemError('TANDEM_ERR_STORE_CONFLICT', { system })
@@ -161,6 +169,7 @@ export async function recordDecision(
       step_index: next.stepIndex,
       evidence: decision.evidence === undefined ? null : JSON.stringify(decision.evidence),
       at: now,
+      lease_token: fence?.token ?? null,
     }
     const inserted = await trx.insertInto('decisions').values(values).returning('id').executeTakeFirstOrThrow()
     if (store.dialect === 'postgres') await announce(store, 'state', system, trx)
@@ -178,7 +187,7 @@ export async function listDecisions(store: Store, system?: string, limit = 1000)
 }
 
 /** A decision without its evidence: what reports, hold reasons and the program's facts read. */
-export type DecisionSummary = Omit<Decision, 'evidence'>
+export type DecisionSummary = Omit<Decision, 'evidence' | 'leaseToken'>
 
 const SUMMARY_COLUMNS = [
   'id',
@@ -194,8 +203,8 @@ const SUMMARY_COLUMNS = [
   'at',
 ] as const
 
-function summaryFromRow(r: Omit<DecisionTable, 'id' | 'evidence'> & { id: number }): DecisionSummary {
-  const { evidence: _evidence, ...summary } = decisionFromRow({ ...r, evidence: null })
+function summaryFromRow(r: Omit<DecisionTable, 'id' | 'evidence' | 'lease_token'> & { id: number }): DecisionSummary {
+  const { evidence: _evidence, leaseToken: _token, ...summary } = decisionFromRow({ ...r, evidence: null, lease_token: null })
   return summary
 }
 

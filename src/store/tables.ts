@@ -37,6 +37,8 @@ export interface DecisionTable {
   step_index: number
   evidence: string | null
   at: number
+  /** The controller lease term (fencing token) a controller decision was written under; null for operators. */
+  lease_token: number | null
 }
 
 export interface VerdictTable {
@@ -159,6 +161,17 @@ export interface ProgramStateTable {
   version: number
 }
 
+/** The controller lease (SPEC 11): one row, renewed by its holder, taken over when expired. */
+export interface ControllerLeaseTable {
+  name: string
+  holder: string
+  /** Fencing token: incremented on every take-over; a controller write must carry the current one. */
+  token: number
+  /** Epoch milliseconds on the database's clock. */
+  expires_at: number
+  acquired_at: number
+}
+
 export interface Database {
   system_state: SystemStateTable
   decisions: DecisionTable
@@ -172,6 +185,7 @@ export interface Database {
   checklist_results: ChecklistResultTable
   audit: AuditTable
   program_state: ProgramStateTable
+  controller_lease: ControllerLeaseTable
 }
 
 export type JsonText = ColumnType<string, string, string>

@@ -1,5 +1,6 @@
 // Stored verdicts with their evidence: the controller writes one per analysis interval and counts the
 // consecutive failures; the admin API, the CLI and the program's KPIs read them.
+import { assertFence, type LeaseFence } from './lease.js'
 import type { Store } from './open.js'
 import type { Stage } from './tables.js'
 import type { SystemState } from './system-state.js'
@@ -39,25 +40,35 @@ export interface VerdictOutcome {
   readonly evidenceJson: string
 }
 
-export async function saveVerdict(store: Store, state: SystemState, verdict: VerdictToSave, at: number): Promise<void> {
+/** Store a verdict; with the controller's lease `fence`, refused (TANDEM_ERR_LEASE_LOST) from a stale holder. */
+export async function saveVerdict(
+  store: Store,
+  state: SystemState,
+  verdict: VerdictToSave,
+  at: number,
+  fence?: LeaseFence,
+): Promise<void> {
   const { reason, samples, promoteOk, rules } = verdict
   const evidence = { reason, samples, promoteOk, rules }
-  await store.db
-    .insertInto('verdicts')
-    .values({
-      system: state.system,
-      at,
-      stage: state.stage,
-      step_index: state.stepIndex,
-      weight: state.weight,
-      verdict: verdict.verdict,
-      judge: verdict.judge,
-      score: verdict.score,
-      window_start: verdict.window.start,
-      window_end: verdict.window.end,
-      evidence: JSON.stringify(evidence),
-    })
-    .execute()
+  await store.db.transaction().execute(async (trx) => {
+    if (fence !== undefined) await assertFence(trx, store.dialect, fence)
+    await trx
+      .insertInto('verdicts')
+      .values({
+        system: state.system,
+        at,
+        stage: state.stage,
+        step_index: state.stepIndex,
+        weight: state.weight,
+        verdict: verdict.verdict,
+        judge: verdict.judge,
+        score: verdict.score,
+        window_start: verdict.window.start,
+        window_end: verdict.window.end,
+        evidence: JSON.stringify(evidence),
+      })
+      .execute()
+  })
 }
 
 /** Newest first; one system or all, optionally only those at or after `since`. */

@@ -1,10 +1,12 @@
 // Several gateway instances on one PostgreSQL store (SPEC 11): state changes reach every instance, and
-// exactly one holds the controller lease, handing it over when the holder goes away.
+// exactly one holds the controller lease, handing it over when the holder goes away or stops renewing;
+// a stale holder's writes are refused by the lease's fencing token.
 import { afterAll, describe, expect, it } from 'vitest'
 import { openChangeFeed, type ChangeKind } from '../../src/store/changes.js'
-import { controllerLease } from '../../src/store/lease.js'
+import { saveVerdict } from '../../src/store/verdicts.js'
+import { controllerLease, readLease, type Lease } from '../../src/store/lease.js'
 import { openStore, type Store } from '../../src/store/open.js'
-import { recordDecision } from '../../src/store/system-state.js'
+import { getState, listDecisions, recordDecision } from '../../src/store/system-state.js'
 import { withPostgresSchema } from '../support/postgres.js'
 
 const cleanups: Array<() => Promise<unknown>> = []
@@ -101,5 +103,90 @@ describe('controller lease', () => {
     const store = await openStore('sqlite::memory:')
     cleanups.unshift(() => store.close())
     expect(await controllerLease(store).tryAcquire()).toBe(true)
+  })
+})
+
+/** Ask `lease` to acquire until it does, in a bounded loop (its rival's term must run out first). */
+async function acquireWithin(lease: Lease, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+    if (await lease.tryAcquire()) return true
+  }
+  return false
+}
+
+const hold = { action: 'hold', actor: 'controller', reason: 'r' } as const
+
+describe('controller lease fencing', () => {
+  it('is taken over with the next token once its holder stops renewing, and the stale fence is refused', async () => {
+    const b = await pgStore()
+    // The holder's own connection pool: closing it stops its renewals, as a frozen process's would.
+    const holderStore = await openStore(b.url)
+    const leaseA = controllerLease(holderStore, { ttl: () => 300 })
+    const leaseB = controllerLease(b.store, { ttl: () => 300 })
+    cleanups.unshift(() => leaseA.release(), () => leaseB.release())
+
+    expect(await leaseA.tryAcquire()).toBe(true)
+    expect(leaseA.fence.token).toBe(1)
+    const first = await recordDecision(b.store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), leaseA.fence)
+    expect(first.decision).toMatchObject({ seq: 1, leaseToken: 1 })
+    expect(await leaseB.tryAcquire()).toBe(false)
+
+    await holderStore.close()
+    expect(await acquireWithin(leaseB, 10_000)).toBe(true)
+    expect(leaseB.fence.token).toBe(2)
+    expect(await readLease(b.store)).toMatchObject({ holder: leaseB.holder, token: 2 })
+
+    // The old holder's decision and verdict are refused in their transaction; nothing is written.
+    const lost = { code: 'TANDEM_ERR_LEASE_LOST' }
+    const stale = recordDecision(b.store, 'orders', 1, { stage: 'canary' }, hold, Date.now(), leaseA.fence)
+    await expect(stale).rejects.toMatchObject(lost)
+    const verdict = { verdict: 'pass', reason: 'r', judge: 'threshold', score: null, samples: {}, promoteOk: true }
+    const whole = { ...verdict, rules: [], window: { start: 0, end: 1 } } as never
+    const staleVerdict = saveVerdict(b.store, first.state, whole, Date.now(), leaseA.fence)
+    await expect(staleVerdict).rejects.toMatchObject(lost)
+    expect(await getState(b.store, 'orders')).toMatchObject({ stage: 'shadow', version: 1 })
+
+    const second = await recordDecision(b.store, 'orders', 1, { stage: 'canary' }, hold, Date.now(), leaseB.fence)
+    expect(second.decision).toMatchObject({ seq: 2, leaseToken: 2 })
+    // An operator's decision carries no fence and is not the lease's business.
+    await recordDecision(b.store, 'orders', 2, { paused: true }, { action: 'pause', actor: 'alice', reason: 'r' })
+    const terms = (await listDecisions(b.store, 'orders')).map((d) => [d.seq, d.leaseToken])
+    expect(terms).toEqual([[1, 1], [2, 2], [3, null]])
+  })
+
+  it('refuses the old term\'s write and takes the new one\'s when both arrive together', async () => {
+    const a = await pgStore()
+    const b = await pgStore(a.url)
+    const leaseA = controllerLease(a.store, { ttl: () => 60_000 })
+    cleanups.unshift(() => leaseA.release())
+    expect(await leaseA.tryAcquire()).toBe(true)
+    const stale = leaseA.fence
+    // Another instance takes over while the holder is frozen (its term ended on the database's clock).
+    await b.store.db.updateTable('controller_lease').set({ expires_at: 0 }).execute()
+    const leaseB = controllerLease(b.store, { ttl: () => 60_000 })
+    cleanups.unshift(() => leaseB.release())
+    expect(await leaseB.tryAcquire()).toBe(true)
+    const results = await Promise.allSettled([
+      recordDecision(a.store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), stale),
+      recordDecision(b.store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), leaseB.fence),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled'])
+    expect((await listDecisions(a.store, 'orders')).map((d) => [d.seq, d.leaseToken])).toEqual([[1, 2]])
+  })
+
+  it('is taken at once on SQLite, whose single process replaces a holder that died', async () => {
+    const store = await openStore('sqlite::memory:')
+    cleanups.unshift(() => store.close())
+    const dead = controllerLease(store)
+    expect(await dead.tryAcquire()).toBe(true)
+    const restarted = controllerLease(store)
+    expect(await restarted.tryAcquire()).toBe(true)
+    expect(restarted.fence.token).toBe(2)
+    const stale = recordDecision(store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), dead.fence)
+    await expect(stale).rejects.toMatchObject({ code: 'TANDEM_ERR_LEASE_LOST' })
+    const current = await recordDecision(store, 'orders', 0, { stage: 'shadow' }, hold, Date.now(), restarted.fence)
+    expect(current.decision.leaseToken).toBe(2)
+    await dead.release()
+    await restarted.release()
   })
 })
