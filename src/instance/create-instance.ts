@@ -1,9 +1,12 @@
-// The composition root of `tandem up`: config, store, routing table, metrics, comparison sink,
-// gateway listener and admin listener in one process, with hot reload and graceful shutdown.
+// The one composition root: config, store, routing table, metrics, comparison engine, rollout controller,
+// gateway listener and admin listener in one process, with hot reload and graceful shutdown. `tandem up`,
+// `tandem demo` and the tests build their instance here; the clock and the store may be injected.
 import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createAdminServer, type AdminServerOptions } from '../admin/server.js'
 import type { AdminDeps } from '../admin/deps.js'
+import { ComparisonEngine } from '../compare/engine.js'
 import type { ComparisonReader, ComparisonSink } from '../compare/sink.js'
 import { formatIssue, loadConfig, type ConfigIssue } from '../config/load.js'
 import { loadConfigOffThread } from '../config/load-off-thread.js'
@@ -12,42 +15,39 @@ import { isTandemError, TandemError } from '../errors.js'
 import { CountingSink } from '../gateway/counting-sink.js'
 import { Gateway, splitListen } from '../gateway/gateway.js'
 import { RoutingTable } from '../gateway/routing-table.js'
-import { createPrometheus, type TandemPrometheus } from '../metrics/prometheus.js'
+import { createPrometheus } from '../metrics/prometheus.js'
 import { RequestMetrics } from '../metrics/request-metrics.js'
-import type { RolloutControl } from '../rollout/control.js'
+import { RolloutController, type ControllerOptions } from '../rollout/controller.js'
 import { lockStoreFile } from '../store/file-lock.js'
 import { openStore, sqliteFile, type Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
 import { createLogger } from './logger.js'
 
-/** What the pluggable engines get to build themselves from. */
-export interface InstanceContext {
-  config(): Config
-  readonly store: Store
-  readonly routing: RoutingTable
-  readonly metrics: RequestMetrics
-  readonly prometheus: TandemPrometheus
-  readonly comparisons?: ComparisonReader
-  readonly logger: Logger
-}
-
-/** The comparison engine (src/compare/) plugs in here; without one, exchanges are only counted. */
+/** The comparison engine, or the counting sink that stands in for it when it is turned off. */
 export interface ComparisonPlugin extends ComparisonSink, Partial<ComparisonReader> {
   start?(): Promise<void>
   reload?(config: Config): void
   close?(): Promise<void>
 }
 
-/** The rollout controller (src/rollout/) plugs in here; without one, the stored states are only served. */
-export interface ControlPlugin extends RolloutControl {
-  start?(): Promise<void>
-  stop?(): Promise<void>
-}
+/** What the rollout controller may be told beyond what the instance gives every part. */
+export type ControllerSettings = Pick<ControllerOptions, 'failuresDir' | 'healthChecks' | 'startGate' | 'lease'>
 
 export interface InstanceOptions {
-  readonly configFile: string
-  readonly comparisons?: (ctx: InstanceContext) => ComparisonPlugin
-  readonly control?: (ctx: InstanceContext) => ControlPlugin
+  /** tandem.yaml; a reload re-reads it. */
+  readonly configFile?: string
+  /** A parsed configuration instead of a file (then a reload keeps it). One of the two is required. */
+  readonly config?: Config
+  /** An open store to use instead of the config's `store:`; the caller keeps it (not locked, not closed). */
+  readonly store?: Store
+  /** The controller's clock (decisions, hooks, windows); default Date.now. */
+  readonly now?: () => number
+  /** The gateway's request metrics, read by analysis and the admin API; default a new RequestMetrics. */
+  readonly metrics?: RequestMetrics
+  /** Run the comparison engine (default true); false counts exchanges only (gateway tests). */
+  readonly comparisons?: boolean | { readonly flushIntervalMs?: number }
+  /** Run the rollout controller (default true; `tandem up --no-controller` serves stored states only). */
+  readonly controller?: boolean | ControllerSettings
   /** Override the listen addresses (tests use 127.0.0.1:0). */
   readonly gatewayListen?: string
   readonly adminListen?: string
@@ -70,53 +70,72 @@ export interface Instance {
   readonly routing: RoutingTable
   readonly metrics: RequestMetrics
   readonly comparisons: ComparisonPlugin
+  /** The rollout controller, unless it was turned off. */
+  readonly controller: RolloutController | undefined
+  /** What the admin API serves from, and its server. */
+  readonly deps: AdminDeps
+  readonly admin: FastifyInstance
   config(): Config
   reload(actor: string): Promise<{ ok: true } | { ok: false; errors: readonly ConfigIssue[] }>
   close(): Promise<void>
 }
 
-export async function startInstance(options: InstanceOptions): Promise<Instance> {
+export async function createInstance(options: InstanceOptions): Promise<Instance> {
   const logger = options.logger ?? createLogger()
-  let config = await loadConfig(options.configFile)
-  // One `tandem up` per SQLite file: a second would run the controller too (SPEC 11).
-  const lockedFile = options.lockStore === false ? undefined : sqliteFile(config.store)
-  const lock = lockedFile === undefined ? undefined : lockStoreFile(lockedFile)
-  let store: Store
+  const file = options.configFile
+  if (file === undefined && options.config === undefined) throw new TypeError('createInstance needs configFile or config')
+  let config = options.config ?? (await loadConfig(file!))
+  const cleanup: Array<() => Promise<void>> = []
   try {
-    store = await openStore(config.store)
-  } catch (error) {
-    lock?.release()
-    throw error
-  }
-  const cleanup: Array<() => Promise<void>> = [async () => lock?.release(), () => store.close()]
-  try {
+    const store = options.store ?? (await openOwnStore(config, options.lockStore !== false, cleanup))
     const routing = new RoutingTable()
     // Rollout state lives in the store: a restart serves exactly what was decided before it.
     for (const s of await listStates(store)) routing.set(s.system, { stage: s.stage, weight: s.weight, activeArm: s.activeArm, paused: s.paused })
 
-    const metrics = new RequestMetrics()
-    const gateway = new Gateway({ routing, metrics, sink: { submit: (e) => comparisons.submit(e) }, countShadow: (s, r) => prometheus.countShadow(s, r) })
+    const metrics = options.metrics ?? new RequestMetrics()
+    const gateway = new Gateway({
+      routing,
+      metrics,
+      sink: { submit: (e) => comparisons.submit(e) },
+      countShadow: (s, r) => prometheus.countShadow(s, r),
+    })
     const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems })
-    const base = { config: () => config, store, routing, metrics, prometheus, logger }
-    // --- comparison engine: supplied by src/compare/ through options.comparisons ---------------------
-    const comparisons: ComparisonPlugin = options.comparisons?.(base) ?? new CountingSink()
+    const compare = options.comparisons ?? true
+    const comparisons: ComparisonPlugin =
+      compare === false
+        ? new CountingSink()
+        : new ComparisonEngine({ config, store, shadowTotal: prometheus.shadowTotal, ...(compare === true ? {} : compare) })
     await comparisons.start?.()
     cleanup.push(async () => comparisons.close?.())
     const reader = typeof comparisons.counts === 'function' ? (comparisons as ComparisonReader) : undefined
-    // --- rollout control: supplied by src/rollout/ through options.control -----------------------------
-    const control = options.control?.({ ...base, ...(reader ? { comparisons: reader } : {}) })
+
+    const settings = options.controller ?? true
+    const controller =
+      settings === false
+        ? undefined
+        : new RolloutController({
+            config: () => config,
+            store,
+            routing,
+            metrics,
+            ...(reader ? { comparisons: reader } : {}),
+            ...(options.now ? { now: options.now } : {}),
+            ...(settings === true ? {} : settings),
+          })
+    controller?.on('error', (system, error) => logger.error({ system, err: error }, 'rollout controller error'))
 
     await gateway.apply(config)
     const gatewayAddress = await gateway.listen(options.gatewayListen ?? config.gateway.listen, config.gateway.maxHeaderSize)
     cleanup.push(() => gateway.close(options.drainMs ?? 30_000))
 
     const reload = async (actor: string): Promise<{ ok: true } | { ok: false; errors: readonly ConfigIssue[] }> => {
+      if (file === undefined) return { ok: true }
       let next: Config
       try {
         // In a worker: a huge or hostile file must not stall the listeners while it is validated.
-        next = await loadConfigOffThread(options.configFile)
+        next = await loadConfigOffThread(file)
       } catch (error) {
-        const errors = issuesOf(error, options.configFile)
+        const errors = issuesOf(error, file)
         logger.error({ actor, errors: errors.map(formatIssue) }, 'reload rejected: the running configuration stays')
         return { ok: false, errors }
       }
@@ -136,7 +155,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       routing,
       metrics,
       ...(reader ? { comparisons: reader } : {}),
-      ...(control ? { control } : {}),
+      ...(controller ? { control: controller } : {}),
       prometheus: () => prometheus.expose(),
       reload,
     }
@@ -146,11 +165,12 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       await admin.listen({ host: adminListen.host, port: adminListen.port })
     } catch (error) {
       if (isTandemError(error)) throw error
-      throw new TandemError('TANDEM_ERR_LISTEN', { address: options.adminListen ?? config.admin.listen, detail: (error as Error).message }, { cause: error })
+      const address = options.adminListen ?? config.admin.listen
+      throw new TandemError('TANDEM_ERR_LISTEN', { address, detail: (error as Error).message }, { cause: error })
     }
     cleanup.push(() => admin.close())
-    await control?.start?.()
-    cleanup.push(async () => control?.stop?.())
+    await controller?.start()
+    cleanup.push(async () => controller?.stop())
     const adminAddress = admin.server.address() as AddressInfo
 
     let closing: Promise<void> | null = null
@@ -161,6 +181,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       routing,
       metrics,
       comparisons,
+      controller,
+      deps,
+      admin,
       config: () => config,
       reload,
       close: () => (closing ??= runCleanup(cleanup)),
@@ -169,6 +192,16 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     await runCleanup(cleanup)
     throw error
   }
+}
+
+/** Open the config's store; one `tandem up` per SQLite file, as a second would run the controller too (SPEC 11). */
+async function openOwnStore(config: Config, lock: boolean, cleanup: Array<() => Promise<void>>): Promise<Store> {
+  const lockedFile = lock ? sqliteFile(config.store) : undefined
+  const held = lockedFile === undefined ? undefined : lockStoreFile(lockedFile)
+  cleanup.push(async () => held?.release())
+  const store = await openStore(config.store)
+  cleanup.push(() => store.close())
+  return store
 }
 
 /** Undo in reverse order of setup; later steps run even if one fails. */
