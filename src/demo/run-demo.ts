@@ -74,7 +74,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(`legacy todo API on ${services.legacy.url}, its rewrite on ${services.rewrite.url}`)
     const configFile = join(dir, 'tandem.yaml')
     await writeFile(configFile, demoConfig(dir, services.legacy.url, services.rewrite.url))
-    instance = await createInstance({ configFile, logger: pino({ level: 'silent' }), controller: { failuresDir: join(dir, 'failures') } })
+    const logger = pino({ level: 'silent' })
+    instance = await createInstance({ configFile, logger, controller: { failuresDir: join(dir, 'failures') } })
     cleanup.unshift(() => instance!.close())
     const control = instance.controller!
     say(`tandem is up: gateway ${instance.gatewayUrl}, dashboard ${instance.adminUrl}`)

@@ -83,14 +83,16 @@ export interface Instance {
 export async function createInstance(options: InstanceOptions): Promise<Instance> {
   const logger = options.logger ?? createLogger()
   const file = options.configFile
-  if (file === undefined && options.config === undefined) throw new TypeError('createInstance needs configFile or config')
+  if (file === undefined && options.config === undefined) throw new TypeError('createInstance: configFile or config')
   let config = options.config ?? (await loadConfig(file!))
   const cleanup: Array<() => Promise<void>> = []
   try {
     const store = options.store ?? (await openOwnStore(config, options.lockStore !== false, cleanup))
     const routing = new RoutingTable()
     // Rollout state lives in the store: a restart serves exactly what was decided before it.
-    for (const s of await listStates(store)) routing.set(s.system, { stage: s.stage, weight: s.weight, activeArm: s.activeArm, paused: s.paused })
+    for (const s of await listStates(store)) {
+      routing.set(s.system, { stage: s.stage, weight: s.weight, activeArm: s.activeArm, paused: s.paused })
+    }
 
     const metrics = options.metrics ?? new RequestMetrics()
     const gateway = new Gateway({
@@ -104,7 +106,12 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
     const comparisons: ComparisonPlugin =
       compare === false
         ? new CountingSink()
-        : new ComparisonEngine({ config, store, shadowTotal: prometheus.shadowTotal, ...(compare === true ? {} : compare) })
+        : new ComparisonEngine({
+            config,
+            store,
+            shadowTotal: prometheus.shadowTotal,
+            ...(compare === true ? {} : compare),
+          })
     await comparisons.start?.()
     cleanup.push(async () => comparisons.close?.())
     const reader = typeof comparisons.counts === 'function' ? (comparisons as ComparisonReader) : undefined
@@ -125,7 +132,8 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
     controller?.on('error', (system, error) => logger.error({ system, err: error }, 'rollout controller error'))
 
     await gateway.apply(config)
-    const gatewayAddress = await gateway.listen(options.gatewayListen ?? config.gateway.listen, config.gateway.maxHeaderSize)
+    const gatewayListen = options.gatewayListen ?? config.gateway.listen
+    const gatewayAddress = await gateway.listen(gatewayListen, config.gateway.maxHeaderSize)
     cleanup.push(() => gateway.close(options.drainMs ?? 30_000))
 
     const reload = async (actor: string): Promise<{ ok: true } | { ok: false; errors: readonly ConfigIssue[] }> => {
@@ -139,8 +147,10 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
         logger.error({ actor, errors: errors.map(formatIssue) }, 'reload rejected: the running configuration stays')
         return { ok: false, errors }
       }
-      if (next.gateway.listen !== config.gateway.listen || next.admin.listen !== config.admin.listen || next.store !== config.store) {
-        logger.warn({ actor }, 'listen addresses and the store change only on restart; the rest of the new configuration is applied')
+      const fixed = next.gateway.listen !== config.gateway.listen || next.admin.listen !== config.admin.listen
+      if (fixed || next.store !== config.store) {
+        const message = 'listen addresses and the store change only on restart'
+        logger.warn({ actor }, `${message}; the rest of the new configuration is applied`)
       }
       await gateway.apply(next)
       comparisons.reload?.(next)

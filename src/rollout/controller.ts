@@ -26,6 +26,9 @@ import { isActive, routingOf } from './steps.js'
 
 export type { ControllerEvents }
 
+/** A state change and the decision recorded with it. */
+type Change = { state: SystemState; decision: Decision }
+
 export interface ControllerOptions {
   config(): Config
   readonly store: Store
@@ -88,7 +91,9 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
 
   /** Publish every system's stored state to the routing table, then start the analysis loops. */
   async start(): Promise<void> {
-    for (const system of this.#o.config().systems) this.#o.routing.set(system.name, routingOf(await getState(this.#o.store, system.name)))
+    for (const system of this.#o.config().systems) {
+      this.#o.routing.set(system.name, routingOf(await getState(this.#o.store, system.name)))
+    }
     await this.#scheduler.start()
   }
 
@@ -121,7 +126,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     await saveVerdict(this.#o.store, state, verdict, now)
     await this.#windows.persist(name, state, now)
     this.emit('verdict', name, verdict, state)
-    const action = decide(state, verdict, system.rollout.steps, now, await this.#context(system, state, verdict.verdict === 'fail'))
+    const context = await this.#context(system, state, verdict.verdict === 'fail')
+    const action = decide(state, verdict, system.rollout.steps, now, context)
     await this.#executor.apply(system, state, action)
   }
 
@@ -147,13 +153,14 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     return this.#o.config().systems.find((s) => s.name === name)
   }
 
-  async act(name: string, action: OperatorAction, options: ActionOptions): Promise<{ state: SystemState; decision: Decision }> {
+  async act(name: string, action: OperatorAction, options: ActionOptions): Promise<Change> {
     const system = this.#system(name)
     if (system === undefined) throw new TandemError('TANDEM_ERR_SYSTEM_NOT_FOUND', { system: name })
     return this.#scheduler.exclusive(name, async () => {
       const state = await getState(this.#o.store, name)
       const config = this.#o.config()
-      const plan = await planAction({ config, store: this.#o.store, system, state, action, options, now: this.#now(), startGate: this.#o.startGate })
+      const { store, startGate } = this.#o
+      const plan = await planAction({ config, store, system, state, action, options, now: this.#now(), startGate })
       await this.#executor.requireGates(system, state, plan.gates, `${action} by ${options.actor}`)
       if (action === 'rollback') return this.#executor.rollback(system, state, plan.decision)
       return this.#executor.transition(system, state, plan.change, plan.decision)
@@ -165,12 +172,14 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     if (system === undefined) throw new TandemError('TANDEM_ERR_SYSTEM_NOT_FOUND', { system: name })
     const state = await getState(this.#o.store, name)
     const live = this.#executor.holdOf(name)?.reason ?? null
-    if (!isActive(state.stage)) return { state, holdReason: await holdWhileIdle(this.#o.config(), this.#o.store, state) }
+    if (!isActive(state.stage)) {
+      return { state, holdReason: await holdWhileIdle(this.#o.config(), this.#o.store, state) }
+    }
     return { state, holdReason: state.paused && live === null ? `paused by ${await this.#pausedBy(name)}` : live }
   }
 
   /** Persist a state change with its decision, then publish it and tell the hooks. */
-  transition(system: SystemConfig, state: SystemState, change: StateChange, decision: NewDecision): Promise<{ state: SystemState; decision: Decision }> {
+  transition(system: SystemConfig, state: SystemState, change: StateChange, decision: NewDecision): Promise<Change> {
     return this.#executor.transition(system, state, change, decision)
   }
 

@@ -28,9 +28,21 @@ export type ControllerAction =
   /** All traffic to legacy at once, then the decision, the failure report and the mass-failure check. */
   | { readonly type: 'rollback'; readonly decision: NewDecision }
   /** Stay; `reason` null means nothing holds the system (promoted and passing). */
-  | { readonly type: 'hold'; readonly reason: string | null; readonly kind: HoldKind | null; readonly record: boolean; readonly evidence: unknown }
+  | {
+      readonly type: 'hold'
+      readonly reason: string | null
+      readonly kind: HoldKind | null
+      /** Write a `hold` decision: this kind of hold begins now. */
+      readonly record: boolean
+      readonly evidence: unknown
+    }
   /** Move (advance or promote) once every hook in `gates` accepts; a refusal holds with kind `hook`. */
-  | { readonly type: 'move'; readonly change: StateChange; readonly decision: NewDecision; readonly gates: readonly HookKind[] }
+  | {
+      readonly type: 'move'
+      readonly change: StateChange
+      readonly decision: NewDecision
+      readonly gates: readonly HookKind[]
+    }
 
 /** Does the controller judge this system at all? Only active HTTP systems are analysed (SPEC 5). */
 export function analyses(stage: SystemState['stage'], kind: string): boolean {
@@ -56,7 +68,8 @@ export function decide(
   if (verdict.verdict === 'fail') {
     const needed = ctx.consecutiveFailures
     if (ctx.failing >= needed) {
-      return { type: 'rollback', decision: { action: 'rollback', actor: 'controller', reason: verdict.reason, evidence } }
+      const decision: NewDecision = { action: 'rollback', actor: 'controller', reason: verdict.reason, evidence }
+      return { type: 'rollback', decision }
     }
     return hold(`failing verdict ${ctx.failing} of ${needed}: ${verdict.reason}`, 'failing')
   }
@@ -67,7 +80,8 @@ export function decide(
 
   const step = steps[state.stepIndex]
   if (step === undefined) {
-    return hold(`step ${state.stepIndex} is not in the configured steps; run \`tandem advance\` or \`tandem rollback\``, null)
+    const fix = 'run `tandem advance` or `tandem rollback`'
+    return hold(`step ${state.stepIndex} is not in the configured steps; ${fix}`, null)
   }
   const left = stepDuration(step) - (now - (state.stepStartedAt ?? now))
   const here = describeStep(steps, state.stepIndex)
@@ -109,7 +123,8 @@ export function gateRefused(kind: HookKind, detail: string): string {
 
 /** What a verdict leaves as the evidence of a decision. */
 export function verdictEvidence(v: Verdict): unknown {
-  return { verdict: v.verdict, reason: v.reason, judge: v.judge, score: v.score, window: v.window, samples: v.samples, rules: v.rules }
+  const { verdict, reason, judge, score, window, samples, rules } = v
+  return { verdict, reason, judge, score, window, samples, rules }
 }
 
 const fmt = (n: number | null): string => (n === null ? 'n/a' : Number.isInteger(n) ? String(n) : n.toPrecision(3))

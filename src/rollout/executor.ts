@@ -7,7 +7,8 @@ import { TandemError, isTandemError } from '../errors.js'
 import type { RoutingTable } from '../gateway/routing-table.js'
 import type { MetricsReader } from '../metrics/reader.js'
 import type { Store } from '../store/open.js'
-import { getState, recordDecision, type Decision, type NewDecision, type StateChange, type SystemState } from '../store/system-state.js'
+import { getState, recordDecision } from '../store/system-state.js'
+import type { Decision, NewDecision, StateChange, SystemState } from '../store/system-state.js'
 import { checkMassFailure, verifyPendingRollback, type AfterRollbackContext } from './after-rollback.js'
 import { gateRefused, type ControllerAction, type HoldKind } from './decide.js'
 import { writeFailureReport } from './failure-report.js'
@@ -81,7 +82,10 @@ export class Executor {
     const current = this.#o.routing.get(state.system)
     const wanted = routingOf(state)
     const same =
-      current.stage === wanted.stage && current.weight === wanted.weight && current.activeArm === wanted.activeArm && current.paused === wanted.paused
+      current.stage === wanted.stage &&
+      current.weight === wanted.weight &&
+      current.activeArm === wanted.activeArm &&
+      current.paused === wanted.paused
     if (!same) this.#o.routing.set(state.system, wanted)
   }
 
@@ -99,12 +103,14 @@ export class Executor {
       case 'hold':
         return this.#holdAndRecord(state, action.reason, action.kind, action.record, action.evidence)
       case 'move': {
-        const why = action.decision.action === 'promote' ? 'promotion requested' : 'first traffic shift to the candidate'
+        const promote = action.decision.action === 'promote'
+        const why = promote ? 'promotion requested' : 'first traffic shift to the candidate'
         for (const kind of action.gates) {
           const ok = await gate(this.#o.config(), system, kind, this.payload(kind, state, why))
           if (!ok.ok) {
             const lastKind = this.#holds.get(system.name)?.kind ?? null
-            return this.#holdAndRecord(state, gateRefused(kind, ok.detail), 'hook', lastKind !== 'hook', action.decision.evidence)
+            const reason = gateRefused(kind, ok.detail)
+            return this.#holdAndRecord(state, reason, 'hook', lastKind !== 'hook', action.decision.evidence)
           }
         }
         await this.transition(system, state, action.change, action.decision)
@@ -116,23 +122,36 @@ export class Executor {
   async requireGates(system: SystemConfig, state: SystemState, gates: readonly HookKind[], why: string): Promise<void> {
     for (const kind of gates) {
       const ok = await gate(this.#o.config(), system, kind, this.payload(kind, state, why))
-      if (!ok.ok) throw new TandemError('TANDEM_ERR_HOOK_REFUSED', { hook: kind, system: system.name, detail: ok.detail })
+      if (ok.ok) continue
+      throw new TandemError('TANDEM_ERR_HOOK_REFUSED', { hook: kind, system: system.name, detail: ok.detail })
     }
   }
 
   /** Hold; write a `hold` decision (and tell the `event` hook) when `record` says a new kind began. */
-  async #holdAndRecord(state: SystemState, reason: string | null, kind: HoldKind | null, record: boolean, evidence: unknown): Promise<void> {
+  async #holdAndRecord(
+    state: SystemState,
+    reason: string | null,
+    kind: HoldKind | null,
+    record: boolean,
+    evidence: unknown,
+  ): Promise<void> {
     this.hold(state.system, reason, kind)
     if (!record || reason === null) return
     const decision: NewDecision = { action: 'hold', actor: 'controller', reason, evidence }
     const result = await recordDecision(this.#o.store, state.system, state.version, {}, decision, this.#o.now())
     this.#o.events.emit('decision', result.decision, result.state)
     const system = this.#system(state.system)
-    if (system !== undefined) void notify(this.#o.config(), system, 'event', this.payload('event', result.state, reason, result.decision))
+    if (system === undefined) return
+    void notify(this.#o.config(), system, 'event', this.payload('event', result.state, reason, result.decision))
   }
 
   /** Persist a state change with its decision, then publish it and tell the hooks. */
-  async transition(system: SystemConfig, state: SystemState, change: StateChange, decision: NewDecision): Promise<Change> {
+  async transition(
+    system: SystemConfig,
+    state: SystemState,
+    change: StateChange,
+    decision: NewDecision,
+  ): Promise<Change> {
     const result = await recordDecision(this.#o.store, system.name, state.version, change, decision, this.#o.now())
     this.publish(result.state)
     this.#holds.delete(system.name)
@@ -157,7 +176,8 @@ export class Executor {
         if (!isActive(current.stage)) {
           this.publish(current)
           const detail = 'it is no longer active'
-          throw new TandemError('TANDEM_ERR_ACTION_INVALID', { action: 'rollback', system: system.name, stage: current.stage, detail })
+          const params = { action: 'rollback', system: system.name, stage: current.stage, detail }
+          throw new TandemError('TANDEM_ERR_ACTION_INVALID', params)
         }
       }
     }
@@ -177,7 +197,9 @@ export class Executor {
       this.#o.events.emit('error', system.name, error)
     }
     this.#tell(system, result.state, result.decision)
-    await checkMassFailure(this.#after, system, result.state).catch((error: unknown) => this.#o.events.emit('error', system.name, error))
+    await checkMassFailure(this.#after, system, result.state).catch((error: unknown) => {
+      this.#o.events.emit('error', system.name, error)
+    })
     return result
   }
 
@@ -197,7 +219,8 @@ export class Executor {
     const steps = this.#system(state.system)?.rollout.steps ?? []
     const stepped = state.stepIndex >= 0 && (state.stage === 'shadow' || state.stage === 'canary')
     const where = stepped ? `, ${describeStep(steps, state.stepIndex)}` : ''
-    const text = `tandem: ${state.system} ${decision?.action ?? kind} -> ${state.stage} (weight ${state.weight}%${where}): ${reason}`
+    const what = `${state.system} ${decision?.action ?? kind} -> ${state.stage}`
+    const text = `tandem: ${what} (weight ${state.weight}%${where}): ${reason}`
     const at = new Date(this.#o.now()).toISOString()
     const { system, stage, weight, stepIndex } = state
     return { kind, system, stage, weight, stepIndex, reason, text, at, ...(decision ? { decision } : {}) }

@@ -8,7 +8,13 @@ import type { Store } from '../store/open.js'
 import type { SystemState } from '../store/system-state.js'
 import { lastMetricWindowEnd, saveMetricWindows } from './records.js'
 
-const EMPTY_ARM: ArmWindow = { requests: 0, errors: 0, successes: 0, latency: { p50: 0, p95: 0, p99: 0, mean: 0, count: 0 }, samples: [] }
+const EMPTY_ARM: ArmWindow = {
+  requests: 0,
+  errors: 0,
+  successes: 0,
+  latency: { p50: 0, p95: 0, p99: 0, mean: 0, count: 0 },
+  samples: [],
+}
 
 export interface ObserveSources {
   readonly metrics: MetricsReader
@@ -26,7 +32,13 @@ export function analysisWindow(system: SystemConfig, state: SystemState, now: nu
 }
 
 /** This interval's verdict from the gateway's metrics, the comparisons and the candidate's health. */
-export function observe(sources: ObserveSources, system: SystemConfig, state: SystemState, now: number, healthFailures: number): Verdict {
+export function observe(
+  sources: ObserveSources,
+  system: SystemConfig,
+  state: SystemState,
+  now: number,
+  healthFailures: number,
+): Verdict {
   const window = analysisWindow(system, state, now)
   // Until the step's first full second has begun there is nothing of this step to judge yet.
   const some = window.start < now
@@ -46,7 +58,9 @@ export function liveMetrics(metrics: MetricsReader, system: SystemConfig, state:
   const strip = ({ samples: _samples, ...rest }: ArmWindow) => rest
   return {
     window: { start, end: now },
-    routes: metrics.routes(system.name, start, now).map((r) => ({ route: r.route, legacy: strip(r.legacy), candidate: strip(r.candidate) })),
+    routes: metrics
+      .routes(system.name, start, now)
+      .map((r) => ({ route: r.route, legacy: strip(r.legacy), candidate: strip(r.candidate) })),
   }
 }
 

@@ -87,7 +87,9 @@ export interface AdminHarness {
  * A whole instance as `tandem up` builds it (createInstance: the real rollout controller, store, gateway
  * and admin listener) over a temporary directory. `control: 'none'` runs it without the controller.
  */
-export async function startAdmin(options: { tokens?: boolean; control?: 'real' | 'none'; server?: AdminServerOptions } = {}): Promise<AdminHarness> {
+export async function startAdmin(
+  options: { tokens?: boolean; control?: 'real' | 'none'; server?: AdminServerOptions } = {},
+): Promise<AdminHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-admin-'))
   const configFile = join(dir, 'tandem.yaml')
   writeFileSync(configFile, `${configYaml({ tokens: options.tokens })}store: sqlite:${join(dir, 'tandem.db')}\n`)
