@@ -225,7 +225,8 @@ describe('decide: worked examples', () => {
       { kind: 'weight', weight: 100, pauseMs: 0, confirm: false },
     ]
     const moves = walk(steps, 10_000)
-    const summary = moves.map(({ at, action: a }) => (a.type === 'move' ? [at, a.decision.action, a.change.weight] : [at]))
+    const step = (a: ControllerAction) => (a.type === 'move' ? [a.decision.action, a.change.weight] : [a.type])
+    const summary = moves.map(({ at, action }) => [at, ...step(action)])
     expect(summary).toEqual([
       [600_000, 'advance', 5],
       [900_000, 'advance', 25],
