@@ -1,11 +1,10 @@
 // `tandem up`: run the gateway, the admin listener and the rollout controller from tandem.yaml until
 // SIGINT/SIGTERM (graceful drain); SIGHUP reloads the file.
 import type { Command } from 'commander'
-import { fullEngines } from '../instance/engines.js'
 import { createLogger } from '../instance/logger.js'
 import { handleSignals } from '../instance/signals.js'
 import { startupDone } from '../gateway/memory.js'
-import { startInstance } from '../instance/start-instance.js'
+import { createInstance } from '../instance/create-instance.js'
 import { printJson } from './output.js'
 import { withConfigOption, withJsonOption } from './common.js'
 
@@ -15,12 +14,7 @@ export function registerUpCommands(program: Command): void {
     .option('--no-controller', 'serve the stored rollout state without running the rollout controller')
     .action(async (opts: { config: string; json?: boolean; controller: boolean }) => {
       const logger = createLogger()
-      const instance = await startInstance({
-        configFile: opts.config,
-        logger,
-        comparisons: fullEngines.comparisons!,
-        ...(opts.controller ? { control: fullEngines.control! } : {}),
-      })
+      const instance = await createInstance({ configFile: opts.config, logger, controller: opts.controller })
       const config = instance.config()
       const summary = { gateway: instance.gatewayUrl, admin: instance.adminUrl, metrics: `${instance.adminUrl}/metrics`, systems: config.systems.map((s) => s.name), config: opts.config, pid: process.pid }
       if (opts.json) printJson(summary)

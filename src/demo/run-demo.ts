@@ -7,8 +7,7 @@ import { join, resolve } from 'node:path'
 import pino from 'pino'
 import type { RuleEvidence, Verdict } from '../analysis/verdict.js'
 import { readDiffReport } from '../compare/diff-report.js'
-import { comparisonEngine } from '../instance/engines.js'
-import { startInstance, type Instance } from '../instance/start-instance.js'
+import { createInstance, type Instance } from '../instance/create-instance.js'
 import { RolloutController } from '../rollout/controller.js'
 import { listDecisions, type Decision } from '../store/system-state.js'
 import { describeDecision, describeVerdict, narrator } from './narrate.js'
@@ -71,30 +70,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const services = await startSampleServices()
   const cleanup: Array<() => Promise<void>> = [() => services.legacy.close(), () => services.rewrite.close()]
   if (options.dir === undefined) cleanup.unshift(() => rm(dir, { recursive: true, force: true }))
-  let controller: RolloutController | undefined
   let instance: Instance | undefined
   try {
     say(`legacy todo API on ${services.legacy.url}, its rewrite on ${services.rewrite.url}`)
     const configFile = join(dir, 'tandem.yaml')
     await writeFile(configFile, demoConfig(dir, services.legacy.url, services.rewrite.url))
-    instance = await startInstance({
-      configFile,
-      logger: pino({ level: 'silent' }),
-      comparisons: comparisonEngine,
-      control: (ctx) => {
-        controller = new RolloutController({
-          config: ctx.config,
-          store: ctx.store,
-          routing: ctx.routing,
-          metrics: ctx.metrics,
-          ...(ctx.comparisons ? { comparisons: ctx.comparisons } : {}),
-          failuresDir: join(dir, 'failures'),
-        })
-        return controller
-      },
-    })
+    const logger = pino({ level: 'silent' })
+    instance = await createInstance({ configFile, logger, controller: { failuresDir: join(dir, 'failures') } })
     cleanup.unshift(() => instance!.close())
-    const control = controller!
+    const control = instance.controller!
     say(`tandem is up: gateway ${instance.gatewayUrl}, dashboard ${instance.adminUrl}`)
     const traffic = startTraffic(instance.gatewayUrl)
     cleanup.unshift(() => traffic.stop())

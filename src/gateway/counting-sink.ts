@@ -1,5 +1,5 @@
-// A comparison sink that only counts exchanges, used until the comparison engine (src/compare/) is
-// plugged in through startInstance({ comparisons }).
+// A comparison sink that only counts exchanges, used when the comparison engine (src/compare/) is
+// turned off: createInstance({ comparisons: false }), as the gateway tests run it.
 import type { ComparisonSink, Exchange } from '../compare/sink.js'
 
 export class CountingSink implements ComparisonSink {

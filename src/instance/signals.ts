@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { writeAudit } from '../store/audit.js'
 import { describe } from '../admin/routes-act.js'
 import { TandemError } from '../errors.js'
-import type { Instance } from './start-instance.js'
+import type { Instance } from './create-instance.js'
 
 const SIGHUP_ACTOR = 'signal:SIGHUP'
 

@@ -125,7 +125,8 @@ describe('admin API auth', () => {
     expect((await call(h.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' })
     const metrics = await call(h.url, 'GET', '/metrics')
     expect(metrics.status).toBe(200)
-    expect(metrics.body).toContain('tandem_up 1')
+    // The real exposition: billing was never started (its wave is closed), whatever the actions above tried.
+    expect(metrics.body).toContain('tandem_stage{system="billing",stage="pending"} 1')
     expect((await call(h.url, 'GET', '/api/v1/openapi.json')).status).toBe(200)
   })
 })
@@ -173,7 +174,8 @@ describe('with no token configured', () => {
     try {
       const who = await call(h.url, 'GET', '/api/v1/whoami')
       expect(who.body).toEqual({ name: 'anonymous', role: 'admin', authRequired: false })
-      const act = await call(h.url, 'POST', '/api/v1/systems/billing/actions/start', { body: {} })
+      // todo-api: its wave (pilot) is open, so the real controller lets it start without --force.
+      const act = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/start', { body: {} })
       expect(act.status).toBe(200)
       const [row] = await listAudit(h.store, { limit: 1 })
       expect(row).toMatchObject({ actor: 'anonymous', action: 'start', result: 'ok' })

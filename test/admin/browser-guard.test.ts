@@ -70,7 +70,8 @@ describe('a tokenless admin listener', () => {
     }
     const read = await send(`${h.url}/api/v1/systems`, 'GET', { host: `localhost:${port}`, origin: `http://localhost:${port}` })
     expect(read.status).toBe(200)
-    const act = await send(start(), 'POST', { origin: h.url, 'content-type': 'application/json; charset=utf-8' }, '{"reason":"same origin"}')
+    // billing's wave is closed: the real controller starts it only with force (audited).
+    const act = await send(start(), 'POST', { origin: h.url, 'content-type': 'application/json; charset=utf-8' }, '{"reason":"same origin","force":true}')
     expect(act.status).toBe(200)
     expect((await getState(h.store, 'billing')).stage).toBe('shadow')
   })
@@ -97,13 +98,17 @@ describe('an admin listener with tokens', () => {
   })
 
   it('leaves Host and Origin to the bearer token (a proxy may rename the listener)', async () => {
-    const res = await send(`${h.url}/api/v1/systems/todo-api/actions/pause`, 'POST', {
+    const proxied = {
       host: 'tandem.internal.example',
       origin: 'https://tandem.corp.example',
       authorization: `Bearer ${TOKENS.operator}`,
       'content-type': 'application/json',
-    }, '{}')
+    }
+    // Started, then paused (a pending system cannot be paused), both through the renamed listener.
+    expect((await send(`${h.url}/api/v1/systems/todo-api/actions/start`, 'POST', proxied, '{}')).status).toBe(200)
+    const res = await send(`${h.url}/api/v1/systems/todo-api/actions/pause`, 'POST', proxied, '{}')
     expect(res.status).toBe(200)
+    expect((await getState(h.store, 'todo-api')).paused).toBe(true)
     const anonymous = await send(`${h.url}/api/v1/systems`, 'GET', { host: 'evil.example', origin: 'https://evil.example' })
     expect(anonymous.status).toBe(401)
   })

@@ -1,18 +1,17 @@
-// Starts a real admin server on loopback over a real SQLite store for the admin API tests, with a
-// config holding one token per role (the viewer's read from the environment via env:).
-import { mkdtempSync, rmSync } from 'node:fs'
+// Starts a real instance (createInstance, as `tandem up`) on loopback over a real SQLite store for the
+// admin API tests, with a config holding one token per role (the viewer's read from the environment via env:).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { createAdminServer, type AdminServerOptions } from '../../src/admin/server.js'
+import pino from 'pino'
+import type { AdminServerOptions } from '../../src/admin/server.js'
 import type { AdminDeps } from '../../src/admin/deps.js'
-import { parseConfig } from '../../src/config/load.js'
-import type { Config } from '../../src/config/schema.js'
-import { RoutingTable } from '../../src/gateway/routing-table.js'
-import type { ArmWindow, MetricsReader } from '../../src/metrics/reader.js'
-import type { RolloutControl } from '../../src/rollout/control.js'
-import { openStore, type Store } from '../../src/store/open.js'
-import { StoreControl } from './store-control.js'
+import { createInstance } from '../../src/instance/create-instance.js'
+import type { ArmWindow } from '../../src/metrics/reader.js'
+import { RequestMetrics } from '../../src/metrics/request-metrics.js'
+import type { Arm } from '../../src/store/tables.js'
+import type { Store } from '../../src/store/open.js'
 
 export const TOKENS = {
   viewer: 'viewer-token-0123456789',
@@ -28,6 +27,8 @@ export function configYaml(options: { tokens?: boolean; listen?: string } = {}):
     - { name: otto, role: operator, token: "${TOKENS.operator}" }
     - { name: ada, role: admin, token: "${TOKENS.admin}" }`
   return `version: 1
+# The controller acts on the tests' requests; none of them waits for an analysis interval.
+defaults: { analysis: { interval: 1h } }
 admin:
   listen: ${options.listen ?? '127.0.0.1:0'}
   tokens: ${tokens}
@@ -53,18 +54,22 @@ waves:
 
 export const ENV = { ADMIN_TEST_VIEWER: TOKENS.viewer }
 
-/** A MetricsReader over fixed per-arm numbers: the live metrics endpoint's input. */
-export function fixedMetrics(): MetricsReader {
-  const arm = (requests: number, errors: number, p95: number): ArmWindow => ({
-    requests,
-    errors,
-    successes: requests - errors,
-    latency: { p50: p95 / 2, p95, p99: p95 * 1.5, mean: p95 / 2, count: requests },
-    samples: [],
-  })
-  return {
-    window: () => ({ legacy: arm(100, 1, 20), candidate: arm(50, 5, 30) }),
-    routes: () => [{ route: '/todos/:id', legacy: arm(100, 1, 20), candidate: arm(50, 5, 30) }],
+const arm = (requests: number, errors: number, p95: number): ArmWindow => ({
+  requests,
+  errors,
+  successes: requests - errors,
+  latency: { p50: p95 / 2, p95, p99: p95 * 1.5, mean: p95 / 2, count: requests },
+  samples: [],
+})
+
+/** The gateway's metrics, answering fixed per-arm numbers to readers: the live metrics endpoint's input. */
+class FixedMetrics extends RequestMetrics {
+  override window(): Record<Arm, ArmWindow> {
+    return { legacy: arm(100, 1, 20), candidate: arm(50, 5, 30) }
+  }
+
+  override routes(): Array<{ route: string } & Record<Arm, ArmWindow>> {
+    return [{ route: '/todos/:id', legacy: arm(100, 1, 20), candidate: arm(50, 5, 30) }]
   }
 }
 
@@ -73,48 +78,45 @@ export interface AdminHarness {
   readonly app: FastifyInstance
   readonly store: Store
   readonly deps: AdminDeps
+  /** The actors of the configuration reloads that ran, as the instance logged them. */
   readonly reloads: string[]
-  setConfig(config: Config): void
   close(): Promise<void>
 }
 
+/**
+ * A whole instance as `tandem up` builds it (createInstance: the real rollout controller, store, gateway
+ * and admin listener) over a temporary directory. `control: 'none'` runs it without the controller.
+ */
 export async function startAdmin(
-  options: { tokens?: boolean; control?: 'store' | 'none' | RolloutControl; server?: AdminServerOptions; reloadFails?: boolean } = {},
+  options: { tokens?: boolean; control?: 'real' | 'none'; server?: AdminServerOptions } = {},
 ): Promise<AdminHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-admin-'))
-  const store = await openStore(`sqlite:${join(dir, 'tandem.db')}`)
-  let config = parseConfig(configYaml({ tokens: options.tokens }), 'tandem.yaml', ENV)
-  const reloads: string[] = []
-  const control = options.control === 'none' ? undefined : options.control === undefined || options.control === 'store' ? new StoreControl(store) : options.control
-  const deps: AdminDeps = {
-    config: () => config,
-    store,
-    routing: new RoutingTable(),
-    metrics: fixedMetrics(),
-    ...(control === undefined ? {} : { control }),
-    prometheus: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'tandem_up 1\n' }),
-    reload: async (actor) => {
-      reloads.push(actor)
-      if (options.reloadFails) {
-        return { ok: false, errors: [{ code: 'TANDEM_ERR_CONFIG_TYPE', message: 'bad', file: 'tandem.yaml', line: 3, column: 1, path: 'systems' }] }
-      }
-      return { ok: true }
-    },
-  }
-  const app = createAdminServer(deps, { dashboard: false, ...options.server })
-  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const configFile = join(dir, 'tandem.yaml')
+  writeFileSync(configFile, `${configYaml({ tokens: options.tokens })}store: sqlite:${join(dir, 'tandem.db')}\n`)
+  // The viewer's token is read from the environment (env:), at start and on every reload.
+  Object.assign(process.env, ENV)
+  const logs: string[] = []
+  const instance = await createInstance({
+    configFile,
+    gatewayListen: '127.0.0.1:0',
+    logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
+    drainMs: 1000,
+    metrics: new FixedMetrics(),
+    admin: { dashboard: false, ...options.server },
+    // The targets are not running: no health probes; failure reports stay in the temporary directory.
+    controller: options.control === 'none' ? false : { healthChecks: false, failuresDir: join(dir, 'failures') },
+  })
   return {
-    url,
-    app,
-    store,
-    deps,
-    reloads,
-    setConfig: (c) => {
-      config = c
+    url: instance.adminUrl,
+    app: instance.admin,
+    store: instance.store,
+    deps: instance.deps,
+    get reloads() {
+      const records = logs.map((line) => JSON.parse(line) as { msg?: string; actor?: string })
+      return records.filter((r) => r.msg === 'configuration reloaded').map((r) => r.actor ?? '')
     },
     close: async () => {
-      await app.close()
-      await store.close()
+      await instance.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

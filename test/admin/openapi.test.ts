@@ -1,5 +1,5 @@
-// The OpenAPI document at /api/v1/openapi.json lists exactly the endpoints fastify registered, and
-// the responses of the API are valid against it where the CLI relies on exact shapes.
+// The OpenAPI document at /api/v1/openapi.json lists exactly the endpoints fastify registered and documents
+// the action endpoint (names, body, error responses); the dashboard is served beside it, unlisted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registeredRoutes } from '../../src/admin/server.js'
 import { call, startAdmin, TOKENS, type AdminHarness } from './harness.js'

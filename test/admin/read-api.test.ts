@@ -58,7 +58,8 @@ describe('admin read API', () => {
     expect(res.status).toBe(200)
     expect(res.body.systems).toEqual([
       { name: 'todo-api', kind: 'http', category: 'api', priority: 'P0', wave: 'pilot', stage: 'canary', weight: 5, stepIndex: 1, paused: false, activeArm: 'legacy', holdReason: null },
-      { name: 'billing', kind: 'http', category: 'data-processing', priority: 'P1', wave: 'main', stage: 'pending', weight: 0, stepIndex: -1, paused: false, activeArm: 'legacy', holdReason: null },
+      { name: 'billing', kind: 'http', category: 'data-processing', priority: 'P1', wave: 'main', stage: 'pending', weight: 0, stepIndex: -1, paused: false, activeArm: 'legacy',
+        holdReason: 'wave main is closed: waiting for todo-api (pilot, canary) to be promoted or completed' },
     ])
   })
 

@@ -1,4 +1,4 @@
-// A running tandem for the browser tests: startInstance (what `tandem up` runs) with the rollout
+// A running tandem for the browser tests: createInstance (what `tandem up` runs) with the rollout
 // controller, over two loopback sample services (legacy and candidate) and a SQLite store. Diff and
 // verdict rows are seeded in the store in the shapes the comparison engine and controller write them.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -7,8 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { startInstance } from '../../src/instance/start-instance.js'
-import { RolloutController } from '../../src/rollout/controller.js'
+import { createInstance } from '../../src/instance/create-instance.js'
 import type { Store } from '../../src/store/open.js'
 
 export const TOKENS = { viewer: 'browser-viewer-token-0001', operator: 'browser-operator-token-001' } as const
@@ -69,15 +68,17 @@ waves:
 `
   const file = join(dir, 'tandem.yaml')
   writeFileSync(file, yaml)
-  let control: RolloutController | undefined
-  const instance = await startInstance({
+  const instance = await createInstance({
     configFile: file,
     gatewayListen: '127.0.0.1:0',
     adminListen: '127.0.0.1:0',
     logger: pino({ level: 'silent' }),
     drainMs: 1000,
-    control: (ctx) => (control = new RolloutController({ ...ctx, healthChecks: false, failuresDir: join(dir, 'failures') })),
+    // Diffs are seeded below; the comparison engine would only count what this traffic does not mirror.
+    comparisons: false,
+    controller: { healthChecks: false, failuresDir: join(dir, 'failures') },
   })
+  const control = instance.controller
   const store = instance.store
   // Into canary at 50 %, as an operator would, then real traffic through the gateway.
   await control!.act('todo-api', 'start', { actor: 'setup', force: true, reason: 'browser test' })

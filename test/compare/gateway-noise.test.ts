@@ -14,8 +14,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tandem } from '../support/cli.js'
 import type { ComparisonEngine } from '../../src/compare/engine.js'
-import { comparisonEngine } from '../../src/instance/engines.js'
-import { startInstance, type Instance } from '../../src/instance/start-instance.js'
+import { createInstance, type Instance } from '../../src/instance/create-instance.js'
 
 const N = 200
 
@@ -71,12 +70,13 @@ systems:
       samplesPerField: 3
 `,
   )
-  instance = await startInstance({
+  instance = await createInstance({
     configFile,
     gatewayListen: '127.0.0.1:0',
     adminListen: '127.0.0.1:0',
     logger: pino({ level: 'silent' }),
-    comparisons: comparisonEngine,
+    // The test routes the system itself; no controller publishes stored states over it.
+    controller: false,
     drainMs: 5_000,
   })
   instance.routing.set('shop', { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })

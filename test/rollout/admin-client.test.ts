@@ -6,8 +6,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, expect, it } from 'vitest'
 import { AdminClient } from '../../src/cli/admin-client.js'
-import { fullEngines } from '../../src/instance/engines.js'
-import { startInstance, type Instance } from '../../src/instance/start-instance.js'
+import { createInstance, type Instance } from '../../src/instance/create-instance.js'
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -40,7 +39,7 @@ systems:
     rollout: { steps: [{shadow: 1h}, {weight: 100}] }
 `,
   )
-  const instance: Instance = await startInstance({ configFile, logger: pino({ level: 'silent' }), ...fullEngines })
+  const instance: Instance = await createInstance({ configFile, logger: pino({ level: 'silent' }) })
   cleanup.push(() => instance.close())
 
   const viewer = await AdminClient.from({ admin: instance.adminUrl, token: VIEWER }, {})

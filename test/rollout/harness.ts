@@ -1,20 +1,19 @@
 // End-to-end harness for rollout tests: two real loopback services (legacy and candidate) whose
 // behaviour a test changes at run time, and the real gateway, metrics, comparison engine, store and
-// controller wired as `tandem up` wires them.
+// controller built by createInstance, as `tandem up` builds them.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pino from 'pino'
 import { request } from 'undici'
-import { ComparisonEngine } from '../../src/compare/engine.js'
 import { parseConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
-import { Gateway } from '../../src/gateway/gateway.js'
-import { RoutingTable } from '../../src/gateway/routing-table.js'
-import { RequestMetrics } from '../../src/metrics/request-metrics.js'
-import { RolloutController } from '../../src/rollout/controller.js'
-import { openStore, type Store } from '../../src/store/open.js'
+import type { RoutingTable } from '../../src/gateway/routing-table.js'
+import { createInstance } from '../../src/instance/create-instance.js'
+import type { RolloutController } from '../../src/rollout/controller.js'
+import type { Store } from '../../src/store/open.js'
 import { listDecisions } from '../../src/store/system-state.js'
 
 export interface Behaviour {
@@ -89,37 +88,30 @@ gateway: { listen: 127.0.0.1:0 }
 store: sqlite:${join(dir, 'tandem.db')}
 systems:
 ${systemYaml(legacy.url, candidate.url)}`)
-  const store = await openStore(config.store)
-  const routing = new RoutingTable()
-  const metrics = new RequestMetrics()
-  const engine = new ComparisonEngine({ config, store, flushIntervalMs: 200 })
-  await engine.start()
-  const gateway = new Gateway({ routing, metrics, sink: engine, countShadow: () => {} })
-  await gateway.apply(config)
-  const address = await gateway.listen(config.gateway.listen, config.gateway.maxHeaderSize)
-  const controller = new RolloutController({
-    config: () => config,
-    store,
-    routing,
-    metrics,
-    comparisons: engine,
-    failuresDir: join(dir, 'failures'),
+  // Built by the same composition root as `tandem up`; comparisons flush often for the tests.
+  const instance = await createInstance({
+    config,
+    gatewayListen: '127.0.0.1:0',
+    adminListen: '127.0.0.1:0',
+    logger: pino({ level: 'silent' }),
+    drainMs: 1000,
+    admin: { dashboard: false },
+    comparisons: { flushIntervalMs: 200 },
+    controller: { failuresDir: join(dir, 'failures') },
   })
-  await controller.start()
+  const { store, routing } = instance
+  const controller = instance.controller!
   return {
     config,
     store,
     routing,
     controller,
-    gatewayUrl: `http://127.0.0.1:${address.port}`,
+    gatewayUrl: instance.gatewayUrl,
     dir,
     legacy,
     candidate,
     async close() {
-      await controller.stop()
-      await gateway.close(1000)
-      await engine.close()
-      await store.close()
+      await instance.close()
       await legacy.close()
       await candidate.close()
       await rm(dir, { recursive: true, force: true })

@@ -3,9 +3,10 @@
 // holder analyses and decides.
 import { afterEach, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/load.js'
-import { RoutingTable } from '../../src/gateway/routing-table.js'
-import { RequestMetrics } from '../../src/metrics/request-metrics.js'
-import { RolloutController } from '../../src/rollout/controller.js'
+import pino from 'pino'
+import type { RoutingTable } from '../../src/gateway/routing-table.js'
+import { createInstance } from '../../src/instance/create-instance.js'
+import type { RolloutController } from '../../src/rollout/controller.js'
 import { openStore, type Store } from '../../src/store/open.js'
 import { withPostgresSchema } from '../support/postgres.js'
 import { eventually } from './harness.js'
@@ -31,15 +32,23 @@ systems:
 `)
   const instances: Array<{ store: Store; routing: RoutingTable; controller: RolloutController }> = []
   for (let i = 0; i < 2; i++) {
+    // Each instance built as `tandem up` builds it, on its own connection to the shared store (injected).
     const store = await openStore(config.store)
-    const routing = new RoutingTable()
-    const controller = new RolloutController({ config: () => config, store, routing, metrics: new RequestMetrics(), healthChecks: false })
-    await controller.start()
+    const instance = await createInstance({
+      config,
+      store,
+      gatewayListen: '127.0.0.1:0',
+      adminListen: '127.0.0.1:0',
+      logger: pino({ level: 'silent' }),
+      admin: { dashboard: false },
+      comparisons: false,
+      controller: { healthChecks: false },
+    })
     cleanup.push(async () => {
-      await controller.stop()
+      await instance.close()
       await store.close()
     })
-    instances.push({ store, routing, controller })
+    instances.push({ store, routing: instance.routing, controller: instance.controller! })
   }
   const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]]
   await a.controller.act('search', 'start', { actor: 'alice', force: true })
