@@ -2,7 +2,7 @@
 // the windows persisted in metric_windows (all routes merged).
 import type { ArmWindow, MetricsReader } from '../metrics/reader.js'
 import type { Store } from '../store/open.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 
 export interface ArmPoint {
   readonly requests: number

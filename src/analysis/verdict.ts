@@ -5,7 +5,7 @@ import type { ComparisonCounts } from '../compare/sink.js'
 import type { SystemConfig } from '../config/schema.js'
 import { compare, type Threshold } from '../config/units.js'
 import type { ArmWindow } from '../metrics/reader.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 import { classify, errorIndicators, judge, type JudgeMetric, type JudgeResult } from './judge.js'
 
 export type RuleResult = 'pass' | 'fail' | 'inconclusive'

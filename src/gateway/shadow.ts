@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { ArmResult, CapturedRequest, CapturedResponse, ComparisonSink } from '../compare/sink.js'
 import type { ShadowResult } from '../metrics/prometheus.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 import { forwardAndCapture, type CaptureReceiver, type ForwardOutcome } from './forward.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import type { RoutePlan } from './plan.js'

@@ -1,12 +1,10 @@
 // Prometheus exposition (prom-client) of every tandem_* metric. Request counts and latency histograms
 // are read from the gateway's own series at scrape time, so the request path never touches prom-client.
 import { Counter, Gauge, Registry, type MetricValueWithName } from 'prom-client'
-import type { RoutingTable } from '../gateway/routing-table.js'
-import type { Stage } from '../store/tables.js'
+import type { RoutingTable } from '../domain/routing-table.js'
+import { STAGES } from '../domain/stages.js'
 import type { RequestMetrics } from './request-metrics.js'
 import { PROM_BOUNDS, STATUS_CLASSES } from './series.js'
-
-const STAGES: readonly Stage[] = ['pending', 'shadow', 'canary', 'promoted', 'completed', 'rolled-back']
 
 /** Results counted in tandem_shadow_total by the gateway; the comparison engine adds its own results. */
 export type ShadowResult = 'mirrored' | 'unsafe-method' | 'body-too-large' | 'sampled-out' | 'queue-full' | 'timeout' | 'error'

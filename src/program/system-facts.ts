@@ -4,7 +4,8 @@ import { sql } from 'kysely'
 import { comparedCount, matchRate as matchRateOf } from '../compare/match-rate.js'
 import type { Config } from '../config/schema.js'
 import type { Store } from '../store/open.js'
-import type { DecisionTable, Stage } from '../store/tables.js'
+import { ACTIVE_STAGES, RESTING_STAGES, type Stage } from '../domain/stages.js'
+import type { DecisionTable } from '../store/tables.js'
 
 export interface RollbackFact {
   readonly system: string
@@ -40,9 +41,6 @@ export interface SystemFacts {
   readonly lastVerdict: string | null
   readonly rollbacks: readonly RollbackFact[]
 }
-
-const ACTIVE: readonly Stage[] = ['shadow', 'canary', 'promoted']
-const RESTING: readonly Stage[] = ['pending', 'rolled-back']
 
 /** The columns of a decision row that the facts need. */
 type DecisionRow = Pick<DecisionTable, 'system' | 'at' | 'action' | 'actor' | 'reason' | 'from_stage' | 'to_stage' | 'weight'>
@@ -92,7 +90,7 @@ async function factsOf(
   now: number,
 ): Promise<SystemFacts> {
   const stage: Stage = state?.stage ?? 'pending'
-  const starts = decisions.filter((d) => RESTING.includes(d.from_stage) && ACTIVE.includes(d.to_stage))
+  const starts = decisions.filter((d) => RESTING_STAGES.includes(d.from_stage) && ACTIVE_STAGES.includes(d.to_stage))
   const startedAt = starts.at(-1)?.at ?? (state?.started_at === null || state === undefined ? null : Number(state.started_at))
   const after = decisions.filter((d) => startedAt !== null && d.at >= startedAt)
   const promotedAt = after.find((d) => d.to_stage === 'promoted' && d.from_stage !== 'promoted')?.at ?? nullable(state?.promoted_at)

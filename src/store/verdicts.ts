@@ -1,6 +1,6 @@
 // Reading stored verdicts: the controller (consecutive failures), the admin API and the CLI share it.
 import type { Store } from './open.js'
-import type { Stage } from './tables.js'
+import type { Stage } from '../domain/stages.js'
 
 export interface StoredVerdict {
   readonly id: number

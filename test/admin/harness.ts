@@ -8,7 +8,7 @@ import { createAdminServer, type AdminServerOptions } from '../../src/admin/serv
 import type { AdminDeps } from '../../src/admin/deps.js'
 import { parseConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
-import { RoutingTable } from '../../src/gateway/routing-table.js'
+import { RoutingTable } from '../../src/domain/routing-table.js'
 import type { ArmWindow, MetricsReader } from '../../src/metrics/reader.js'
 import type { RolloutControl } from '../../src/rollout/control.js'
 import { openStore, type Store } from '../../src/store/open.js'

@@ -3,7 +3,7 @@
 // holder analyses and decides.
 import { afterEach, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/load.js'
-import { RoutingTable } from '../../src/gateway/routing-table.js'
+import { RoutingTable } from '../../src/domain/routing-table.js'
 import { RequestMetrics } from '../../src/metrics/request-metrics.js'
 import { RolloutController } from '../../src/rollout/controller.js'
 import { openStore, type Store } from '../../src/store/open.js'
