@@ -12,6 +12,7 @@ import { isTandemError, TandemError } from '../errors.js'
 import { CountingSink } from '../gateway/counting-sink.js'
 import { Gateway, splitListen } from '../gateway/gateway.js'
 import { RoutingTable } from '../domain/routing-table.js'
+import { subscribeToGateway } from '../metrics/gateway-subscriber.js'
 import { createPrometheus, type TandemPrometheus } from '../metrics/prometheus.js'
 import { RequestMetrics } from '../metrics/request-metrics.js'
 import type { RolloutControl } from '../rollout/control.js'
@@ -95,8 +96,11 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     for (const s of await listStates(store)) routing.set(s.system, { stage: s.stage, weight: s.weight, activeArm: s.activeArm, paused: s.paused })
 
     const metrics = new RequestMetrics()
-    const gateway = new Gateway({ routing, metrics, sink: { submit: (e) => comparisons.submit(e) }, countShadow: (s, r) => prometheus.countShadow(s, r) })
+    const gateway = new Gateway({ routing, sink: { submit: (e) => comparisons.submit(e) } })
     const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems })
+    // Metrics and shadow counts follow the gateway's diagnostics channels (subscribed before the first plan).
+    const unsubscribe = subscribeToGateway(gateway, metrics, prometheus)
+    cleanup.push(async () => unsubscribe())
     const base = { config: () => config, store, routing, metrics, prometheus, logger }
     // --- comparison engine: supplied by src/compare/ through options.comparisons ---------------------
     const comparisons: ComparisonPlugin = options.comparisons?.(base) ?? new CountingSink()

@@ -11,6 +11,7 @@ import { ComparisonEngine } from '../../src/compare/engine.js'
 import { parseConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { Gateway } from '../../src/gateway/gateway.js'
+import { subscribeToGateway } from '../../src/metrics/gateway-subscriber.js'
 import { RoutingTable } from '../../src/domain/routing-table.js'
 import { RequestMetrics } from '../../src/metrics/request-metrics.js'
 import { RolloutController } from '../../src/rollout/controller.js'
@@ -94,7 +95,8 @@ ${systemYaml(legacy.url, candidate.url)}`)
   const metrics = new RequestMetrics()
   const engine = new ComparisonEngine({ config, store, flushIntervalMs: 200 })
   await engine.start()
-  const gateway = new Gateway({ routing, metrics, sink: engine, countShadow: () => {} })
+  const gateway = new Gateway({ routing, sink: engine })
+  const unsubscribe = subscribeToGateway(gateway, metrics, { countShadow: () => {} })
   await gateway.apply(config)
   const address = await gateway.listen(config.gateway.listen, config.gateway.maxHeaderSize)
   const controller = new RolloutController({
@@ -118,6 +120,7 @@ ${systemYaml(legacy.url, candidate.url)}`)
     async close() {
       await controller.stop()
       await gateway.close(1000)
+      unsubscribe()
       await engine.close()
       await store.close()
       await legacy.close()
