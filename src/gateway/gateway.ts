@@ -1,17 +1,18 @@
 // The gateway listener (node:http): match the route, choose the arm, forward to it, mirror to the
-// other arm when the stage says so, publish what happened (diagnostics.ts). The plan is swapped atomically on reload.
+// other arm when the stage says so, publish what happened (diagnostics.ts). The plan is swapped
+// atomically on reload.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { ComparisonSink } from '../compare/sink.js'
 import type { Config } from '../config/schema.js'
-import { TandemError } from '../errors.js'
+import type { RoutingTable } from '../domain/routing-table.js'
 import { mirrors, type Arm } from '../domain/stages.js'
+import { TandemError } from '../errors.js'
 import { assignArm } from './assign-arm.js'
 import { channels, publishCall } from './diagnostics.js'
 import { forwardToClient, hasBody, type ForwardOutcome } from './forward.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './plan.js'
-import type { RoutingTable } from '../domain/routing-table.js'
 import { beginShadow, type ShadowDeps, type ShadowRun } from './shadow.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
 import { requestTarget, type RequestTarget } from './request-target.js'
