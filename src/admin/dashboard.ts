@@ -12,6 +12,8 @@ import type { FastifyInstance } from 'fastify'
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** The dashboard's sources: present in a git checkout, not in the installed package. */
 export const DASHBOARD_SOURCES = join(PACKAGE_ROOT, 'src', 'dashboard')
+/** Shared modules outside the dashboard folder that its bundle includes (the domain vocabulary). */
+const DASHBOARD_SHARED = [join(PACKAGE_ROOT, 'src', 'domain')]
 /** What is served. */
 export const DASHBOARD_DIST = join(PACKAGE_ROOT, 'dist', 'dashboard')
 
@@ -35,7 +37,9 @@ export function hasDashboardSources(): boolean {
 export function dashboardIsFresh(): boolean {
   const index = join(DASHBOARD_DIST, 'index.html')
   if (!existsSync(index)) return false
-  return !hasDashboardSources() || statSync(index).mtimeMs >= newestSource(DASHBOARD_SOURCES)
+  if (!hasDashboardSources()) return true
+  const built = statSync(index).mtimeMs
+  return [DASHBOARD_SOURCES, ...DASHBOARD_SHARED].every((dir) => built >= newestSource(dir))
 }
 
 /** The directory to serve: the prebuilt one, rebuilt first in a checkout when missing or stale. */

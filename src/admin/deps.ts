@@ -2,7 +2,7 @@
 import type { ConfigIssue } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import type { ComparisonReader } from '../compare/sink.js'
-import type { RoutingTable } from '../gateway/routing-table.js'
+import type { RoutingTable } from '../domain/routing-table.js'
 import type { MetricsReader } from '../metrics/reader.js'
 import type { RolloutControl } from '../rollout/control.js'
 import type { Store } from '../store/open.js'

@@ -3,7 +3,7 @@
 import type { ArmWindow, MetricsReader } from '../metrics/reader.js'
 import { readMetricWindows } from '../store/metric-windows.js'
 import type { Store } from '../store/open.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 
 export interface ArmPoint {
   readonly requests: number

@@ -1,8 +1,8 @@
 // JSON schemas of the admin API's requests and responses: fastify validates and serialises with them,
 // and @fastify/swagger turns them into /api/v1/openapi.json, so the document cannot drift from the code.
+import { ARMS, STAGES } from '../domain/stages.js'
 import { OPERATOR_ACTIONS } from '../rollout/control.js'
 
-const STAGES = ['pending', 'shadow', 'canary', 'promoted', 'completed', 'rolled-back']
 const nullableString = { type: ['string', 'null'] } as const
 const nullableNumber = { type: ['number', 'null'] } as const
 /** Free-form JSON (evidence, samples): serialised as is. */
@@ -34,7 +34,7 @@ export const systemSummarySchema = {
     weight: { type: 'number' },
     stepIndex: { type: 'integer' },
     paused: { type: 'boolean' },
-    activeArm: { type: 'string', enum: ['legacy', 'candidate'] },
+    activeArm: { type: 'string', enum: ARMS },
     holdReason: nullableString,
   },
 } as const

@@ -5,8 +5,8 @@ import type { SystemConfig } from '../config/schema.js'
 import { compare } from '../config/units.js'
 import { TandemError, isTandemError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
-import type { Arm } from '../store/tables.js'
-import type { RuleEvidence, RuleResult } from './verdict.js'
+import type { Arm } from '../domain/stages.js'
+import type { RuleEvidence, RuleResult } from './evidence.js'
 
 export type CustomMetric = SystemConfig['analysis']['metrics'][number]
 

@@ -1,6 +1,6 @@
 // The comparison sink: where the gateway hands a finished exchange (the request and capped copies of
 // the responses of both arms). It must never block or throw on the request path.
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 
 export interface CapturedRequest {
   readonly method: string

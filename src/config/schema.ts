@@ -1,6 +1,7 @@
 // The one definition of tandem.yaml (SPEC 2): the validator, the typed Config and the published
 // JSON Schema (scripts/write-schema.ts) all come from here.
 import { z } from 'zod'
+import { ARMS } from '../domain/stages.js'
 import { durationSchema, httpUrl, issue, positiveDuration, sizeSchema, thresholdSchema } from './primitives.js'
 import { checklistSchema, hooksSchema, HOOK_EVENT_KINDS } from './checklist-schema.js'
 import { programSchema } from './program-schema.js'
@@ -93,7 +94,7 @@ const targetingRuleSchema = z
     cookie: z.string().optional(),
     query: z.string().optional(),
     in: z.array(z.string()).min(1),
-    arm: z.enum(['legacy', 'candidate']),
+    arm: z.enum(ARMS),
   })
   .superRefine((rule, ctx) => {
     const n = [rule.header, rule.cookie, rule.query].filter((v) => v !== undefined).length

@@ -6,7 +6,8 @@ import { bisect, type BisectStats } from './bisect.js'
 import { checkKeys } from './key-check.js'
 import { planDiff, type DiffPlan, type TableSelection } from './plan.js'
 import { compareKeys, compareRows, toCanonRow, tupleOf, type DiffRow } from './rows.js'
-import { openSource, type DataSource } from './source.js'
+import { openSource } from './open-source.js'
+import type { DataSource } from './source.js'
 import { rowsByKeyQuery, type KeyTuple } from './sql.js'
 
 export interface DataDiffOptions extends TableSelection {

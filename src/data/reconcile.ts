@@ -2,7 +2,8 @@
 // store, in log order; with --from, the current row is re-read from the old store (source of truth).
 import { TandemError } from '../errors.js'
 import { readReconcileLog, type ReconcileEntry, type WriteOp } from './reconcile-log.js'
-import { openSource, type DataSource } from './source.js'
+import { openSource } from './open-source.js'
+import type { DataSource } from './source.js'
 
 export interface ReconcileOptions {
   readonly log: string

@@ -1,7 +1,6 @@
 // A database on one side of a data diff: the connection, table description and the dialect that
-// renders canonical values, row hashes and key comparisons in that database's SQL.
-import { TandemError } from '../errors.js'
-import { redactSecrets } from '../redact.js'
+// renders canonical values, row hashes and key comparisons in that database's SQL. The adapters
+// (source-*.ts) implement it; open-source.ts picks one, so no adapter imports its opener.
 import type { Family, Kind } from './kinds.js'
 
 export interface ColumnInfo {
@@ -65,20 +64,6 @@ export interface DataSource {
   /** Server-specific capabilities the diff may use (e.g. PostgreSQL's hash_record_extended). */
   readonly features: { readonly recordHash: boolean }
   close(): Promise<void>
-}
-
-/** Open a data source from `postgres://`, `postgresql://`, `mysql://`, `mariadb://` or `sqlite:PATH`. */
-export async function openSource(url: string, options: { readonly?: boolean } = {}): Promise<DataSource> {
-  const label = redactSecrets(url)
-  try {
-    if (/^postgres(ql)?:\/\//i.test(url)) return await (await import('./source-postgres.js')).openPostgres(url, label)
-    if (/^(mysql|mariadb):\/\//i.test(url)) return await (await import('./source-mysql.js')).openMysql(url, label)
-    if (/^sqlite:/i.test(url)) return await (await import('./source-sqlite.js')).openSqlite(url, label, options.readonly ?? false)
-  } catch (error) {
-    if (error instanceof TandemError) throw error
-    throw new TandemError('TANDEM_ERR_DATA_CONNECT', { url: label, detail: (error as Error).message }, { cause: error })
-  }
-  throw new TandemError('TANDEM_ERR_DATA_URL', { url: label })
 }
 
 /** Split `schema.table` for quoting; a bare name has no schema. */

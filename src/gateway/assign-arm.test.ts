@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import murmur from 'murmurhash3js'
 import { describe, expect, it } from 'vitest'
-import type { SystemRouting } from './routing-table.js'
+import type { SystemRouting } from '../domain/routing-table.js'
 import { assignArm, bucket, cookieValue, parseStickiness, type ArmPolicy } from './assign-arm.js'
 
 describe('bucket', () => {

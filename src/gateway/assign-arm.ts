@@ -3,8 +3,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import murmur from 'murmurhash3js'
 import type { SystemConfig } from '../config/schema.js'
-import type { Arm } from '../store/tables.js'
-import type { SystemRouting } from './routing-table.js'
+import type { Arm } from '../domain/stages.js'
+import type { SystemRouting } from '../domain/routing-table.js'
 
 /** `murmur3_x86_32(system + ":" + key, seed 0) % 10000`: Unleash's `normalizedValue` with 10000 buckets. */
 export function bucket(system: string, key: string): number {

@@ -1,5 +1,6 @@
-// A comparison sink that only counts exchanges, used when the comparison engine (src/compare/) is
-// turned off: createInstance({ comparisons: false }), as the gateway tests run it.
+// A comparison sink that only counts exchanges and keeps the last ones: what an instance started
+// without a comparison engine uses (the gateway tests, the gateway benchmark); `tandem up` and
+// `tandem demo` always plug in the real one (src/instance/engines.ts).
 import type { ComparisonSink, Exchange } from '../compare/sink.js'
 
 export class CountingSink implements ComparisonSink {

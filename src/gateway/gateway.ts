@@ -1,28 +1,27 @@
 // The gateway listener (node:http): match the route, choose the arm, forward to it, mirror to the
-// other arm when the stage says so, record metrics. The plan is swapped atomically on reload.
+// other arm when the stage says so, publish what happened (diagnostics.ts). The plan is swapped
+// atomically on reload.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { ComparisonSink } from '../compare/sink.js'
 import type { Config } from '../config/schema.js'
+import type { RoutingTable } from '../domain/routing-table.js'
+import { mirrors, type Arm } from '../domain/stages.js'
 import { TandemError } from '../errors.js'
-import type { ShadowResult } from '../metrics/prometheus.js'
-import type { RequestMetrics } from '../metrics/request-metrics.js'
-import type { Arm } from '../store/tables.js'
 import { assignArm } from './assign-arm.js'
+import { channels, publishCall } from './diagnostics.js'
 import { forwardToClient, hasBody, type ForwardOutcome } from './forward.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './plan.js'
-import { mirrors, type RoutingTable } from './routing-table.js'
-import { beginShadow, type ShadowRun } from './shadow.js'
+import { beginShadow, type ShadowDeps, type ShadowRun } from './shadow.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
 import { requestTarget, type RequestTarget } from './request-target.js'
 import { PoolRegistry, type Upstream } from './upstreams.js'
 
+/** Metrics and shadow counts are not options: they subscribe to the events of diagnostics.ts. */
 export interface GatewayOptions {
   readonly routing: RoutingTable
-  readonly metrics: RequestMetrics
   readonly sink: ComparisonSink
-  countShadow(system: string, result: ShadowResult): void
 }
 
 /** The methods the gateway forwards, for `OPTIONS *`. */
@@ -42,6 +41,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 export class Gateway {
   readonly #options: GatewayOptions
+  readonly #shadowDeps: ShadowDeps
   readonly #pools = new PoolRegistry()
   readonly #queues = new Map<string, MirrorQueue>()
   #plan: GatewayPlan | null = null
@@ -52,11 +52,13 @@ export class Gateway {
 
   constructor(options: GatewayOptions) {
     this.#options = options
+    this.#shadowDeps = { sink: options.sink, gateway: this }
   }
 
   /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
   async apply(config: Config): Promise<void> {
-    this.#plan = compilePlan(config, this.#pools, this.#options.metrics, this.#queues)
+    this.#plan = compilePlan(config, this.#pools, this.#queues)
+    if (channels.plan.hasSubscribers) channels.plan.publish({ gateway: this, routes: this.#plan.routes })
     this.#limits = config.gateway
     if (this.#server !== null) applyLimits(this.#server, config.gateway)
     // Pools of targets no longer configured close once their in-flight requests are done.
@@ -139,7 +141,7 @@ export class Gateway {
     const routing = this.#options.routing.get(system.name)
     const arm = assignArm(system.policy, routing, { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress })
     const withBody = hasBody(req)
-    const shadow = mirrors(routing.stage) ? beginShadow(this.#options, route, arm, req, facts, withBody) : null
+    const shadow = mirrors(routing.stage) ? beginShadow(this.#shadowDeps, route, arm, req, facts, withBody) : null
     this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
     shadow?.primaryStarted()
   }
@@ -147,7 +149,8 @@ export class Gateway {
   #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {
     const upstream = route.system.serve[arm]
     this.#forward(plan, req, res, facts, upstream, shadow?.captureCap ?? 0, withBody ? req : null, (outcome) => {
-      route.series[arm].record(outcome.error === null ? outcome.status : 0, outcome.durationMs, Date.now())
+      const status = outcome.error === null ? outcome.status : 0
+      publishCall(channels.request, this, route.system.name, route.template, arm, status, outcome.durationMs)
       // fallbackToLegacy: a candidate that cannot be reached gets a retry on legacy, when nothing was
       // sent yet and the request can be replayed (idempotent, no body already streamed).
       if (outcome.error !== null && arm === 'candidate' && !outcome.started && !withBody && !res.destroyed && route.system.fallbackToLegacy && IDEMPOTENT.has(req.method!) && isConnectFailure(outcome.error)) {

@@ -1,10 +1,8 @@
 // The gateway plan: everything the request path needs, compiled once from a Config (route matcher,
-// arm policies, upstream pools, shadow settings, metrics series). A reload builds a new plan and swaps it.
+// arm policies, upstream pools, shadow settings). A reload builds a new plan and swaps it.
 import type { Pool } from 'undici'
 import type { Config, SystemConfig } from '../config/schema.js'
-import type { RequestMetrics } from '../metrics/request-metrics.js'
-import type { Series } from '../metrics/series.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 import { compileTargeting, parseStickiness, type ArmPolicy } from './assign-arm.js'
 import { RouteMatcher } from './route-matcher.js'
 import type { PoolRegistry, Upstream } from './upstreams.js'
@@ -52,7 +50,6 @@ export interface RoutePlan {
   readonly system: SystemPlan
   /** The matched template: the key of metrics and diffs. */
   readonly template: string
-  readonly series: Readonly<Record<Arm, Series>>
 }
 
 export interface GatewayPlan {
@@ -62,9 +59,11 @@ export interface GatewayPlan {
   readonly systems: readonly string[]
   /** Every pool the plan uses; the registry closes the others after a swap. */
   readonly pools: ReadonlySet<Pool>
+  /** Every route, in config order (published on `tandem:gateway:plan`). */
+  readonly routes: ReadonlyArray<{ readonly system: string; readonly route: string }>
 }
 
-export function compilePlan(config: Config, pools: PoolRegistry, metrics: RequestMetrics, queues: Map<string, MirrorQueue>): GatewayPlan {
+export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<string, MirrorQueue>): GatewayPlan {
   const options = { connections: config.gateway.connections, connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000) }
   const used = new Set<Pool>()
   const upstream = (label: string, t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url): Upstream => {
@@ -97,7 +96,7 @@ export function compilePlan(config: Config, pools: PoolRegistry, metrics: Reques
       fallbackToLegacy: s.rollout.fallbackToLegacy,
     }
     for (const r of s.routes) {
-      routes.push({ path: r.path, methods: r.methods, value: { system, template: r.path, series: metrics.route(s.name, r.path) } })
+      routes.push({ path: r.path, methods: r.methods, value: { system, template: r.path } })
     }
   }
   const fb = config.gateway.fallback
@@ -107,5 +106,6 @@ export function compilePlan(config: Config, pools: PoolRegistry, metrics: Reques
     upstreamTimeoutMs: config.gateway.upstreamTimeout,
     systems,
     pools: used,
+    routes: routes.map((r) => ({ system: r.value.system.name, route: r.value.template })),
   }
 }

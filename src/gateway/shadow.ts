@@ -3,8 +3,8 @@
 // are done the exchange goes to the comparison sink. The client never waits for any of this.
 import type { IncomingMessage } from 'node:http'
 import type { ArmResult, CapturedRequest, CapturedResponse, ComparisonSink } from '../compare/sink.js'
-import type { ShadowResult } from '../metrics/prometheus.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
+import { channels, publishCall, publishShadow, type ShadowResult } from './diagnostics.js'
 import { forwardAndCapture, type CaptureReceiver, type ForwardOutcome } from './forward.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import type { RoutePlan } from './plan.js'
@@ -13,7 +13,8 @@ import type { Upstream } from './upstreams.js'
 
 export interface ShadowDeps {
   readonly sink: ComparisonSink
-  countShadow(system: string, result: ShadowResult): void
+  /** The Gateway whose events these are (see diagnostics.ts). */
+  readonly gateway: object
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -36,16 +37,16 @@ export function beginShadow(deps: ShadowDeps, route: RoutePlan, primary: Arm, re
   const policy = system.shadow
   const method = req.method!
   if (!policy.unsafeMethods && !SAFE.has(method)) {
-    deps.countShadow(system.name, 'unsafe-method')
+    publishShadow(deps.gateway, system.name, 'unsafe-method')
     return null
   }
   if (policy.sample < 1 && Math.random() >= policy.sample) {
-    deps.countShadow(system.name, 'sampled-out')
+    publishShadow(deps.gateway, system.name, 'sampled-out')
     return null
   }
   const declared = Number(req.headers['content-length'] ?? 0)
   if (declared > policy.maxBodyBytes) {
-    deps.countShadow(system.name, 'body-too-large')
+    publishShadow(deps.gateway, system.name, 'body-too-large')
     return null
   }
   return new ShadowRun(deps, route, primary, req, facts, withBody)
@@ -115,7 +116,7 @@ export class ShadowRun implements CaptureReceiver {
     if (this.#cancelled || this.#dispatched) return
     this.#cancelled = true
     this.#chunks = null
-    this.#deps.countShadow(this.#route.system.name, reason)
+    publishShadow(this.#deps.gateway, this.#route.system.name, reason)
   }
 
   /** The primary call finished (streamed to the client, with a capped copy when it succeeded). */
@@ -177,9 +178,12 @@ export class ShadowRun implements CaptureReceiver {
       result instanceof Error ? { ok: false, reason: isTimeout(result) ? 'timeout' : 'error', message: result.message, durationMs } : result
     if (tag === MIRROR) {
       // The arm's own behaviour under mirrored traffic feeds its metrics too (errors, latency).
-      this.#route.series[other(this.#primary)].record(armResult.ok ? armResult.status : 0, durationMs, Date.now())
+      const status = armResult.ok ? armResult.status : 0
+      const arm = other(this.#primary)
+      publishCall(channels.mirror, this.#deps.gateway, system.name, this.#route.template, arm, status, durationMs)
       this.#mirrorResult = armResult
-      this.#deps.countShadow(system.name, armResult.ok ? 'mirrored' : armResult.reason === 'timeout' ? 'timeout' : 'error')
+      const result = armResult.ok ? 'mirrored' : armResult.reason === 'timeout' ? 'timeout' : 'error'
+      publishShadow(this.#deps.gateway, system.name, result)
     } else {
       this.#secondaryResult = armResult
     }

@@ -14,7 +14,8 @@ import type { Config } from '../config/schema.js'
 import { isTandemError, TandemError } from '../errors.js'
 import { CountingSink } from '../gateway/counting-sink.js'
 import { Gateway, splitListen } from '../gateway/gateway.js'
-import { RoutingTable } from '../gateway/routing-table.js'
+import { RoutingTable } from '../domain/routing-table.js'
+import { subscribeToGateway } from '../metrics/gateway-subscriber.js'
 import { createPrometheus } from '../metrics/prometheus.js'
 import { RequestMetrics } from '../metrics/request-metrics.js'
 import { RolloutController, type ControllerOptions } from '../rollout/controller.js'
@@ -95,13 +96,11 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
     }
 
     const metrics = options.metrics ?? new RequestMetrics()
-    const gateway = new Gateway({
-      routing,
-      metrics,
-      sink: { submit: (e) => comparisons.submit(e) },
-      countShadow: (s, r) => prometheus.countShadow(s, r),
-    })
+    const gateway = new Gateway({ routing, sink: { submit: (e) => comparisons.submit(e) } })
     const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems })
+    // Metrics and shadow counts follow the gateway's diagnostics channels (subscribed before the first plan).
+    const unsubscribe = subscribeToGateway(gateway, metrics, prometheus)
+    cleanup.push(async () => unsubscribe())
     const compare = options.comparisons ?? true
     const comparisons: ComparisonPlugin =
       compare === false

@@ -1,22 +1,22 @@
 // Prometheus exposition (prom-client) of every tandem_* metric. Request counts and latency histograms
 // are read from the gateway's own series at scrape time, so the request path never touches prom-client.
 import { Counter, Gauge, Registry, type MetricValueWithName } from 'prom-client'
-import type { RoutingTable } from '../gateway/routing-table.js'
-import type { Stage } from '../store/tables.js'
+import type { RoutingTable } from '../domain/routing-table.js'
+import { STAGES } from '../domain/stages.js'
+import type { ShadowResult } from '../gateway/diagnostics.js'
 import type { RequestMetrics } from './request-metrics.js'
 import { PROM_BOUNDS, STATUS_CLASSES } from './series.js'
 
-const STAGES: readonly Stage[] = ['pending', 'shadow', 'canary', 'promoted', 'completed', 'rolled-back']
+/** Where the gateway's shadow outcomes are counted (fed by gateway-subscriber.ts). */
+export interface ShadowCounter {
+  /** Cheap count of a shadow outcome; flushed into shadowTotal at scrape time. */
+  countShadow(system: string, result: ShadowResult): void
+}
 
-/** Results counted in tandem_shadow_total by the gateway; the comparison engine adds its own results. */
-export type ShadowResult = 'mirrored' | 'unsafe-method' | 'body-too-large' | 'sampled-out' | 'queue-full' | 'timeout' | 'error'
-
-export interface TandemPrometheus {
+export interface TandemPrometheus extends ShadowCounter {
   readonly registry: Registry
   /** `tandem_shadow_total{system,result}`: the comparison engine increments it with its results. */
   readonly shadowTotal: Counter<'system' | 'result'>
-  /** Cheap count of a shadow outcome from the request path; flushed into shadowTotal at scrape time. */
-  countShadow(system: string, result: ShadowResult): void
   expose(): Promise<{ contentType: string; body: string }>
 }
 

@@ -1,5 +1,5 @@
 // What analysis reads from the gateway's metrics: per system and arm, over a time window.
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 
 export interface ArmWindow {
   readonly requests: number

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { RoutingTable } from '../gateway/routing-table.js'
+import { RoutingTable } from '../domain/routing-table.js'
 import { createPrometheus } from './prometheus.js'
 import { MAX_WINDOW_SAMPLES, RequestMetrics } from './request-metrics.js'
 

@@ -1,7 +1,7 @@
 // Request metrics of the gateway: one Series per system x route template x arm, and the
 // MetricsReader that analysis queries (windows merged from one-second HDR buckets).
 import { newHistogram } from './histogram.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 import type { ArmWindow, MetricsReader } from './reader.js'
 import { Series, type Bucket } from './series.js'
 

@@ -1,7 +1,7 @@
 // One latency/error series (system x route x arm): cumulative counters for Prometheus and a ring of
 // one-second HDR buckets kept ~15 minutes, merged on query for analysis.
 import { newHistogram as buildHistogram, type Histogram } from './histogram.js'
-import type { Arm } from '../store/tables.js'
+import type { Arm } from '../domain/stages.js'
 
 /** Seconds of history kept; older buckets are overwritten. */
 export const RETENTION_SECONDS = 900

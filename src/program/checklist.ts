@@ -7,9 +7,8 @@ import { redactWebhook } from '../redact.js'
 import { saveChecklistResults } from '../store/checklist.js'
 import type { Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
-import type { Stage } from '../store/tables.js'
+import { DONE_STAGES, type Stage } from '../domain/stages.js'
 import { probeHttp, probeNonEmptyFile, probePath, runCommand, type ProbeResult } from './probes.js'
-import { DONE_STAGES } from './waves.js'
 
 export const BUILTIN_CHECKS = ['backup', 'tests', 'dependencies', 'rollbackPlan', 'monitoring', 'notify'] as const
 export type BuiltinCheck = (typeof BUILTIN_CHECKS)[number]

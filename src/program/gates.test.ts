@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseConfig } from '../config/load.js'
 import { openStore, type Store } from '../store/open.js'
 import { getState, recordDecision } from '../store/system-state.js'
-import type { Stage } from '../store/tables.js'
+import type { Stage } from '../domain/stages.js'
 import { startGate, waveOf, waveStatus } from './gates.js'
 
 const PROGRAM = `

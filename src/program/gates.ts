@@ -4,9 +4,9 @@ import type { Config } from '../config/schema.js'
 import { TandemError } from '../errors.js'
 import type { Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
-import type { Stage } from '../store/tables.js'
+import { TRIAL_STAGES, type Stage } from '../domain/stages.js'
 import { runChecklist, type CheckResult } from './checklist.js'
-import { ACTIVE_STAGES, stageMap, waveOf, waveStatus } from './waves.js'
+import { stageMap, waveOf, waveStatus } from './waves.js'
 
 export type { CheckResult } from './checklist.js'
 export { waveOf, waveStatus } from './waves.js'
@@ -26,7 +26,7 @@ export function waveReasons(config: Config, stages: ReadonlyMap<string, Stage>, 
   const status = waveStatus(config, states).find((w) => w.name === wave.name)!
   const reasons: string[] = []
   if (!status.open) reasons.push(`wave ${wave.name} is ${status.reason}`)
-  const othersActive = status.systems.filter((s) => s !== system && ACTIVE_STAGES.includes(stages.get(s) ?? 'pending')).length
+  const othersActive = status.systems.filter((s) => s !== system && TRIAL_STAGES.includes(stages.get(s) ?? 'pending')).length
   if (othersActive >= wave.maxConcurrent) {
     reasons.push(`wave ${wave.name} already has ${othersActive} active system(s), its maxConcurrent is ${wave.maxConcurrent}`)
   }

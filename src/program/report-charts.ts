@@ -1,6 +1,5 @@
 // Inline SVG charts for the HTML report: no script, no external resource, readable when printed.
-import type { Stage } from '../store/tables.js'
-import { ALL_STAGES } from './waves.js'
+import { STAGES, type Stage } from '../domain/stages.js'
 
 export const STAGE_COLORS: Record<Stage, string> = {
   pending: '#cbd5e1',
@@ -23,11 +22,11 @@ export function stageBars(rows: readonly { label: string; counts: Readonly<Recor
   const height = rows.length * rowH + 34
   const parts: string[] = []
   rows.forEach((row, i) => {
-    const total = ALL_STAGES.reduce((n, s) => n + row.counts[s], 0)
+    const total = STAGES.reduce((n, s) => n + row.counts[s], 0)
     const y = i * rowH + 4
     parts.push(`<text x="${labelW - 8}" y="${y + 17}" text-anchor="end" class="lbl">${esc(row.label)}</text>`)
     let x = labelW
-    for (const s of ALL_STAGES) {
+    for (const s of STAGES) {
       const n = row.counts[s]
       if (n === 0 || total === 0) continue
       const w = (n / total) * barW
@@ -40,7 +39,7 @@ export function stageBars(rows: readonly { label: string; counts: Readonly<Recor
   })
   const legendY = rows.length * rowH + 18
   let lx = labelW
-  for (const s of ALL_STAGES) {
+  for (const s of STAGES) {
     parts.push(`<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${STAGE_COLORS[s]}"/><text x="${lx + 16}" y="${legendY + 10}" class="lgd">${s}</text>`)
     lx += 16 + s.length * 7 + 18
   }

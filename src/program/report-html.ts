@@ -1,9 +1,9 @@
 // `tandem report --format html`: one self-contained page (inline CSS and SVG, no script, no external
 // resource) that can be mailed or attached to a ticket and still reads well in a browser.
+import { STAGES } from '../domain/stages.js'
 import type { ProgramReport } from './report-data.js'
 import { changeBars, esc, scoreRing, STAGE_COLORS, stageBars } from './report-charts.js'
 import { change, hours, kpiRows, pct, programLine, span, targetOf, when } from './report-format.js'
-import { ALL_STAGES } from './waves.js'
 
 const CSS = `
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#0f172a;background:#f8fafc}
@@ -37,7 +37,7 @@ export function renderHtml(r: ProgramReport): string {
     })
     .join('')
 
-  const overall = Object.fromEntries(ALL_STAGES.map((s) => [s, r.systems.filter((x) => x.stage === s).length])) as Record<(typeof ALL_STAGES)[number], number>
+  const overall = Object.fromEntries(STAGES.map((s) => [s, r.systems.filter((x) => x.stage === s).length])) as Record<(typeof STAGES)[number], number>
   const waveRows = [{ label: 'all systems', counts: overall }, ...r.waves.map((w) => ({ label: w.name, counts: w.counts }))]
 
   const waveTable = r.waves.length === 0

@@ -1,7 +1,7 @@
 // `tandem report --format md`: the program report as Markdown, for a pull request or a wiki page.
+import { STAGES } from '../domain/stages.js'
 import type { ProgramReport } from './report-data.js'
 import { change, hours, kpiRows, pct, programLine, span, targetOf, when } from './report-format.js'
-import { ALL_STAGES } from './waves.js'
 
 /** Pipes and newlines would break a table cell. */
 function cell(text: string): string {
@@ -21,9 +21,9 @@ export function renderMarkdown(r: ProgramReport): string {
   out.push('', '## Waves', '')
   if (r.waves.length === 0) out.push('No waves are declared.')
   else {
-    out.push(`| wave | rollback | max concurrent | systems | ${ALL_STAGES.join(' | ')} | status |`, `| --- | --- | --- | --- | ${ALL_STAGES.map(() => '---').join(' | ')} | --- |`)
+    out.push(`| wave | rollback | max concurrent | systems | ${STAGES.join(' | ')} | status |`, `| --- | --- | --- | --- | ${STAGES.map(() => '---').join(' | ')} | --- |`)
     for (const w of r.waves) {
-      out.push(`| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${ALL_STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`)
+      out.push(`| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`)
     }
   }
   if (r.wavePlans.length > 0) {

@@ -6,7 +6,7 @@ import { comparisonTotals } from '../store/comparisons.js'
 import { armTotals, windowTotals } from '../store/metric-windows.js'
 import type { Store } from '../store/open.js'
 import { decisionHistory, firstStarts, listStates, type DecisionSummary, type SystemState } from '../store/system-state.js'
-import type { Stage } from '../store/tables.js'
+import { ACTIVE_STAGES, RESTING_STAGES, type Stage } from '../domain/stages.js'
 import { verdictsBetween } from '../store/verdicts.js'
 
 export interface RollbackFact {
@@ -44,8 +44,6 @@ export interface SystemFacts {
   readonly rollbacks: readonly RollbackFact[]
 }
 
-const ACTIVE: readonly Stage[] = ['shadow', 'canary', 'promoted']
-const RESTING: readonly Stage[] = ['pending', 'rolled-back']
 
 /** Facts for every configured system, in config order. */
 export async function systemFacts(config: Config, store: Store, now: number): Promise<SystemFacts[]> {
@@ -76,7 +74,7 @@ async function factsOf(
   now: number,
 ): Promise<SystemFacts> {
   const stage: Stage = state?.stage ?? 'pending'
-  const starts = decisions.filter((d) => RESTING.includes(d.fromStage) && ACTIVE.includes(d.toStage))
+  const starts = decisions.filter((d) => RESTING_STAGES.includes(d.fromStage) && ACTIVE_STAGES.includes(d.toStage))
   const startedAt = starts.at(-1)?.at ?? state?.startedAt ?? null
   const after = decisions.filter((d) => startedAt !== null && d.at >= startedAt)
   const promotedAt = after.find((d) => d.toStage === 'promoted' && d.fromStage !== 'promoted')?.at ?? state?.promotedAt ?? null

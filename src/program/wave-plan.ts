@@ -1,8 +1,9 @@
 // Planned waves (SPEC 7, `waves[].duration`): per wave, the planned length against the actual one, and
 // the projected end from the program's current migration rate. Pure: stages and start times come in.
 import type { Config } from '../config/schema.js'
+import { DONE_STAGES } from '../domain/stages.js'
 import type { SystemFacts } from './system-facts.js'
-import { DONE_STAGES, systemsOfWave } from './waves.js'
+import { systemsOfWave } from './waves.js'
 
 const DAY_MS = 86_400_000
 

@@ -1,13 +1,7 @@
 // Waves of the migration program (SPEC 7): which wave a system belongs to, and whether each wave is
 // open, computed from the stored stage of every system.
 import type { Config, SystemConfig, WaveConfig } from '../config/schema.js'
-import type { Stage } from '../store/tables.js'
-
-/** Stages after which a system no longer holds its wave back. */
-export const DONE_STAGES: readonly Stage[] = ['promoted', 'completed']
-/** Stages in which a system counts against its wave's `maxConcurrent`. */
-export const ACTIVE_STAGES: readonly Stage[] = ['shadow', 'canary']
-export const ALL_STAGES: readonly Stage[] = ['pending', 'shadow', 'canary', 'promoted', 'completed', 'rolled-back']
+import { DONE_STAGES, STAGES, TRIAL_STAGES, type Stage } from '../domain/stages.js'
 
 /** The minimum a wave computation needs from a stored state. */
 export interface StageOf {
@@ -76,7 +70,7 @@ export function waveStatus(config: Config, states: readonly StageOf[]): WaveStat
   const blockers: { wave: string; system: string; stage: Stage }[] = []
   return config.waves.map((wave, index) => {
     const systems = systemsOfWave(config, wave.name)
-    const counts = Object.fromEntries(ALL_STAGES.map((s) => [s, 0])) as Record<Stage, number>
+    const counts = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>
     for (const name of systems) counts[stageOf(name)] += 1
     const open = blockers.length === 0
     let reason: string
@@ -91,7 +85,7 @@ export function waveStatus(config: Config, states: readonly StageOf[]): WaveStat
       const stage = stageOf(name)
       if (!DONE_STAGES.includes(stage)) blockers.push({ wave: wave.name, system: name, stage })
     }
-    const active = ACTIVE_STAGES.reduce((n, s) => n + counts[s], 0)
+    const active = TRIAL_STAGES.reduce((n, s) => n + counts[s], 0)
     const done = DONE_STAGES.reduce((n, s) => n + counts[s], 0)
     return { name: wave.name, index, rollback: wave.rollback, maxConcurrent: wave.maxConcurrent, systems, counts, active, done, open, reason }
   })

@@ -6,7 +6,7 @@ import { resolve } from 'node:path'
 import type { ComparisonReader } from '../compare/sink.js'
 import type { Config, SystemConfig } from '../config/schema.js'
 import { TandemError } from '../errors.js'
-import type { RoutingTable } from '../gateway/routing-table.js'
+import type { RoutingTable } from '../domain/routing-table.js'
 import type { MetricsReader } from '../metrics/reader.js'
 import { describeHalt } from '../program/halt.js'
 import { controllerLease, type Lease } from '../store/lease.js'
@@ -23,7 +23,8 @@ import type { HealthMonitor } from './health.js'
 import { holdWhileIdle } from './idle-reasons.js'
 import { MetricWindows, observe } from './observe.js'
 import { Scheduler } from './scheduler.js'
-import { isActive, routingOf } from './steps.js'
+import { isActive } from '../domain/stages.js'
+import { routingOf } from './steps.js'
 
 export type { ControllerEvents }
 

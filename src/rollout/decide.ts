@@ -4,7 +4,8 @@ import type { Verdict } from '../analysis/verdict.js'
 import type { RolloutStep } from '../config/schema.js'
 import type { NewDecision, StateChange, SystemState } from '../store/system-state.js'
 import type { HookKind } from './hooks.js'
-import { describeStep, isActive, placementOf, PROMOTED, servesCandidate, stepDuration } from './steps.js'
+import { isActive } from '../domain/stages.js'
+import { describeStep, placementOf, PROMOTED, servesCandidate, stepDuration } from './steps.js'
 
 /** Hold kinds worth a `hold` decision in the audit trail (recorded once each time one begins). */
 export type HoldKind = 'inconclusive' | 'failing' | 'hook' | 'promote-rule' | 'confirm' | 'halted'

@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events'
 import type { Verdict } from '../analysis/verdict.js'
 import type { Config, SystemConfig } from '../config/schema.js'
 import { TandemError, isTandemError } from '../errors.js'
-import type { RoutingTable } from '../gateway/routing-table.js'
+import type { RoutingTable } from '../domain/routing-table.js'
 import type { MetricsReader } from '../metrics/reader.js'
 import type { LeaseFence } from '../store/lease.js'
 import type { Store } from '../store/open.js'
@@ -16,7 +16,8 @@ import { writeFailureReport } from './failure-report.js'
 import { HealthMonitor } from './health.js'
 import { gate, notify, type HookKind, type HookPayload } from './hooks.js'
 import { liveMetrics } from './observe.js'
-import { describeStep, isActive, ROLLED_BACK, routingOf } from './steps.js'
+import { isActive } from '../domain/stages.js'
+import { describeStep, ROLLED_BACK, routingOf } from './steps.js'
 
 export interface ControllerEvents {
   verdict: [system: string, verdict: Verdict, state: SystemState]

@@ -3,7 +3,7 @@
 import { request } from 'undici'
 import type { SystemConfig } from '../config/schema.js'
 import { redactSecrets } from '../redact.js'
-import type { Arm } from '../store/tables.js'
+import { ARMS, type Arm } from '../domain/stages.js'
 
 interface Probe {
   timer: NodeJS.Timeout
@@ -57,7 +57,7 @@ export class HealthMonitor {
     probe.busy = true
     try {
       await Promise.all(
-        (['legacy', 'candidate'] as const).map(async (arm) => {
+        ARMS.map(async (arm) => {
           const url = new URL(system.health.path, system[arm]!.url).href
           const ok = await probeOnce(url, system.health.timeout).then(
             (status) => {

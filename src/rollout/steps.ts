@@ -1,15 +1,10 @@
 // The stage machine of SPEC 1 as pure functions: what routing each step publishes, how long it lasts,
 // and which operator actions each stage allows.
 import type { RolloutStep } from '../config/schema.js'
-import type { SystemRouting } from '../gateway/routing-table.js'
+import type { SystemRouting } from '../domain/routing-table.js'
 import type { SystemState } from '../store/system-state.js'
-import type { Stage } from '../store/tables.js'
+import { ACTIVE_STAGES, TRIAL_STAGES, type Stage } from '../domain/stages.js'
 import type { OperatorAction } from './control.js'
-
-/** Stages in which the controller analyses and rollback triggers are checked. */
-export const ACTIVE_STAGES: readonly Stage[] = ['shadow', 'canary', 'promoted']
-
-export const isActive = (stage: Stage): boolean => ACTIVE_STAGES.includes(stage)
 
 type Placement = Pick<SystemState, 'stage' | 'weight' | 'activeArm'>
 
@@ -47,11 +42,11 @@ export function routingOf(state: Pick<SystemState, 'stage' | 'weight' | 'activeA
 /** Stages from which each operator action is allowed (paused-ness is checked separately). */
 export const ACTION_STAGES: Record<OperatorAction, readonly Stage[]> = {
   start: ['pending'],
-  advance: ['shadow', 'canary'],
-  promote: ['shadow', 'canary'],
-  pause: ['shadow', 'canary', 'promoted'],
-  resume: ['shadow', 'canary', 'promoted'],
-  rollback: ['shadow', 'canary', 'promoted'],
+  advance: TRIAL_STAGES,
+  promote: TRIAL_STAGES,
+  pause: ACTIVE_STAGES,
+  resume: ACTIVE_STAGES,
+  rollback: ACTIVE_STAGES,
   retry: ['rolled-back'],
   finalize: ['promoted'],
 }

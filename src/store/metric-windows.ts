@@ -2,7 +2,7 @@
 // that served requests), and every read of them: charts, failure reports and the program's KPIs.
 import { sql } from 'kysely'
 import type { Store } from './open.js'
-import type { Arm } from './tables.js'
+import type { Arm } from '../domain/stages.js'
 
 /** Counts and latency of one arm over a window, as the gateway's metrics measured them. */
 export interface ArmCounts {

@@ -4,7 +4,8 @@ import { TandemError } from '../errors.js'
 import { announce } from './changes.js'
 import { assertFence, type LeaseFence } from './lease.js'
 import type { Store } from './open.js'
-import type { Arm, DecisionTable, Stage, SystemStateTable } from './tables.js'
+import type { Arm, Stage } from '../domain/stages.js'
+import type { DecisionTable, SystemStateTable } from './tables.js'
 
 export interface SystemState {
   readonly system: string

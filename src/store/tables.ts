@@ -1,8 +1,6 @@
 // The store's tables, typed for kysely. JSON columns hold text; times are epoch milliseconds.
 import type { ColumnType, Generated } from 'kysely'
-
-export type Stage = 'pending' | 'shadow' | 'canary' | 'promoted' | 'completed' | 'rolled-back'
-export type Arm = 'legacy' | 'candidate'
+import type { Arm, Stage } from '../domain/stages.js'
 
 export interface SystemStateTable {
   system: string

@@ -2,7 +2,7 @@
 // consecutive failures; the admin API, the CLI and the program's KPIs read them.
 import { assertFence, type LeaseFence } from './lease.js'
 import type { Store } from './open.js'
-import type { Stage } from './tables.js'
+import type { Stage } from '../domain/stages.js'
 import type { SystemState } from './system-state.js'
 
 export interface StoredVerdict {

@@ -10,7 +10,7 @@ import type { AdminDeps } from '../../src/admin/deps.js'
 import { createInstance } from '../../src/instance/create-instance.js'
 import type { ArmWindow } from '../../src/metrics/reader.js'
 import { RequestMetrics } from '../../src/metrics/request-metrics.js'
-import type { Arm } from '../../src/store/tables.js'
+import type { Arm } from '../../src/domain/stages.js'
 import type { Store } from '../../src/store/open.js'
 
 export const TOKENS = {

@@ -2,7 +2,7 @@
 // and verdicts, metric windows and comparison windows by direct insert.
 import type { Store } from '../../src/store/open.js'
 import { getState, recordDecision } from '../../src/store/system-state.js'
-import type { Arm, Stage } from '../../src/store/tables.js'
+import type { Arm, Stage } from '../../src/domain/stages.js'
 
 export const HOUR = 3_600_000
 export const DAY = 24 * HOUR

@@ -4,7 +4,7 @@
 import { afterEach, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/load.js'
 import pino from 'pino'
-import type { RoutingTable } from '../../src/gateway/routing-table.js'
+import type { RoutingTable } from '../../src/domain/routing-table.js'
 import { createInstance } from '../../src/instance/create-instance.js'
 import type { RolloutController } from '../../src/rollout/controller.js'
 import { openStore, type Store } from '../../src/store/open.js'

@@ -1,9 +1,8 @@
 // Program overview: KPI cards, waves in order, and every system grouped by stage.
+import { STAGES } from '../../domain/stages.js'
 import { api, type Report, type SystemSummary } from '../api.js'
 import { h, num, pct, stageBadge } from '../dom.js'
 import type { View } from './view.js'
-
-const STAGES = ['pending', 'shadow', 'canary', 'promoted', 'completed', 'rolled-back']
 
 interface Data {
   report: Report

@@ -1,7 +1,7 @@
 // The routing table: what the controller publishes and the gateway reads on every request. It is the
 // only link from the control plane (rollout) to the data plane (gateway).
 import { EventEmitter } from 'node:events'
-import type { Arm, Stage } from '../store/tables.js'
+import type { Arm, Stage } from './stages.js'
 
 export interface SystemRouting {
   readonly stage: Stage
@@ -29,9 +29,4 @@ export class RoutingTable extends EventEmitter<{ change: [system: string, routin
   snapshot(): Record<string, SystemRouting> {
     return Object.fromEntries(this.#entries)
   }
-}
-
-/** Does this stage mirror traffic to the arm not serving the request? */
-export function mirrors(stage: Stage): boolean {
-  return stage === 'shadow' || stage === 'canary'
 }
