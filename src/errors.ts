@@ -29,6 +29,11 @@ export const ERRORS = define({
   },
   TANDEM_ERR_CONFIG_TYPE: { message: '{detail}; see tandem.schema.json for the expected shape', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_UNKNOWN_KEY: { message: 'unknown key "{key}"; remove it or check its spelling', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_KIND: {
+    message: '`{key}` applies to {appliesTo}, not to a {kind} system; a {kind} system takes {takes}',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_CONFIG_REQUIRED: { message: 'required key is missing: {detail}', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_DURATION: {
     message: 'expected a duration such as "500ms", "10s", "5m" or "2h", got {value}',
