@@ -331,6 +331,16 @@ export const ERRORS = define({
     status: 422,
     exit: 2,
   },
+  TANDEM_ERR_DATA_UPDATED_AT: {
+    message: 'table {table} in {url} has no column {column} to find changed rows by; add it or set `updatedAt` to the column every write sets',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_KEY_TYPE: {
+    message: 'the key of table {table} differs in type between the sides: {detail}; give both sides the same key type or map the key to one that matches',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_DATA_QUERY: { message: 'a query on {url} failed: {detail}; check --where and the column types', status: 500, exit: 2 },
   TANDEM_ERR_DATA_OPTION: { message: '{detail}; see `tandem data diff --help`', status: 400, exit: 2 },
   TANDEM_ERR_DATA_LOG: { message: 'reconciliation log {file} line {line} is not a replayable entry: {detail}; fix or remove the line', status: 400, exit: 2 },

@@ -24,6 +24,7 @@ import { holdWhileIdle } from './idle-reasons.js'
 import { checkMassFailure, verifyPendingRollback, type AfterRollbackContext } from './after-rollback.js'
 import { describeHalt } from '../program/halt.js'
 import { getProgramState } from '../store/program-state.js'
+import { isMove, judgeMove } from '../moves/judge.js'
 
 export interface ControllerOptions {
   config(): Config
@@ -170,14 +171,16 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       this.#hold(name, 'another instance holds the controller lease', null)
       return
     }
-    if (!isActive(state.stage) || system.kind !== 'http') {
+    // A datastore or events system is judged by continuous verification (SPEC 13) instead of metrics.
+    const move = isMove(system)
+    if (!isActive(state.stage) || (system.kind !== 'http' && !move)) {
       // One interval after a rollback, legacy's health and error rate verify it (SPEC 5).
       if (state.stage === 'rolled-back' && system.kind === 'http') await verifyPendingRollback(this.#after, system, state)
       this.#health.unwatch(name)
       this.#holds.delete(name)
       return
     }
-    if (this.#o.healthChecks !== false) this.#health.watch(system)
+    if (this.#o.healthChecks !== false && !move) this.#health.watch(system)
     const now = this.#now()
     // A window never reaches back before the current step: metrics are kept in whole seconds, so it
     // starts at the first full second of the step (after a retry, the failures that caused the
@@ -185,7 +188,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     const stepStart = Math.ceil((state.stepStartedAt ?? 0) / 1000) * 1000
     // The reader answers in whole seconds; the window recorded as evidence is the one really read.
     const start = Math.min(now, Math.floor(Math.max(now - system.analysis.interval, stepStart) / 1000) * 1000)
-    const verdict = analyse({
+    const verdict = move ? await judgeMove(this.#o.store, system, state, now) : analyse({
       system: name,
       window: { start, end: now },
       // Until the step's first full second has begun there is nothing of this step to judge yet.
@@ -393,7 +396,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
 const EMPTY_ARM: ArmWindow = { requests: 0, errors: 0, successes: 0, latency: { p50: 0, p95: 0, p99: 0, mean: 0, count: 0 }, samples: [] }
 
 function verdictEvidence(v: Verdict): unknown {
-  return { verdict: v.verdict, reason: v.reason, judge: v.judge, score: v.score, window: v.window, samples: v.samples, rules: v.rules }
+  const base = { verdict: v.verdict, reason: v.reason, judge: v.judge, score: v.score, window: v.window, samples: v.samples, rules: v.rules }
+  return v.findings === undefined ? base : { ...base, findings: v.findings }
 }
 
 const fmt = (n: number | null): string => (n === null ? 'n/a' : Number.isInteger(n) ? String(n) : n.toPrecision(3))

@@ -30,6 +30,7 @@ export interface VerdictToSave {
   readonly rules: readonly unknown[]
   readonly promoteOk: boolean
   readonly samples: unknown
+  readonly findings?: unknown
 }
 
 /** A verdict in a period, its evidence left as stored JSON (parsed only when needed). */
@@ -40,8 +41,8 @@ export interface VerdictOutcome {
 }
 
 export async function saveVerdict(store: Store, state: SystemState, verdict: VerdictToSave, at: number): Promise<void> {
-  const { reason, samples, promoteOk, rules } = verdict
-  const evidence = { reason, samples, promoteOk, rules }
+  const { reason, samples, promoteOk, rules, findings } = verdict
+  const evidence = findings === undefined ? { reason, samples, promoteOk, rules } : { reason, samples, promoteOk, rules, findings }
   await store.db
     .insertInto('verdicts')
     .values({
