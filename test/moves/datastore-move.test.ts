@@ -7,7 +7,11 @@ import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { systemSummary } from '../../src/admin/system-view.js'
+import type { AdminDeps } from '../../src/admin/deps.js'
 import { parseConfig } from '../../src/config/load.js'
+import { runChecklist } from '../../src/program/checklist.js'
+import { buildReport } from '../../src/program/report-data.js'
 import { dualWrite } from '../../src/data/index.js'
 import { RoutingTable } from '../../src/gateway/routing-table.js'
 import { RequestMetrics } from '../../src/metrics/request-metrics.js'
@@ -62,7 +66,8 @@ describe('datastore system verified continuously (PostgreSQL -> MariaDB)', () =>
       fullEvery: 1h
       reconcileLog: ${join(dir, `${name}.reconcile.jsonl`)}
     rollout: { steps: [{ shadow: 1h }, { weight: 100 }] }
-    analysis: { interval: 10s }`
+    analysis: { interval: 10s }
+    checklist: { post: { dataDiff: { verifiedWithin: 15s } } }`
 
   it('advances the watermark while both agree and rolls back on rows written only to the old side', async () => {
     let clock = T0
@@ -101,6 +106,21 @@ systems:${yaml('orders-db', table)}${yaml('no-updated-at', `${table}_nots`)}${ya
     expect((await getWatermark(store, 'orders-db'))?.verifiedThrough).toBe(T0 + 18_000)
     expect((await getState(store, 'orders-db')).stage).toBe('shadow')
 
+    // Shown by status (the admin summary behind `tandem status --json`), the report, and the checklist.
+    const routing = new RoutingTable()
+    const deps = { config: () => config, store, routing, metrics: new RequestMetrics() } as unknown as AdminDeps
+    expect(await systemSummary(deps, config.systems[0]!)).toMatchObject({ name: 'orders-db', verifiedThrough: T0 + 18_000 })
+    const report = await buildReport(config, store, { now: clock, failureDirs: [] })
+    expect(report.systems.map((r) => [r.name, r.verifiedThrough])).toEqual([
+      ['orders-db', T0 + 18_000],
+      ['no-updated-at', null],
+      ['key-type', null],
+    ])
+    const fresh = await runChecklist(config, store, 'orders-db', { post: true, persist: false, now: () => clock })
+    expect(fresh.find((c) => c.check === 'dataDiff')).toMatchObject({ ok: true })
+    const stale = await runChecklist(config, store, 'orders-db', { post: true, persist: false, now: () => clock + 60_000 })
+    expect(stale.find((c) => c.check === 'dataDiff')).toMatchObject({ ok: false })
+
     // A dual-write bug: three rows reach only the old side.
     clock = T0 + 21_000
     for (const id of [101, 102, 103]) await oldDb.query(`INSERT INTO ${table} VALUES ($1, 'lost', $2)`, [id, stamp(clock)])
@@ -108,8 +128,8 @@ systems:${yaml('orders-db', table)}${yaml('no-updated-at', `${table}_nots`)}${ya
     await controller.tick('orders-db')
     expect((await getState(store, 'orders-db')).stage).toBe('rolled-back')
     const files = await readdir(join(dir, 'failures'))
-    const report = JSON.parse(await readFile(join(dir, 'failures', files[0]!), 'utf8')) as { evidence: { findings: { details: { tables: { keys: { op: string; key: unknown }[] }[] } } } }
-    const keys = report.evidence.findings.details.tables.flatMap((t) => t.keys)
+    const failure = JSON.parse(await readFile(join(dir, 'failures', files[0]!), 'utf8')) as { evidence: { findings: { details: { tables: { keys: { op: string; key: unknown }[] }[] } } } }
+    const keys = failure.evidence.findings.details.tables.flatMap((t) => t.keys)
     expect(keys).toEqual([
       { op: '-', key: { id: 101 } },
       { op: '-', key: { id: 102 } },
