@@ -38,12 +38,14 @@ export function isMove(system: SystemConfig): boolean {
 export async function judgeMove(store: Store, system: SystemConfig, state: SystemState, now: number): Promise<Verdict & { findings: MoveFindings }> {
   const wm = await currentWatermark(store, system, state, now)
   const findings = await verifyWindow(system, wm, now)
-  const verdict = verdictOf(system, findings, now)
-  const passed = verdict.verdict !== 'inconclusive' && !verdict.rules.some((r) => r.rule.startsWith('rollback.') && r.result === 'fail')
-  const through = passed ? Math.max(wm.verifiedThrough, findings.window.until) : wm.verifiedThrough
+  // The watermark moves to the window's end only when both sides were proven equal over it (nothing
+  // differing, whatever the thresholds or dry runs say); the lag rule judges the result.
+  const equal = findings.error === undefined && findings.dataMismatches === 0 && findings.missingEvents === 0
+  const through = equal ? Math.max(wm.verifiedThrough, findings.window.until) : wm.verifiedThrough
+  const verdict = verdictOf(system, { ...findings, verifiedThrough: through }, now)
   const cursors = (findings.details.cursors as Record<string, number> | undefined) ?? wm.cursors
   await saveWatermark(store, { ...wm, verifiedThrough: through, fullAt: findings.full ? now : wm.fullAt, cursors, updatedAt: now })
-  return { ...verdict, findings: { ...findings, verifiedThrough: through } }
+  return verdict
 }
 
 /** The stored watermark of this run, or a new one starting at the run's start (log failures counted from now). */
