@@ -17,7 +17,11 @@ systems:
 describe('move systems in the config', () => {
   it('reads a datastore system with its tables, lag, fullEvery and triggers', () => {
     const s = parseConfig(datastore).systems[0]!
-    expect(s.datastore).toMatchObject({ tables: [{ name: 'orders', key: ['id'], updatedAt: 'updated_at' }], lag: 5000, fullEvery: 600_000 })
+    expect(s.datastore).toMatchObject({
+      tables: [{ name: 'orders', key: ['id'], updatedAt: 'updated_at' }],
+      lag: 5000,
+      fullEvery: 600_000,
+    })
     expect(s.analysis.rollback.dualWriteFailures).toMatchObject({ op: '>', value: 2, relative: false })
     expect(s.analysis.promote.maxLag).toBe(30_000)
     expect(s.routes).toEqual([])
@@ -28,13 +32,15 @@ describe('move systems in the config', () => {
 systems:
   - name: orders-events
     kind: events
-    events: { from: "nats://127.0.0.1:4222/ORDERS", to: "redis://127.0.0.1:6379/0?stream=orders", id: /orderId, lag: 2s }
+    events:
+      { from: "nats://127.0.0.1:4222/ORDERS", to: "redis://127.0.0.1:6379/0?stream=orders", id: /orderId, lag: 2s }
 `
     expect(parseConfig(text).systems[0]!.events).toMatchObject({ id: '/orderId', lag: 2000, bucket: 10_000 })
   })
 
   it('refuses keys of another kind with a code naming what the kind takes', () => {
-    const text = datastore.replace('    kind: datastore\n', '    kind: datastore\n    routes: [{ path: /x }]\n')
+    const text = datastore
+      .replace('    kind: datastore\n', '    kind: datastore\n    routes: [{ path: /x }]\n')
       .replace('dataMismatches: "> 0"', 'missingEvents: "> 0"')
     const out = checkConfigText(text)
     expect(out.ok).toBe(false)
@@ -53,6 +59,8 @@ systems:
     routes: [{ path: /** }]
     events: { from: a, to: b, id: /id }
 `)
-    expect(!http.ok && http.failure.issues.map((i) => [i.code, i.path])).toEqual([['TANDEM_ERR_CONFIG_KIND', 'systems[0].events']])
+    expect(!http.ok && http.failure.issues.map((i) => [i.code, i.path])).toEqual([
+      ['TANDEM_ERR_CONFIG_KIND', 'systems[0].events'],
+    ])
   })
 })

@@ -5,7 +5,10 @@ import { durationSchema, issue } from './primitives.js'
 
 const dataUrl = z
   .string()
-  .regex(/^(postgres(ql)?|mysql|mariadb):\/\/\S+$|^sqlite:\S+$/, 'expected a postgres://, mysql://, mariadb:// or sqlite:PATH URL')
+  .regex(
+    /^(postgres(ql)?|mysql|mariadb):\/\/\S+$|^sqlite:\S+$/,
+    'expected a postgres://, mysql://, mariadb:// or sqlite:PATH URL',
+  )
 
 const tableSchema = z.strictObject({
   name: z.string().min(1).describe('table on both sides (schema.table accepted)'),
@@ -23,8 +26,13 @@ export const datastoreSchema = z.strictObject({
   to: dataUrl.describe('the new database'),
   tables: z.array(tableSchema).min(1),
   lag: durationSchema.prefault('5s').describe('writes younger than this are not judged yet (in-flight dual writes)'),
-  fullEvery: durationSchema.prefault('1h').describe('a full checksum-and-bisect diff this often, for rows changed without updatedAt'),
-  reconcileLog: z.string().optional().describe("the dual writer's reconciliation log: each new line is a dual-write failure"),
+  fullEvery: durationSchema
+    .prefault('1h')
+    .describe('a full checksum-and-bisect diff this often, for rows changed without updatedAt'),
+  reconcileLog: z
+    .string()
+    .optional()
+    .describe("the dual writer's reconciliation log: each new line is a dual-write failure"),
   shadowReadLog: z.string().optional().describe("shadowRead's mismatch log: each new line is a data mismatch"),
 })
 
@@ -39,7 +47,11 @@ export const eventsSchema = z.strictObject({
 })
 
 /** The move rollback triggers and promote bound, and the kinds they apply to. */
-export const MOVE_TRIGGERS = { dataMismatches: 'datastore', missingEvents: 'events', dualWriteFailures: 'both' } as const
+export const MOVE_TRIGGERS = {
+  dataMismatches: 'datastore',
+  missingEvents: 'events',
+  dualWriteFailures: 'both',
+} as const
 
 interface KindView {
   readonly kind: string
@@ -74,18 +86,20 @@ export function checkKindKeys(system: KindView, ctx: z.RefinementCtx): void {
     const applies = kinds === 'both' ? system.kind !== 'http' : system.kind === kinds
     if (!applies && system.analysis.rollback[key] !== undefined) {
       const to = kinds === 'both' ? 'datastore and events systems' : `${kinds} systems`
-      issue(ctx, 'TANDEM_ERR_CONFIG_KIND', { key: `analysis.rollback.${key}`, kind: system.kind, appliesTo: to, takes: takes[system.kind] ?? '' }, [
-        'analysis',
-        'rollback',
-        key,
-      ])
+      issue(
+        ctx,
+        'TANDEM_ERR_CONFIG_KIND',
+        { key: `analysis.rollback.${key}`, kind: system.kind, appliesTo: to, takes: takes[system.kind] ?? '' },
+        ['analysis', 'rollback', key],
+      )
     }
   }
   if (system.kind === 'http' && system.analysis.promote.maxLag !== undefined) {
-    issue(ctx, 'TANDEM_ERR_CONFIG_KIND', { key: 'analysis.promote.maxLag', kind: 'http', appliesTo: 'datastore and events systems', takes: takes.http }, [
-      'analysis',
-      'promote',
-      'maxLag',
-    ])
+    issue(
+      ctx,
+      'TANDEM_ERR_CONFIG_KIND',
+      { key: 'analysis.promote.maxLag', kind: 'http', appliesTo: 'datastore and events systems', takes: takes.http },
+      ['analysis', 'promote', 'maxLag'],
+    )
   }
 }

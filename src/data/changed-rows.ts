@@ -23,14 +23,19 @@ export async function checkMoveTable(plan: DiffPlan, updatedAt: string): Promise
   for (const side of [plan.from, plan.to]) {
     const info = await side.source.describe(unquoted(side))
     if (info?.columns.some((c) => c.name.toLowerCase() === updatedAt.toLowerCase()) !== true) {
-      throw new TandemError('TANDEM_ERR_DATA_UPDATED_AT', { table: plan.table, column: updatedAt, url: side.source.label })
+      throw new TandemError('TANDEM_ERR_DATA_UPDATED_AT', {
+        table: plan.table,
+        column: updatedAt,
+        url: side.source.label,
+      })
     }
   }
   for (let i = 0; i < plan.keyCount; i++) {
     const a = plan.from.cols[i]!.info
     const b = plan.to.cols[i]!.info
     if (keyFamily(a) !== keyFamily(b)) {
-      const detail = `${a.name} is ${a.type} (${a.family}) on ${plan.from.source.label} but ${b.type} (${b.family}) on ${plan.to.source.label}`
+      const sides = [`${a.type} (${a.family}) on ${plan.from.source.label}`, `${b.type} (${b.family}) on ${plan.to.source.label}`]
+      const detail = `${a.name} is ${sides[0]} but ${sides[1]}`
       throw new TandemError('TANDEM_ERR_DATA_KEY_TYPE', { table: plan.table, detail })
     }
   }
@@ -45,8 +50,16 @@ function unquoted(side: SidePlan): string {
 }
 
 /** Compare the rows changed in [since, until) (ms) by their updatedAt column on either side. */
-export async function verifyChangedRows(plan: DiffPlan, updatedAt: string, since: number, until: number): Promise<ChangedRowsResult> {
-  const [a, b] = await Promise.all([changedKeys(plan.from, plan, updatedAt, since, until), changedKeys(plan.to, plan, updatedAt, since, until)])
+export async function verifyChangedRows(
+  plan: DiffPlan,
+  updatedAt: string,
+  since: number,
+  until: number,
+): Promise<ChangedRowsResult> {
+  const [a, b] = await Promise.all([
+    changedKeys(plan.from, plan, updatedAt, since, until),
+    changedKeys(plan.to, plan, updatedAt, since, until),
+  ])
   const keys = new Map<string, KeyTuple>()
   for (const k of [...a, ...b]) keys.set(JSON.stringify(k), k)
   const all = [...keys.values()]
@@ -64,12 +77,19 @@ export function sqlTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 }
 
-async function changedKeys(side: SidePlan, plan: DiffPlan, updatedAt: string, since: number, until: number): Promise<KeyTuple[]> {
+async function changedKeys(
+  side: SidePlan,
+  plan: DiffPlan,
+  updatedAt: string,
+  since: number,
+  until: number,
+): Promise<KeyTuple[]> {
   const d = side.source.dialect
   const col = d.quote(updatedAt)
   const keys = side.cols.slice(0, plan.keyCount).map((k) => d.canon(k))
   const where = side.where ? ` AND (${side.where})` : ''
-  const sql = `SELECT ${keys.join(', ')} FROM ${side.table} WHERE ${col} >= ${d.placeholder(1)} AND ${col} < ${d.placeholder(2)}${where}`
+  const window = `${col} >= ${d.placeholder(1)} AND ${col} < ${d.placeholder(2)}`
+  const sql = `SELECT ${keys.join(', ')} FROM ${side.table} WHERE ${window}${where}`
   const rows = await query(side, sql, [sqlTime(since), sqlTime(until)])
   return rows.map((r) => keyOf(toCanonRow(r), plan.keyCount))
 }
@@ -83,6 +103,10 @@ async function query(side: SidePlan, sql: string, params: unknown[]): Promise<un
   try {
     return await side.source.query(sql, params)
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_DATA_QUERY', { url: side.source.label, detail: (error as Error).message }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_DATA_QUERY',
+      { url: side.source.label, detail: (error as Error).message },
+      { cause: error },
+    )
   }
 }

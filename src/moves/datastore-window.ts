@@ -25,7 +25,13 @@ export interface DatastoreWindow {
 }
 
 /** Compare the rows changed in [since, until) in every table, plus a full diff of each when `full`. */
-export async function verifyDatastoreWindow(ds: DatastoreConfig, since: number, until: number, full: boolean, cap: number): Promise<DatastoreWindow> {
+export async function verifyDatastoreWindow(
+  ds: DatastoreConfig,
+  since: number,
+  until: number,
+  full: boolean,
+  cap: number,
+): Promise<DatastoreWindow> {
   const opened: DataSource[] = []
   try {
     const from = await openSource(ds.from, { readonly: true })
@@ -45,12 +51,28 @@ export async function verifyDatastoreWindow(ds: DatastoreConfig, since: number, 
         tables.push(finding(t.name, diff.rowsFrom, diff.rows, true, cap))
       }
     }
-    return { rowsChecked: tables.reduce((n, t) => n + t.rowsChecked, 0), mismatches: tables.reduce((n, t) => n + t.differing, 0), tables }
+    return {
+      rowsChecked: tables.reduce((n, t) => n + t.rowsChecked, 0),
+      mismatches: tables.reduce((n, t) => n + t.differing, 0),
+      tables,
+    }
   } finally {
     await Promise.allSettled(opened.map((s) => s.close()))
   }
 }
 
-function finding(table: string, rowsChecked: number, rows: readonly DiffRow[], full: boolean, cap: number): TableFinding {
-  return { table, rowsChecked, differing: rows.length, keys: rows.slice(0, cap).map((r) => ({ op: r.op, key: r.key })), full }
+function finding(
+  table: string,
+  rowsChecked: number,
+  rows: readonly DiffRow[],
+  full: boolean,
+  cap: number,
+): TableFinding {
+  return {
+    table,
+    rowsChecked,
+    differing: rows.length,
+    keys: rows.slice(0, cap).map((r) => ({ op: r.op, key: r.key })),
+    full,
+  }
 }

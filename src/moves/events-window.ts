@@ -15,7 +15,12 @@ export interface EventsWindow {
 }
 
 /** Verify [since, until) (bucket-aligned by the caller); the lag is the clock tolerance. */
-export async function verifyEventsWindow(ev: EventsConfig, since: number, until: number, cap: number): Promise<EventsWindow> {
+export async function verifyEventsWindow(
+  ev: EventsConfig,
+  since: number,
+  until: number,
+  cap: number,
+): Promise<EventsWindow> {
   const report = await verifyStreams({
     from: ev.from,
     to: ev.to,

@@ -24,7 +24,8 @@ beforeEach(async () => {
   store = await openStore(`sqlite:${join(dir, 'tandem.db')}`)
   oldDb = new Database(join(dir, 'old.db'))
   newDb = new Database(join(dir, 'new.db'))
-  for (const db of [oldDb, newDb]) db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, updated_at TEXT NOT NULL)')
+  for (const db of [oldDb, newDb])
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, updated_at TEXT NOT NULL)')
 })
 afterEach(async () => {
   oldDb.close()
@@ -48,36 +49,62 @@ systems:
     analysis: { interval: 10s${extra} }
 `).systems[0]!
 }
-const running = (startedAt = T0): SystemState => ({ ...initialState('users-db', T0), stage: 'shadow', startedAt, stepIndex: 0 })
-const write = (db: Database.Database, id: number, at: number) => db.prepare('INSERT OR REPLACE INTO users VALUES (?, ?, ?)').run(id, `user ${id}`, stamp(at))
+const running = (startedAt = T0): SystemState => ({
+  ...initialState('users-db', T0),
+  stage: 'shadow',
+  startedAt,
+  stepIndex: 0,
+})
+const write = (db: Database.Database, id: number, at: number) =>
+  db.prepare('INSERT OR REPLACE INTO users VALUES (?, ?, ?)').run(id, `user ${id}`, stamp(at))
 
 describe('judgeMove', () => {
   it('passes and advances the watermark while both sides agree; a stale watermark blocks promotion', async () => {
     write(oldDb, 1, T0 + 500)
     write(newDb, 1, T0 + 500)
     const v = await judgeMove(store, system(', promote: { maxLag: 5s }'), running(), T0 + 10_000)
-    expect(v).toMatchObject({ verdict: 'pass', promoteOk: true, findings: { checked: 1, window: { since: T0, until: T0 + 9000 } } })
+    expect(v).toMatchObject({
+      verdict: 'pass',
+      promoteOk: true,
+      findings: { checked: 1, window: { since: T0, until: T0 + 9000 } },
+    })
     expect((await getWatermark(store, 'users-db'))?.verifiedThrough).toBe(T0 + 9000)
     expect(v.rules.find((r) => r.rule === 'promote.maxLag')).toMatchObject({ value: 1000, result: 'pass' })
     // The new side's table goes away: inconclusive with a code, the watermark stays and soon lags too far.
     newDb.exec('DROP TABLE users')
     const broken = await judgeMove(store, system(', promote: { maxLag: 5s }'), running(), T0 + 20_000)
-    expect(broken).toMatchObject({ verdict: 'inconclusive', promoteOk: false, findings: { error: { code: 'TANDEM_ERR_DATA_TABLE_MISSING' } } })
+    expect(broken).toMatchObject({
+      verdict: 'inconclusive',
+      promoteOk: false,
+      findings: { error: { code: 'TANDEM_ERR_DATA_TABLE_MISSING' } },
+    })
     expect(broken.rules.find((r) => r.rule === 'promote.maxLag')).toMatchObject({ value: 11_000, result: 'fail' })
     expect((await getWatermark(store, 'users-db'))?.verifiedThrough).toBe(T0 + 9000)
   })
 
   it('counts dual-write failures and shadow-read mismatches once, naming their keys', async () => {
-    appendFileSync(join(dir, 'reconcile.jsonl'), `${JSON.stringify({ time: 'x', op: 'upsert', table: 'users', key: { id: 7 }, error: 'boom' })}\n`)
+    appendFileSync(
+      join(dir, 'reconcile.jsonl'),
+      `${JSON.stringify({ time: 'x', op: 'upsert', table: 'users', key: { id: 7 }, error: 'boom' })}\n`,
+    )
     await judgeMove(store, system(), running(), T0 + 2000)
     // Lines written before the run began are not this run's failures.
-    appendFileSync(join(dir, 'reconcile.jsonl'), `${JSON.stringify({ time: 'x', op: 'upsert', table: 'users', key: { id: 8 }, error: 'boom' })}\n`)
-    appendFileSync(join(dir, 'shadow.jsonl'), `${JSON.stringify({ time: 'x', args: [9], old: { id: 9 }, new: null })}\n`)
+    appendFileSync(
+      join(dir, 'reconcile.jsonl'),
+      `${JSON.stringify({ time: 'x', op: 'upsert', table: 'users', key: { id: 8 }, error: 'boom' })}\n`,
+    )
+    appendFileSync(
+      join(dir, 'shadow.jsonl'),
+      `${JSON.stringify({ time: 'x', args: [9], old: { id: 9 }, new: null })}\n`,
+    )
     const v = await judgeMove(store, system(), running(), T0 + 10_000)
     expect(v.verdict).toBe('fail')
     expect(v.reason).toContain('dualWriteFailures 1 > 0 ({"id":8})')
     expect(v.reason).toContain('dataMismatches 1 > 0')
-    expect(v.findings.details).toMatchObject({ dualWriteFailures: { count: 1, keys: [{ id: 8 }] }, shadowReadMismatches: { count: 1, args: [[9]] } })
+    expect(v.findings.details).toMatchObject({
+      dualWriteFailures: { count: 1, keys: [{ id: 8 }] },
+      shadowReadMismatches: { count: 1, args: [[9]] },
+    })
     expect((await getWatermark(store, 'users-db'))?.verifiedThrough).toBe(T0 + 1000)
     const again = await judgeMove(store, system(), running(), T0 + 20_000)
     expect(again.verdict).toBe('pass')
@@ -87,7 +114,9 @@ describe('judgeMove', () => {
     write(oldDb, 2, T0 + 3000)
     const v = await judgeMove(store, system(), running(), T0 + 10_000)
     expect(v.verdict).toBe('fail')
-    expect(v.findings.details.tables).toEqual([{ table: 'users', rowsChecked: 1, differing: 1, keys: [{ op: '-', key: { id: 2 } }], full: false }])
+    expect(v.findings.details.tables).toEqual([
+      { table: 'users', rowsChecked: 1, differing: 1, keys: [{ op: '-', key: { id: 2 } }], full: false },
+    ])
     // A retry is a new run (startedAt moves): the window starts at the retry, not at the old watermark.
     const retried = await judgeMove(store, system(), running(T0 + 60_000), T0 + 70_000)
     expect(retried).toMatchObject({ verdict: 'pass', findings: { window: { since: T0 + 60_000, until: T0 + 69_000 } } })

@@ -31,11 +31,19 @@ export interface MoveFindings {
 }
 
 export function isMove(system: SystemConfig): boolean {
-  return (system.kind === 'datastore' && system.datastore !== undefined) || (system.kind === 'events' && system.events !== undefined)
+  return (
+    (system.kind === 'datastore' && system.datastore !== undefined) ||
+    (system.kind === 'events' && system.events !== undefined)
+  )
 }
 
 /** One interval: verify, move the watermark on a pass, and return the verdict (with its findings). */
-export async function judgeMove(store: Store, system: SystemConfig, state: SystemState, now: number): Promise<Verdict & { findings: MoveFindings }> {
+export async function judgeMove(
+  store: Store,
+  system: SystemConfig,
+  state: SystemState,
+  now: number,
+): Promise<Verdict & { findings: MoveFindings }> {
   const wm = await currentWatermark(store, system, state, now)
   const findings = await verifyWindow(system, wm, now)
   // The watermark moves to the window's end only when both sides were proven equal over it (nothing
@@ -44,12 +52,23 @@ export async function judgeMove(store: Store, system: SystemConfig, state: Syste
   const through = equal ? Math.max(wm.verifiedThrough, findings.window.until) : wm.verifiedThrough
   const verdict = verdictOf(system, { ...findings, verifiedThrough: through }, now)
   const cursors = (findings.details.cursors as Record<string, number> | undefined) ?? wm.cursors
-  await saveWatermark(store, { ...wm, verifiedThrough: through, fullAt: findings.full ? now : wm.fullAt, cursors, updatedAt: now })
+  await saveWatermark(store, {
+    ...wm,
+    verifiedThrough: through,
+    fullAt: findings.full ? now : wm.fullAt,
+    cursors,
+    updatedAt: now,
+  })
   return verdict
 }
 
 /** The stored watermark of this run, or a new one starting at the run's start (log failures counted from now). */
-async function currentWatermark(store: Store, system: SystemConfig, state: SystemState, now: number): Promise<MoveWatermark> {
+async function currentWatermark(
+  store: Store,
+  system: SystemConfig,
+  state: SystemState,
+  now: number,
+): Promise<MoveWatermark> {
   const run = state.startedAt ?? now
   const stored = await getWatermark(store, system.name)
   if (stored !== undefined && stored.runStartedAt === run) return stored
@@ -74,7 +93,15 @@ async function verifyWindow(system: SystemConfig, wm: MoveWatermark, now: number
     since = Math.floor(wm.verifiedThrough / ev.bucket) * ev.bucket
     until = Math.floor((now - lag) / ev.bucket) * ev.bucket
   }
-  const base = { window: { since, until }, verifiedThrough: wm.verifiedThrough, checked: 0, dataMismatches: 0, missingEvents: 0, dualWriteFailures: 0, full: false }
+  const base = {
+    window: { since, until },
+    verifiedThrough: wm.verifiedThrough,
+    checked: 0,
+    dataMismatches: 0,
+    missingEvents: 0,
+    dualWriteFailures: 0,
+    full: false,
+  }
   const details: Record<string, unknown> = {}
   try {
     const cursors: Record<string, number> = { ...wm.cursors }
@@ -82,24 +109,47 @@ async function verifyWindow(system: SystemConfig, wm: MoveWatermark, now: number
     let shadowMismatches = 0
     const failLog = ds?.reconcileLog ?? ev?.replayLog
     if (failLog !== undefined) {
-      const tail = await readLogTail(failLog, cursors[failLog] ?? 0, EVIDENCE_CAP, (e) => e.key ?? e.id ?? e.args ?? null)
+      const tail = await readLogTail(
+        failLog,
+        cursors[failLog] ?? 0,
+        EVIDENCE_CAP,
+        (e) => e.key ?? e.id ?? e.args ?? null,
+      )
       cursors[failLog] = tail.offset
       dualWriteFailures = tail.count
       details.dualWriteFailures = { log: failLog, count: tail.count, keys: tail.sample }
     }
     if (ds?.shadowReadLog !== undefined) {
-      const tail = await readLogTail(ds.shadowReadLog, cursors[ds.shadowReadLog] ?? 0, EVIDENCE_CAP, (e) => e.args ?? null)
+      const tail = await readLogTail(
+        ds.shadowReadLog,
+        cursors[ds.shadowReadLog] ?? 0,
+        EVIDENCE_CAP,
+        (e) => e.args ?? null,
+      )
       cursors[ds.shadowReadLog] = tail.offset
       shadowMismatches = tail.count
       details.shadowReadMismatches = { log: ds.shadowReadLog, count: tail.count, args: tail.sample }
     }
     details.cursors = cursors
-    if (until <= since) return { ...base, dualWriteFailures, dataMismatches: shadowMismatches, details: { ...details, note: 'no closed window yet (lag allowance)' } }
+    if (until <= since)
+      return {
+        ...base,
+        dualWriteFailures,
+        dataMismatches: shadowMismatches,
+        details: { ...details, note: 'no closed window yet (lag allowance)' },
+      }
     if (ds !== undefined) {
       const full = now - wm.fullAt >= ds.fullEvery
       const w = await verifyDatastoreWindow(ds, since, until, full, EVIDENCE_CAP)
       details.tables = w.tables
-      return { ...base, checked: w.rowsChecked, dataMismatches: w.mismatches + shadowMismatches, dualWriteFailures, full, details }
+      return {
+        ...base,
+        checked: w.rowsChecked,
+        dataMismatches: w.mismatches + shadowMismatches,
+        dualWriteFailures,
+        full,
+        details,
+      }
     }
     const w = await verifyEventsWindow(ev!, since, until, EVIDENCE_CAP)
     details.events = w
@@ -119,14 +169,27 @@ function verdictOf(system: SystemConfig, f: MoveFindings, now: number): Verdict 
   const rules: RuleEvidence[] = []
   const triggers: [string, Threshold | null | undefined, number][] = [
     ['dualWriteFailures', a.rollback.dualWriteFailures, f.dualWriteFailures],
-    system.kind === 'datastore' ? ['dataMismatches', a.rollback.dataMismatches, f.dataMismatches] : ['missingEvents', a.rollback.missingEvents, f.missingEvents],
+    system.kind === 'datastore'
+      ? ['dataMismatches', a.rollback.dataMismatches, f.dataMismatches]
+      : ['missingEvents', a.rollback.missingEvents, f.missingEvents],
   ]
   for (const [metric, configured, value] of triggers) {
     const t = configured === undefined ? DEFAULT_TRIGGER : configured
     if (t === null) continue
     const fired = compare(value, t.op, t.value)
     const result = f.error !== undefined && !fired ? 'inconclusive' : fired ? 'fail' : 'pass'
-    rules.push({ rule: `rollback.${metric}`, metric, value, baseline: null, limit: t.value, threshold: t.source, samples, window, result, dryRun: dry.has(metric) })
+    rules.push({
+      rule: `rollback.${metric}`,
+      metric,
+      value,
+      baseline: null,
+      limit: t.value,
+      threshold: t.source,
+      samples,
+      window,
+      result,
+      dryRun: dry.has(metric),
+    })
   }
   const maxLag = a.promote.maxLag ?? DEFAULT_MAX_LAG
   const lag = now - f.verifiedThrough
@@ -144,21 +207,42 @@ function verdictOf(system: SystemConfig, f: MoveFindings, now: number): Verdict 
     note: `verified through ${new Date(f.verifiedThrough).toISOString()}`,
   })
   const fired = rules.filter((r) => r.rule.startsWith('rollback.') && r.result === 'fail' && !r.dryRun)
-  const common = { system: system.name, window, judge: 'threshold' as const, score: null, rules, samples: { ...samples, minSamples: 0 }, findings: f }
+  const common = {
+    system: system.name,
+    window,
+    judge: 'threshold' as const,
+    score: null,
+    rules,
+    samples: { ...samples, minSamples: 0 },
+    findings: f,
+  }
   const promoteOk = !rules.some((r) => r.rule === 'promote.maxLag' && r.result === 'fail' && !r.dryRun)
   if (fired.length > 0) {
-    return { ...common, verdict: 'fail', promoteOk: false, reason: fired.map((r) => `${r.metric} ${r.value} ${r.threshold}${named(f, r.metric)}`).join('; ') }
+    return {
+      ...common,
+      verdict: 'fail',
+      promoteOk: false,
+      reason: fired.map((r) => `${r.metric} ${r.value} ${r.threshold}${named(f, r.metric)}`).join('; '),
+    }
   }
-  if (f.error !== undefined) return { ...common, verdict: 'inconclusive', promoteOk: false, reason: `verification failed: ${f.error.message} [${f.error.code}]` }
+  if (f.error !== undefined)
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      promoteOk: false,
+      reason: `verification failed: ${f.error.message} [${f.error.code}]`,
+    }
   return { ...common, verdict: 'pass', promoteOk, reason: `both sides agree over the window (${f.checked} checked)` }
 }
 
 /** The first keys or ids behind a fired rule, for the one-line reason. */
 function named(f: MoveFindings, metric: string): string {
   let items: unknown[] = []
-  if (metric === 'dataMismatches') items = ((f.details.tables ?? []) as { keys: { key: unknown }[] }[]).flatMap((t) => t.keys.map((k) => k.key))
+  if (metric === 'dataMismatches')
+    items = ((f.details.tables ?? []) as { keys: { key: unknown }[] }[]).flatMap((t) => t.keys.map((k) => k.key))
   if (metric === 'missingEvents') items = [...((f.details.events as { missing?: string[] } | undefined)?.missing ?? [])]
-  if (metric === 'dualWriteFailures') items = [...((f.details.dualWriteFailures as { keys?: unknown[] } | undefined)?.keys ?? [])]
+  if (metric === 'dualWriteFailures')
+    items = [...((f.details.dualWriteFailures as { keys?: unknown[] } | undefined)?.keys ?? [])]
   if (items.length === 0) return ''
   const shown = items.slice(0, 5).map((k) => JSON.stringify(k))
   return ` (${shown.join(', ')}${items.length > 5 ? ', ...' : ''})`

@@ -27,7 +27,12 @@ export async function logEnd(file: string | undefined): Promise<number> {
 }
 
 /** Lines appended after `offset`; a partial last line is left for the next call. Truncation restarts at 0. */
-export async function readLogTail(file: string, offset: number, cap: number, name: (entry: Record<string, unknown>) => unknown): Promise<LogTail> {
+export async function readLogTail(
+  file: string,
+  offset: number,
+  cap: number,
+  name: (entry: Record<string, unknown>) => unknown,
+): Promise<LogTail> {
   let text: Buffer
   try {
     const handle = await open(file, 'r')
@@ -45,7 +50,11 @@ export async function readLogTail(file: string, offset: number, cap: number, nam
     throw error
   }
   const end = text.lastIndexOf(0x0a) + 1
-  const lines = text.subarray(0, end).toString('utf8').split('\n').filter((l) => l.trim() !== '')
+  const lines = text
+    .subarray(0, end)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
   const sample: unknown[] = []
   for (const line of lines) {
     if (sample.length >= cap) break

@@ -37,8 +37,12 @@ describe('datastore system verified continuously (PostgreSQL -> MariaDB)', () =>
     oldDb = new pg.Client({ connectionString: services.postgres })
     await oldDb.connect()
     newDb = await mysql.createConnection({ uri: services.mariadb })
-    await oldDb.query(`CREATE TABLE ${table} (id integer PRIMARY KEY, name text NOT NULL, updated_at timestamp(3) NOT NULL)`)
-    await newDb.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, updated_at DATETIME(3) NOT NULL)`)
+    await oldDb.query(
+      `CREATE TABLE ${table} (id integer PRIMARY KEY, name text NOT NULL, updated_at timestamp(3) NOT NULL)`,
+    )
+    await newDb.query(
+      `CREATE TABLE ${table} (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, updated_at DATETIME(3) NOT NULL)`,
+    )
     await oldDb.query(`CREATE TABLE ${table}_nots (id integer PRIMARY KEY, name text)`)
     await newDb.query(`CREATE TABLE ${table}_nots (id INT PRIMARY KEY, name TEXT)`)
     await oldDb.query(`CREATE TABLE ${table}_kt (id integer PRIMARY KEY, updated_at timestamp(3) NOT NULL)`)
@@ -109,7 +113,10 @@ systems:${yaml('orders-db', table)}${yaml('no-updated-at', `${table}_nots`)}${ya
     // Shown by status (the admin summary behind `tandem status --json`), the report, and the checklist.
     const routing = new RoutingTable()
     const deps = { config: () => config, store, routing, metrics: new RequestMetrics() } as unknown as AdminDeps
-    expect(await systemSummary(deps, config.systems[0]!)).toMatchObject({ name: 'orders-db', verifiedThrough: T0 + 18_000 })
+    expect(await systemSummary(deps, config.systems[0]!)).toMatchObject({
+      name: 'orders-db',
+      verifiedThrough: T0 + 18_000,
+    })
     const report = await buildReport(config, store, { now: clock, failureDirs: [] })
     expect(report.systems.map((r) => [r.name, r.verifiedThrough])).toEqual([
       ['orders-db', T0 + 18_000],
@@ -118,17 +125,24 @@ systems:${yaml('orders-db', table)}${yaml('no-updated-at', `${table}_nots`)}${ya
     ])
     const fresh = await runChecklist(config, store, 'orders-db', { post: true, persist: false, now: () => clock })
     expect(fresh.find((c) => c.check === 'dataDiff')).toMatchObject({ ok: true })
-    const stale = await runChecklist(config, store, 'orders-db', { post: true, persist: false, now: () => clock + 60_000 })
+    const stale = await runChecklist(config, store, 'orders-db', {
+      post: true,
+      persist: false,
+      now: () => clock + 60_000,
+    })
     expect(stale.find((c) => c.check === 'dataDiff')).toMatchObject({ ok: false })
 
     // A dual-write bug: three rows reach only the old side.
     clock = T0 + 21_000
-    for (const id of [101, 102, 103]) await oldDb.query(`INSERT INTO ${table} VALUES ($1, 'lost', $2)`, [id, stamp(clock)])
+    for (const id of [101, 102, 103])
+      await oldDb.query(`INSERT INTO ${table} VALUES ($1, 'lost', $2)`, [id, stamp(clock)])
     clock = T0 + 30_000
     await controller.tick('orders-db')
     expect((await getState(store, 'orders-db')).stage).toBe('rolled-back')
     const files = await readdir(join(dir, 'failures'))
-    const failure = JSON.parse(await readFile(join(dir, 'failures', files[0]!), 'utf8')) as { evidence: { findings: { details: { tables: { keys: { op: string; key: unknown }[] }[] } } } }
+    const failure = JSON.parse(await readFile(join(dir, 'failures', files[0]!), 'utf8')) as {
+      evidence: { findings: { details: { tables: { keys: { op: string; key: unknown }[] }[] } } }
+    }
     const keys = failure.evidence.findings.details.tables.flatMap((t) => t.keys)
     expect(keys).toEqual([
       { op: '-', key: { id: 101 } },
@@ -139,7 +153,10 @@ systems:${yaml('orders-db', table)}${yaml('no-updated-at', `${table}_nots`)}${ya
     expect((await getWatermark(store, 'orders-db'))?.verifiedThrough).toBe(T0 + 18_000)
 
     // Bad input: a table without updatedAt, a key typed differently: inconclusive with a code, never a pass.
-    for (const [name, code] of [['no-updated-at', 'TANDEM_ERR_DATA_UPDATED_AT'], ['key-type', 'TANDEM_ERR_DATA_KEY_TYPE']] as const) {
+    for (const [name, code] of [
+      ['no-updated-at', 'TANDEM_ERR_DATA_UPDATED_AT'],
+      ['key-type', 'TANDEM_ERR_DATA_KEY_TYPE'],
+    ] as const) {
       await controller.act(name, 'start', { actor: 'test', force: true })
       clock += 10_000
       await controller.tick(name)

@@ -54,7 +54,12 @@ describe('events system verified continuously (NATS -> Redis)', () => {
 
   it('rolls back on events missing on the new side and is inconclusive when a broker goes away', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-move-ev-'))
-    const [old, neu, old2, neu2] = [await makeStream('nats'), await makeStream('redis'), await makeStream('nats'), await makeStream('redis')]
+    const [old, neu, old2, neu2] = [
+      await makeStream('nats'),
+      await makeStream('redis'),
+      await makeStream('nats'),
+      await makeStream('redis'),
+    ]
     streams.push(old, neu, old2, neu2)
     const cut = await relay(Number(new URL(neu2.url).port || 6379))
     const neu2Relayed = neu2.url.replace(/:\d+\//, `:${cut.port}/`)
