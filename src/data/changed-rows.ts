@@ -34,8 +34,8 @@ export async function checkMoveTable(plan: DiffPlan, updatedAt: string): Promise
     const a = plan.from.cols[i]!.info
     const b = plan.to.cols[i]!.info
     if (keyFamily(a) !== keyFamily(b)) {
-      const sides = [`${a.type} (${a.family}) on ${plan.from.source.label}`, `${b.type} (${b.family}) on ${plan.to.source.label}`]
-      const detail = `${a.name} is ${sides[0]} but ${sides[1]}`
+      const from = `${a.type} (${a.family}) on ${plan.from.source.label}`
+      const detail = `${a.name} is ${from} but ${b.type} (${b.family}) on ${plan.to.source.label}`
       throw new TandemError('TANDEM_ERR_DATA_KEY_TYPE', { table: plan.table, detail })
     }
   }
