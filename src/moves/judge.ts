@@ -89,8 +89,9 @@ async function verifyWindow(system: SystemConfig, wm: MoveWatermark, now: number
   let since = Math.max(wm.runStartedAt, wm.verifiedThrough - lag)
   let until = now - lag
   if (ev !== undefined) {
-    // Events are verified in whole buckets: a bucket is judged once it is older than the lag.
-    since = Math.floor(wm.verifiedThrough / ev.bucket) * ev.bucket
+    // Events are verified in whole buckets: a bucket is judged once it is older than the lag. The first
+    // window starts at the run's start (events before it were never dual-published), later ones on a bucket.
+    since = wm.verifiedThrough
     until = Math.floor((now - lag) / ev.bucket) * ev.bucket
   }
   const base = {
