@@ -204,7 +204,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     // Verified-through watermarks of datastore and events systems (SPEC 13), one row per system.
-    '0004-move-watermarks': {
+    '0006-move-watermarks': {
       async up(db: Kysely<any>) {
         await db.schema
           .createTable('move_watermarks')

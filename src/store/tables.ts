@@ -159,7 +159,7 @@ export interface ProgramStateTable {
   version: number
 }
 
-/** A datastore or events system's verified-through watermark (migration 0004-move-watermarks). */
+/** A datastore or events system's verified-through watermark (migration 0006-move-watermarks). */
 export interface MoveWatermarkTable {
   system: string
   /** The rollout run (system_state.started_at) the watermark belongs to; a new run starts over. */
