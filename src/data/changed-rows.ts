@@ -69,7 +69,18 @@ export async function verifyChangedRows(
     const [from, to] = await Promise.all([byKey(plan.from, plan, batch), byKey(plan.to, plan, batch)])
     rows.push(...compareRows(plan, from, to))
   }
-  return { rowsChecked: all.length, rows }
+  return { rowsChecked: all.length, rows: rows.filter((r) => !movedOn(plan, r, updatedAt, sqlTime(until))) }
+}
+
+/**
+ * A row written again after the window (on either side) is judged by the next window, where its new
+ * updatedAt falls: its current values may be a dual write still in flight. Canonical timestamps
+ * (`YYYY-MM-DD HH:MM:SS.ffffff`) order as text like `sqlTime`'s.
+ */
+function movedOn(plan: DiffPlan, row: DiffRow, updatedAt: string, until: string): boolean {
+  const name = plan.names.find((n) => n.toLowerCase() === updatedAt.toLowerCase())
+  if (name === undefined) return false
+  return [row.from?.[name], row.to?.[name]].some((v) => v !== undefined && v !== null && v >= until)
 }
 
 /** UTC `YYYY-MM-DD HH:MM:SS.mmm`: read as UTC by PostgreSQL (sessions in UTC) and MySQL DATETIME alike. */

@@ -117,6 +117,11 @@ describe('judgeMove', () => {
     expect(v.findings.details.tables).toEqual([
       { table: 'users', rowsChecked: 1, differing: 1, keys: [{ op: '-', key: { id: 2 } }], full: false },
     ])
+    // A row written again after the window is left to the next window (its dual write may be in flight).
+    write(newDb, 2, T0 + 3000)
+    write(oldDb, 2, T0 + 19_500)
+    const inFlight = await judgeMove(store, system(), running(), T0 + 20_000)
+    expect(inFlight).toMatchObject({ verdict: 'pass', findings: { checked: 1, window: { until: T0 + 19_000 } } })
     // A retry is a new run (startedAt moves): the window starts at the retry, not at the old watermark.
     const retried = await judgeMove(store, system(), running(T0 + 60_000), T0 + 70_000)
     expect(retried).toMatchObject({ verdict: 'pass', findings: { window: { since: T0 + 60_000, until: T0 + 69_000 } } })
