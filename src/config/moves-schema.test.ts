@@ -63,4 +63,14 @@ systems:
       ['TANDEM_ERR_CONFIG_KIND', 'systems[0].events'],
     ])
   })
+  it('takes a checklist dataDiff/eventsVerify with verifiedWithin alone, or a full diff, not half of one', () => {
+    const withCheck = (check: string) => `${datastore}    checklist: { ${check} }\n`
+    const alone = parseConfig(withCheck('dataDiff: { verifiedWithin: 10m }')).systems[0]!.checklist.dataDiff
+    expect(alone).toMatchObject({ verifiedWithin: 600_000 })
+    const half = checkConfigText(withCheck('dataDiff: { from: "postgres://x/y", verifiedWithin: 10m }'))
+    expect(!half.ok && half.failure.issues.map((i) => [i.code, i.path])).toEqual([
+      ['TANDEM_ERR_CONFIG_REQUIRED', 'systems[0].checklist.dataDiff'],
+    ])
+    expect(checkConfigText(withCheck('eventsVerify: { from: a, to: b, id: /id }')).ok).toBe(true)
+  })
 })
