@@ -63,6 +63,7 @@ systems:
       ['TANDEM_ERR_CONFIG_KIND', 'systems[0].events'],
     ])
   })
+
   it('takes a checklist dataDiff/eventsVerify with verifiedWithin alone, or a full diff, not half of one', () => {
     const withCheck = (check: string) => `${datastore}    checklist: { ${check} }\n`
     const alone = parseConfig(withCheck('dataDiff: { verifiedWithin: 10m }')).systems[0]!.checklist.dataDiff
