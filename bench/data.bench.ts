@@ -3,6 +3,9 @@
 // TANDEM_BENCH_DATA_ROWS (default 10 000 000). Tables are dropped afterwards.
 import pg from 'pg'
 import { dataDiff } from '../src/data/diff.js'
+import { verifyChangedRows } from '../src/data/changed-rows.js'
+import { planDiff } from '../src/data/plan.js'
+import { openSource } from '../src/data/open-source.js'
 import type { BenchSection } from './section.js'
 
 const URL_PG = process.env.TANDEM_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -80,6 +83,21 @@ async function naiveDiff(a: string, b: string): Promise<number> {
   return diffs
 }
 
+/** Incremental verification (SPEC 13): the 1 000 rows whose created_at lies in a 1 000-second window. */
+async function incremental(a: string, b: string, n: number): Promise<{ ms: number; checked: number; differing: number }> {
+  const [from, to] = [await openSource(URL_PG, { readonly: true }), await openSource(URL_PG, { readonly: true })]
+  try {
+    const plan = await planDiff(from, to, { table: a, toTable: b })
+    const since = Date.parse('2024-01-01T00:00:00Z') + Math.floor(n / 2) * 1000
+    const t = await timed(() => verifyChangedRows(plan, 'created_at', since, since + 1_000_000))
+    return { ms: t.ms, checked: t.value.rowsChecked, differing: t.value.rows.length }
+  } finally {
+    await Promise.all([from.close(), to.close()])
+  }
+}
+
+const HASH = 'hash_record_extended(ROW(id, name, amount, created_at, active), 0)::numeric'
+
 export async function run(): Promise<BenchSection> {
   const rows = Number(process.env.TANDEM_BENCH_DATA_ROWS ?? 10_000_000)
   const tag = `${process.pid}_${Date.now().toString(36)}`
@@ -97,11 +115,22 @@ export async function run(): Promise<BenchSection> {
     await sql(`ALTER TABLE ${b} ADD PRIMARY KEY (id)`)
     const step = Math.floor(rows / 10)
     await sql(`UPDATE ${b} SET name = name || ' changed' WHERE id IN (${Array.from({ length: 10 }, (_, k) => 1 + k * step).join(', ')})`)
+    // A tenth-size copy: incremental verification should cost the same on both sizes.
+    const [small, smallB] = [`${sa}.s`, `${sb}.s`]
+    await sql(`CREATE TABLE ${small} AS SELECT * FROM ${a} WHERE id <= ${Math.ceil(rows / 10)}; ALTER TABLE ${small} ADD PRIMARY KEY (id)`)
+    await sql(`CREATE TABLE ${smallB} AS SELECT * FROM ${small}; ALTER TABLE ${smallB} ADD PRIMARY KEY (id)`)
+    for (const t of [a, b, small, smallB]) await sql(`CREATE INDEX ON ${t} (created_at)`)
     await sql(`VACUUM ANALYZE ${a}`)
     await sql(`VACUUM ANALYZE ${b}`)
+    await sql(`VACUUM ANALYZE ${small}`)
+    await sql(`VACUUM ANALYZE ${smallB}`)
 
     const count = await timed(() => Promise.all([sql(`SELECT count(*) FROM ${a}`), sql(`SELECT count(*) FROM ${b}`)]))
+    const floor = await timed(() => Promise.all([sql(`SELECT count(*), sum(${HASH}) FROM ${a}`), sql(`SELECT count(*), sum(${HASH}) FROM ${b}`)]))
+    const serial = await timed(() => dataDiff({ from: URL_PG, to: URL_PG, table: a, toTable: b, parallel: 1 }))
     const fast = await timed(() => dataDiff({ from: URL_PG, to: URL_PG, table: a, toTable: b }))
+    const incBig = await incremental(a, b, rows)
+    const incSmall = await incremental(small, smallB, Math.ceil(rows / 10))
     const portable = await timed(() => dataDiff({ from: URL_PG, to: URL_PG, table: a, toTable: b, hash: 'portable' }))
     const naive = await timed(() => naiveDiff(a, b))
     const found = [fast.value.changed, portable.value.changed, naive.value]
@@ -111,11 +140,15 @@ export async function run(): Promise<BenchSection> {
       description: `${rows.toLocaleString('en-US')} rows, 10 changed; both sides in the same local PostgreSQL (two schemas). Ratios are against SELECT count(*) run on both sides at once.`,
       rows: [
         { method: 'SELECT count(*) on both sides', ms: Math.round(count.ms), 'vs count(*)': '1.0x', differences: '-' },
-        { method: 'tandem data diff (hash_record_extended, same engine)', ms: Math.round(fast.ms), 'vs count(*)': ratio(fast.ms), differences: found[0] ?? 0 },
+        { method: 'one sum(hash_record_extended) scan per side (the floor)', ms: Math.round(floor.ms), 'vs count(*)': ratio(floor.ms), differences: '-' },
+        { method: 'tandem data diff, one connection per side', ms: Math.round(serial.ms), 'vs count(*)': ratio(serial.ms), differences: serial.value.changed },
+        { method: 'tandem data diff (hash_record_extended, parallel segments)', ms: Math.round(fast.ms), 'vs count(*)': ratio(fast.ms), differences: found[0] ?? 0 },
         { method: 'tandem data diff (portable md5 hash)', ms: Math.round(portable.ms), 'vs count(*)': ratio(portable.ms), differences: found[1] ?? 0 },
         { method: 'naive ordered full scan in Node', ms: Math.round(naive.ms), 'vs count(*)': ratio(naive.ms), differences: found[2] ?? 0 },
       ],
       notes: [
+        `parallel segments vs the sum(hash) floor: ${(fast.ms / floor.ms).toFixed(2)}x; one connection per side: ${(serial.ms / floor.ms).toFixed(2)}x`,
+        `incremental verification (${incBig.checked} changed rows by updatedAt): ${Math.round(incBig.ms)} ms on ${rows.toLocaleString('en-US')} rows, ${Math.round(incSmall.ms)} ms on ${Math.ceil(rows / 10).toLocaleString('en-US')} rows (${incBig.differing} differing)`,
         `data diff (fast) vs naive full scan: ${(naive.ms / fast.ms).toFixed(1)}x faster; portable: ${(naive.ms / portable.ms).toFixed(1)}x faster`,
         `fast path: ${fast.value.stats.checksumQueries} checksum queries, ${fast.value.stats.rowsDownloaded} rows downloaded, depth ${fast.value.stats.maxDepth}`,
         `portable path: ${portable.value.stats.checksumQueries} checksum queries, ${portable.value.stats.rowsDownloaded} rows downloaded, depth ${portable.value.stats.maxDepth}`,

@@ -29,6 +29,11 @@ export const ERRORS = define({
   },
   TANDEM_ERR_CONFIG_TYPE: { message: '{detail}; see tandem.schema.json for the expected shape', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_UNKNOWN_KEY: { message: 'unknown key "{key}"; remove it or check its spelling', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_KIND: {
+    message: '`{key}` applies to {appliesTo}, not to a {kind} system; a {kind} system takes {takes}',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_CONFIG_REQUIRED: { message: 'required key is missing: {detail}', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_DURATION: {
     message: 'expected a duration such as "500ms", "10s", "5m" or "2h", got {value}',
@@ -353,6 +358,16 @@ export const ERRORS = define({
     message:
       'key {key} is not unique in table {table} of {url}: {count} key value(s) are on more than one row ({sample}), and a diff cannot tell those rows apart; pass --key with the column(s) that identify one row (e.g. the primary key)',
     status: 422,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_UPDATED_AT: {
+    message: 'table {table} in {url} has no column {column} to find changed rows by; add it or set `updatedAt` to the column every write sets',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_KEY_TYPE: {
+    message: 'the key of table {table} differs in type between the sides: {detail}; give both sides the same key type or map the key to one that matches',
+    status: 400,
     exit: 2,
   },
   TANDEM_ERR_DATA_QUERY: { message: 'a query on {url} failed: {detail}; check --where and the column types', status: 500, exit: 2 },

@@ -36,6 +36,7 @@ export const systemSummarySchema = {
     paused: { type: 'boolean' },
     activeArm: { type: 'string', enum: ARMS },
     holdReason: nullableString,
+    verifiedThrough: { type: ['integer', 'null'], description: 'datastore/events systems: verified-through time (ms)' },
   },
 } as const
 

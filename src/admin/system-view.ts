@@ -3,6 +3,7 @@
 import type { SystemConfig } from '../config/schema.js'
 import { TandemError } from '../errors.js'
 import { waveOf } from '../program/waves.js'
+import { getWatermark } from '../store/move-watermarks.js'
 import { getState, listDecisions, type Decision, type SystemState } from '../store/system-state.js'
 import { listVerdicts as listStoredVerdicts, type StoredVerdict } from '../store/verdicts.js'
 import type { AdminDeps } from './deps.js'
@@ -19,6 +20,8 @@ export interface SystemSummary {
   readonly paused: boolean
   readonly activeArm: SystemState['activeArm']
   readonly holdReason: string | null
+  /** Datastore and events systems: both sides proven equal up to this time (ms), null before the first window. */
+  readonly verifiedThrough?: number | null
 }
 
 /** A stored verdict as the API shows it. */
@@ -50,6 +53,7 @@ export async function systemSummary(deps: AdminDeps, system: SystemConfig): Prom
     paused: state.paused,
     activeArm: state.activeArm,
     holdReason,
+    ...(system.kind === 'http' ? {} : { verifiedThrough: (await getWatermark(deps.store, system.name))?.verifiedThrough ?? null }),
   }
 }
 

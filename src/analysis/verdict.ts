@@ -25,6 +25,8 @@ export interface Verdict {
   readonly promoteOk: boolean
   readonly samples: { readonly legacy: number; readonly candidate: number; readonly minSamples: number }
   readonly judgement?: JudgeResult
+  /** Datastore and events systems: what continuous verification found (keys, ids, window, watermark). */
+  readonly findings?: unknown
 }
 
 export interface AnalysisInput {

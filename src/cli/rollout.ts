@@ -93,17 +93,30 @@ function stepLabel(s: Summary, steps?: Detail['steps']): string {
 }
 
 function renderList(systems: Summary[]): string {
-  const rows = [['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', 'HOLD'], ...systems.map((s) => [s.name, s.stage + (s.paused ? ' (paused)' : ''), `${s.weight}%`, stepLabel(s), s.holdReason ?? ''])]
+  // Data and event moves add their verified-through time (the column appears only when one is configured).
+  const moves = systems.some((s) => s.verifiedThrough !== undefined)
+  const verified = (s: Summary): string[] => (moves ? [s.verifiedThrough === undefined ? '-' : s.verifiedThrough === null ? 'not yet' : new Date(s.verifiedThrough).toISOString()] : [])
+  const rows = [
+    ['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', ...(moves ? ['VERIFIED THROUGH'] : []), 'HOLD'],
+    ...systems.map((s) => [s.name, s.stage + (s.paused ? ' (paused)' : ''), `${s.weight}%`, stepLabel(s), ...verified(s), s.holdReason ?? '']),
+  ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')}\n`
 }
 
 const num = (n: number | null | undefined): string => (n === null || n === undefined ? 'n/a' : Number.isInteger(n) ? String(n) : n.toPrecision(3))
 
+/** A move's watermark as text: ISO time and its age, or that no window has passed yet. */
+function verifiedText(at: number | null): string {
+  if (at === null) return 'not yet (no window verified)'
+  return `${new Date(at).toISOString()} (${Math.round((Date.now() - at) / 1000)}s ago)`
+}
+
 function renderDetail(d: Detail): string {
   const lines = [
     `${d.name}: ${d.stage}${d.paused ? ' (paused)' : ''}, weight ${d.weight}%, step ${stepLabel(d, d.steps)}, serving arm ${d.activeArm}`,
     `holding: ${d.holdReason ?? 'no'}`,
+    ...(d.verifiedThrough === undefined ? [] : [`verified through: ${verifiedText(d.verifiedThrough)}`]),
     '',
     'last verdicts:',
   ]

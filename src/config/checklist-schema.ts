@@ -19,6 +19,18 @@ export const checkSchema = z.preprocess(
 )
 
 /** The checks of one list; the pre-migration list and `post` have the same kinds. */
+const VERIFIED_WITHIN = durationSchema
+  .optional()
+  .describe("datastore/events systems: pass only while the system's verified-through time is at most this old")
+
+/** A data/events check runs a diff (from, to and table or id), requires a recent watermark, or both. */
+function needsDiffOrWatermark(ctx: z.RefinementCtx, within: number | undefined, diff: Record<string, string | undefined>): void {
+  const missing = Object.entries(diff).filter(([, v]) => v === undefined).map(([k]) => k)
+  if (missing.length === 0 || (within !== undefined && missing.length === Object.keys(diff).length)) return
+  const keys = Object.keys(diff).map((k) => `\`${k}\``).join(', ')
+  issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: `${keys} (to run the verification) or \`verifiedWithin: DURATION\` alone; missing ${missing.join(', ')}` })
+}
+
 const checkListShape = {
   backup: checkSchema.optional(),
   tests: checkSchema.optional(),
@@ -31,24 +43,28 @@ const checkListShape = {
     .default([]),
   dataDiff: z
     .strictObject({
-      from: z.string(),
-      to: z.string(),
-      table: z.string(),
+      from: z.string().optional(),
+      to: z.string().optional(),
+      table: z.string().optional(),
       toTable: z.string().optional(),
       key: z.array(z.string()).optional(),
       columns: z.array(z.string()).optional(),
       where: z.string().optional(),
+      verifiedWithin: VERIFIED_WITHIN,
     })
+    .superRefine((c, ctx) => needsDiffOrWatermark(ctx, c.verifiedWithin, { from: c.from, to: c.to, table: c.table }))
     .optional()
     .describe('datastore systems: a `tandem data diff` that must find no difference'),
   eventsVerify: z
     .strictObject({
-      from: z.string(),
-      to: z.string(),
-      id: z.string(),
+      from: z.string().optional(),
+      to: z.string().optional(),
+      id: z.string().optional(),
       since: z.string().optional(),
       until: z.string().optional(),
+      verifiedWithin: VERIFIED_WITHIN,
     })
+    .superRefine((c, ctx) => needsDiffOrWatermark(ctx, c.verifiedWithin, { from: c.from, to: c.to, id: c.id }))
     .optional()
     .describe('events systems: a `tandem events verify` that must find no loss'),
 }

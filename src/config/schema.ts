@@ -5,6 +5,7 @@ import { ARMS } from '../domain/stages.js'
 import { durationSchema, httpUrl, issue, positiveDuration, sizeSchema, thresholdSchema } from './primitives.js'
 import { checklistSchema, hooksSchema, HOOK_EVENT_KINDS } from './checklist-schema.js'
 import { programSchema } from './program-schema.js'
+import { checkKindKeys, datastoreSchema, eventsSchema } from './moves-schema.js'
 
 export { durationSchema, sizeSchema, thresholdSchema } from './primitives.js'
 
@@ -141,6 +142,7 @@ const analysisSchema = z.strictObject({
       matchRate: thresholdSchema.prefault('>= 0.8'),
       throughputChange: thresholdSchema.prefault('>= -0.05'),
       latencyChange: thresholdSchema.prefault('<= 0.10'),
+      maxLag: durationSchema.optional().describe('datastore/events systems: promote only while verified-through is this recent (default 1m)'),
     })
     .prefault({}),
   rollback: z
@@ -150,6 +152,9 @@ const analysisSchema = z.strictObject({
       latencyP95: thresholdSchema.prefault('> 2x'),
       throughput: thresholdSchema.prefault('< 0.5x'),
       healthFailures: thresholdSchema.prefault('> 3'),
+      dataMismatches: thresholdSchema.optional().describe('datastore systems: differing rows in a verified window (default "> 0")'),
+      missingEvents: thresholdSchema.optional().describe('events systems: ids missing on the new side (default "> 0")'),
+      dualWriteFailures: thresholdSchema.optional().describe('datastore/events systems: failed secondary writes (default "> 0")'),
     })
     .prefault({}),
   consecutiveFailures: z.number().int().min(1).default(1),
@@ -186,6 +191,8 @@ const systemBody = {
   legacy: targetSchema.optional(),
   candidate: targetSchema.optional(),
   routes: z.array(routeSchema).default([]),
+  datastore: datastoreSchema.optional().describe('kind: datastore: the two databases and the tables verified'),
+  events: eventsSchema.optional().describe('kind: events: the two streams and the message id verified'),
   shadow: shadowSchema.prefault({}),
   compare: compareSchema.prefault({}),
   rollout: rolloutSchema.prefault({}),
@@ -201,6 +208,7 @@ export const systemSchema = z
     ...systemBody,
   })
   .superRefine((system, ctx) => {
+    checkKindKeys(system, ctx)
     if (system.kind !== 'http') return
     if (system.legacy === undefined) issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`legacy: { url }`, which an http system needs' }, ['legacy'])
     if (system.candidate === undefined) {

@@ -2,6 +2,7 @@
 // database), split differing segments again, and download rows once a segment is small enough.
 import { TandemError } from '../errors.js'
 import type { DiffPlan, SidePlan } from './plan.js'
+import type { DataSource } from './source.js'
 import { compareRows, toCanonRow, type DiffRow } from './rows.js'
 import { checksumQuery, countQuery, downloadQuery, minMaxQuery, sampleQuery, type KeyRange, type KeyTuple, type Split } from './sql.js'
 
@@ -13,6 +14,11 @@ export interface BisectSettings {
   /** Use hash_record_extended when both sides allow it. */
   readonly fast: boolean
   readonly onProgress?: (done: number, total: number) => void
+  /**
+   * More connections per side: the top-level scan of an integer key is cut into as many parts, one per
+   * connection, checksummed at once (each part is still one grouped scan computing its leaves).
+   */
+  readonly lanes?: { readonly from: readonly DataSource[]; readonly to: readonly DataSource[] }
 }
 
 export interface BisectStats {
@@ -89,6 +95,29 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
     return out
   }
 
+  /** The top-level scan of one side, in parallel parts aligned on leaf buckets, one per connection. */
+  async function laneChecksums(side: SidePlan, sources: readonly DataSource[], range: KeyRange, split: Split & { type: 'int' }): Promise<Map<number, SegmentSum>> {
+    const lo = BigInt(range.lo?.[0] ?? '0')
+    const hi = BigInt(range.hi?.[0] ?? '0')
+    const leaves = (hi - lo + split.step - 1n) / split.step
+    const per = (leaves + BigInt(sources.length) - 1n) / BigInt(sources.length)
+    const parts: Promise<Map<number, SegmentSum>>[] = []
+    for (let k = 0n; k * per < leaves; k++) {
+      const start = lo + k * per * split.step
+      const end = start + per * split.step < hi ? start + per * split.step : hi
+      const lane = { ...side, source: sources[Number(k)] ?? side.source }
+      parts.push(checksums(lane, { lo: [start.toString()], hi: [end.toString()] }, split))
+    }
+    const out = new Map<number, SegmentSum>()
+    for (const part of await Promise.all(parts)) {
+      for (const [seg, s] of part) {
+        const cur = out.get(seg)
+        out.set(seg, cur === undefined ? s : { count: cur.count + s.count, sum: (big(cur.sum) + big(s.sum)).toString() })
+      }
+    }
+    return out
+  }
+
   async function download(range: KeyRange, size: bigint): Promise<[number, number]> {
     const [a, b] = await Promise.all([
       run(plan.from, downloadQuery(plan.from, plan.keyCount, range)),
@@ -141,7 +170,11 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
     const { levels, step } = scanLevels(hi - lo, settings.factor)
     const split: Split = { type: 'int', lo, step }
     stats.checksumQueries++
-    const [a, b] = await Promise.all([checksums(plan.from, range, split), checksums(plan.to, range, split)])
+    const lanes = depth === 1 ? settings.lanes : undefined
+    const [a, b] = await Promise.all([
+      lanes !== undefined && lanes.from.length > 1 ? laneChecksums(plan.from, lanes.from, range, split) : checksums(plan.from, range, split),
+      lanes !== undefined && lanes.to.length > 1 ? laneChecksums(plan.to, lanes.to, range, split) : checksums(plan.to, range, split),
+    ])
     if (depth === 1) {
       for (const s of a.values()) rowsFrom += s.count
       for (const s of b.values()) rowsTo += s.count

@@ -1,5 +1,6 @@
 // `dataDiff(options)`: the library form of `tandem data diff`. Opens both databases, plans the
 // comparison, bisects, optionally re-checks differing keys under live writes, and summarises.
+import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { TandemError } from '../errors.js'
 import { bisect, type BisectStats } from './bisect.js'
@@ -24,6 +25,11 @@ export interface DataDiffOptions extends TableSelection {
   /** `auto` (default) uses PostgreSQL's hash_record_extended when both sides are PostgreSQL 14+ with identical types. */
   readonly hash?: 'auto' | 'portable'
   readonly onProgress?: (done: number, total: number) => void
+  /**
+   * Connections per side for the top-level checksum scan of an integer key, cut into that many parts
+   * checksummed at once (default: the cores, at most 4; SQLite always 1, its queries are synchronous).
+   */
+  readonly parallel?: number
   /** Told the differing rows after the diff and after each re-check (before the next pause). */
   readonly onDifferences?: (rows: readonly DiffRow[], pass: number) => void | Promise<void>
 }
@@ -65,7 +71,8 @@ export async function dataDiff(options: DataDiffOptions): Promise<DataDiffResult
     const plan = await planDiff(from, to, options)
     await checkKeys(plan, { from: options.table, to: options.toTable ?? options.table })
     const fast = (options.hash ?? 'auto') === 'auto'
-    const result = await bisect(plan, { factor, threshold, fast, onProgress: options.onProgress })
+    const lanes = await openLanes(options, from, to, opened)
+    const result = await bisect(plan, { factor, threshold, fast, onProgress: options.onProgress, lanes })
     let rows = result.rows
     let rechecks = 0
     await options.onDifferences?.(rows, 0)
@@ -89,6 +96,23 @@ export async function dataDiff(options: DataDiffOptions): Promise<DataDiffResult
   } finally {
     await Promise.allSettled(opened.map((s) => s.close()))
   }
+}
+
+/** Extra read-only connections per side for the parallel top-level scan (recorded in `opened` to be closed). */
+async function openLanes(options: DataDiffOptions, from: DataSource, to: DataSource, opened: DataSource[]) {
+  const n = options.parallel ?? Math.min(4, availableParallelism())
+  if (!Number.isInteger(n) || n < 1) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `parallel must be a positive integer, got ${n}` })
+  const more = async (url: string, first: DataSource): Promise<DataSource[]> => {
+    const out = [first]
+    if (first.dialect.name === 'sqlite') return out
+    for (let i = 1; i < n; i++) {
+      const s = await openSource(url, { readonly: true })
+      opened.push(s)
+      out.push(s)
+    }
+    return out
+  }
+  return { from: await more(options.from, from), to: await more(options.to, to) }
 }
 
 /** The summary fields only, as `tandem data diff --json` prints them. */

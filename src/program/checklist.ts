@@ -5,6 +5,7 @@ import type { CheckConfig, Config, SystemConfig } from '../config/schema.js'
 import { TandemError } from '../errors.js'
 import { redactWebhook } from '../redact.js'
 import { saveChecklistResults } from '../store/checklist.js'
+import { getWatermark } from '../store/move-watermarks.js'
 import type { Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
 import { DONE_STAGES, type Stage } from '../domain/stages.js'
@@ -61,23 +62,47 @@ export async function runChecklist(config: Config, store: Store, system: string,
   }
   const dd = list.dataDiff
   if (dd !== undefined) {
-    const argv = ['data', 'diff', '--from', dd.from, '--to', dd.to, '--table', dd.table]
-    if (dd.toTable !== undefined) argv.push('--to-table', dd.toTable)
-    if (dd.key !== undefined) argv.push('--key', dd.key.join(','))
-    if (dd.columns !== undefined) argv.push('--columns', dd.columns.join(','))
-    if (dd.where !== undefined) argv.push('--where', dd.where)
-    jobs.push(runTandem(argv).then((r) => finish('dataDiff', r, now)))
+    const parts: Promise<ProbeResult>[] = dd.verifiedWithin === undefined ? [] : [watermarkCheck(store, sys.name, dd.verifiedWithin, now)]
+    if (dd.from !== undefined && dd.to !== undefined && dd.table !== undefined) parts.push(dataDiffCheck({ ...dd, from: dd.from, to: dd.to, table: dd.table }))
+    jobs.push(Promise.all(parts).then((r) => finish('dataDiff', combine(r), now)))
   }
   const ev = list.eventsVerify
   if (ev !== undefined) {
-    const argv = ['events', 'verify', '--from', ev.from, '--to', ev.to, '--id', ev.id]
-    if (ev.since !== undefined) argv.push('--since', ev.since)
-    if (ev.until !== undefined) argv.push('--until', ev.until)
-    jobs.push(runTandem(argv).then((r) => finish('eventsVerify', r, now)))
+    const parts: Promise<ProbeResult>[] = ev.verifiedWithin === undefined ? [] : [watermarkCheck(store, sys.name, ev.verifiedWithin, now)]
+    if (ev.from !== undefined && ev.to !== undefined && ev.id !== undefined) parts.push(eventsVerifyCheck({ ...ev, from: ev.from, to: ev.to, id: ev.id }))
+    jobs.push(Promise.all(parts).then((r) => finish('eventsVerify', combine(r), now)))
   }
   const results = await Promise.all(jobs)
   if (options.persist !== false) await saveChecklistResults(store, system, options.post === true ? results.map((r) => ({ ...r, check: `post:${r.check}` })) : results)
   return results
+}
+
+type DataDiffCheck = NonNullable<SystemConfig['checklist']['dataDiff']>
+type EventsVerifyCheck = NonNullable<SystemConfig['checklist']['eventsVerify']>
+
+function dataDiffCheck(dd: DataDiffCheck & { from: string; to: string; table: string }): Promise<ProbeResult> {
+  const argv = ['data', 'diff', '--from', dd.from, '--to', dd.to, '--table', dd.table]
+  if (dd.toTable !== undefined) argv.push('--to-table', dd.toTable)
+  if (dd.key !== undefined) argv.push('--key', dd.key.join(','))
+  if (dd.columns !== undefined) argv.push('--columns', dd.columns.join(','))
+  if (dd.where !== undefined) argv.push('--where', dd.where)
+  return runTandem(argv)
+}
+
+function eventsVerifyCheck(ev: EventsVerifyCheck & { from: string; to: string; id: string }): Promise<ProbeResult> {
+  const argv = ['events', 'verify', '--from', ev.from, '--to', ev.to, '--id', ev.id]
+  if (ev.since !== undefined) argv.push('--since', ev.since)
+  if (ev.until !== undefined) argv.push('--until', ev.until)
+  return runTandem(argv)
+}
+
+/** The move's verified-through watermark (SPEC 13) must be at most `within` ms old. */
+async function watermarkCheck(store: Store, system: string, within: number, now: () => number): Promise<ProbeResult> {
+  const w = await getWatermark(store, system)
+  if (w === undefined) return { ok: false, output: `${system} has no verified window yet; start it and let continuous verification run` }
+  const age = now() - w.verifiedThrough
+  const text = `verified through ${new Date(w.verifiedThrough).toISOString()} (${Math.round(age / 1000)}s ago, limit ${Math.round(within / 1000)}s)`
+  return { ok: age <= within, output: text }
 }
 
 function finish(check: string, r: ProbeResult, now: () => number): CheckResult {

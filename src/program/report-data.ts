@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js'
 import { redactSecrets } from '../redact.js'
 import type { Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
+import { listWatermarks } from '../store/move-watermarks.js'
 import type { Stage } from '../domain/stages.js'
 import { programKpis, type Kpis } from './kpis.js'
 import { unassignedSystems, waveOf, waveStatus, type WaveStatus } from './waves.js'
@@ -33,6 +34,8 @@ export interface SystemRow {
   readonly verdicts: { readonly pass: number; readonly fail: number; readonly inconclusive: number }
   readonly lastVerdict: string | null
   readonly rollbacks: number
+  /** Datastore and events systems: the verified-through time (ms), null before the first verified window. */
+  readonly verifiedThrough?: number | null
 }
 
 export interface FailureReport {
@@ -81,7 +84,8 @@ const MATCH_WINDOW_MS = 10 * 60_000
 
 export async function buildReport(config: Config, store: Store, options: { now?: number; failureDirs?: readonly string[] } = {}): Promise<ProgramReport> {
   const now = options.now ?? Date.now()
-  const [{ kpis, facts }, states] = await Promise.all([programKpis(config, store, now), listStates(store)])
+  const [{ kpis, facts }, states, watermarks] = await Promise.all([programKpis(config, store, now), listStates(store), listWatermarks(store)])
+  const verified = new Map(watermarks.map((w) => [w.system, w.verifiedThrough]))
   const systems: SystemRow[] = config.systems.map((s, i) => {
     const f = facts[i]!
     const end = f.promotedAt ?? f.periodEnd
@@ -103,6 +107,7 @@ export async function buildReport(config: Config, store: Store, options: { now?:
       verdicts: f.verdicts,
       lastVerdict: f.lastVerdict,
       rollbacks: f.rollbacks.length,
+      ...(s.kind === 'http' ? {} : { verifiedThrough: verified.get(s.name) ?? null }),
     }
   })
   const names = new Set(config.systems.map((s) => s.name))

@@ -94,8 +94,16 @@ ${r.unassigned.length > 0 ? `<p class="muted">Not in any wave (gated by their ch
 <div class="grid2"><div class="panel"><b>Latency change</b> <span class="muted">(lower is better)</span>${latency}</div><div class="panel"><b>Throughput change</b> <span class="muted">(successes per request)</span>${throughput}</div></div>
 <h2>Systems</h2>
 <div style="overflow-x:auto"><table><tr><th>system</th><th>category</th><th>priority</th><th>wave</th><th>stage</th><th class="num">weight</th><th class="num">match rate</th><th class="num">latency</th><th class="num">throughput</th><th class="num">in migration</th><th class="num">verdicts p/f/i</th><th class="num">rollbacks</th></tr>${systemRows}</table></div>
-<h2>Rollbacks</h2>
+${movesHtml(r)}<h2>Rollbacks</h2>
 ${rollbacks}
 </main></body></html>
 `
+}
+
+/** Data and event moves: each one's verified-through time (empty when the program has none). */
+function movesHtml(r: ProgramReport): string {
+  const moves = r.systems.filter((s) => s.verifiedThrough !== undefined)
+  if (moves.length === 0) return ''
+  const items = moves.map((s) => `<li>${esc(s.name)}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}</li>`)
+  return `<p class="muted">Data and event moves, verified through:</p><ul>${items.join('')}</ul>\n`
 }

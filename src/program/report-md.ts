@@ -47,6 +47,12 @@ export function renderMarkdown(r: ProgramReport): string {
     }
   }
 
+  const moves = r.systems.filter((s) => s.verifiedThrough !== undefined)
+  if (moves.length > 0) {
+    out.push('', 'Data and event moves, verified through (both sides proven equal up to):', '')
+    for (const s of moves) out.push(`- ${s.name}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}`)
+  }
+
   out.push('', '## Rollbacks', '')
   if (r.rollbacks.length === 0) out.push('No rollbacks.')
   for (const b of r.rollbacks) {

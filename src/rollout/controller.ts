@@ -23,6 +23,7 @@ import type { HealthMonitor } from './health.js'
 import { holdWhileIdle } from './idle-reasons.js'
 import { MetricWindows, observe } from './observe.js'
 import { Scheduler } from './scheduler.js'
+import { isMove, judgeMove } from '../moves/judge.js'
 import { isActive } from '../domain/stages.js'
 import { routingOf } from './steps.js'
 
@@ -120,17 +121,21 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       this.#executor.hold(name, 'another instance holds the controller lease')
       return
     }
-    if (!analyses(state.stage, system.kind)) {
+    // A datastore or events system is judged by continuous verification (SPEC 13) instead of metrics.
+    const move = isMove(system)
+    if (!analyses(state.stage, system.kind, move)) {
       if (state.stage === 'rolled-back' && system.kind === 'http') await this.#executor.verifyRollback(system, state)
       this.#executor.forget(name)
       return
     }
-    if (this.#o.healthChecks !== false) this.#executor.health.watch(system)
+    if (this.#o.healthChecks !== false && !move) this.#executor.health.watch(system)
     const now = this.#now()
     const sources = { metrics: this.#o.metrics, comparisons: this.#o.comparisons }
     // Custom metrics (SPEC 5) are read from Prometheus at the window's end, once per arm.
-    const custom = system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now) : []
-    const verdict = observe(sources, system, state, now, this.#executor.health.failures(name, 'candidate'), custom)
+    const custom = !move && system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now) : []
+    const verdict = move
+      ? await judgeMove(this.#o.store, system, state, now)
+      : observe(sources, system, state, now, this.#executor.health.failures(name, 'candidate'), custom)
     await saveVerdict(this.#o.store, state, verdict, now, this.#lease.fence)
     await this.#windows.persist(name, state, now)
     this.emit('verdict', name, verdict, state)

@@ -46,8 +46,9 @@ export type ControllerAction =
     }
 
 /** Does the controller judge this system at all? Only active HTTP systems are analysed (SPEC 5). */
-export function analyses(stage: SystemState['stage'], kind: string): boolean {
-  return isActive(stage) && kind === 'http'
+export function analyses(stage: SystemState['stage'], kind: string, verified = false): boolean {
+  // Datastore and events systems with their block are judged by continuous verification (SPEC 13).
+  return isActive(stage) && (kind === 'http' || verified)
 }
 
 export function decide(
@@ -124,8 +125,9 @@ export function gateRefused(kind: HookKind, detail: string): string {
 
 /** What a verdict leaves as the evidence of a decision. */
 export function verdictEvidence(v: Verdict): unknown {
-  const { verdict, reason, judge, score, window, samples, rules } = v
-  return { verdict, reason, judge, score, window, samples, rules }
+  const { verdict, reason, judge, score, window, samples, rules, findings } = v
+  const base = { verdict, reason, judge, score, window, samples, rules }
+  return findings === undefined ? base : { ...base, findings }
 }
 
 const fmt = (n: number | null): string => (n === null ? 'n/a' : Number.isInteger(n) ? String(n) : n.toPrecision(3))

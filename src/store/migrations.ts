@@ -222,5 +222,22 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('controller_lease').ifExists().execute()
       },
     },
+    // Verified-through watermarks of datastore and events systems (SPEC 13), one row per system.
+    '0006-move-watermarks': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('move_watermarks')
+          .addColumn('system', 'text', (c) => c.primaryKey())
+          .addColumn('run_started_at', big, (c) => c.notNull())
+          .addColumn('verified_through', big, (c) => c.notNull())
+          .addColumn('full_at', big, (c) => c.notNull())
+          .addColumn('cursors', 'text', (c) => c.notNull())
+          .addColumn('updated_at', big, (c) => c.notNull())
+          .execute()
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('move_watermarks').ifExists().execute()
+      },
+    },
   }
 }

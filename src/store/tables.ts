@@ -170,6 +170,20 @@ export interface ControllerLeaseTable {
   acquired_at: number
 }
 
+/** A datastore or events system's verified-through watermark (migration 0006-move-watermarks). */
+export interface MoveWatermarkTable {
+  system: string
+  /** The rollout run (system_state.started_at) the watermark belongs to; a new run starts over. */
+  run_started_at: number
+  /** Both sides are proven equal up to this time (ms) over a contiguous run of passing windows. */
+  verified_through: number
+  /** When the last full table diff ran. */
+  full_at: number
+  /** JSON: byte offsets already counted in the reconciliation, replay and shadow-read logs. */
+  cursors: string
+  updated_at: number
+}
+
 export interface Database {
   system_state: SystemStateTable
   decisions: DecisionTable
@@ -184,6 +198,7 @@ export interface Database {
   audit: AuditTable
   program_state: ProgramStateTable
   controller_lease: ControllerLeaseTable
+  move_watermarks: MoveWatermarkTable
 }
 
 export type JsonText = ColumnType<string, string, string>

@@ -31,6 +31,7 @@ export interface VerdictToSave {
   readonly rules: readonly unknown[]
   readonly promoteOk: boolean
   readonly samples: unknown
+  readonly findings?: unknown
 }
 
 /** A verdict in a period, its evidence left as stored JSON (parsed only when needed). */
@@ -48,8 +49,9 @@ export async function saveVerdict(
   at: number,
   fence?: LeaseFence,
 ): Promise<void> {
-  const { reason, samples, promoteOk, rules } = verdict
-  const evidence = { reason, samples, promoteOk, rules }
+  const { reason, samples, promoteOk, rules, findings } = verdict
+  const evidence =
+    findings === undefined ? { reason, samples, promoteOk, rules } : { reason, samples, promoteOk, rules, findings }
   await store.db.transaction().execute(async (trx) => {
     if (fence !== undefined) await assertFence(trx, store.dialect, fence)
     await trx

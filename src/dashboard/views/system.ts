@@ -217,6 +217,9 @@ export function systemView(name: string): View<Data> {
             h('span', {}, 'weight ', h('strong', { 'data-testid': 'weight' }, `${num(s.weight)} %`)),
             h('span', {}, `${s.kind} · ${s.priority} · ${s.category}${s.wave ? ` · wave ${s.wave}` : ''}`),
             h('span', {}, `active arm ${s.activeArm}`),
+            s.verifiedThrough === undefined
+              ? null
+              : h('span', { 'data-testid': 'verified-through' }, 'verified through ', h('strong', {}, s.verifiedThrough === null ? 'not yet' : new Date(s.verifiedThrough).toISOString())),
             h('a', { href: `#/systems/${path}/diffs`, class: 'button-link' }, 'Diff explorer →'),
           ),
           s.holdReason ? h('p', { class: 'hold' }, s.holdReason) : null,
