@@ -30,6 +30,7 @@ export const ERRORS = define({
   TANDEM_ERR_CONFIG_TYPE: { message: '{detail}; see tandem.schema.json for the expected shape', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_UNKNOWN_KEY: { message: 'unknown key "{key}"; remove it or check its spelling', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_REQUIRED: { message: 'required key is missing: {detail}', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_NOT_APPLICABLE: { message: '`{key}` does not apply here: {detail}; remove it', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_DURATION: {
     message: 'expected a duration such as "500ms", "10s", "5m" or "2h", got {value}',
     status: 400,
@@ -140,6 +141,21 @@ export const ERRORS = define({
   },
 
   // --- admin API and CLI to a running instance ---------------------------------------------------------
+  TANDEM_ERR_FLAGS_OBSERVATIONS: {
+    message: 'observations refused: {detail}; send at most 1000 observations per batch as `{ client, observations: [...] }`',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_FLAGS_NOT_CODE: {
+    message: 'system "{system}" is not a `kind: code` system; only code systems take adapter observations',
+    status: 409,
+    exit: 2,
+  },
+  TANDEM_ERR_FLAGS_ROLE: {
+    message: '{actor} (role {role}) may not report observations; use a token of role flags or operator',
+    status: 403,
+    exit: 2,
+  },
   TANDEM_ERR_ADMIN_UNREACHABLE: {
     message: 'no running tandem answers at {url}; start one with `tandem up` or pass --admin URL',
     status: 503,

@@ -26,7 +26,7 @@ export const systemSummarySchema = {
   required: ['name', 'kind', 'category', 'priority', 'wave', 'stage', 'weight', 'stepIndex', 'paused', 'activeArm', 'holdReason'],
   properties: {
     name: { type: 'string' },
-    kind: { type: 'string', enum: ['http', 'datastore', 'events'] },
+    kind: { type: 'string', enum: ['http', 'code', 'datastore', 'events'] },
     category: { type: 'string' },
     priority: { type: 'string' },
     wave: nullableString,
@@ -36,6 +36,15 @@ export const systemSummarySchema = {
     paused: { type: 'boolean' },
     activeArm: { type: 'string', enum: ['legacy', 'candidate'] },
     holdReason: nullableString,
+    flagClients: {
+      type: 'object',
+      description: 'adapters (SPEC 12) following this system as a flag on this instance, and when each last synced',
+      required: ['count', 'clients'],
+      properties: {
+        count: { type: 'integer' },
+        clients: { type: 'array', items: { type: 'object', required: ['id', 'lastSyncAt'], properties: { id: { type: 'string' }, lastSyncAt: { type: 'number' } } } },
+      },
+    },
   },
 } as const
 

@@ -6,6 +6,8 @@ import { waveOf } from '../program/waves.js'
 import { getState, listDecisions, type Decision, type SystemState } from '../store/system-state.js'
 import { listVerdicts as listStoredVerdicts, type StoredVerdict } from '../store/verdicts.js'
 import type { AdminDeps } from './deps.js'
+import { flagsOf } from '../flags/runtime.js'
+import type { FlagClient } from '../flags/clients.js'
 
 export interface SystemSummary {
   readonly name: string
@@ -19,6 +21,8 @@ export interface SystemSummary {
   readonly paused: boolean
   readonly activeArm: SystemState['activeArm']
   readonly holdReason: string | null
+  /** Adapters following this system as a flag (SPEC 12). */
+  readonly flagClients: { readonly count: number; readonly clients: readonly FlagClient[] }
 }
 
 /** A stored verdict as the API shows it. */
@@ -50,7 +54,13 @@ export async function systemSummary(deps: AdminDeps, system: SystemConfig): Prom
     paused: state.paused,
     activeArm: state.activeArm,
     holdReason,
+    flagClients: followers(deps, system.name),
   }
+}
+
+function followers(deps: AdminDeps, name: string): SystemSummary['flagClients'] {
+  const clients = flagsOf(deps).clients.following(name)
+  return { count: clients.length, clients: clients.slice(0, 100) }
 }
 
 export async function listSystems(deps: AdminDeps): Promise<SystemSummary[]> {

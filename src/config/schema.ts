@@ -160,7 +160,7 @@ const healthSchema = z.strictObject({
 
 /** The keys a system may inherit from `defaults`. */
 const systemBody = {
-  kind: z.enum(['http', 'datastore', 'events']).default('http'),
+  kind: z.enum(['http', 'code', 'datastore', 'events']).default('http').describe('code: a flag served over OFREP to the application (SPEC 12)'),
   category: z.string().default('uncategorized'),
   priority: z.enum(['P0', 'P1', 'P2', 'P3', 'P4']).default('P2'),
   wave: z.string().optional(),
@@ -183,6 +183,7 @@ export const systemSchema = z
     ...systemBody,
   })
   .superRefine((system, ctx) => {
+    if (system.kind === 'code') return refineCodeSystem(system, ctx)
     if (system.kind !== 'http') return
     if (system.legacy === undefined) issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`legacy: { url }`, which an http system needs' }, ['legacy'])
     if (system.candidate === undefined) {
@@ -196,6 +197,15 @@ export const systemSchema = z
     ...system,
     rollout: { ...system.rollout, steps: system.rollout.steps ?? defaultSteps(system.rollout.strategy) },
   }))
+
+/** A code system is a flag: it has no targets and no routes (SPEC 12); say which keys apply instead. */
+function refineCodeSystem(system: { legacy?: unknown; candidate?: unknown; routes: readonly unknown[] }, ctx: z.RefinementCtx): void {
+  const applies = 'a `kind: code` system is a flag served to the application: it takes rollout, analysis, checklist, hooks, wave and the program keys'
+  for (const key of ['legacy', 'candidate'] as const) {
+    if (system[key] !== undefined) issue(ctx, 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', { key, detail: `${applies}, not targets` }, [key])
+  }
+  if (system.routes.length > 0) issue(ctx, 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', { key: 'routes', detail: `${applies}, not routes` }, ['routes'])
+}
 
 function defaultSteps(strategy: 'canary' | 'blue-green' | 'direct'): RolloutStep[] {
   const steps = strategy === 'canary' ? DEFAULT_STEPS : strategy === 'blue-green' ? [{ shadow: '10m' }, { switch: true, pause: '10m' }] : [{ weight: 100 }]
@@ -221,7 +231,7 @@ const waveSchema = z.strictObject({
 
 const tokenSchema = z.strictObject({
   name: z.string().min(1),
-  role: z.enum(['viewer', 'operator', 'admin']),
+  role: z.enum(['flags', 'viewer', 'operator', 'admin']).describe('flags: evaluates flags (OFREP) and reports adapter observations only'),
   token: z.string().min(16, 'a token has at least 16 characters'),
 })
 

@@ -170,9 +170,11 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       this.#hold(name, 'another instance holds the controller lease', null)
       return
     }
-    if (!isActive(state.stage) || system.kind !== 'http') {
+    // HTTP systems are judged from the gateway's metrics, code systems from their adapters' (SPEC 12).
+    const judged = system.kind === 'http' || system.kind === 'code'
+    if (!isActive(state.stage) || !judged) {
       // One interval after a rollback, legacy's health and error rate verify it (SPEC 5).
-      if (state.stage === 'rolled-back' && system.kind === 'http') await verifyPendingRollback(this.#after, system, state)
+      if (state.stage === 'rolled-back' && judged) await verifyPendingRollback(this.#after, system, state)
       this.#health.unwatch(name)
       this.#holds.delete(name)
       return
