@@ -100,10 +100,19 @@ function renderList(systems: Summary[]): string {
 
 const num = (n: number | null | undefined): string => (n === null || n === undefined ? 'n/a' : Number.isInteger(n) ? String(n) : n.toPrecision(3))
 
+/** Adapters following the system as a flag (SPEC 12), shown when there are any or the system is code. */
+function flagClientLines(d: Detail): string[] {
+  const f = d.flagClients
+  if (f === undefined || (f.count === 0 && d.kind !== 'code')) return []
+  const shown = f.clients.slice(0, 10).map((c) => `${c.id} synced ${new Date(c.lastSyncAt).toISOString()}`)
+  return [`flag clients: ${f.count}${shown.length === 0 ? '' : ` (${shown.join(', ')}${f.count > shown.length ? ', ...' : ''})`}`]
+}
+
 function renderDetail(d: Detail): string {
   const lines = [
     `${d.name}: ${d.stage}${d.paused ? ' (paused)' : ''}, weight ${d.weight}%, step ${stepLabel(d, d.steps)}, serving arm ${d.activeArm}`,
     `holding: ${d.holdReason ?? 'no'}`,
+    ...flagClientLines(d),
     '',
     'last verdicts:',
   ]
