@@ -200,7 +200,7 @@ export const systemSchema = z
 
 /** A code system is a flag: it has no targets and no routes (SPEC 12); say which keys apply instead. */
 function refineCodeSystem(system: { legacy?: unknown; candidate?: unknown; routes: readonly unknown[] }, ctx: z.RefinementCtx): void {
-  const applies = 'a `kind: code` system is a flag served to the application: it takes rollout, analysis, checklist, hooks, wave and the program keys'
+  const applies = 'a `kind: code` system is a flag served to the application: it takes rollout, analysis, checklist, hooks, wave, dependsOn, category and priority'
   for (const key of ['legacy', 'candidate'] as const) {
     if (system[key] !== undefined) issue(ctx, 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', { key, detail: `${applies}, not targets` }, [key])
   }
