@@ -30,7 +30,7 @@ export type Adapted<A extends unknown[], R> = ((...args: A) => Promise<R>) & {
   flush(): Promise<void>
   /** Stop polling and send what is buffered. */
   close(): Promise<void>
-  /** Observations dropped because the buffer was full (the instance slow or away). */
+  /** Observations dropped because the buffer was full or the instance could not take them. */
   readonly dropped: number
 }
 
@@ -46,20 +46,23 @@ export function adapter<A extends unknown[], R>(system: string, impl: Implementa
   let observations: Observation[] = []
   let comparisons: ShadowComparison[] = []
   let dropped = 0
+  // O(1) per call: when the buffer is full (the instance slow or away) new observations are dropped and counted.
   const observe = (o: Observation): void => {
-    if (observations.length >= MAX_BUFFERED) {
-      observations.shift()
-      dropped++
-    }
-    observations.push(o)
+    if (observations.length >= MAX_BUFFERED) dropped++
+    else observations.push(o)
   }
   const url = new URL(`/api/v1/systems/${encodeURIComponent(system)}/observations`, options.admin).href
   let sending: Promise<void> = Promise.resolve()
   const send = (): Promise<void> => {
     sending = sending.then(async () => {
-      while (observations.length > 0 || comparisons.length > 0) {
-        const batch = observations.slice(0, MAX_OBSERVATIONS)
-        const compared = comparisons.slice(0, MAX_COMPARISONS)
+      // Take the buffers whole (calls keep filling fresh ones) and send them in batches.
+      const pendingObs = observations
+      const pendingCmp = comparisons
+      observations = []
+      comparisons = []
+      for (let i = 0, j = 0; i < pendingObs.length || j < pendingCmp.length; i += MAX_OBSERVATIONS, j += MAX_COMPARISONS) {
+        const batch = pendingObs.slice(i, i + MAX_OBSERVATIONS)
+        const compared = pendingCmp.slice(j, j + MAX_COMPARISONS)
         try {
           const res = await request(url, {
             method: 'POST',
@@ -72,11 +75,11 @@ export function adapter<A extends unknown[], R>(system: string, impl: Implementa
           // A refused batch (4xx) is not sent again: it would be refused again.
           if (res.statusCode >= 500) throw new Error(`${url} answered ${res.statusCode}`)
         } catch (error) {
+          // The instance is away: what was not sent is dropped (counted), the buffers stay bounded.
+          dropped += pendingObs.length - i
           options.onError?.(error)
           return
         }
-        observations = observations.slice(batch.length)
-        comparisons = comparisons.slice(compared.length)
       }
     })
     return sending

@@ -57,6 +57,9 @@ interface Flag {
   readonly policy: ArmPolicy
   /** The targeting rules as flag metadata (a JSON string; OFREP metadata values are flat). */
   readonly targeting: string
+  readonly keyJson: string
+  /** Metadata per routing state (the routing table replaces its frozen entries on every change). */
+  readonly meta: WeakMap<SystemRouting, { readonly value: FlagMetadata; readonly json: string }>
 }
 
 /** A context attribute as a targeting rule reads it: the exact name, else (headers) any case. */
@@ -93,7 +96,7 @@ export class FlagEvaluator {
       if (s.kind !== 'http' && s.kind !== 'code') continue
       const policy: ArmPolicy = { system: s.name, strategy: s.rollout.strategy, stickiness: parseStickiness(s.rollout.stickiness), targeting: compileTargeting(s.rollout.targeting) }
       const targeting = JSON.stringify(s.rollout.targeting.map((r) => ({ ...r })))
-      flags.set(s.name, { system: s, policy, targeting })
+      flags.set(s.name, { system: s, policy, targeting, keyJson: JSON.stringify(s.name), meta: new WeakMap() })
     }
     this.#compiledFor = config
     this.#flags = flags
@@ -115,15 +118,50 @@ export class FlagEvaluator {
     return { status: 'errorCode' in result ? 400 : 200, body: result }
   }
 
+  /** evaluate() serialised, the hot path of the endpoint: cached key and metadata JSON, no re-encoding. */
+  evaluateJson(key: string, body: unknown): OfrepAnswer<string> {
+    const flag = this.#all().get(key)
+    const context = flag === undefined ? undefined : checkContext(body)
+    if (flag === undefined || typeof context !== 'object') {
+      const answer = this.evaluate(key, body)
+      return { status: answer.status, body: JSON.stringify(answer.body) }
+    }
+    return this.#oneJson(flag, context)
+  }
+
+  #oneJson(flag: Flag, context: CheckedContext): OfrepAnswer<string> {
+    const result = this.#one(flag, context)
+    if ('errorCode' in result) return { status: 400, body: JSON.stringify(result) }
+    const meta = this.#meta(flag, this.#routing(flag.system.name)).json
+    return { status: 200, body: `{"key":${flag.keyJson},"value":${result.value},"reason":"${result.reason}","variant":"${result.variant}","metadata":${meta}}` }
+  }
+
+  #meta(flag: Flag, routing: SystemRouting): { readonly value: FlagMetadata; readonly json: string } {
+    let m = flag.meta.get(routing)
+    if (m === undefined) {
+      const value: FlagMetadata = {
+        kind: flag.system.kind,
+        stage: routing.stage,
+        weight: routing.weight,
+        activeArm: routing.activeArm,
+        strategy: flag.policy.strategy,
+        paused: routing.paused,
+        targeting: flag.targeting,
+      }
+      m = { value, json: JSON.stringify(value) }
+      flag.meta.set(routing, m)
+    }
+    return m
+  }
+
   /** `POST /ofrep/v1/evaluate/flags`: every flag for one context, with an ETag of the answer. */
-  bulk(body: unknown): OfrepAnswer<{ flags: Array<OfrepSuccess | OfrepFailure> } | { errorCode: string; errorDetails: string }> & { etag?: string } {
+  bulk(body: unknown): OfrepAnswer<string> & { etag?: string } {
     const context = checkContext(body)
-    if (typeof context === 'string') return { status: 400, body: { errorCode: 'INVALID_CONTEXT', errorDetails: context } }
-    const flags = [...this.#all().values()].map((f) => this.#one(f, context))
-    const answer = { flags }
+    if (typeof context === 'string') return { status: 400, body: JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: context }) }
+    const json = `{"flags":[${[...this.#all().values()].map((f) => this.#oneJson(f, context).body).join(',')}]}`
     // The ETag is the answer's digest: it changes exactly when an evaluation (or its metadata) does.
-    const etag = `"${createHash('sha1').update(JSON.stringify(answer)).digest('base64url')}"`
-    return { status: 200, body: answer, etag }
+    const etag = `"${createHash('sha1').update(json).digest('base64url')}"`
+    return { status: 200, body: json, etag }
   }
 
   #one(flag: Flag, context: CheckedContext): OfrepSuccess | OfrepFailure {
@@ -140,15 +178,7 @@ export class FlagEvaluator {
       value: choice.arm === 'candidate',
       reason: choice.reason,
       variant: choice.arm,
-      metadata: {
-        kind: flag.system.kind,
-        stage: routing.stage,
-        weight: routing.weight,
-        activeArm: routing.activeArm,
-        strategy: flag.policy.strategy,
-        paused: routing.paused,
-        targeting: flag.targeting,
-      },
+      metadata: this.#meta(flag, routing).value,
     }
   }
 }

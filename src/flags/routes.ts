@@ -44,8 +44,8 @@ export function registerFlagRoutes(api: FastifyInstance, deps: AdminDeps): void 
         body: ofrepBody,
       },
       handler: async (req, reply) => {
-        const answer = flags.evaluator.evaluate(req.params.key, req.body)
-        return reply.status(answer.status).type('application/json').send(JSON.stringify(answer.body))
+        const answer = flags.evaluator.evaluateJson(req.params.key, req.body)
+        return reply.status(answer.status).type('application/json').send(answer.body)
       },
     })
 
@@ -69,7 +69,7 @@ export function registerFlagRoutes(api: FastifyInstance, deps: AdminDeps): void 
           void reply.header('etag', answer.etag)
           if (etagMatches(header('if-none-match'), answer.etag)) return reply.status(304).send()
         }
-        return reply.status(answer.status).type('application/json').send(JSON.stringify(answer.body))
+        return reply.status(answer.status).type('application/json').send(answer.body)
       },
     })
   })
