@@ -93,7 +93,13 @@ function stepLabel(s: Summary, steps?: Detail['steps']): string {
 }
 
 function renderList(systems: Summary[]): string {
-  const rows = [['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', 'HOLD'], ...systems.map((s) => [s.name, s.stage + (s.paused ? ' (paused)' : ''), `${s.weight}%`, stepLabel(s), s.holdReason ?? ''])]
+  // The CLIENTS column (adapters following the flag, SPEC 12) appears once any system is a flag in use.
+  const flags = systems.some((s) => s.kind === 'code' || (s.flagClients?.count ?? 0) > 0)
+  const clients = (s: Summary) => (flags ? [String(s.flagClients?.count ?? 0)] : [])
+  const rows = [
+    ['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', ...(flags ? ['CLIENTS'] : []), 'HOLD'],
+    ...systems.map((s) => [s.name, s.stage + (s.paused ? ' (paused)' : ''), `${s.weight}%`, stepLabel(s), ...clients(s), s.holdReason ?? '']),
+  ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')}\n`
 }

@@ -74,6 +74,9 @@ it('serves a weight-30 code system to the OpenFeature SDK with the gateway bucke
   expect(detail.flagClients.clients[0]).toMatchObject({ id: 'billing-1', lastSyncAt: expect.any(Number) })
   const text = await tandem(['status', 'checkout', '--admin', admin, '--token', VIEWER])
   expect(text.stdout).toMatch(/flag clients: 1 \(billing-1 synced /)
+  const list = await tandem(['status', '--admin', admin, '--token', VIEWER])
+  expect(list.stdout).toMatch(/^SYSTEM +STAGE +WEIGHT +STEP +CLIENTS +HOLD/)
+  expect(list.stdout).toMatch(/\ncheckout +canary +30% +1 +1\n/)
 
   // Kill switch: after `tandem rollback`, every evaluation and every adapter call is legacy.
   const rollback = await tandem(['rollback', 'checkout', '--admin', admin, '--token', OPERATOR, '--reason', 'kill switch'])
