@@ -38,7 +38,7 @@ export const systemSummarySchema = {
     holdReason: nullableString,
     flagClients: {
       type: 'object',
-      description: 'adapters (SPEC 12) following this system as a flag on this instance, and when each last synced',
+      description: 'adapters (SPEC 12) following this system as a flag on this instance, and when each last synced (code systems and any system followed)',
       required: ['count', 'clients'],
       properties: {
         count: { type: 'integer' },

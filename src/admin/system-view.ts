@@ -21,8 +21,8 @@ export interface SystemSummary {
   readonly paused: boolean
   readonly activeArm: SystemState['activeArm']
   readonly holdReason: string | null
-  /** Adapters following this system as a flag (SPEC 12). */
-  readonly flagClients: { readonly count: number; readonly clients: readonly FlagClient[] }
+  /** Adapters following this system as a flag (SPEC 12): set for code systems and for any system followed. */
+  readonly flagClients?: { readonly count: number; readonly clients: readonly FlagClient[] }
 }
 
 /** A stored verdict as the API shows it. */
@@ -54,13 +54,14 @@ export async function systemSummary(deps: AdminDeps, system: SystemConfig): Prom
     paused: state.paused,
     activeArm: state.activeArm,
     holdReason,
-    flagClients: followers(deps, system.name),
+    ...followers(deps, system),
   }
 }
 
-function followers(deps: AdminDeps, name: string): SystemSummary['flagClients'] {
-  const clients = flagsOf(deps).clients.following(name)
-  return { count: clients.length, clients: clients.slice(0, 100) }
+function followers(deps: AdminDeps, system: SystemConfig): Pick<SystemSummary, 'flagClients'> {
+  const clients = flagsOf(deps).clients.following(system.name)
+  if (clients.length === 0 && system.kind !== 'code') return {}
+  return { flagClients: { count: clients.length, clients: clients.slice(0, 100) } }
 }
 
 export async function listSystems(deps: AdminDeps): Promise<SystemSummary[]> {
