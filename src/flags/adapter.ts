@@ -119,7 +119,7 @@ export function adapter<A extends unknown[], R>(system: string, impl: Implementa
     if (choice.arm === 'legacy' && flag.stage === 'shadow') return shadow(args)
     return run(choice.arm, args)
   }
-  return Object.assign(call, {
+  const adapted = Object.assign(call, {
     flag,
     ready: () => flag.ready(),
     flush: send,
@@ -128,10 +128,9 @@ export function adapter<A extends unknown[], R>(system: string, impl: Implementa
       clearInterval(flushTimer)
       await send()
     },
-    get dropped() {
-      return dropped
-    },
   })
+  // A live getter (Object.assign would copy its value once).
+  return Object.defineProperty(adapted, 'dropped', { get: () => dropped, enumerable: true }) as Adapted<A, R>
 }
 
 type Settled<R> = { ok: true; value: R; ms: number } | { ok: false; error: unknown; ms: number }
