@@ -133,6 +133,16 @@ it('answers bad input in the protocol shape, caches bulk with ETags and bounds o
   const ok = await post(obs, { client: 'c1', observations: [{ arm: 'candidate', ms: 2, error: true }] }, FLAGS)
   expect(ok).toMatchObject({ status: 202, body: { recorded: 1 } })
   expect(instance.metrics.window('checkout', 0, Date.now() + 1000).candidate).toMatchObject({ requests: 1, errors: 1 })
+  // A flood of full batches (each observation is a counter bump; comparisons go through the engine's
+  // bounded queue): every one accepted, nothing kept per observation, evaluations still answered.
+  const full = {
+    observations: Array.from({ length: 1000 }, (_, i) => ({ arm: i % 2 === 0 ? 'legacy' : 'candidate', ms: 1, error: false })),
+    comparisons: Array.from({ length: 100 }, () => ({ legacy: { ms: 1, value: { a: 1 } }, candidate: { ms: 1, value: { a: 2 } } })),
+  }
+  const body = JSON.stringify(full)
+  for (let i = 0; i < 100; i++) expect((await post(obs, body, FLAGS)).status).toBe(202)
+  expect(instance.metrics.window('checkout', 0, Date.now() + 1000).legacy.requests).toBe(50_000)
+  expect((await post(`${one}/checkout`, { context: { targetingKey: 'u' } }, FLAGS)).status).toBe(200)
   const health = await fetch(`${admin}/healthz`)
   expect(health.status).toBe(200)
 }, 60_000)
