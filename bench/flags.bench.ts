@@ -18,7 +18,11 @@ const OPERATOR = 'operator-bench-token-0123456789'
 const ADAPTERS = 50
 
 async function act(admin: string, action: string): Promise<void> {
-  const res = await request(`${admin}/api/v1/systems/checkout/actions/${action}`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' }, body: '{"force":true}' })
+  const res = await request(`${admin}/api/v1/systems/checkout/actions/${action}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+    body: '{"force":true}',
+  })
   await res.body.dump()
   if (res.statusCode !== 200) throw new Error(`${action}: ${res.statusCode}`)
 }
@@ -31,7 +35,8 @@ async function rate(url: string, body?: string): Promise<number> {
     ...(body === undefined ? {} : { method: 'POST', body }),
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
   })
-  if (result.errors > 0 || result.non2xx > 0) throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx`)
+  if (result.errors > 0 || result.non2xx > 0)
+    throw new Error(`${url}: ${result.errors} errors, ${result.non2xx} non-2xx`)
   return result.requests.average
 }
 
@@ -51,18 +56,35 @@ ${Array.from({ length: 9 }, (_, i) => `  - { name: other-${i}, kind: code }`).jo
     analysis: { interval: 1h }
 `,
   )
-  const instance = await startInstance({ configFile, gatewayListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', logger: pino({ level: 'silent' }), admin: { dashboard: false }, ...fullEngines })
+  const instance = await startInstance({
+    configFile,
+    gatewayListen: '127.0.0.1:0',
+    adminListen: '127.0.0.1:0',
+    logger: pino({ level: 'silent' }),
+    admin: { dashboard: false },
+    ...fullEngines,
+  })
   try {
     const admin = instance.adminUrl
     await act(admin, 'start')
     const healthz = await rate(`${admin}/healthz`)
-    const single = await rate(`${admin}/ofrep/v1/evaluate/flags/checkout`, JSON.stringify({ context: { targetingKey: 'user-42', plan: 'pro' } }))
-    const bulk = await rate(`${admin}/ofrep/v1/evaluate/flags`, JSON.stringify({ context: { targetingKey: 'user-42' } }))
+    const single = await rate(
+      `${admin}/ofrep/v1/evaluate/flags/checkout`,
+      JSON.stringify({ context: { targetingKey: 'user-42', plan: 'pro' } }),
+    )
+    const bulk = await rate(
+      `${admin}/ofrep/v1/evaluate/flags`,
+      JSON.stringify({ context: { targetingKey: 'user-42' } }),
+    )
 
     // adapter() overhead with the flag cached: the same implementation called directly and through it.
     const impl = async (id: string) => id.length
     const direct = impl
-    const adapted = adapter('checkout', { legacy: impl, candidate: impl }, { admin, token: TOKEN, key: (id: string) => id, flushMs: 1000 })
+    const adapted = adapter(
+      'checkout',
+      { legacy: impl, candidate: impl },
+      { admin, token: TOKEN, key: (id: string) => id, flushMs: 1000 },
+    )
     await adapted.ready()
     const keys = Array.from({ length: 1000 }, (_, i) => `user-${i}`)
     const perCall = async (fn: (id: string) => Promise<number>): Promise<number> => {
@@ -77,7 +99,13 @@ ${Array.from({ length: 9 }, (_, i) => `  - { name: other-${i}, kind: code }`).jo
     await adapted.close()
 
     // Kill switch: 50 adapters at the default refresh interval; time until the last one serves legacy.
-    const fleet = Array.from({ length: ADAPTERS }, (_, i) => adapter('checkout', { legacy: impl, candidate: impl }, { admin, token: TOKEN, key: (id: string) => id, clientId: `bench-${i}` }))
+    const fleet = Array.from({ length: ADAPTERS }, (_, i) =>
+      adapter(
+        'checkout',
+        { legacy: impl, candidate: impl },
+        { admin, token: TOKEN, key: (id: string) => id, clientId: `bench-${i}` },
+      ),
+    )
     await Promise.all(fleet.map((a) => a.ready()))
     const refreshMs = fleet[0]!.flag.refreshMs
     const t0 = performance.now()
@@ -93,17 +121,40 @@ ${Array.from({ length: 9 }, (_, i) => `  - { name: other-${i}, kind: code }`).jo
     const last = Math.max(...switched)
     return {
       title: 'Flags (OFREP and adapter)',
-      description: `OFREP on the admin listener with a flags token (autocannon, 16 connections, 5 s, client in the same process), ${10} flags configured; adapter() per call with the flag cached.`,
+      description:
+        'OFREP on the admin listener with a flags token (autocannon, 16 connections, 5 s, client in the same ' +
+        'process), 10 flags configured; adapter() per call with the flag cached.',
       rows: [
-        { measure: 'OFREP single evaluation (tandem)', value: `${single.toFixed(0)} evals/s`, 'vs peer': `${(single / healthz).toFixed(2)}x of /healthz` },
-        { measure: 'OFREP bulk evaluation, 10 flags (tandem)', value: `${bulk.toFixed(0)} req/s`, 'vs peer': `${(bulk / healthz).toFixed(2)}x of /healthz` },
-        { measure: 'admin listener /healthz (peer: the floor)', value: `${healthz.toFixed(0)} req/s`, 'vs peer': '1.00x' },
-        { measure: 'adapter() call, flag cached (tandem)', value: `${adaptedUs.toFixed(2)} µs`, 'vs peer': `+${(adaptedUs - directUs).toFixed(2)} µs` },
+        {
+          measure: 'OFREP single evaluation (tandem)',
+          value: `${single.toFixed(0)} evals/s`,
+          'vs peer': `${(single / healthz).toFixed(2)}x of /healthz`,
+        },
+        {
+          measure: 'OFREP bulk evaluation, 10 flags (tandem)',
+          value: `${bulk.toFixed(0)} req/s`,
+          'vs peer': `${(bulk / healthz).toFixed(2)}x of /healthz`,
+        },
+        {
+          measure: 'admin listener /healthz (peer: the floor)',
+          value: `${healthz.toFixed(0)} req/s`,
+          'vs peer': '1.00x',
+        },
+        {
+          measure: 'adapter() call, flag cached (tandem)',
+          value: `${adaptedUs.toFixed(2)} µs`,
+          'vs peer': `+${(adaptedUs - directUs).toFixed(2)} µs`,
+        },
         { measure: 'implementation called directly (peer)', value: `${directUs.toFixed(2)} µs`, 'vs peer': '-' },
-        { measure: `rollback to the last of ${ADAPTERS} adapters serving legacy`, value: `${last.toFixed(0)} ms`, 'vs peer': `refresh ${refreshMs} ms` },
+        {
+          measure: `rollback to the last of ${ADAPTERS} adapters serving legacy`,
+          value: `${last.toFixed(0)} ms`,
+          'vs peer': `refresh ${refreshMs} ms`,
+        },
       ],
       notes: [
-        'Targets (issue 17): >= 20k single evaluations/s on one core, <= 5 µs adapter overhead, < 1 s from rollback to the last adapter.',
+        'Targets (issue 17): >= 20k single evaluations/s on one core, <= 5 µs adapter overhead, ' +
+          '< 1 s from rollback to the last adapter.',
         'The rollback time includes the operator action through the admin API and the store write.',
       ],
     }

@@ -39,8 +39,15 @@ const MAX_BUFFERED = 20_000
 /** A shadow value larger than this (as JSON) is compared by its digest-like summary only. */
 const MAX_VALUE_CHARS = 16_384
 
-/** Wrap two implementations behind the flag of `system`: `const load = adapter('orders', { legacy, candidate }, {...})`. */
-export function adapter<A extends unknown[], R>(system: string, impl: Implementations<A, R>, options: AdapterOptions<A>): Adapted<A, R> {
+/**
+ * Wrap two implementations behind the flag of `system`:
+ * `const load = adapter('orders', { legacy, candidate }, { admin, key })`.
+ */
+export function adapter<A extends unknown[], R>(
+  system: string,
+  impl: Implementations<A, R>,
+  options: AdapterOptions<A>,
+): Adapted<A, R> {
   const flag = new FlagFollower(system, options)
   const now = options.now ?? Date.now
   let observations: Observation[] = []
@@ -60,13 +67,20 @@ export function adapter<A extends unknown[], R>(system: string, impl: Implementa
       const pendingCmp = comparisons
       observations = []
       comparisons = []
-      for (let i = 0, j = 0; i < pendingObs.length || j < pendingCmp.length; i += MAX_OBSERVATIONS, j += MAX_COMPARISONS) {
+      for (
+        let i = 0, j = 0;
+        i < pendingObs.length || j < pendingCmp.length;
+        i += MAX_OBSERVATIONS, j += MAX_COMPARISONS
+      ) {
         const batch = pendingObs.slice(i, i + MAX_OBSERVATIONS)
         const compared = pendingCmp.slice(j, j + MAX_COMPARISONS)
         try {
           const res = await request(url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }) },
+            headers: {
+              'content-type': 'application/json',
+              ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+            },
             body: JSON.stringify({ client: flag.clientId, observations: batch, comparisons: compared }),
             headersTimeout: 5000,
             bodyTimeout: 5000,
@@ -102,9 +116,12 @@ export function adapter<A extends unknown[], R>(system: string, impl: Implementa
   const shadow = async (args: A): Promise<R> => {
     const legacy = settle(() => run('legacy', args))
     // Detached and on a later turn: the candidate never delays the caller, and its errors never reach it.
-    const candidate = new Promise<Settled<R>>((resolve) => setImmediate(() => resolve(settle(() => run('candidate', args)))))
+    const candidate = new Promise<Settled<R>>((resolve) =>
+      setImmediate(() => resolve(settle(() => run('candidate', args)))),
+    )
     void Promise.all([legacy, candidate]).then(([l, c]) => {
-      if (comparisons.length < MAX_COMPARISONS * 10) comparisons.push({ at: now(), legacy: sideOf(l), candidate: sideOf(c) })
+      if (comparisons.length < MAX_COMPARISONS * 10)
+        comparisons.push({ at: now(), legacy: sideOf(l), candidate: sideOf(c) })
     })
     const served = await legacy
     if (served.ok) return served.value
@@ -145,13 +162,17 @@ async function settle<R>(fn: () => Promise<R>): Promise<Settled<R>> {
 }
 
 function sideOf(s: Settled<unknown>): ShadowSide {
-  if (!s.ok) return { error: s.error instanceof Error ? `${s.error.name}: ${s.error.message}` : String(s.error), ms: s.ms }
+  if (!s.ok)
+    return { error: s.error instanceof Error ? `${s.error.name}: ${s.error.message}` : String(s.error), ms: s.ms }
   let text: string
   try {
     text = JSON.stringify(s.value ?? null)
   } catch {
     text = JSON.stringify(String(s.value))
   }
-  const value = text.length > MAX_VALUE_CHARS ? { truncated: true, length: text.length, head: text.slice(0, 256) } : (JSON.parse(text) as unknown)
+  const value =
+    text.length > MAX_VALUE_CHARS
+      ? { truncated: true, length: text.length, head: text.slice(0, 256) }
+      : (JSON.parse(text) as unknown)
   return { value, ms: s.ms }
 }

@@ -9,7 +9,10 @@ it('lists the clients following a system, most recent first, and forgets silent 
   now += 10
   clients.synced('b', 'checkout, pricing')
   clients.synced(undefined, 'checkout')
-  expect(clients.following('checkout')).toEqual([{ id: 'b', lastSyncAt: now }, { id: 'a', lastSyncAt: now - 10 }])
+  expect(clients.following('checkout')).toEqual([
+    { id: 'b', lastSyncAt: now },
+    { id: 'a', lastSyncAt: now - 10 },
+  ])
   expect(clients.following('pricing').map((c) => c.id)).toEqual(['b'])
   now += CLIENT_TTL_MS + 5
   expect(clients.following('checkout')).toEqual([])

@@ -31,7 +31,10 @@ export class FlagClients {
   synced(id: string | undefined, follows: string | undefined): void {
     if (id === undefined || id === '') return
     const key = id.slice(0, 128)
-    const list = (follows ?? '').split(',', 64).map((s) => s.trim().slice(0, 128)).filter((s) => s !== '')
+    const list = (follows ?? '')
+      .split(',', 64)
+      .map((s) => s.trim().slice(0, 128))
+      .filter((s) => s !== '')
     this.#entries.delete(key)
     this.#entries.set(key, { follows: list, lastSyncAt: this.#now() })
     while (this.#entries.size > MAX_CLIENTS) this.#entries.delete(this.#entries.keys().next().value!)
@@ -41,7 +44,8 @@ export class FlagClients {
   following(system: string): FlagClient[] {
     const since = this.#now() - CLIENT_TTL_MS
     const out: FlagClient[] = []
-    for (const [id, e] of this.#entries) if (e.lastSyncAt >= since && e.follows.includes(system)) out.push({ id, lastSyncAt: e.lastSyncAt })
+    for (const [id, e] of this.#entries)
+      if (e.lastSyncAt >= since && e.follows.includes(system)) out.push({ id, lastSyncAt: e.lastSyncAt })
     return out.reverse()
   }
 }

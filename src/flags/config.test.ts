@@ -39,7 +39,13 @@ systems:
     issues = (error as TandemError).details as ConfigIssue[]
   }
   expect(issues).toEqual([
-    expect.objectContaining({ code: 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', file: 'tandem.yaml', line: 5, column: 13, path: 'systems[0].legacy' }),
+    expect.objectContaining({
+      code: 'TANDEM_ERR_CONFIG_NOT_APPLICABLE',
+      file: 'tandem.yaml',
+      line: 5,
+      column: 13,
+      path: 'systems[0].legacy',
+    }),
     expect.objectContaining({ code: 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', line: 6, path: 'systems[0].routes' }),
   ])
   expect(issues[0]!.message).toContain('takes rollout, analysis, checklist')

@@ -2,7 +2,13 @@
 // flag key = system name, targetingKey = stickiness key, value true = candidate; buckets are the gateway's.
 import { createHash } from 'node:crypto'
 import type { Config, SystemConfig } from '../config/schema.js'
-import { chooseArm, compileTargeting, parseStickiness, type ArmPolicy, type TargetingRule } from '../gateway/assign-arm.js'
+import {
+  chooseArm,
+  compileTargeting,
+  parseStickiness,
+  type ArmPolicy,
+  type TargetingRule,
+} from '../gateway/assign-arm.js'
 import type { SystemRouting } from '../gateway/routing-table.js'
 
 /** OFREP metadata: flat values only (boolean, string, number). */
@@ -39,16 +45,20 @@ export interface CheckedContext {
 
 /** Check an OFREP request body; a string says what is wrong (INVALID_CONTEXT). */
 export function checkContext(body: unknown): CheckedContext | string {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'the request body must be a JSON object `{ "context": { "targetingKey": ... } }`'
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return 'the request body must be a JSON object `{ "context": { "targetingKey": ... } }`'
   const context = (body as { context?: unknown }).context
   if (context === undefined) return { targetingKey: undefined, attributes: {} }
-  if (context === null || typeof context !== 'object' || Array.isArray(context)) return '`context` must be a JSON object'
+  if (context === null || typeof context !== 'object' || Array.isArray(context))
+    return '`context` must be a JSON object'
   const attributes = context as Record<string, unknown>
   let n = 0
-  for (const _ in attributes) if (++n > MAX_CONTEXT_ATTRIBUTES) return `\`context\` has more than ${MAX_CONTEXT_ATTRIBUTES} attributes`
+  for (const _ in attributes)
+    if (++n > MAX_CONTEXT_ATTRIBUTES) return `\`context\` has more than ${MAX_CONTEXT_ATTRIBUTES} attributes`
   const key = attributes.targetingKey
   if (key !== undefined && typeof key !== 'string') return '`context.targetingKey` must be a string'
-  if (typeof key === 'string' && key.length > MAX_TARGETING_KEY) return `\`context.targetingKey\` is longer than ${MAX_TARGETING_KEY} characters`
+  if (typeof key === 'string' && key.length > MAX_TARGETING_KEY)
+    return `\`context.targetingKey\` is longer than ${MAX_TARGETING_KEY} characters`
   return { targetingKey: key === '' ? undefined : key, attributes }
 }
 
@@ -94,7 +104,12 @@ export class FlagEvaluator {
     const flags = new Map<string, Flag>()
     for (const s of config.systems) {
       if (s.kind !== 'http' && s.kind !== 'code') continue
-      const policy: ArmPolicy = { system: s.name, strategy: s.rollout.strategy, stickiness: parseStickiness(s.rollout.stickiness), targeting: compileTargeting(s.rollout.targeting) }
+      const policy: ArmPolicy = {
+        system: s.name,
+        strategy: s.rollout.strategy,
+        stickiness: parseStickiness(s.rollout.stickiness),
+        targeting: compileTargeting(s.rollout.targeting),
+      }
       const targeting = JSON.stringify(s.rollout.targeting.map((r) => ({ ...r })))
       flags.set(s.name, { system: s, policy, targeting, keyJson: JSON.stringify(s.name), meta: new WeakMap() })
     }
@@ -111,9 +126,18 @@ export class FlagEvaluator {
   /** `POST /ofrep/v1/evaluate/flags/{key}`: 200 success, 404 FLAG_NOT_FOUND, 400 otherwise. */
   evaluate(key: string, body: unknown): OfrepAnswer<OfrepSuccess | OfrepFailure> {
     const flag = this.#all().get(key)
-    if (flag === undefined) return { status: 404, body: { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `flag '${clip(key)}' was not found: no http or code system has that name` } }
+    if (flag === undefined)
+      return {
+        status: 404,
+        body: {
+          key,
+          errorCode: 'FLAG_NOT_FOUND',
+          errorDetails: `flag '${clip(key)}' was not found: no http or code system has that name`,
+        },
+      }
     const context = checkContext(body)
-    if (typeof context === 'string') return { status: 400, body: { key, errorCode: 'INVALID_CONTEXT', errorDetails: context } }
+    if (typeof context === 'string')
+      return { status: 400, body: { key, errorCode: 'INVALID_CONTEXT', errorDetails: context } }
     const result = this.#one(flag, context)
     return { status: 'errorCode' in result ? 400 : 200, body: result }
   }
@@ -133,7 +157,12 @@ export class FlagEvaluator {
     const result = this.#one(flag, context)
     if ('errorCode' in result) return { status: 400, body: JSON.stringify(result) }
     const meta = this.#meta(flag, this.#routing(flag.system.name)).json
-    return { status: 200, body: `{"key":${flag.keyJson},"value":${result.value},"reason":"${result.reason}","variant":"${result.variant}","metadata":${meta}}` }
+    return {
+      status: 200,
+      body:
+        `{"key":${flag.keyJson},"value":${result.value},"reason":"${result.reason}",` +
+        `"variant":"${result.variant}","metadata":${meta}}`,
+    }
   }
 
   #meta(flag: Flag, routing: SystemRouting): { readonly value: FlagMetadata; readonly json: string } {
@@ -157,7 +186,8 @@ export class FlagEvaluator {
   /** `POST /ofrep/v1/evaluate/flags`: every flag for one context, with an ETag of the answer. */
   bulk(body: unknown): OfrepAnswer<string> & { etag?: string } {
     const context = checkContext(body)
-    if (typeof context === 'string') return { status: 400, body: JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: context }) }
+    if (typeof context === 'string')
+      return { status: 400, body: JSON.stringify({ errorCode: 'INVALID_CONTEXT', errorDetails: context }) }
     const json = `{"flags":[${[...this.#all().values()].map((f) => this.#oneJson(f, context).body).join(',')}]}`
     // The ETag is the answer's digest: it changes exactly when an evaluation (or its metadata) does.
     const etag = `"${createHash('sha1').update(json).digest('base64url')}"`
@@ -168,11 +198,21 @@ export class FlagEvaluator {
     const key = flag.system.name
     const routing = this.#routing(key)
     // A canary split needs the key; the other stages answer the same for everybody.
-    const needsKey = routing.stage === 'canary' && flag.policy.strategy !== 'blue-green' && routing.weight > 0 && routing.weight < 100
+    const needsKey =
+      routing.stage === 'canary' && flag.policy.strategy !== 'blue-green' && routing.weight > 0 && routing.weight < 100
     if (needsKey && context.targetingKey === undefined) {
-      return { key, errorCode: 'TARGETING_KEY_MISSING', errorDetails: `flag '${key}' splits by key: send \`context.targetingKey\` (its stickiness key)` }
+      return {
+        key,
+        errorCode: 'TARGETING_KEY_MISSING',
+        errorDetails: `flag '${key}' splits by key: send \`context.targetingKey\` (its stickiness key)`,
+      }
     }
-    const choice = chooseArm(flag.policy, routing, () => context.targetingKey, (rule) => attributeValue(context.attributes, rule))
+    const choice = chooseArm(
+      flag.policy,
+      routing,
+      () => context.targetingKey,
+      (rule) => attributeValue(context.attributes, rule),
+    )
     return {
       key,
       value: choice.arm === 'candidate',

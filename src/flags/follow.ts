@@ -136,12 +136,26 @@ export class FlagFollower {
 export function parseSnapshot(system: string, body: unknown): FlagSnapshot | undefined {
   const flags = (body as { flags?: unknown }).flags
   if (!Array.isArray(flags)) return undefined
-  const flag = flags.find((f: { key?: unknown }) => f?.key === system) as { metadata?: Record<string, unknown> } | undefined
+  const flag = flags.find((f: { key?: unknown }) => f?.key === system) as
+    | { metadata?: Record<string, unknown> }
+    | undefined
   const m = flag?.metadata
   if (m === undefined || typeof m.stage !== 'string') return undefined
-  const rules = JSON.parse(typeof m.targeting === 'string' ? m.targeting : '[]') as Parameters<typeof compileTargeting>[0]
+  const rules = JSON.parse(typeof m.targeting === 'string' ? m.targeting : '[]') as Parameters<
+    typeof compileTargeting
+  >[0]
   return {
-    routing: { stage: m.stage as Stage, weight: Number(m.weight ?? 0), activeArm: m.activeArm === 'candidate' ? 'candidate' : 'legacy', paused: m.paused === true },
-    policy: { system, strategy: (m.strategy as ArmPolicy['strategy']) ?? 'canary', stickiness: { kind: 'random' }, targeting: compileTargeting(rules) },
+    routing: {
+      stage: m.stage as Stage,
+      weight: Number(m.weight ?? 0),
+      activeArm: m.activeArm === 'candidate' ? 'candidate' : 'legacy',
+      paused: m.paused === true,
+    },
+    policy: {
+      system,
+      strategy: (m.strategy as ArmPolicy['strategy']) ?? 'canary',
+      stickiness: { kind: 'random' },
+      targeting: compileTargeting(rules),
+    },
   }
 }

@@ -50,7 +50,10 @@ export interface FollowSystem {
 export function followerOf(options: FollowSystem, what: string): FlagFollower | undefined {
   if (options.flag !== undefined) return options.flag
   if (options.system === undefined) return undefined
-  if (options.admin === undefined) throw new TandemError('TANDEM_ERR_USAGE', { detail: `${what}({ system }) needs \`admin\`: the URL of the instance's admin listener` })
+  if (options.admin === undefined)
+    throw new TandemError('TANDEM_ERR_USAGE', {
+      detail: `${what}({ system }) needs \`admin\`: the URL of the instance's admin listener`,
+    })
   const follow: FollowOptions = {
     admin: options.admin,
     ...(options.token === undefined ? {} : { token: options.token }),

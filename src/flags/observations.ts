@@ -50,14 +50,16 @@ const fail = (detail: string): TandemError => new TandemError('TANDEM_ERR_FLAGS_
 export function checkBatch(body: unknown): ObservationBatch {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw fail('the body is not a JSON object')
   const b = body as Record<string, unknown>
-  for (const k of Object.keys(b)) if (k !== 'client' && k !== 'observations' && k !== 'comparisons') throw fail(`unknown key "${k.slice(0, 40)}"`)
+  for (const k of Object.keys(b))
+    if (k !== 'client' && k !== 'observations' && k !== 'comparisons') throw fail(`unknown key "${k.slice(0, 40)}"`)
   if (b.client !== undefined && typeof b.client !== 'string') throw fail('`client` is not a string')
   if (!Array.isArray(b.observations)) throw fail('`observations` is not an array')
   if (b.observations.length > MAX_OBSERVATIONS) throw fail(`${b.observations.length} observations in one batch`)
   b.observations.forEach((o, i) => checkObservation(o, i))
   if (b.comparisons !== undefined) {
     if (!Array.isArray(b.comparisons)) throw fail('`comparisons` is not an array')
-    if (b.comparisons.length > MAX_COMPARISONS) throw fail(`${b.comparisons.length} comparisons in one batch (at most ${MAX_COMPARISONS})`)
+    if (b.comparisons.length > MAX_COMPARISONS)
+      throw fail(`${b.comparisons.length} comparisons in one batch (at most ${MAX_COMPARISONS})`)
     b.comparisons.forEach((c, i) => checkComparison(c, i))
   }
   return b as unknown as ObservationBatch
@@ -67,9 +69,11 @@ function checkObservation(o: unknown, i: number): void {
   const x = o as Record<string, unknown> | null
   if (x === null || typeof x !== 'object') throw fail(`observations[${i}] is not an object`)
   if (x.arm !== 'legacy' && x.arm !== 'candidate') throw fail(`observations[${i}].arm is not "legacy" or "candidate"`)
-  if (typeof x.ms !== 'number' || !Number.isFinite(x.ms) || x.ms < 0 || x.ms > 3_600_000) throw fail(`observations[${i}].ms is not a duration in ms`)
+  if (typeof x.ms !== 'number' || !Number.isFinite(x.ms) || x.ms < 0 || x.ms > 3_600_000)
+    throw fail(`observations[${i}].ms is not a duration in ms`)
   if (typeof x.error !== 'boolean') throw fail(`observations[${i}].error is not a boolean`)
-  if (x.at !== undefined && (typeof x.at !== 'number' || !Number.isFinite(x.at))) throw fail(`observations[${i}].at is not a time in ms`)
+  if (x.at !== undefined && (typeof x.at !== 'number' || !Number.isFinite(x.at)))
+    throw fail(`observations[${i}].at is not a time in ms`)
 }
 
 function checkComparison(c: unknown, i: number): void {
@@ -78,8 +82,10 @@ function checkComparison(c: unknown, i: number): void {
   for (const side of ['legacy', 'candidate'] as const) {
     const s = x[side] as Record<string, unknown> | null | undefined
     if (s === null || typeof s !== 'object') throw fail(`comparisons[${i}].${side} is not an object`)
-    if (typeof s.ms !== 'number' || !Number.isFinite(s.ms) || s.ms < 0) throw fail(`comparisons[${i}].${side}.ms is not a duration in ms`)
-    if (s.error !== undefined && typeof s.error !== 'string') throw fail(`comparisons[${i}].${side}.error is not a string`)
+    if (typeof s.ms !== 'number' || !Number.isFinite(s.ms) || s.ms < 0)
+      throw fail(`comparisons[${i}].${side}.ms is not a duration in ms`)
+    if (s.error !== undefined && typeof s.error !== 'string')
+      throw fail(`comparisons[${i}].${side}.error is not a string`)
   }
 }
 
@@ -106,5 +112,12 @@ export function recordBatch(sink: ObservationSink, system: string, batch: Observ
 function asResponse(s: ShadowSide): CapturedResponse {
   const failed = s.error !== undefined
   const body = failed ? { error: s.error } : (s.value ?? null)
-  return { ok: true, status: failed ? 500 : 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), truncated: false, durationMs: s.ms }
+  return {
+    ok: true,
+    status: failed ? 500 : 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body)),
+    truncated: false,
+    durationMs: s.ms,
+  }
 }

@@ -24,20 +24,25 @@ export function registerFlagRoutes(api: FastifyInstance, deps: AdminDeps): void 
     // OFREP answers its own error shapes: `{ errorCode, errorDetails }` (a key when one is known).
     ofrep.setErrorHandler((error: FastifyError | TandemError, req, reply) => {
       if (isTandemError(error) && error.status !== 400) {
-        if (error.code === 'TANDEM_ERR_ADMIN_RATE_LIMITED') void reply.header('retry-after', String((error.details as { retryAfter?: number })?.retryAfter ?? 60))
+        if (error.code === 'TANDEM_ERR_ADMIN_RATE_LIMITED')
+          void reply.header('retry-after', String((error.details as { retryAfter?: number })?.retryAfter ?? 60))
         return reply.status(error.status).send(error.toJSON())
       }
       const key = (req.params as { key?: string }).key
       const status = isTandemError(error) ? 400 : (error.statusCode ?? 500)
       const errorCode = status === 400 ? 'PARSE_ERROR' : 'GENERAL'
-      return reply.status(status).send({ ...(key === undefined ? {} : { key }), errorCode, errorDetails: error.message })
+      return reply
+        .status(status)
+        .send({ ...(key === undefined ? {} : { key }), errorCode, errorDetails: error.message })
     })
 
     ofrep.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', {
       config: flagsRole,
       schema: {
         summary: 'OFREP: evaluate one flag (a system) for a context; value true = candidate',
-        description: 'OpenFeature Remote Evaluation Protocol. Reasons TARGETING_MATCH, SPLIT, DEFAULT, DISABLED; errors FLAG_NOT_FOUND (404), TARGETING_KEY_MISSING and INVALID_CONTEXT (400). See docs/flags.md.',
+        description:
+          'OpenFeature Remote Evaluation Protocol. Reasons TARGETING_MATCH, SPLIT, DEFAULT, DISABLED; ' +
+          'errors FLAG_NOT_FOUND (404), TARGETING_KEY_MISSING and INVALID_CONTEXT (400). See docs/flags.md.',
         tags: ofrepTags,
         security,
         params: { type: 'object', required: ['key'], properties: { key: { type: 'string' } } },
@@ -53,7 +58,9 @@ export function registerFlagRoutes(api: FastifyInstance, deps: AdminDeps): void 
       config: flagsRole,
       schema: {
         summary: 'OFREP: evaluate every flag for one context; ETag and If-None-Match (304) for polling',
-        description: `Adapters poll it with the \`${CLIENT_HEADER}\` header (and \`${FOLLOWS_HEADER}\`: the systems they follow); \`tandem status\` lists them.`,
+        description:
+          `Adapters poll it with the \`${CLIENT_HEADER}\` header (and \`${FOLLOWS_HEADER}\`: the systems they ` +
+          'follow); `tandem status` lists them.',
         tags: ofrepTags,
         security,
         body: ofrepBody,
@@ -79,27 +86,40 @@ export function registerFlagRoutes(api: FastifyInstance, deps: AdminDeps): void 
     bodyLimit: MAX_OBSERVATION_BYTES,
     schema: {
       summary: "An adapter's batch of calls per arm (latency, error) and shadow comparisons of a code system",
-      description: `Role flags or operator. At most ${MAX_OBSERVATIONS} observations and ${MAX_COMPARISONS} comparisons per batch, ${MAX_OBSERVATION_BYTES / 1024} KiB.`,
+      description:
+        `Role flags or operator. At most ${MAX_OBSERVATIONS} observations and ${MAX_COMPARISONS} comparisons ` +
+        `per batch, ${MAX_OBSERVATION_BYTES / 1024} KiB.`,
       tags: ['flags'],
       security,
       params: nameParams,
       body: observationsBody,
       response: {
-        202: { type: 'object', required: ['recorded'], properties: { recorded: { type: 'integer' }, compared: { type: 'integer' } } },
+        202: {
+          type: 'object',
+          required: ['recorded'],
+          properties: { recorded: { type: 'integer' }, compared: { type: 'integer' } },
+        },
         ...errorResponses(404, 409, 413),
       },
     },
     handler: async (req, reply) => {
       const principal = req.principal!
-      if (principal.role === 'viewer') throw new TandemError('TANDEM_ERR_FLAGS_ROLE', { actor: principal.name, role: principal.role })
+      if (principal.role === 'viewer')
+        throw new TandemError('TANDEM_ERR_FLAGS_ROLE', { actor: principal.name, role: principal.role })
       const system = deps.config().systems.find((s) => s.name === req.params.name)
       if (system === undefined) throw new TandemError('TANDEM_ERR_SYSTEM_NOT_FOUND', { system: req.params.name })
       if (system.kind !== 'code') throw new TandemError('TANDEM_ERR_FLAGS_NOT_CODE', { system: system.name })
       const batch = checkBatch(req.body)
-      if (flags.sink === undefined) throw new TandemError('TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE', { action: 'observations' })
+      if (flags.sink === undefined)
+        throw new TandemError('TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE', { action: 'observations' })
       flags.clients.synced(batch.client, system.name)
       recordBatch(flags.sink, system.name, batch, Date.now())
-      return reply.status(202).send({ recorded: batch.observations.length, compared: flags.sink.comparisons === undefined ? 0 : (batch.comparisons?.length ?? 0) })
+      return reply
+        .status(202)
+        .send({
+          recorded: batch.observations.length,
+          compared: flags.sink.comparisons === undefined ? 0 : (batch.comparisons?.length ?? 0),
+        })
     },
   })
 }
@@ -141,7 +161,11 @@ const observationsBody = {
     comparisons: {
       type: 'array',
       maxItems: MAX_COMPARISONS,
-      items: { type: 'object', required: ['legacy', 'candidate'], properties: { at: { type: 'number' }, legacy: side, candidate: side } },
+      items: {
+        type: 'object',
+        required: ['legacy', 'candidate'],
+        properties: { at: { type: 'number' }, legacy: side, candidate: side },
+      },
     },
   },
 } as const

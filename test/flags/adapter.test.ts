@@ -14,7 +14,13 @@ const impl = { legacy: async (id: string) => `legacy:${id}`, candidate: async (i
 
 it('serves legacy while nothing answers at the admin URL', async () => {
   const errors: unknown[] = []
-  const calls = adapter('checkout', impl, { admin: 'http://127.0.0.1:9', key: (id) => id, refreshMs: 50, flushMs: 20, onError: (e) => errors.push(e) })
+  const calls = adapter('checkout', impl, {
+    admin: 'http://127.0.0.1:9',
+    key: (id) => id,
+    refreshMs: 50,
+    flushMs: 20,
+    onError: (e) => errors.push(e),
+  })
   cleanup.push(() => calls.close())
   await calls.ready()
   expect(await calls('u1')).toBe('legacy:u1')
@@ -32,7 +38,13 @@ it('falls back to legacy when the instance goes away, with bounded buffers', asy
     cleanup,
   )
   await act(instance.adminUrl, 'checkout', 'start')
-  const calls = adapter('checkout', impl, { admin: instance.adminUrl, token: FLAGS, key: (id) => id, refreshMs: 50, onError: () => {} })
+  const calls = adapter('checkout', impl, {
+    admin: instance.adminUrl,
+    token: FLAGS,
+    key: (id) => id,
+    refreshMs: 50,
+    onError: () => {},
+  })
   cleanup.push(() => calls.close())
   await calls.ready()
   expect(await calls('u1')).toBe('candidate:u1')

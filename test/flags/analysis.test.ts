@@ -57,7 +57,9 @@ it('rolls back a code system whose candidate throws on 30 % of calls, from the a
   await res.body.dump()
   const rollback = (await listDecisions(instance.store, 'pricing')).find((d) => d.action === 'rollback')!
   expect(rollback.actor).toBe('controller')
-  const evidence = rollback.evidence as { rules: Array<{ metric: string; result: string; value: number; samples: { candidate: number } }> }
+  const evidence = rollback.evidence as {
+    rules: Array<{ metric: string; result: string; value: number; samples: { candidate: number } }>
+  }
   const errorRate = evidence.rules.find((r) => r.metric === 'errorRate' && r.result === 'fail')
   expect(errorRate).toBeDefined()
   expect(errorRate!.value).toBeGreaterThan(0.05)

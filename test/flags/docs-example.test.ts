@@ -35,10 +35,15 @@ it('runs the OpenFeature example of docs/flags.md', async () => {
   cleanup.push(() => OpenFeature.close())
   process.env.TANDEM_ADMIN = instance.adminUrl
   process.env.TANDEM_TOKEN = FLAGS
-  const example = (await import(file)) as { checkout: (u: { id: string; tenant?: string }) => Promise<{ by: string; user: string }> }
+  const example = (await import(file)) as {
+    checkout: (u: { id: string; tenant?: string }) => Promise<{ by: string; user: string }>
+  }
   for (let i = 0; i < 300; i++) {
     const id = `user-${i}`
-    expect(await example.checkout({ id, tenant: 'acme' })).toEqual({ by: bucket('checkout', id) < 3000 ? 'candidate' : 'legacy', user: id })
+    expect(await example.checkout({ id, tenant: 'acme' })).toEqual({
+      by: bucket('checkout', id) < 3000 ? 'candidate' : 'legacy',
+      user: id,
+    })
   }
   expect(await example.checkout({ id: 'user-1', tenant: 'internal' })).toEqual({ by: 'candidate', user: 'user-1' })
 }, 60_000)

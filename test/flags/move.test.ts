@@ -20,7 +20,8 @@ afterEach(async () => {
 
 it('plans each stage: old authoritative until promoted, the old side stopped when completed', () => {
   expect(movePlan('pending')).toEqual({ authority: 'old', writeOld: true, writeNew: false })
-  for (const stage of ['shadow', 'canary', 'rolled-back', undefined] as const) expect(movePlan(stage)).toEqual({ authority: 'old', writeOld: true, writeNew: true })
+  for (const stage of ['shadow', 'canary', 'rolled-back', undefined] as const)
+    expect(movePlan(stage)).toEqual({ authority: 'old', writeOld: true, writeNew: true })
   expect(movePlan('promoted')).toEqual({ authority: 'new', writeOld: true, writeNew: true })
   expect(movePlan('completed')).toEqual({ authority: 'new', writeOld: false, writeNew: true })
 })
@@ -46,10 +47,18 @@ it('walks a store and a broker move with the system it follows', async () => {
     { ...follow, log: join(dir, 'reconcile.jsonl') },
   )
   cleanup.push(async () => write.close())
-  const read = shadowRead(async (k: string) => `old:${oldStore.get(k)}`, async (k: string) => `new:${newStore.get(k)}`, { flag: write.flag!, key: (k) => k })
-  const stream = (name: string) => openStream(`redis://127.0.0.1:6379/0?stream=tandem-move-${name}-${randomUUID()}`, { create: true })
+  const read = shadowRead(
+    async (k: string) => `old:${oldStore.get(k)}`,
+    async (k: string) => `new:${newStore.get(k)}`,
+    { flag: write.flag!, key: (k) => k },
+  )
+  const stream = (name: string) =>
+    openStream(`redis://127.0.0.1:6379/0?stream=tandem-move-${name}-${randomUUID()}`, { create: true })
   const [oldBus, newBus] = await Promise.all([stream('old'), stream('new')])
-  cleanup.push(() => oldBus.close(), () => newBus.close())
+  cleanup.push(
+    () => oldBus.close(),
+    () => newBus.close(),
+  )
   const publish = dualPublish(oldBus, newBus, { flag: write.flag! })
   const flag: FlagFollower = write.flag!
   await flag.ready()

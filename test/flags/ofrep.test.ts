@@ -28,12 +28,14 @@ const SYSTEMS = `  - name: checkout
     routes: [{ path: /** }]
 `
 
-it('serves a weight-30 code system to the OpenFeature SDK with the gateway buckets, and rollback turns it off', async () => {
+it('serves a weight-30 code system to the OpenFeature SDK with the gateway buckets; rollback stops it', async () => {
   const { instance, configFile } = await flagInstance(SYSTEMS, cleanup)
   const admin = instance.adminUrl
   await act(admin, 'checkout', 'start')
 
-  await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl: admin, headers: [['authorization', `Bearer ${FLAGS}`]] }))
+  await OpenFeature.setProviderAndWait(
+    new OFREPProvider({ baseUrl: admin, headers: [['authorization', `Bearer ${FLAGS}`]] }),
+  )
   cleanup.push(() => OpenFeature.close())
   const client = OpenFeature.getClient()
   const keys = Array.from({ length: 2000 }, (_, i) => `user-${i}`)
@@ -50,26 +52,41 @@ it('serves a weight-30 code system to the OpenFeature SDK with the gateway bucke
   const share = [...first.values()].filter(Boolean).length / keys.length
   expect(share).toBeGreaterThanOrEqual(0.27)
   expect(share).toBeLessThanOrEqual(0.33)
-  for (const key of keys) expect(await client.getBooleanValue('checkout', false, { targetingKey: key })).toBe(first.get(key))
+  for (const key of keys)
+    expect(await client.getBooleanValue('checkout', false, { targetingKey: key })).toBe(first.get(key))
 
   // Targeting rules match context attributes as they match headers.
   const targeted = await client.getBooleanDetails('checkout', false, { targetingKey: 'user-1', 'x-tenant': 'internal' })
   expect(targeted).toMatchObject({ value: true, reason: 'TARGETING_MATCH', variant: 'candidate' })
   // An HTTP system is a flag too (pending: off for everybody).
-  expect(await client.getBooleanDetails('web', true, { targetingKey: 'u' })).toMatchObject({ value: false, reason: 'DISABLED', variant: 'legacy' })
-  expect(await client.getBooleanDetails('nope', false, { targetingKey: 'u' })).toMatchObject({ value: false, errorCode: 'FLAG_NOT_FOUND' })
+  expect(await client.getBooleanDetails('web', true, { targetingKey: 'u' })).toMatchObject({
+    value: false,
+    reason: 'DISABLED',
+    variant: 'legacy',
+  })
+  expect(await client.getBooleanDetails('nope', false, { targetingKey: 'u' })).toMatchObject({
+    value: false,
+    errorCode: 'FLAG_NOT_FOUND',
+  })
 
   // adapter(): the same arm per key, cached, refreshed within a second.
-  const calls = adapter('checkout', { legacy: async (id: string) => `legacy:${id}`, candidate: async (id: string) => `candidate:${id}` }, { admin, token: FLAGS, key: (id) => id, refreshMs: 100, clientId: 'billing-1' })
+  const calls = adapter(
+    'checkout',
+    { legacy: async (id: string) => `legacy:${id}`, candidate: async (id: string) => `candidate:${id}` },
+    { admin, token: FLAGS, key: (id) => id, refreshMs: 100, clientId: 'billing-1' },
+  )
   cleanup.push(() => calls.close())
   expect(calls.flag.refreshMs).toBeLessThanOrEqual(MAX_REFRESH_MS)
   await calls.ready()
-  for (const key of keys.slice(0, 500)) expect(await calls(key)).toBe(`${first.get(key) ? 'candidate' : 'legacy'}:${key}`)
+  for (const key of keys.slice(0, 500))
+    expect(await calls(key)).toBe(`${first.get(key) ? 'candidate' : 'legacy'}:${key}`)
 
   // `tandem status` shows the adapter following the flag and when it last synced.
   const status = await tandem(['status', 'checkout', '--json', '--admin', admin, '--token', VIEWER])
   expect(status.code).toBe(0)
-  const detail = JSON.parse(status.stdout) as { flagClients: { count: number; clients: Array<{ id: string; lastSyncAt: number }> } }
+  const detail = JSON.parse(status.stdout) as {
+    flagClients: { count: number; clients: Array<{ id: string; lastSyncAt: number }> }
+  }
   expect(detail.flagClients.count).toBe(1)
   expect(detail.flagClients.clients[0]).toMatchObject({ id: 'billing-1', lastSyncAt: expect.any(Number) })
   const text = await tandem(['status', 'checkout', '--admin', admin, '--token', VIEWER])
@@ -79,7 +96,16 @@ it('serves a weight-30 code system to the OpenFeature SDK with the gateway bucke
   expect(list.stdout).toMatch(/\ncheckout +canary +30% +1 +1\n/)
 
   // Kill switch: after `tandem rollback`, every evaluation and every adapter call is legacy.
-  const rollback = await tandem(['rollback', 'checkout', '--admin', admin, '--token', OPERATOR, '--reason', 'kill switch'])
+  const rollback = await tandem([
+    'rollback',
+    'checkout',
+    '--admin',
+    admin,
+    '--token',
+    OPERATOR,
+    '--reason',
+    'kill switch',
+  ])
   expect(rollback.code).toBe(0)
   await until(async () => (await calls('user-1')) === 'legacy:user-1' && calls.flag.stage === 'rolled-back')
   for (const key of keys) {
@@ -96,16 +122,37 @@ it('answers bad input in the protocol shape, caches bulk with ETags and bounds o
   await act(admin, 'checkout', 'start')
   const one = `${admin}/ofrep/v1/evaluate/flags`
 
-  expect(await post(`${one}/nope`, { context: { targetingKey: 'u' } }, FLAGS)).toMatchObject({ status: 404, body: { key: 'nope', errorCode: 'FLAG_NOT_FOUND', errorDetails: expect.any(String) } })
-  expect(await post(`${one}/checkout`, { context: {} }, FLAGS)).toMatchObject({ status: 400, body: { key: 'checkout', errorCode: 'TARGETING_KEY_MISSING' } })
-  expect(await post(`${one}/checkout`, { context: 5 }, FLAGS)).toMatchObject({ status: 400, body: { key: 'checkout', errorCode: 'INVALID_CONTEXT' } })
-  expect(await post(`${one}/checkout`, { context: { targetingKey: 7 } }, FLAGS)).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CONTEXT' } })
+  expect(await post(`${one}/nope`, { context: { targetingKey: 'u' } }, FLAGS)).toMatchObject({
+    status: 404,
+    body: { key: 'nope', errorCode: 'FLAG_NOT_FOUND', errorDetails: expect.any(String) },
+  })
+  expect(await post(`${one}/checkout`, { context: {} }, FLAGS)).toMatchObject({
+    status: 400,
+    body: { key: 'checkout', errorCode: 'TARGETING_KEY_MISSING' },
+  })
+  expect(await post(`${one}/checkout`, { context: 5 }, FLAGS)).toMatchObject({
+    status: 400,
+    body: { key: 'checkout', errorCode: 'INVALID_CONTEXT' },
+  })
+  expect(await post(`${one}/checkout`, { context: { targetingKey: 7 } }, FLAGS)).toMatchObject({
+    status: 400,
+    body: { errorCode: 'INVALID_CONTEXT' },
+  })
   const wide = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`a${i}`, i]))
-  expect(await post(`${one}/checkout`, { context: { targetingKey: 'u', ...wide } }, FLAGS)).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CONTEXT' } })
-  expect(await post(`${one}/checkout`, '{"context": ', FLAGS)).toMatchObject({ status: 400, body: { key: 'checkout', errorCode: 'PARSE_ERROR' } })
+  expect(await post(`${one}/checkout`, { context: { targetingKey: 'u', ...wide } }, FLAGS)).toMatchObject({
+    status: 400,
+    body: { errorCode: 'INVALID_CONTEXT' },
+  })
+  expect(await post(`${one}/checkout`, '{"context": ', FLAGS)).toMatchObject({
+    status: 400,
+    body: { key: 'checkout', errorCode: 'PARSE_ERROR' },
+  })
   // A viewer reads flags; the flags role reads nothing else.
   expect((await post(`${one}/checkout`, { context: { targetingKey: 'u' } }, VIEWER)).status).toBe(200)
-  expect(await post(`${admin}/api/v1/systems/checkout/actions/pause`, {}, FLAGS)).toMatchObject({ status: 403, body: { code: 'TANDEM_ERR_ADMIN_FORBIDDEN' } })
+  expect(await post(`${admin}/api/v1/systems/checkout/actions/pause`, {}, FLAGS)).toMatchObject({
+    status: 403,
+    body: { code: 'TANDEM_ERR_ADMIN_FORBIDDEN' },
+  })
 
   // Bulk: every flag for one context, an ETag, 304 while nothing changed, a new ETag after a change.
   const bulk = await post(one, { context: { targetingKey: 'user-7' } }, FLAGS)
@@ -117,18 +164,32 @@ it('answers bad input in the protocol shape, caches bulk with ETags and bounds o
   await act(admin, 'checkout', 'rollback')
   const changed = await post(one, { context: { targetingKey: 'user-7' } }, FLAGS, { 'if-none-match': etag })
   expect(changed.status).toBe(200)
-  expect(changed.body.flags.find((f: { key: string }) => f.key === 'checkout')).toMatchObject({ value: false, reason: 'DISABLED' })
+  expect(changed.body.flags.find((f: { key: string }) => f.key === 'checkout')).toMatchObject({
+    value: false,
+    reason: 'DISABLED',
+  })
   expect(await post(one, { context: [] }, FLAGS)).toMatchObject({ status: 400, body: { errorCode: 'INVALID_CONTEXT' } })
 
   // Observations: coded refusals, nothing recorded from a refused batch, the instance keeps serving.
   const obs = `${admin}/api/v1/systems/checkout/observations`
   const flood = { observations: Array.from({ length: 1001 }, () => ({ arm: 'candidate', ms: 1, error: true })) }
   expect(await post(obs, flood, FLAGS)).toMatchObject({ status: 400, body: { code: 'TANDEM_ERR_BAD_REQUEST' } })
-  const huge = { observations: [{ arm: 'legacy', ms: 1, error: false }], comparisons: [{ legacy: { ms: 1, value: 'x'.repeat(300_000) }, candidate: { ms: 1 } }] }
+  const huge = {
+    observations: [{ arm: 'legacy', ms: 1, error: false }],
+    comparisons: [{ legacy: { ms: 1, value: 'x'.repeat(300_000) }, candidate: { ms: 1 } }],
+  }
   expect(await post(obs, huge, FLAGS)).toMatchObject({ status: 413, body: { code: 'TANDEM_ERR_BODY_TOO_LARGE' } })
-  expect(await post(obs, { observations: [{ arm: 'both', ms: 1, error: false }] }, FLAGS)).toMatchObject({ status: 400 })
-  expect(await post(obs, { observations: [] }, VIEWER)).toMatchObject({ status: 403, body: { code: 'TANDEM_ERR_FLAGS_ROLE' } })
-  expect(await post(`${admin}/api/v1/systems/web/observations`, { observations: [] }, FLAGS)).toMatchObject({ status: 409, body: { code: 'TANDEM_ERR_FLAGS_NOT_CODE' } })
+  expect(await post(obs, { observations: [{ arm: 'both', ms: 1, error: false }] }, FLAGS)).toMatchObject({
+    status: 400,
+  })
+  expect(await post(obs, { observations: [] }, VIEWER)).toMatchObject({
+    status: 403,
+    body: { code: 'TANDEM_ERR_FLAGS_ROLE' },
+  })
+  expect(await post(`${admin}/api/v1/systems/web/observations`, { observations: [] }, FLAGS)).toMatchObject({
+    status: 409,
+    body: { code: 'TANDEM_ERR_FLAGS_NOT_CODE' },
+  })
   expect(instance.metrics.window('checkout', 0, Date.now() + 1000).candidate.requests).toBe(0)
   const ok = await post(obs, { client: 'c1', observations: [{ arm: 'candidate', ms: 2, error: true }] }, FLAGS)
   expect(ok).toMatchObject({ status: 202, body: { recorded: 1 } })
@@ -136,8 +197,15 @@ it('answers bad input in the protocol shape, caches bulk with ETags and bounds o
   // A flood of full batches (each observation is a counter bump; comparisons go through the engine's
   // bounded queue): every one accepted, nothing kept per observation, evaluations still answered.
   const full = {
-    observations: Array.from({ length: 1000 }, (_, i) => ({ arm: i % 2 === 0 ? 'legacy' : 'candidate', ms: 1, error: false })),
-    comparisons: Array.from({ length: 100 }, () => ({ legacy: { ms: 1, value: { a: 1 } }, candidate: { ms: 1, value: { a: 2 } } })),
+    observations: Array.from({ length: 1000 }, (_, i) => ({
+      arm: i % 2 === 0 ? 'legacy' : 'candidate',
+      ms: 1,
+      error: false,
+    })),
+    comparisons: Array.from({ length: 100 }, () => ({
+      legacy: { ms: 1, value: { a: 1 } },
+      candidate: { ms: 1, value: { a: 2 } },
+    })),
   }
   const body = JSON.stringify(full)
   for (let i = 0; i < 100; i++) expect((await post(obs, body, FLAGS)).status).toBe(202)

@@ -12,7 +12,10 @@ export const OPERATOR = 'operator-token-0123456789'
 export const FLAGS = 'flags-token-0123456789abc'
 export const VIEWER = 'viewer-token-0123456789ab'
 
-export async function flagInstance(systems: string, cleanup: Array<() => Promise<void>>): Promise<{ instance: Instance; configFile: string }> {
+export async function flagInstance(
+  systems: string,
+  cleanup: Array<() => Promise<void>>,
+): Promise<{ instance: Instance; configFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-flags-'))
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   const configFile = join(dir, 'tandem.yaml')
@@ -30,13 +33,23 @@ store: sqlite:${join(dir, 'tandem.db')}
 systems:
 ${systems}`,
   )
-  const instance = await startInstance({ configFile, logger: pino({ level: 'silent' }), admin: { dashboard: false }, ...fullEngines })
+  const instance = await startInstance({
+    configFile,
+    logger: pino({ level: 'silent' }),
+    admin: { dashboard: false },
+    ...fullEngines,
+  })
   cleanup.push(() => instance.close())
   return { instance, configFile }
 }
 
 /** POST JSON (or raw text) to the admin listener; the status, headers and parsed body. */
-export async function post(url: string, body: unknown, token: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: any }> {
+export async function post(
+  url: string,
+  body: unknown,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: any }> {
   const res = await request(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
