@@ -30,7 +30,11 @@ export const ERRORS = define({
   TANDEM_ERR_CONFIG_TYPE: { message: '{detail}; see tandem.schema.json for the expected shape', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_UNKNOWN_KEY: { message: 'unknown key "{key}"; remove it or check its spelling', status: 400, exit: 2 },
   TANDEM_ERR_CONFIG_REQUIRED: { message: 'required key is missing: {detail}', status: 400, exit: 2 },
-  TANDEM_ERR_CONFIG_NOT_APPLICABLE: { message: '`{key}` does not apply here: {detail}; remove it', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_NOT_APPLICABLE: {
+    message: '`{key}` does not apply here: {detail}; remove it',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_CONFIG_DURATION: {
     message: 'expected a duration such as "500ms", "10s", "5m" or "2h", got {value}',
     status: 400,
@@ -142,7 +146,8 @@ export const ERRORS = define({
 
   // --- admin API and CLI to a running instance ---------------------------------------------------------
   TANDEM_ERR_FLAGS_OBSERVATIONS: {
-    message: 'observations refused: {detail}; send at most 1000 observations per batch as `{ client, observations: [...] }`',
+    message:
+      'observations refused: {detail}; send at most 1000 observations per batch as `{ client, observations: [...] }`',
     status: 400,
     exit: 2,
   },

@@ -38,11 +38,20 @@ export const systemSummarySchema = {
     holdReason: nullableString,
     flagClients: {
       type: 'object',
-      description: 'adapters (SPEC 12) following this system as a flag on this instance, and when each last synced (code systems and any system followed)',
+      description:
+        'adapters (SPEC 12) following this system as a flag on this instance, and when each last synced ' +
+        '(code systems and any system followed)',
       required: ['count', 'clients'],
       properties: {
         count: { type: 'integer' },
-        clients: { type: 'array', items: { type: 'object', required: ['id', 'lastSyncAt'], properties: { id: { type: 'string' }, lastSyncAt: { type: 'number' } } } },
+        clients: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'lastSyncAt'],
+            properties: { id: { type: 'string' }, lastSyncAt: { type: 'number' } },
+          },
+        },
       },
     },
   },

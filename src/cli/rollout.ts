@@ -98,7 +98,10 @@ function renderList(systems: Summary[]): string {
   const clients = (s: Summary) => (flags ? [String(s.flagClients?.count ?? 0)] : [])
   const rows = [
     ['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', ...(flags ? ['CLIENTS'] : []), 'HOLD'],
-    ...systems.map((s) => [s.name, s.stage + (s.paused ? ' (paused)' : ''), `${s.weight}%`, stepLabel(s), ...clients(s), s.holdReason ?? '']),
+    ...systems.map((s) => {
+      const stage = s.stage + (s.paused ? ' (paused)' : '')
+      return [s.name, stage, `${s.weight}%`, stepLabel(s), ...clients(s), s.holdReason ?? '']
+    }),
   ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')}\n`
@@ -111,7 +114,8 @@ function flagClientLines(d: Detail): string[] {
   const f = d.flagClients
   if (f === undefined || (f.count === 0 && d.kind !== 'code')) return []
   const shown = f.clients.slice(0, 10).map((c) => `${c.id} synced ${new Date(c.lastSyncAt).toISOString()}`)
-  return [`flag clients: ${f.count}${shown.length === 0 ? '' : ` (${shown.join(', ')}${f.count > shown.length ? ', ...' : ''})`}`]
+  const more = f.count > shown.length ? ', ...' : ''
+  return [`flag clients: ${f.count}${shown.length === 0 ? '' : ` (${shown.join(', ')}${more})`}`]
 }
 
 function renderDetail(d: Detail): string {

@@ -160,7 +160,10 @@ const healthSchema = z.strictObject({
 
 /** The keys a system may inherit from `defaults`. */
 const systemBody = {
-  kind: z.enum(['http', 'code', 'datastore', 'events']).default('http').describe('code: a flag served over OFREP to the application (SPEC 12)'),
+  kind: z
+    .enum(['http', 'code', 'datastore', 'events'])
+    .default('http')
+    .describe('code: a flag served over OFREP to the application (SPEC 12)'),
   category: z.string().default('uncategorized'),
   priority: z.enum(['P0', 'P1', 'P2', 'P3', 'P4']).default('P2'),
   wave: z.string().optional(),
@@ -199,12 +202,19 @@ export const systemSchema = z
   }))
 
 /** A code system is a flag: it has no targets and no routes (SPEC 12); say which keys apply instead. */
-function refineCodeSystem(system: { legacy?: unknown; candidate?: unknown; routes: readonly unknown[] }, ctx: z.RefinementCtx): void {
-  const applies = 'a `kind: code` system is a flag served to the application: it takes rollout, analysis, checklist, hooks, wave, dependsOn, category and priority'
+function refineCodeSystem(
+  system: { legacy?: unknown; candidate?: unknown; routes: readonly unknown[] },
+  ctx: z.RefinementCtx,
+): void {
+  const applies =
+    'a `kind: code` system is a flag served to the application: ' +
+    'it takes rollout, analysis, checklist, hooks, wave, dependsOn, category and priority'
   for (const key of ['legacy', 'candidate'] as const) {
-    if (system[key] !== undefined) issue(ctx, 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', { key, detail: `${applies}, not targets` }, [key])
+    if (system[key] === undefined) continue
+    issue(ctx, 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', { key, detail: `${applies}, not targets` }, [key])
   }
-  if (system.routes.length > 0) issue(ctx, 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', { key: 'routes', detail: `${applies}, not routes` }, ['routes'])
+  if (system.routes.length === 0) return
+  issue(ctx, 'TANDEM_ERR_CONFIG_NOT_APPLICABLE', { key: 'routes', detail: `${applies}, not routes` }, ['routes'])
 }
 
 function defaultSteps(strategy: 'canary' | 'blue-green' | 'direct'): RolloutStep[] {
@@ -231,7 +241,9 @@ const waveSchema = z.strictObject({
 
 const tokenSchema = z.strictObject({
   name: z.string().min(1),
-  role: z.enum(['flags', 'viewer', 'operator', 'admin']).describe('flags: evaluates flags (OFREP) and reports adapter observations only'),
+  role: z
+    .enum(['flags', 'viewer', 'operator', 'admin'])
+    .describe('flags: evaluates flags (OFREP) and reports adapter observations only'),
   token: z.string().min(16, 'a token has at least 16 characters'),
 })
 

@@ -44,7 +44,10 @@ export function dualWrite<A extends unknown[], R>(
   const writer = async (...args: A): Promise<R> => {
     // Without a system: the old store is the source of truth, the new one is always written.
     const plan = movePlan(flag === undefined ? 'shadow' : flag.stage)
-    const [first, second] = plan.authority === 'old' ? [oldWrite, plan.writeNew ? newWrite : undefined] : [newWrite, plan.writeOld ? oldWrite : undefined]
+    const [first, second] =
+      plan.authority === 'old'
+        ? [oldWrite, plan.writeNew ? newWrite : undefined]
+        : [newWrite, plan.writeOld ? oldWrite : undefined]
     const result = (await first(...args)) as R
     stats.writes++
     if (second === undefined) return result

@@ -64,7 +64,12 @@ export function shadowRead<A extends unknown[], R>(
     return compared(oldRead, newRead, args, false)
   }
   /** Serve from `serve`, compare `side` off the caller's path; `fromNew` says which store served. */
-  const compared = async (serve: (...args: A) => Promise<R>, side: (...args: A) => Promise<unknown>, args: A, fromNew: boolean): Promise<R> => {
+  const compared = async (
+    serve: (...args: A) => Promise<R>,
+    side: (...args: A) => Promise<unknown>,
+    args: A,
+    fromNew: boolean,
+  ): Promise<R> => {
     const [oldRead, newRead] = [serve, side]
     // Started together so the shadow adds no latency; its outcome is handled off the caller's path.
     const shadow = Promise.resolve().then(() => newRead(...args))

@@ -84,17 +84,31 @@ export function dualPublish(old: EventStream, neu: EventStream, options: DualPub
  * (pending), or the new side first (promoted: its failure is the caller's) then the old one while it is
  * still written (a failure there is reported in the outcome, never thrown).
  */
-async function publishByPlan(old: EventStream, neu: EventStream, plan: MovePlan, event: OutgoingEvent, options: DualPublishOptions): Promise<PublishOutcome> {
+async function publishByPlan(
+  old: EventStream,
+  neu: EventStream,
+  plan: MovePlan,
+  event: OutgoingEvent,
+  options: DualPublishOptions,
+): Promise<PublishOutcome> {
   const copy = { ...event, headers: { [SOURCE_TIME_HEADER]: String(Date.now()), ...event.headers } }
   const first = plan.authority === 'new' ? neu : old
   try {
     await first.publish(copy)
   } catch (error) {
-    const failed: PublishOutcome = plan.authority === 'new' ? { id: event.id, old: 'skipped', new: 'error', error: String(error) } : { id: event.id, old: 'error', new: 'skipped', error: String(error) }
+    const failed: PublishOutcome =
+      plan.authority === 'new'
+        ? { id: event.id, old: 'skipped', new: 'error', error: String(error) }
+        : { id: event.id, old: 'error', new: 'skipped', error: String(error) }
     options.onOutcome?.(failed)
-    throw error instanceof TandemError ? error : new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: first.url, detail: String(error) }, { cause: error, details: failed })
+    if (error instanceof TandemError) throw error
+    const detail = String(error)
+    throw new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: first.url, detail }, { cause: error, details: failed })
   }
-  let outcome: PublishOutcome = plan.authority === 'new' ? { id: event.id, old: plan.writeOld ? 'ok' : 'skipped', new: 'ok' } : { id: event.id, old: 'ok', new: 'skipped' }
+  let outcome: PublishOutcome =
+    plan.authority === 'new'
+      ? { id: event.id, old: plan.writeOld ? 'ok' : 'skipped', new: 'ok' }
+      : { id: event.id, old: 'ok', new: 'skipped' }
   if (plan.authority === 'new' && plan.writeOld) {
     try {
       await old.publish(copy)

@@ -131,7 +131,8 @@ export function chooseArm(
   if (stage === 'completed') return CHOICES.candidate
   for (const rule of policy.targeting) {
     const value = valueOf(rule)
-    if (value !== undefined && rule.values.has(value)) return rule.arm === 'candidate' ? CHOICES.targetCandidate : CHOICES.targetLegacy
+    if (value === undefined || !rule.values.has(value)) continue
+    return rule.arm === 'candidate' ? CHOICES.targetCandidate : CHOICES.targetLegacy
   }
   if (stage === 'promoted') return CHOICES.candidate
   if (stage === 'shadow') return CHOICES.legacy
