@@ -197,22 +197,24 @@ export class FlagEvaluator {
   #one(flag: Flag, context: CheckedContext): OfrepSuccess | OfrepFailure {
     const key = flag.system.name
     const routing = this.#routing(key)
-    // A canary split needs the key; the other stages answer the same for everybody.
-    const needsKey =
-      routing.stage === 'canary' && flag.policy.strategy !== 'blue-green' && routing.weight > 0 && routing.weight < 100
-    if (needsKey && context.targetingKey === undefined) {
+    // Only a canary split reads the key (targeting rules and the other stages answer without one).
+    let missing = false
+    const choice = chooseArm(
+      flag.policy,
+      routing,
+      () => {
+        missing = context.targetingKey === undefined
+        return context.targetingKey
+      },
+      (rule) => attributeValue(context.attributes, rule),
+    )
+    if (missing) {
       return {
         key,
         errorCode: 'TARGETING_KEY_MISSING',
         errorDetails: `flag '${key}' splits by key: send \`context.targetingKey\` (its stickiness key)`,
       }
     }
-    const choice = chooseArm(
-      flag.policy,
-      routing,
-      () => context.targetingKey,
-      (rule) => attributeValue(context.attributes, rule),
-    )
     return {
       key,
       value: choice.arm === 'candidate',
