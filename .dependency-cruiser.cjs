@@ -85,10 +85,15 @@ module.exports = {
     },
     {
       name: 'data-and-events-stand-alone',
-      comment: 'The data and event toolkits are libraries of their own (src/index.ts exports them).',
+      comment:
+        'The data and event toolkits are libraries of their own (src/index.ts exports them); to follow a ' +
+        "system's stage (SPEC 12) they use the flag client of src/flags/ (follow.ts, move.ts) and the domain.",
       severity: 'error',
       from: { path: '^src/(data|events)/', pathNot: NOT_TEST },
-      to: { path: '^src/', pathNot: '^src/(data|events)/|^src/(errors|redact)\\.ts$' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/(data|events|domain)/|^src/(errors|redact)\\.ts$|^src/flags/(follow|move|clients)\\.ts$',
+      },
     },
     {
       name: 'data-and-events-apart',

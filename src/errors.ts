@@ -152,6 +152,22 @@ export const ERRORS = define({
   },
 
   // --- admin API and CLI to a running instance ---------------------------------------------------------
+  TANDEM_ERR_FLAGS_OBSERVATIONS: {
+    message:
+      'observations refused: {detail}; send at most 1000 observations per batch as `{ client, observations: [...] }`',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_FLAGS_NOT_CODE: {
+    message: 'system "{system}" is not a `kind: code` system; only code systems take adapter observations',
+    status: 409,
+    exit: 2,
+  },
+  TANDEM_ERR_FLAGS_ROLE: {
+    message: '{actor} (role {role}) may not report observations; use a token of role flags or operator',
+    status: 403,
+    exit: 2,
+  },
   TANDEM_ERR_ADMIN_UNREACHABLE: {
     message: 'no running tandem answers at {url}; start one with `tandem up` or pass --admin URL',
     status: 503,

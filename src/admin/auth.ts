@@ -12,7 +12,8 @@ export interface Principal {
 
 export type RequiredRole = Role | 'public'
 
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 }
+// `flags` sits below viewer: it evaluates flags and reports adapter observations, and reads nothing else.
+const RANK: Record<Role, number> = { flags: 0, viewer: 1, operator: 2, admin: 3 }
 
 export function roleAllows(role: Role, required: Role): boolean {
   return RANK[role] >= RANK[required]

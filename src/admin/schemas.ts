@@ -26,7 +26,7 @@ export const systemSummarySchema = {
   required: ['name', 'kind', 'category', 'priority', 'wave', 'stage', 'weight', 'stepIndex', 'paused', 'activeArm', 'holdReason'],
   properties: {
     name: { type: 'string' },
-    kind: { type: 'string', enum: ['http', 'datastore', 'events'] },
+    kind: { type: 'string', enum: ['http', 'code', 'datastore', 'events'] },
     category: { type: 'string' },
     priority: { type: 'string' },
     wave: nullableString,
@@ -37,6 +37,24 @@ export const systemSummarySchema = {
     activeArm: { type: 'string', enum: ARMS },
     holdReason: nullableString,
     verifiedThrough: { type: ['integer', 'null'], description: 'datastore/events systems: verified-through time (ms)' },
+    flagClients: {
+      type: 'object',
+      description:
+        'adapters (SPEC 12) following this system as a flag on this instance, and when each last synced ' +
+        '(code systems and any system followed)',
+      required: ['count', 'clients'],
+      properties: {
+        count: { type: 'integer' },
+        clients: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'lastSyncAt'],
+            properties: { id: { type: 'string' }, lastSyncAt: { type: 'number' } },
+          },
+        },
+      },
+    },
   },
 } as const
 

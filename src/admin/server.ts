@@ -16,6 +16,7 @@ import { registerInsightRoutes } from './routes-insight.js'
 import { registerReadRoutes } from './routes-read.js'
 import { registerProgramRoutes } from './routes-program.js'
 import { errorSchema } from './schemas.js'
+import { registerFlagRoutes } from '../flags/routes.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -149,6 +150,7 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
     registerInsightRoutes(api, deps)
     registerActionRoutes(api, deps)
     registerProgramRoutes(api, deps)
+    registerFlagRoutes(api, deps)
   })
   if (options.dashboard !== false) app.register(registerDashboard)
   return app

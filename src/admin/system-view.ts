@@ -7,6 +7,8 @@ import { getWatermark } from '../store/move-watermarks.js'
 import { getState, listDecisions, type Decision, type SystemState } from '../store/system-state.js'
 import { listVerdicts as listStoredVerdicts, type StoredVerdict } from '../store/verdicts.js'
 import type { AdminDeps } from './deps.js'
+import { flagsOf } from '../flags/runtime.js'
+import type { FlagClient } from '../flags/clients.js'
 
 export interface SystemSummary {
   readonly name: string
@@ -22,6 +24,8 @@ export interface SystemSummary {
   readonly holdReason: string | null
   /** Datastore and events systems: both sides proven equal up to this time (ms), null before the first window. */
   readonly verifiedThrough?: number | null
+  /** Adapters following this system as a flag (SPEC 12): set for code systems and for any system followed. */
+  readonly flagClients?: { readonly count: number; readonly clients: readonly FlagClient[] }
 }
 
 /** A stored verdict as the API shows it. */
@@ -53,8 +57,15 @@ export async function systemSummary(deps: AdminDeps, system: SystemConfig): Prom
     paused: state.paused,
     activeArm: state.activeArm,
     holdReason,
-    ...(system.kind === 'http' ? {} : { verifiedThrough: (await getWatermark(deps.store, system.name))?.verifiedThrough ?? null }),
+    ...(system.kind !== 'datastore' && system.kind !== 'events' ? {} : { verifiedThrough: (await getWatermark(deps.store, system.name))?.verifiedThrough ?? null }),
+    ...followers(deps, system),
   }
+}
+
+function followers(deps: AdminDeps, system: SystemConfig): Pick<SystemSummary, 'flagClients'> {
+  const clients = flagsOf(deps).clients.following(system.name)
+  if (clients.length === 0 && system.kind !== 'code') return {}
+  return { flagClients: { count: clients.length, clients: clients.slice(0, 100) } }
 }
 
 export async function listSystems(deps: AdminDeps): Promise<SystemSummary[]> {

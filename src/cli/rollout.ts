@@ -93,12 +93,21 @@ function stepLabel(s: Summary, steps?: Detail['steps']): string {
 }
 
 function renderList(systems: Summary[]): string {
-  // Data and event moves add their verified-through time (the column appears only when one is configured).
+  // Data and event moves add their verified-through time, flags the adapters following them (SPEC 12, 13);
+  // each column appears only when some system needs it.
   const moves = systems.some((s) => s.verifiedThrough !== undefined)
-  const verified = (s: Summary): string[] => (moves ? [s.verifiedThrough === undefined ? '-' : s.verifiedThrough === null ? 'not yet' : new Date(s.verifiedThrough).toISOString()] : [])
+  const verified = (s: Summary): string[] =>
+    moves
+      ? [s.verifiedThrough === undefined ? '-' : s.verifiedThrough === null ? 'not yet' : new Date(s.verifiedThrough).toISOString()]
+      : []
+  const flags = systems.some((s) => s.kind === 'code' || (s.flagClients?.count ?? 0) > 0)
+  const clients = (s: Summary) => (flags ? [String(s.flagClients?.count ?? 0)] : [])
   const rows = [
-    ['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', ...(moves ? ['VERIFIED THROUGH'] : []), 'HOLD'],
-    ...systems.map((s) => [s.name, s.stage + (s.paused ? ' (paused)' : ''), `${s.weight}%`, stepLabel(s), ...verified(s), s.holdReason ?? '']),
+    ['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', ...(moves ? ['VERIFIED THROUGH'] : []), ...(flags ? ['CLIENTS'] : []), 'HOLD'],
+    ...systems.map((s) => {
+      const stage = s.stage + (s.paused ? ' (paused)' : '')
+      return [s.name, stage, `${s.weight}%`, stepLabel(s), ...verified(s), ...clients(s), s.holdReason ?? '']
+    }),
   ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')}\n`
@@ -112,11 +121,21 @@ function verifiedText(at: number | null): string {
   return `${new Date(at).toISOString()} (${Math.round((Date.now() - at) / 1000)}s ago)`
 }
 
+/** Adapters following the system as a flag (SPEC 12), shown when there are any or the system is code. */
+function flagClientLines(d: Detail): string[] {
+  const f = d.flagClients
+  if (f === undefined || (f.count === 0 && d.kind !== 'code')) return []
+  const shown = f.clients.slice(0, 10).map((c) => `${c.id} synced ${new Date(c.lastSyncAt).toISOString()}`)
+  const more = f.count > shown.length ? ', ...' : ''
+  return [`flag clients: ${f.count}${shown.length === 0 ? '' : ` (${shown.join(', ')}${more})`}`]
+}
+
 function renderDetail(d: Detail): string {
   const lines = [
     `${d.name}: ${d.stage}${d.paused ? ' (paused)' : ''}, weight ${d.weight}%, step ${stepLabel(d, d.steps)}, serving arm ${d.activeArm}`,
     `holding: ${d.holdReason ?? 'no'}`,
     ...(d.verifiedThrough === undefined ? [] : [`verified through: ${verifiedText(d.verifiedThrough)}`]),
+    ...flagClientLines(d),
     '',
     'last verdicts:',
   ]

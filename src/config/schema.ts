@@ -183,7 +183,10 @@ const healthSchema = z.strictObject({
 
 /** The keys a system may inherit from `defaults`. */
 const systemBody = {
-  kind: z.enum(['http', 'datastore', 'events']).default('http'),
+  kind: z
+    .enum(['http', 'code', 'datastore', 'events'])
+    .default('http')
+    .describe('code: a flag served over OFREP to the application (SPEC 12)'),
   category: z.string().default('uncategorized'),
   priority: z.enum(['P0', 'P1', 'P2', 'P3', 'P4']).default('P2'),
   wave: z.string().optional(),
@@ -223,6 +226,7 @@ export const systemSchema = z
     rollout: { ...system.rollout, steps: system.rollout.steps ?? defaultSteps(system.rollout.strategy) },
   }))
 
+/** A code system is a flag: it has no targets and no routes (SPEC 12); say which keys apply instead. */
 function defaultSteps(strategy: 'canary' | 'blue-green' | 'direct'): RolloutStep[] {
   const steps = strategy === 'canary' ? DEFAULT_STEPS : strategy === 'blue-green' ? [{ shadow: '10m' }, { switch: true, pause: '10m' }] : [{ weight: 100 }]
   return z.array(stepSchema).parse(steps)
@@ -247,7 +251,9 @@ const waveSchema = z.strictObject({
 
 const tokenSchema = z.strictObject({
   name: z.string().min(1),
-  role: z.enum(['viewer', 'operator', 'admin']),
+  role: z
+    .enum(['flags', 'viewer', 'operator', 'admin'])
+    .describe('flags: evaluates flags (OFREP) and reports adapter observations only'),
   token: z.string().min(16, 'a token has at least 16 characters'),
 })
 

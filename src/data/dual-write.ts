@@ -2,8 +2,11 @@
 // store is appended to the reconciliation log and, unless asked, never reaches the caller.
 import { TandemError } from '../errors.js'
 import { ReconciliationLog, type WriteOp } from './reconcile-log.js'
+import { followerOf, movePlan, type FollowSystem } from '../flags/move.js'
+import type { FlagFollower } from '../flags/follow.js'
 
-export interface DualWriteOptions<A extends unknown[]> {
+/** With `{ system, admin }` the writer follows that system's stage (see movePlan in src/flags/move.ts). */
+export interface DualWriteOptions<A extends unknown[]> extends FollowSystem {
   /** The reconciliation log: a JSONL file path, or a shared ReconciliationLog. */
   readonly log: string | ReconciliationLog
   /** Describe a call as an upsert or delete so `tandem data reconcile` can replay it. */
@@ -20,6 +23,10 @@ export interface DualWriter<A extends unknown[], R> {
   readonly stats: { writes: number; secondaryFailures: number }
   /** Wait until every log append has reached the file. */
   flush(): Promise<void>
+  /** The flag followed (with `{ system }`). */
+  readonly flag: FlagFollower | undefined
+  /** Stop following the flag. */
+  close(): void
 }
 
 /**
@@ -33,11 +40,19 @@ export function dualWrite<A extends unknown[], R>(
 ): DualWriter<A, R> {
   const log = typeof options.log === 'string' ? new ReconciliationLog(options.log) : options.log
   const stats = { writes: 0, secondaryFailures: 0 }
+  const flag = followerOf(options, 'dualWrite')
   const writer = async (...args: A): Promise<R> => {
-    const result = await oldWrite(...args)
+    // Without a system: the old store is the source of truth, the new one is always written.
+    const plan = movePlan(flag === undefined ? 'shadow' : flag.stage)
+    const [first, second] =
+      plan.authority === 'old'
+        ? [oldWrite, plan.writeNew ? newWrite : undefined]
+        : [newWrite, plan.writeOld ? oldWrite : undefined]
+    const result = (await first(...args)) as R
     stats.writes++
+    if (second === undefined) return result
     try {
-      await newWrite(...args)
+      await second(...args)
     } catch (error) {
       stats.secondaryFailures++
       const message = error instanceof Error ? error.message : String(error)
@@ -52,7 +67,7 @@ export function dualWrite<A extends unknown[], R>(
     }
     return result
   }
-  return Object.assign(writer, { stats, flush: () => log.flush() })
+  return Object.assign(writer, { stats, flush: () => log.flush(), flag, close: () => flag?.close() })
 }
 
 /** A describe callback that throws must not turn a logged failure into a lost one: fall back to the arguments. */

@@ -82,17 +82,13 @@ export function stickyKey(stickiness: Stickiness, req: ArmRequest): string | und
   }
 }
 
-function targeted(rules: readonly TargetingRule[], req: ArmRequest): Arm | undefined {
-  for (const rule of rules) {
-    const value =
-      rule.source === 'header'
-        ? headerValue(req.headers, rule.name)
-        : rule.source === 'cookie'
-          ? cookieValue(headerValue(req.headers, 'cookie'), rule.name)
-          : queryValue(req.query, rule.name)
-    if (value !== undefined && rule.values.has(value)) return rule.arm
-  }
-  return undefined
+/** The value a targeting rule reads from a request. */
+function requestValue(rule: TargetingRule, req: ArmRequest): string | undefined {
+  return rule.source === 'header'
+    ? headerValue(req.headers, rule.name)
+    : rule.source === 'cookie'
+      ? cookieValue(headerValue(req.headers, 'cookie'), rule.name)
+      : queryValue(req.query, rule.name)
 }
 
 export interface ArmPolicy {
@@ -102,26 +98,60 @@ export interface ArmPolicy {
   readonly targeting: readonly TargetingRule[]
 }
 
+/** Why an arm was chosen, in OpenFeature's reason vocabulary (SPEC 12). */
+export type ArmReason = 'TARGETING_MATCH' | 'SPLIT' | 'DEFAULT' | 'DISABLED'
+export interface ArmChoice {
+  readonly arm: Arm
+  readonly reason: ArmReason
+}
+const choice = (arm: Arm, reason: ArmReason): ArmChoice => Object.freeze({ arm, reason })
+const CHOICES = {
+  disabled: choice('legacy', 'DISABLED'),
+  legacy: choice('legacy', 'DEFAULT'),
+  candidate: choice('candidate', 'DEFAULT'),
+  targetLegacy: choice('legacy', 'TARGETING_MATCH'),
+  targetCandidate: choice('candidate', 'TARGETING_MATCH'),
+  splitLegacy: choice('legacy', 'SPLIT'),
+  splitCandidate: choice('candidate', 'SPLIT'),
+} as const
+
 /**
- * The arm that serves this request. Targeting applies in the active stages (shadow, canary,
- * promoted): a pending or rolled-back system sends everything to legacy, a completed one to the candidate.
+ * The arm choice shared by the gateway (request headers) and the flags (OFREP context attributes,
+ * the adapter): targeting applies in the active stages (shadow, canary, promoted); a pending or
+ * rolled-back system serves legacy, a completed one the candidate. `key` undefined buckets at random.
  */
-export function assignArm(policy: ArmPolicy, routing: SystemRouting, req: ArmRequest): Arm {
+export function chooseArm(
+  policy: ArmPolicy,
+  routing: SystemRouting,
+  key: () => string | undefined,
+  valueOf: (rule: TargetingRule) => string | undefined,
+): ArmChoice {
   const stage = routing.stage
-  if (stage === 'pending' || stage === 'rolled-back') return 'legacy'
-  if (stage === 'completed') return 'candidate'
-  if (policy.targeting.length > 0) {
-    const forced = targeted(policy.targeting, req)
-    if (forced !== undefined) return forced
+  if (stage === 'pending' || stage === 'rolled-back') return CHOICES.disabled
+  if (stage === 'completed') return CHOICES.candidate
+  for (const rule of policy.targeting) {
+    const value = valueOf(rule)
+    if (value === undefined || !rule.values.has(value)) continue
+    return rule.arm === 'candidate' ? CHOICES.targetCandidate : CHOICES.targetLegacy
   }
-  if (stage === 'promoted') return 'candidate'
-  if (stage === 'shadow') return 'legacy'
+  if (stage === 'promoted') return CHOICES.candidate
+  if (stage === 'shadow') return CHOICES.legacy
   // canary
-  if (policy.strategy === 'blue-green') return routing.activeArm
+  if (policy.strategy === 'blue-green') return routing.activeArm === 'candidate' ? CHOICES.candidate : CHOICES.legacy
   const weight = routing.weight
-  if (weight <= 0) return 'legacy'
-  if (weight >= 100) return 'candidate'
-  const key = stickyKey(policy.stickiness, req)
-  const b = key === undefined ? Math.floor(Math.random() * 10000) : bucket(policy.system, key)
-  return b < weight * 100 ? 'candidate' : 'legacy'
+  if (weight <= 0) return CHOICES.legacy
+  if (weight >= 100) return CHOICES.candidate
+  const k = key()
+  const b = k === undefined ? Math.floor(Math.random() * 10000) : bucket(policy.system, k)
+  return b < weight * 100 ? CHOICES.splitCandidate : CHOICES.splitLegacy
+}
+
+/** The arm that serves this request (see chooseArm). */
+export function assignArm(policy: ArmPolicy, routing: SystemRouting, req: ArmRequest): Arm {
+  return chooseArm(
+    policy,
+    routing,
+    () => stickyKey(policy.stickiness, req),
+    (rule) => requestValue(rule, req),
+  ).arm
 }

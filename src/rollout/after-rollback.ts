@@ -34,7 +34,8 @@ export async function verifyPendingRollback(ctx: AfterRollbackContext, system: S
   const now = ctx.now()
   if (verificationDue(system, pending.at, now) !== 'due') return false
   const window = verificationWindow(pending.at, now)
-  const health = ctx.healthChecks ? await probeArm(system, 'legacy') : null
+  // A code system has no target to probe: its adapters' legacy error rate alone verifies the rollback.
+  const health = ctx.healthChecks && system.legacy !== undefined ? await probeArm(system, 'legacy') : null
   const legacy = window.start < window.end ? ctx.metrics.window(system.name, window.start, window.end).legacy : { requests: 0, errors: 0 }
   const judgement = judgeRollback({ window, health, legacy, errorRate: system.analysis.rollback.errorRate, minSamples: system.analysis.minSamples })
   let result: { state: SystemState; decision: Decision }

@@ -124,7 +124,9 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     // A datastore or events system is judged by continuous verification (SPEC 13) instead of metrics.
     const move = isMove(system)
     if (!analyses(state.stage, system.kind, move)) {
-      if (state.stage === 'rolled-back' && system.kind === 'http') await this.#executor.verifyRollback(system, state)
+      if (state.stage === 'rolled-back' && (system.kind === 'http' || system.kind === 'code')) {
+        await this.#executor.verifyRollback(system, state)
+      }
       this.#executor.forget(name)
       return
     }

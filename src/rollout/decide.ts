@@ -47,8 +47,9 @@ export type ControllerAction =
 
 /** Does the controller judge this system at all? Only active HTTP systems are analysed (SPEC 5). */
 export function analyses(stage: SystemState['stage'], kind: string, verified = false): boolean {
-  // Datastore and events systems with their block are judged by continuous verification (SPEC 13).
-  return isActive(stage) && (kind === 'http' || verified)
+  // HTTP systems are judged from the gateway's metrics, code systems from their adapters' (SPEC 12),
+  // datastore and events systems with their block by continuous verification (SPEC 13).
+  return isActive(stage) && (kind === 'http' || kind === 'code' || verified)
 }
 
 export function decide(

@@ -67,7 +67,8 @@ describe('OpenAPI document', () => {
     const js = await fetch(`${h.url}/${script}`)
     expect(js.status).toBe(200)
     expect(html).not.toMatch(/https?:\/\//)
-    expect(Object.keys(doc.paths).some((p) => !p.startsWith('/api/v1/') && p !== '/healthz' && p !== '/metrics')).toBe(false)
+    // Documented paths: the API, OFREP (SPEC 12), /healthz and /metrics; no dashboard file.
+    expect(Object.keys(doc.paths).some((p) => !p.startsWith('/api/v1/') && !p.startsWith('/ofrep/v1/') && p !== '/healthz' && p !== '/metrics')).toBe(false)
   })
 
   it('answers an unknown API path with a coded 404', async () => {
