@@ -13,8 +13,9 @@ export function rolloutController(ctx: InstanceContext): ControlPlugin {
     config: ctx.config,
     store: ctx.store,
     routing: ctx.routing,
-    metrics: ctx.metrics,
-    ...(ctx.comparisons ? { comparisons: ctx.comparisons } : {}),
+    // The lease holder judges every instance's traffic, merged from the store (SPEC 11).
+    metrics: ctx.merged,
+    ...(ctx.comparisons ? { comparisons: ctx.merged } : {}),
   })
   controller.on('error', (system, error) => ctx.logger.error({ system, err: error }, 'rollout controller error'))
   return controller

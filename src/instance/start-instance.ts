@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createAdminServer, type AdminServerOptions } from '../admin/server.js'
 import type { AdminDeps } from '../admin/deps.js'
+import type { ComparisonResult } from '../compare/compare-exchange.js'
 import type { ComparisonReader, ComparisonSink } from '../compare/sink.js'
 import { formatIssue, loadConfig, type ConfigIssue } from '../config/load.js'
 import { loadConfigOffThread } from '../config/load-off-thread.js'
@@ -12,12 +13,15 @@ import { isTandemError, TandemError } from '../errors.js'
 import { CountingSink } from '../gateway/counting-sink.js'
 import { Gateway, splitListen } from '../gateway/gateway.js'
 import { RoutingTable } from '../gateway/routing-table.js'
+import { MergedMetrics } from '../metrics/merged-metrics.js'
+import { MetricsWriter } from '../metrics/metrics-writer.js'
 import { createPrometheus, type TandemPrometheus } from '../metrics/prometheus.js'
 import { RequestMetrics } from '../metrics/request-metrics.js'
 import type { RolloutControl } from '../rollout/control.js'
 import { lockStoreFile } from '../store/file-lock.js'
 import { openStore, sqliteFile, type Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
+import { newInstanceId } from './instance-id.js'
 import { createLogger } from './logger.js'
 
 /** What the pluggable engines get to build themselves from. */
@@ -26,6 +30,10 @@ export interface InstanceContext {
   readonly store: Store
   readonly routing: RoutingTable
   readonly metrics: RequestMetrics
+  /** This process among the instances on the store (hostname:pid:random). */
+  readonly instance: string
+  /** Every instance's metrics and comparison counts, merged: what analysis judges (SPEC 11). */
+  readonly merged: MergedMetrics
   readonly prometheus: TandemPrometheus
   readonly comparisons?: ComparisonReader
   readonly logger: Logger
@@ -33,6 +41,8 @@ export interface InstanceContext {
 
 /** The comparison engine (src/compare/) plugs in here; without one, exchanges are only counted. */
 export interface ComparisonPlugin extends ComparisonSink, Partial<ComparisonReader> {
+  /** Every classified exchange, for the metrics written to the store. */
+  onRecord?(listener: (r: { system: string; route: string; at: number; result: ComparisonResult }) => void): () => void
   start?(): Promise<void>
   reload?(config: Config): void
   close?(): Promise<void>
@@ -69,6 +79,10 @@ export interface Instance {
   readonly store: Store
   readonly routing: RoutingTable
   readonly metrics: RequestMetrics
+  readonly instanceId: string
+  /** Writes this instance's metrics to the store every second. */
+  readonly metricsWriter: MetricsWriter
+  readonly merged: MergedMetrics
   readonly comparisons: ComparisonPlugin
   config(): Config
   reload(actor: string): Promise<{ ok: true } | { ok: false; errors: readonly ConfigIssue[] }>
@@ -95,18 +109,33 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     for (const s of await listStates(store)) routing.set(s.system, { stage: s.stage, weight: s.weight, activeArm: s.activeArm, paused: s.paused })
 
     const metrics = new RequestMetrics()
+    const instance = newInstanceId()
     const gateway = new Gateway({ routing, metrics, sink: { submit: (e) => comparisons.submit(e) }, countShadow: (s, r) => prometheus.countShadow(s, r) })
-    const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems })
-    const base = { config: () => config, store, routing, metrics, prometheus, logger }
+    const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems, instance })
+    // Every second this instance's metrics go to the store, where every instance's are read merged.
+    const writer = new MetricsWriter({
+      store,
+      instance,
+      metrics,
+      retentionMs: () => config.metrics.retention,
+      onError: (err: unknown) => logger.warn({ err }, 'metrics not written to the store; retried next second'),
+    })
+    // Closed after the gateway drained and the comparisons settled (cleanup runs in reverse), before the store.
+    cleanup.push(() => writer.close())
+    let reader: ComparisonReader | undefined
+    const merged = new MergedMetrics({ store, instance, local: metrics, localComparisons: () => reader })
+    const base = { config: () => config, store, routing, metrics, instance, merged, prometheus, logger }
     // --- comparison engine: supplied by src/compare/ through options.comparisons ---------------------
     const comparisons: ComparisonPlugin = options.comparisons?.(base) ?? new CountingSink()
+    comparisons.onRecord?.((r) => writer.recordComparison(r))
     await comparisons.start?.()
     cleanup.push(async () => comparisons.close?.())
-    const reader = typeof comparisons.counts === 'function' ? (comparisons as ComparisonReader) : undefined
+    reader = typeof comparisons.counts === 'function' ? (comparisons as ComparisonReader) : undefined
     // --- rollout control: supplied by src/rollout/ through options.control -----------------------------
     const control = options.control?.({ ...base, ...(reader ? { comparisons: reader } : {}) })
 
     await gateway.apply(config)
+    writer.start()
     const gatewayAddress = await gateway.listen(options.gatewayListen ?? config.gateway.listen, config.gateway.maxHeaderSize)
     cleanup.push(() => gateway.close(options.drainMs ?? 30_000))
 
@@ -134,7 +163,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       config: () => config,
       store,
       routing,
-      metrics,
+      metrics: merged,
       ...(reader ? { comparisons: reader } : {}),
       ...(control ? { control } : {}),
       prometheus: () => prometheus.expose(),
@@ -160,6 +189,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       store,
       routing,
       metrics,
+      instanceId: instance,
+      metricsWriter: writer,
+      merged,
       comparisons,
       config: () => config,
       reload,

@@ -17,6 +17,7 @@ import type { ActionOptions, OperatorAction, RolloutControl, SystemStatus } from
 import { writeFailureReport } from './failure-report.js'
 import { HealthMonitor } from './health.js'
 import { gate, notify, type HookKind, type HookPayload } from './hooks.js'
+import { METRICS_SETTLE_MS } from '../metrics/metrics-writer.js'
 import { consecutiveFailures, lastActor, lastMetricWindowEnd, saveMetricWindows, saveVerdict } from './records.js'
 import { describeStep, isActive, placementOf, PROMOTED, ROLLED_BACK, routingOf, servesCandidate, stepDuration } from './steps.js'
 import { holdWhileIdle } from './idle-reasons.js'
@@ -188,8 +189,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
       system: name,
       window: { start, end: now },
       // Until the step's first full second has begun there is nothing of this step to judge yet.
-      arms: start < now ? this.#o.metrics.window(name, start, now) : { legacy: EMPTY_ARM, candidate: EMPTY_ARM },
-      comparisons: start < now ? (this.#o.comparisons?.counts(name, start, now) ?? null) : null,
+      arms: start < now ? await this.#o.metrics.window(name, start, now) : { legacy: EMPTY_ARM, candidate: EMPTY_ARM },
+      comparisons: start < now ? ((await this.#o.comparisons?.counts(name, start, now)) ?? null) : null,
       healthFailures: this.#health.failures(name, 'candidate'),
       analysis: system.analysis,
     })
@@ -255,7 +256,8 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     if (from === undefined) from = await lastMetricWindowEnd(this.#o.store, name)
     // The metrics reader keeps 15 minutes; never ask beyond it, nor before this run of the rollout.
     from = Math.max(from, Math.floor((state.startedAt ?? now) / 1000) * 1000, now - 14 * 60_000)
-    const until = Math.floor(now / 1000) * 1000
+    // On a store shared by several instances a second is complete there only once every instance wrote it.
+    const until = Math.floor((now - (this.#o.store.dialect === 'postgres' ? METRICS_SETTLE_MS : 0)) / 1000) * 1000
     if (until <= from) return
     await saveMetricWindows(this.#o.store, this.#o.metrics, name, from, until)
     this.#persistedUntil.set(name, until)
@@ -323,7 +325,7 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
         reason: decision.reason,
         before: current,
         evidence: decision.evidence ?? null,
-        current: this.#liveMetrics(system, current),
+        current: await this.#liveMetrics(system, current),
       })
       this.emit('report', system.name, file)
     } catch (error) {
@@ -335,13 +337,13 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
   }
 
   /** Per route and arm, the last analysis interval as the gateway measured it (samples left out). */
-  #liveMetrics(system: SystemConfig, state: SystemState): unknown {
+  async #liveMetrics(system: SystemConfig, state: SystemState): Promise<unknown> {
     const now = this.#now()
     const start = Math.floor(Math.max(now - system.analysis.interval, state.stepStartedAt ?? 0) / 1000) * 1000
     const strip = ({ samples: _samples, ...rest }: ArmWindow) => rest
     return {
       window: { start, end: now },
-      routes: this.#o.metrics.routes(system.name, start, now).map((r) => ({ route: r.route, legacy: strip(r.legacy), candidate: strip(r.candidate) })),
+      routes: (await this.#o.metrics.routes(system.name, start, now)).map((r) => ({ route: r.route, legacy: strip(r.legacy), candidate: strip(r.candidate) })),
     }
   }
 

@@ -54,7 +54,7 @@ export async function lastMetricWindowEnd(store: Store, system: string): Promise
 }
 
 export async function saveMetricWindows(store: Store, metrics: MetricsReader, system: string, start: number, end: number): Promise<void> {
-  const rows = metrics.routes(system, start, end).flatMap((r) =>
+  const rows = (await metrics.routes(system, start, end)).flatMap((r) =>
     (['legacy', 'candidate'] as const)
       .filter((arm) => r[arm].requests > 0)
       .map((arm) => {

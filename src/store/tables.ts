@@ -159,6 +159,28 @@ export interface ProgramStateTable {
   version: number
 }
 
+/** One second of one instance's metrics per system x route x arm (migration 0004-metric-seconds). */
+export interface MetricSecondTable {
+  /** hostname:pid:random of the writing process. */
+  instance: string
+  system: string
+  route: string
+  arm: Arm
+  /** Epoch seconds. */
+  second: number
+  requests: number
+  errors: number
+  successes: number
+  /** HdrHistogram V2 compressed base64 of the latencies in microseconds; null without requests. */
+  histogram: string | null
+  /** Comparison results of the second (kept on the candidate arm's row). */
+  matches: number
+  mismatches: number
+  noise_only: number
+  skipped: number
+  candidate_errors: number
+}
+
 export interface Database {
   system_state: SystemStateTable
   decisions: DecisionTable
@@ -172,6 +194,7 @@ export interface Database {
   checklist_results: ChecklistResultTable
   audit: AuditTable
   program_state: ProgramStateTable
+  metric_seconds: MetricSecondTable
 }
 
 export type JsonText = ColumnType<string, string, string>

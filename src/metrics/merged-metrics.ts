@@ -1,0 +1,99 @@
+// The metrics of every instance on the store, merged (SPEC 11): this process's live buckets plus the
+// seconds other instances wrote to metric_seconds; histograms are merged, never averaged percentiles.
+import type { ComparisonCounts, ComparisonReader } from '../compare/sink.js'
+import type { Store } from '../store/open.js'
+import { readMetricSeconds, type StoredSecond } from '../store/metric-seconds.js'
+import type { Arm } from '../store/tables.js'
+import { samplesOf, WindowAccumulator } from './arm-window.js'
+import { decodeHistogram } from './histogram.js'
+import type { ArmWindow, MetricsReader } from './reader.js'
+import type { RequestMetrics } from './request-metrics.js'
+
+export interface MergedMetricsOptions {
+  readonly store: Store
+  /** This process's id and live metrics; without them every instance is read from the store. */
+  readonly instance?: string
+  readonly local?: RequestMetrics
+  /** This process's comparison counts (the comparison engine), merged with the other instances'. */
+  readonly localComparisons?: () => ComparisonReader | undefined
+}
+
+type Arms = Record<Arm, WindowAccumulator>
+
+export class MergedMetrics implements MetricsReader, ComparisonReader {
+  readonly #o: MergedMetricsOptions
+
+  constructor(options: MergedMetricsOptions) {
+    this.#o = options
+  }
+
+  async window(system: string, sinceMs: number, untilMs: number): Promise<Record<Arm, ArmWindow>> {
+    const arms: Arms = { legacy: new WindowAccumulator(), candidate: new WindowAccumulator() }
+    for (const { arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
+      for (const b of buckets) arms[arm].add(b.requests, b.errors, b.histogram, b.samples)
+    }
+    for (const row of await this.#stored(system, sinceMs, untilMs)) addStored(arms[row.arm], row)
+    return { legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }
+  }
+
+  async routes(system: string, sinceMs: number, untilMs: number): Promise<Array<{ route: string } & Record<Arm, ArmWindow>>> {
+    const byRoute = new Map<string, Arms>()
+    const of = (route: string): Arms => {
+      let arms = byRoute.get(route)
+      if (arms === undefined) byRoute.set(route, (arms = { legacy: new WindowAccumulator(), candidate: new WindowAccumulator() }))
+      return arms
+    }
+    for (const { route, arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
+      const acc = of(route)[arm]
+      for (const b of buckets) acc.add(b.requests, b.errors, b.histogram, b.samples)
+    }
+    for (const row of await this.#stored(system, sinceMs, untilMs)) addStored(of(row.route)[row.arm], row)
+    return [...byRoute].map(([route, arms]) => ({ route, legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }))
+  }
+
+  /**
+   * Consecutive windows of `widthMs` from `sinceMs` to `untilMs` (charts), read with one store query.
+   * A second belongs to the window its start falls in.
+   */
+  async windows(system: string, sinceMs: number, untilMs: number, widthMs: number): Promise<Array<{ start: number; end: number } & Record<Arm, ArmWindow>>> {
+    const out: Array<{ start: number; end: number; arms: Arms }> = []
+    for (let start = sinceMs; start < untilMs; start += widthMs) {
+      out.push({ start, end: Math.min(start + widthMs, untilMs), arms: { legacy: new WindowAccumulator(), candidate: new WindowAccumulator() } })
+    }
+    const at = (second: number) => out[Math.min(out.length - 1, Math.max(0, Math.floor((second * 1000 - sinceMs) / widthMs)))]?.arms
+    for (const { arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
+      for (const b of buckets) at(b.second)?.[arm].add(b.requests, b.errors, b.histogram, b.samples)
+    }
+    for (const row of await this.#stored(system, sinceMs, untilMs)) {
+      const arms = at(row.second)
+      if (arms !== undefined) addStored(arms[row.arm], row)
+    }
+    return out.map(({ start, end, arms }) => ({ start, end, legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }))
+  }
+
+  async counts(system: string, sinceMs: number, untilMs: number): Promise<ComparisonCounts> {
+    const own = await this.#o.localComparisons?.()?.counts(system, sinceMs, untilMs)
+    const out = { match: 0, mismatch: 0, noiseOnly: 0, skipped: 0, candidateError: 0, ...own }
+    for (const { counts: c } of await this.#stored(system, sinceMs, untilMs)) {
+      out.match += c.match
+      out.mismatch += c.mismatch
+      out.noiseOnly += c.noiseOnly
+      out.skipped += c.skipped
+      out.candidateError += c.candidateError
+    }
+    return out
+  }
+
+  /** The whole seconds overlapping [sinceMs, untilMs) that other instances (or all, without `local`) wrote. */
+  #stored(system: string, sinceMs: number, untilMs: number): Promise<StoredSecond[]> {
+    const except = this.#o.local === undefined ? undefined : this.#o.instance
+    return readMetricSeconds(this.#o.store, system, Math.floor(sinceMs / 1000), Math.ceil(untilMs / 1000), except)
+  }
+}
+
+/** Add one stored second; its raw latency samples were not kept, so quantiles of its histogram stand in. */
+export function addStored(acc: WindowAccumulator, row: StoredSecond): void {
+  if (row.requests === 0 && row.histogram === null) return
+  const histogram = row.histogram === null ? null : decodeHistogram(row.histogram)
+  acc.add(row.requests, row.errors, histogram, histogram === null ? [] : samplesOf(histogram))
+}
