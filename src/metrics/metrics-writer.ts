@@ -11,8 +11,13 @@ import { RETENTION_SECONDS } from './series.js'
 
 /** Seconds a comparison result may arrive after its exchange and still be written (timeouts, queues). */
 const COMPARISON_LATENESS_SECONDS = 120
-/** A finished second is in the store within this long: the next flush (every second) plus the write. */
-export const METRICS_SETTLE_MS = 2500
+/**
+ * A finished second is in the store within this long: flushes run just after each second ends, so
+ * this leaves half a second for the write and a busy event loop.
+ */
+export const METRICS_SETTLE_MS = 1500
+/** Flushes run this long after a second ends. */
+const FLUSH_OFFSET_MS = 20
 /** How often old rows are pruned. */
 const PRUNE_EVERY_MS = 60_000
 
@@ -39,6 +44,7 @@ export class MetricsWriter {
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
   #lastPrune = 0
+  #closed = false
 
   constructor(options: MetricsWriterOptions) {
     this.#o = options
@@ -59,15 +65,26 @@ export class MetricsWriter {
     entry.dirty = true
   }
 
+  /** Flush just after every second ends (so the store lags the gateway by well under METRICS_SETTLE_MS). */
   start(): void {
-    if (this.#timer !== undefined) return
-    this.#timer = setInterval(() => void this.flush().catch((error: unknown) => this.#o.onError?.(error)), this.#o.flushEveryMs ?? 1000)
+    if (this.#timer !== undefined || this.#closed) return
+    const every = this.#o.flushEveryMs ?? 1000
+    const wall = Date.now()
+    this.#timer = setTimeout(() => {
+      void this.flush()
+        .catch((error: unknown) => this.#o.onError?.(error))
+        .finally(() => {
+          this.#timer = undefined
+          this.start()
+        })
+    }, every - (wall % every) + FLUSH_OFFSET_MS)
     this.#timer.unref()
   }
 
   /** Stop the timer and write everything, the current second included. */
   async close(): Promise<void> {
-    clearInterval(this.#timer)
+    this.#closed = true
+    clearTimeout(this.#timer)
     this.#timer = undefined
     await this.flush(true)
   }

@@ -183,14 +183,16 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     // starts at the first full second of the step (after a retry, the failures that caused the
     // rollback must not be judged again).
     const stepStart = Math.ceil((state.stepStartedAt ?? 0) / 1000) * 1000
+    // On a store shared by several instances their seconds are all written METRICS_SETTLE_MS after.
+    const end = now - (this.#o.store.dialect === 'postgres' ? METRICS_SETTLE_MS : 0)
     // The reader answers in whole seconds; the window recorded as evidence is the one really read.
-    const start = Math.min(now, Math.floor(Math.max(now - system.analysis.interval, stepStart) / 1000) * 1000)
+    const start = Math.min(end, Math.floor(Math.max(end - system.analysis.interval, stepStart) / 1000) * 1000)
     const verdict = analyse({
       system: name,
-      window: { start, end: now },
+      window: { start, end },
       // Until the step's first full second has begun there is nothing of this step to judge yet.
-      arms: start < now ? await this.#o.metrics.window(name, start, now) : { legacy: EMPTY_ARM, candidate: EMPTY_ARM },
-      comparisons: start < now ? ((await this.#o.comparisons?.counts(name, start, now)) ?? null) : null,
+      arms: start < end ? await this.#o.metrics.window(name, start, end) : { legacy: EMPTY_ARM, candidate: EMPTY_ARM },
+      comparisons: start < end ? ((await this.#o.comparisons?.counts(name, start, end)) ?? null) : null,
       healthFailures: this.#health.failures(name, 'candidate'),
       analysis: system.analysis,
     })
