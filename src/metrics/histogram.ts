@@ -20,9 +20,23 @@ export function encodeHistogram(histogram: Histogram): string {
   return (histogram as Histogram & { encodeIntoCompressedBase64(level?: number): string }).encodeIntoCompressedBase64()
 }
 
-/** Decode what encodeHistogram wrote, packed (the decoded copy is only read and merged). */
+/**
+ * Merged histograms share one layout: values up to an hour (in microseconds) fit without resizing, so
+ * adding a decoded second is a plain sum of counts arrays (a different layout is added value by value).
+ */
+export const MERGE_RANGE = 3_600_000_000
+
+/** A histogram to merge decoded seconds into. */
+export function newMergeHistogram(): Histogram {
+  const Constructor = constructorFromBucketSize(32)
+  const histogram = new Constructor(1, MERGE_RANGE, 2)
+  histogram.autoResize = true
+  return histogram
+}
+
+/** Decode what encodeHistogram wrote, in the layout of newMergeHistogram. */
 export function decodeHistogram(base64: string): Histogram {
-  const histogram = doDecode(decompress(Buffer.from(base64, 'base64')), 'packed') as unknown as Histogram
+  const histogram = doDecode(decompress(Buffer.from(base64, 'base64')), 32, MERGE_RANGE) as unknown as Histogram
   histogram.autoResize = true
   return histogram
 }

@@ -7,6 +7,7 @@ import { readMetricSeconds } from '../store/metric-seconds.js'
 import { decodeHistogram, encodeHistogram, newHistogram } from './histogram.js'
 import { WindowAccumulator } from './arm-window.js'
 import { MergedMetrics } from './merged-metrics.js'
+import { parseStoredHistogram } from './stored-histogram.js'
 import { MetricsWriter } from './metrics-writer.js'
 import { RequestMetrics } from './request-metrics.js'
 
@@ -37,10 +38,15 @@ describe('merged metrics', () => {
           parts[s.instance]!.recordValue(s.micros)
         }
         const acc = new WindowAccumulator()
-        for (const part of parts) if (part.totalCount > 0) acc.add(part.totalCount, 0, decodeHistogram(encodeHistogram(part)), [])
-        expect(acc.histogram.totalCount).toBe(all.totalCount)
-        for (const p of percentiles) expect(acc.histogram.getValueAtPercentile(p)).toBe(all.getValueAtPercentile(p))
-        expect(acc.histogram.mean).toBeCloseTo(all.mean, 6)
+        for (const part of parts) if (part.totalCount > 0) acc.addStored(part.totalCount, 0, parseStoredHistogram(encodeHistogram(part)))
+        const merged = acc.histogram()
+        expect(merged.totalCount).toBe(all.totalCount)
+        for (const p of percentiles) expect(merged.getValueAtPercentile(p)).toBe(all.getValueAtPercentile(p))
+        expect(merged.mean).toBeCloseTo(all.mean, 6)
+        // The library's own decode and merge agrees.
+        const decoded = newHistogram()
+        for (const part of parts) if (part.totalCount > 0) decoded.add(decodeHistogram(encodeHistogram(part)))
+        for (const p of percentiles) expect(decoded.getValueAtPercentile(p)).toBe(all.getValueAtPercentile(p))
       }),
       { numRuns: 200 },
     )
@@ -76,6 +82,8 @@ describe('merged metrics', () => {
           const w = (await reader.window('api', T0, T0 + 5000)).candidate
           expect(w).toMatchObject({ requests: samples.length, errors, successes: samples.length - errors })
           expect(w.latency.count).toBe(samples.length)
+          expect(w.samples.length).toBeGreaterThan(0)
+          expect(w.samples.every((v) => v > 0 && v <= (all.maxValue * 1.02) / 1000 + 0.001)).toBe(true)
           expect(w.latency.p50).toBe(all.getValueAtPercentile(50) / 1000)
           expect(w.latency.p95).toBe(all.getValueAtPercentile(95) / 1000)
           expect(w.latency.p99).toBe(all.getValueAtPercentile(99) / 1000)

@@ -4,10 +4,10 @@ import type { ComparisonCounts, ComparisonReader } from '../compare/sink.js'
 import type { Store } from '../store/open.js'
 import { readMetricSeconds, type StoredSecond } from '../store/metric-seconds.js'
 import type { Arm } from '../store/tables.js'
-import { samplesOf, WindowAccumulator } from './arm-window.js'
-import { decodeHistogram } from './histogram.js'
+import { WindowAccumulator } from './arm-window.js'
 import type { ArmWindow, MetricsReader } from './reader.js'
 import type { RequestMetrics } from './request-metrics.js'
+import { parseStoredHistogram } from './stored-histogram.js'
 
 export interface MergedMetricsOptions {
   readonly store: Store
@@ -20,8 +20,12 @@ export interface MergedMetricsOptions {
 
 type Arms = Record<Arm, WindowAccumulator>
 
+/** How long one read of the store answers the same window again. */
+const REUSE_MS = 250
+
 export class MergedMetrics implements MetricsReader, ComparisonReader {
   readonly #o: MergedMetricsOptions
+  #last: { key: string; at: number; rows: Promise<StoredSecond[]> } | undefined
 
   constructor(options: MergedMetricsOptions) {
     this.#o = options
@@ -87,13 +91,22 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
   /** The whole seconds overlapping [sinceMs, untilMs) that other instances (or all, without `local`) wrote. */
   #stored(system: string, sinceMs: number, untilMs: number): Promise<StoredSecond[]> {
     const except = this.#o.local === undefined ? undefined : this.#o.instance
-    return readMetricSeconds(this.#o.store, system, Math.floor(sinceMs / 1000), Math.ceil(untilMs / 1000), except)
+    const [from, to] = [Math.floor(sinceMs / 1000), Math.ceil(untilMs / 1000)]
+    // A verdict reads the window and then its comparison counts: one query serves both.
+    const key = `${system}\0${from}\0${to}`
+    const now = Date.now()
+    if (this.#last?.key === key && now - this.#last.at < REUSE_MS) return this.#last.rows
+    const rows = readMetricSeconds(this.#o.store, system, from, to, except)
+    this.#last = { key, at: now, rows }
+    rows.catch(() => {
+      if (this.#last?.rows === rows) this.#last = undefined
+    })
+    return rows
   }
 }
 
 /** Add one stored second; its raw latency samples were not kept, so quantiles of its histogram stand in. */
 export function addStored(acc: WindowAccumulator, row: StoredSecond): void {
   if (row.requests === 0 && row.histogram === null) return
-  const histogram = row.histogram === null ? null : decodeHistogram(row.histogram)
-  acc.add(row.requests, row.errors, histogram, histogram === null ? [] : samplesOf(histogram))
+  acc.addStored(row.requests, row.errors, row.histogram === null ? null : parseStoredHistogram(row.histogram))
 }
