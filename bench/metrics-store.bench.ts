@@ -106,9 +106,10 @@ async function mergeTick(store: Store): Promise<{ rows: number; ms: number }> {
     await writeMetricSeconds(store, `instance-${i}`, batch, [])
     rows += batch.length
   }
-  const reader = new MergedMetrics({ store })
   const times: number[] = []
   for (let n = 0; n < 7; n++) {
+    // A fresh reader each time: in a real tick every second of the window is new, none is parsed yet.
+    const reader = new MergedMetrics({ store })
     const start = performance.now()
     // What one tick reads: the window of the verdict, its comparison counts and the per-route rollups.
     await reader.window('merge', t0 * 1000, (t0 + WINDOW_S) * 1000)
@@ -160,7 +161,7 @@ export async function run(): Promise<BenchSection> {
     const prop = await propagation(pg.url)
     const q = (p: number) => prop[Math.min(prop.length - 1, Math.floor(p * prop.length))]!
     const rows = [
-      ...(process.env.QUICK ? [] : await forwarding(pg.url)),
+      ...(await forwarding(pg.url)),
       { case: `one writer flush, ${ROUTES} routes x 2 arms (ms per second of traffic)`, 'req/s': '', 'proxy CPU ms/req': flushMs.toFixed(2), 'vs no writer': '' },
       { case: `analysis tick merge, ${INSTANCES} instances x ${ROUTES} routes x ${WINDOW_S} s (${merge.rows} rows), ms`, 'req/s': '', 'proxy CPU ms/req': merge.ms.toFixed(1), 'vs no writer': '' },
       { case: `stage change to another instance (change feed), ms p50 / p99 of ${PROPAGATIONS}`, 'req/s': '', 'proxy CPU ms/req': `${q(0.5).toFixed(2)} / ${q(0.99).toFixed(2)}`, 'vs no writer': '' },
@@ -171,7 +172,8 @@ export async function run(): Promise<BenchSection> {
       rows,
       notes: [
         'Targets (SPEC 11 / issue 15): the writer costs under 2 % of forwarding req/s; the merge under 50 ms per tick; a stage change reaches another instance in under 1 s (p99).',
-        'The merge row is one tick\'s reads (verdict window, comparison counts, per-route rollups), each decoding every stored histogram of the window.',
+        'The merge row is one tick\'s reads (verdict window, comparison counts, per-route rollups): two queries, every stored histogram of the window inflated and parsed once.',
+        'The writer flush row is measured in this process on a clock of its own: CPU ms per second of traffic for 100 active series (2 series in the forwarding rows).',
       ],
     }
   } finally {

@@ -26,6 +26,9 @@ const REUSE_MS = 250
 export class MergedMetrics implements MetricsReader, ComparisonReader {
   readonly #o: MergedMetricsOptions
   #last: { key: string; at: number; rows: Promise<StoredSecond[]> } | undefined
+  /** Stored histograms already parsed, by instance, route, arm and second (they never change once written). */
+  readonly #parsed = new Map<string, { second: number; text: string; value: ReturnType<typeof parseStoredHistogram> }>()
+  #newest = 0
 
   constructor(options: MergedMetricsOptions) {
     this.#o = options
@@ -36,7 +39,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
     for (const { arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
       for (const b of buckets) arms[arm].add(b.requests, b.errors, b.histogram, b.samples)
     }
-    for (const row of await this.#stored(system, sinceMs, untilMs)) addStored(arms[row.arm], row)
+    for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(system, arms[row.arm], row)
     return { legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }
   }
 
@@ -51,7 +54,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
       const acc = of(route)[arm]
       for (const b of buckets) acc.add(b.requests, b.errors, b.histogram, b.samples)
     }
-    for (const row of await this.#stored(system, sinceMs, untilMs)) addStored(of(row.route)[row.arm], row)
+    for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(system, of(row.route)[row.arm], row)
     return [...byRoute].map(([route, arms]) => ({ route, legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }))
   }
 
@@ -70,7 +73,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
     }
     for (const row of await this.#stored(system, sinceMs, untilMs)) {
       const arms = at(row.second)
-      if (arms !== undefined) addStored(arms[row.arm], row)
+      if (arms !== undefined) this.#add(system, arms[row.arm], row)
     }
     return out.map(({ start, end, arms }) => ({ start, end, legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }))
   }
@@ -88,6 +91,28 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
     return out
   }
 
+  /** Add one stored second; its raw latency samples were not kept, so quantiles of its histogram stand in. */
+  #add(system: string, acc: WindowAccumulator, row: StoredSecond): void {
+    if (row.histogram === null) {
+      acc.addStored(row.requests, row.errors, null)
+      return
+    }
+    const key = `${system}\0${row.instance}\0${row.route}\0${row.arm}\0${row.second}`
+    let cached = this.#parsed.get(key)
+    if (cached === undefined || cached.text !== row.histogram) {
+      cached = { second: row.second, text: row.histogram, value: parseStoredHistogram(row.histogram) }
+      // Only recent seconds are worth keeping: the next tick reads them again; a chart of the past does not.
+      if (row.second >= this.#newest - PARSED_KEEP_SECONDS) this.#parsed.set(key, cached)
+    }
+    acc.addStored(row.requests, row.errors, cached.value)
+  }
+
+  #evict(newestSecond: number): void {
+    if (newestSecond <= this.#newest) return
+    this.#newest = newestSecond
+    for (const [key, entry] of this.#parsed) if (entry.second < newestSecond - PARSED_KEEP_SECONDS) this.#parsed.delete(key)
+  }
+
   /** The whole seconds overlapping [sinceMs, untilMs) that other instances (or all, without `local`) wrote. */
   #stored(system: string, sinceMs: number, untilMs: number): Promise<StoredSecond[]> {
     const except = this.#o.local === undefined ? undefined : this.#o.instance
@@ -98,6 +123,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
     if (this.#last?.key === key && now - this.#last.at < REUSE_MS) return this.#last.rows
     const rows = readMetricSeconds(this.#o.store, system, from, to, except)
     this.#last = { key, at: now, rows }
+    this.#evict(to)
     rows.catch(() => {
       if (this.#last?.rows === rows) this.#last = undefined
     })
@@ -105,8 +131,5 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
   }
 }
 
-/** Add one stored second; its raw latency samples were not kept, so quantiles of its histogram stand in. */
-export function addStored(acc: WindowAccumulator, row: StoredSecond): void {
-  if (row.requests === 0 && row.histogram === null) return
-  acc.addStored(row.requests, row.errors, row.histogram === null ? null : parseStoredHistogram(row.histogram))
-}
+/** Parsed histograms kept for seconds this far behind the newest one read (a tick reads a window twice). */
+const PARSED_KEEP_SECONDS = 60
