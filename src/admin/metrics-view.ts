@@ -44,16 +44,24 @@ function fromLive(w: ArmWindow): ArmPoint {
   }
 }
 
+type TimedWindows = Array<{ start: number; end: number } & Record<Arm, ArmWindow>>
+
 /** A reader that can answer a whole range of windows at once (one store query instead of one per window). */
 interface RangeReader extends MetricsReader {
-  windows?(system: string, since: number, until: number, width: number): Promise<Array<{ start: number; end: number } & Record<Arm, ArmWindow>>>
+  windows?(system: string, since: number, until: number, width: number): Promise<TimedWindows>
 }
 
-export async function liveWindows(reader: RangeReader, system: string, since: number, until: number, step: number): Promise<MetricsPoint[]> {
+export async function liveWindows(
+  reader: RangeReader,
+  system: string,
+  since: number,
+  until: number,
+  step: number,
+): Promise<MetricsPoint[]> {
   const width = bucketStep(since, until, step)
   if (reader.windows !== undefined) {
     const windows = await reader.windows(system, since, until, width)
-    return windows.map((w) => ({ start: w.start, end: w.end, legacy: fromLive(w.legacy), candidate: fromLive(w.candidate) }))
+    return windows.map((w) => ({ ...w, legacy: fromLive(w.legacy), candidate: fromLive(w.candidate) }))
   }
   const points: MetricsPoint[] = []
   for (let start = since; start < until; start += width) {
@@ -68,7 +76,13 @@ export async function liveWindows(reader: RangeReader, system: string, since: nu
  * The windows every instance wrote to the store (metric_seconds, kept for metrics.retention), merged:
  * counts add up and percentiles come from the merged histograms. Windows without requests are left out.
  */
-export async function storedWindows(store: Store, system: string, since: number, until: number, step: number): Promise<MetricsPoint[]> {
+export async function storedWindows(
+  store: Store,
+  system: string,
+  since: number,
+  until: number,
+  step: number,
+): Promise<MetricsPoint[]> {
   const points = await liveWindows(new MergedMetrics({ store }), system, since, until, step)
   return points.filter((p) => p.legacy.requests > 0 || p.candidate.requests > 0)
 }

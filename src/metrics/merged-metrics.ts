@@ -19,6 +19,14 @@ export interface MergedMetricsOptions {
 }
 
 type Arms = Record<Arm, WindowAccumulator>
+type RouteWindows = Array<{ route: string } & Record<Arm, ArmWindow>>
+type TimedWindows = Array<{ start: number; end: number } & Record<Arm, ArmWindow>>
+
+const newArms = (): Arms => ({ legacy: new WindowAccumulator(), candidate: new WindowAccumulator() })
+const summary = (arms: Arms): Record<Arm, ArmWindow> => ({
+  legacy: arms.legacy.toArmWindow(),
+  candidate: arms.candidate.toArmWindow(),
+})
 
 /** How long one read of the store answers the same window again. */
 const REUSE_MS = 250
@@ -35,19 +43,19 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
   }
 
   async window(system: string, sinceMs: number, untilMs: number): Promise<Record<Arm, ArmWindow>> {
-    const arms: Arms = { legacy: new WindowAccumulator(), candidate: new WindowAccumulator() }
+    const arms = newArms()
     for (const { arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
       for (const b of buckets) arms[arm].add(b.requests, b.errors, b.histogram, b.samples)
     }
     for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(system, arms[row.arm], row)
-    return { legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }
+    return summary(arms)
   }
 
-  async routes(system: string, sinceMs: number, untilMs: number): Promise<Array<{ route: string } & Record<Arm, ArmWindow>>> {
+  async routes(system: string, sinceMs: number, untilMs: number): Promise<RouteWindows> {
     const byRoute = new Map<string, Arms>()
     const of = (route: string): Arms => {
       let arms = byRoute.get(route)
-      if (arms === undefined) byRoute.set(route, (arms = { legacy: new WindowAccumulator(), candidate: new WindowAccumulator() }))
+      if (arms === undefined) byRoute.set(route, (arms = newArms()))
       return arms
     }
     for (const { route, arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
@@ -55,19 +63,22 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
       for (const b of buckets) acc.add(b.requests, b.errors, b.histogram, b.samples)
     }
     for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(system, of(row.route)[row.arm], row)
-    return [...byRoute].map(([route, arms]) => ({ route, legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }))
+    return [...byRoute].map(([route, arms]) => ({ route, ...summary(arms) }))
   }
 
   /**
    * Consecutive windows of `widthMs` from `sinceMs` to `untilMs` (charts), read with one store query.
    * A second belongs to the window its start falls in.
    */
-  async windows(system: string, sinceMs: number, untilMs: number, widthMs: number): Promise<Array<{ start: number; end: number } & Record<Arm, ArmWindow>>> {
+  async windows(system: string, sinceMs: number, untilMs: number, widthMs: number): Promise<TimedWindows> {
     const out: Array<{ start: number; end: number; arms: Arms }> = []
     for (let start = sinceMs; start < untilMs; start += widthMs) {
-      out.push({ start, end: Math.min(start + widthMs, untilMs), arms: { legacy: new WindowAccumulator(), candidate: new WindowAccumulator() } })
+      out.push({ start, end: Math.min(start + widthMs, untilMs), arms: newArms() })
     }
-    const at = (second: number) => out[Math.min(out.length - 1, Math.max(0, Math.floor((second * 1000 - sinceMs) / widthMs)))]?.arms
+    const at = (second: number) => {
+      const i = Math.floor((second * 1000 - sinceMs) / widthMs)
+      return out[Math.min(out.length - 1, Math.max(0, i))]?.arms
+    }
     for (const { arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
       for (const b of buckets) at(b.second)?.[arm].add(b.requests, b.errors, b.histogram, b.samples)
     }
@@ -75,7 +86,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
       const arms = at(row.second)
       if (arms !== undefined) this.#add(system, arms[row.arm], row)
     }
-    return out.map(({ start, end, arms }) => ({ start, end, legacy: arms.legacy.toArmWindow(), candidate: arms.candidate.toArmWindow() }))
+    return out.map(({ start, end, arms }) => ({ start, end, ...summary(arms) }))
   }
 
   async counts(system: string, sinceMs: number, untilMs: number): Promise<ComparisonCounts> {
@@ -110,7 +121,9 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
   #evict(newestSecond: number): void {
     if (newestSecond <= this.#newest) return
     this.#newest = newestSecond
-    for (const [key, entry] of this.#parsed) if (entry.second < newestSecond - PARSED_KEEP_SECONDS) this.#parsed.delete(key)
+    for (const [key, entry] of this.#parsed) {
+      if (entry.second < newestSecond - PARSED_KEEP_SECONDS) this.#parsed.delete(key)
+    }
   }
 
   /** The whole seconds overlapping [sinceMs, untilMs) that other instances (or all, without `local`) wrote. */

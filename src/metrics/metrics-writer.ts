@@ -3,7 +3,8 @@
 import type { ComparisonCounts } from '../compare/sink.js'
 import { addResult, emptyCounts } from '../compare/rolling-counts.js'
 import type { ComparisonResult } from '../compare/compare-exchange.js'
-import { pruneMetricSeconds, writeMetricSeconds, type ComparisonSecond, type RequestSecond } from '../store/metric-seconds.js'
+import { pruneMetricSeconds, writeMetricSeconds } from '../store/metric-seconds.js'
+import type { ComparisonSecond, RequestSecond } from '../store/metric-seconds.js'
 import type { Store } from '../store/open.js'
 import { encodeHistogram } from './histogram.js'
 import type { RequestMetrics } from './request-metrics.js'
@@ -34,13 +35,22 @@ export interface MetricsWriterOptions {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
+interface PendingComparisons {
+  readonly system: string
+  readonly route: string
+  readonly second: number
+  readonly counts: Mutable<ComparisonCounts>
+  /** Changed since last written. */
+  dirty: boolean
+}
+
 export class MetricsWriter {
   readonly #o: MetricsWriterOptions
   readonly #now: () => number
   /** Seconds before this one have been written (request columns). */
   #writtenUntil: number
   /** "system\0route\0second" -> counts so far and whether they changed since written. */
-  readonly #comparisons = new Map<string, { system: string; route: string; second: number; counts: Mutable<ComparisonCounts>; dirty: boolean }>()
+  readonly #comparisons = new Map<string, PendingComparisons>()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
   #lastPrune = 0
@@ -114,13 +124,17 @@ export class MetricsWriter {
         for (const b of series.buckets(from, to)) {
           if (b.requests === 0) continue
           const base = { system: series.system, route: series.route, arm: series.arm }
-          requests.push({ ...base, second: b.second, requests: b.requests, errors: b.errors, histogram: encodeHistogram(b.histogram) })
+          const histogram = encodeHistogram(b.histogram)
+          requests.push({ ...base, second: b.second, requests: b.requests, errors: b.errors, histogram })
         }
       }
     }
     const comparisons: Array<ComparisonSecond & { entry: { dirty: boolean } }> = []
     for (const entry of this.#comparisons.values()) {
-      if (entry.dirty) comparisons.push({ system: entry.system, route: entry.route, second: entry.second, counts: { ...entry.counts }, entry })
+      if (entry.dirty) {
+        const { system, route, second } = entry
+        comparisons.push({ system, route, second, counts: { ...entry.counts }, entry })
+      }
       entry.dirty = false
     }
     try {
@@ -130,7 +144,9 @@ export class MetricsWriter {
       throw error
     }
     if (to > this.#writtenUntil) this.#writtenUntil = to
-    for (const [key, entry] of this.#comparisons) if (entry.second < nowSecond - COMPARISON_LATENESS_SECONDS) this.#comparisons.delete(key)
+    for (const [key, entry] of this.#comparisons) {
+      if (entry.second < nowSecond - COMPARISON_LATENESS_SECONDS) this.#comparisons.delete(key)
+    }
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
       this.#lastPrune = now
       await pruneMetricSeconds(this.#o.store, Math.floor((now - this.#o.retentionMs()) / 1000))

@@ -7,6 +7,12 @@ import { Series, type Bucket } from './series.js'
 
 export { MAX_WINDOW_SAMPLES }
 
+export interface RouteBuckets {
+  readonly route: string
+  readonly arm: Arm
+  readonly buckets: Bucket[]
+}
+
 export class RequestMetrics implements MetricsReader {
   readonly #bySystem = new Map<string, Map<string, { legacy: Series; candidate: Series }>>()
 
@@ -33,7 +39,7 @@ export class RequestMetrics implements MetricsReader {
   }
 
   /** The one-second buckets of every route and arm of `system` in [sinceMs, untilMs) (whole seconds). */
-  *bucketsOf(system: string, sinceMs: number, untilMs: number): IterableIterator<{ route: string; arm: Arm; buckets: Bucket[] }> {
+  *bucketsOf(system: string, sinceMs: number, untilMs: number): IterableIterator<RouteBuckets> {
     const [from, to] = seconds(sinceMs, untilMs)
     for (const [route, pair] of this.#bySystem.get(system) ?? []) {
       yield { route, arm: 'legacy', buckets: pair.legacy.buckets(from, to) }

@@ -7,8 +7,9 @@ import ZigZagModule from 'hdr-histogram-js/dist/ZigZagEncoding.js'
 import { decodeHistogram, newMergeHistogram, type Histogram } from './histogram.js'
 
 // CommonJS default exports, as the ESM loader hands them over.
-const ByteBuffer = ((ByteBufferModule as unknown as { default?: unknown }).default ?? ByteBufferModule) as new (data: Uint8Array) => ByteBufferLike
-const ZigZag = ((ZigZagModule as unknown as { default?: unknown }).default ?? ZigZagModule) as { decode(buffer: ByteBufferLike): number }
+const defaultOf = (m: unknown): unknown => (m as { default?: unknown }).default ?? m
+const ByteBuffer = defaultOf(ByteBufferModule) as new (data: Uint8Array) => ByteBufferLike
+const ZigZag = defaultOf(ZigZagModule) as { decode(buffer: ByteBufferLike): number }
 
 interface ByteBufferLike {
   position: number

@@ -202,7 +202,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     // Every instance's metrics, one row per second x system x route x arm (SPEC 11): counts, the encoded
     // HDR histogram and the comparison counts; read merged across instances, pruned after metrics.retention.
-    '0004-metric-seconds': {
+    // (0004 is the controller lease of the lease branch.)
+    '0005-metric-seconds': {
       async up(db: Kysely<any>) {
         await db.schema
           .createTable('metric_seconds')

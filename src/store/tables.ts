@@ -159,7 +159,7 @@ export interface ProgramStateTable {
   version: number
 }
 
-/** One second of one instance's metrics per system x route x arm (migration 0004-metric-seconds). */
+/** One second of one instance's metrics per system x route x arm (migration 0005-metric-seconds). */
 export interface MetricSecondTable {
   /** hostname:pid:random of the writing process. */
   instance: string
