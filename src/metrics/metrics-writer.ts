@@ -124,7 +124,7 @@ export class MetricsWriter {
         for (const b of series.buckets(from, to)) {
           if (b.requests === 0) continue
           const base = { system: series.system, route: series.route, arm: series.arm }
-          const histogram = encodeHistogram(b.histogram)
+          const histogram = encodeHistogram(series.encodable(b))
           requests.push({ ...base, second: b.second, requests: b.requests, errors: b.errors, histogram })
         }
       }
