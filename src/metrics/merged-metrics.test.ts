@@ -25,10 +25,14 @@ function instance(store: Store, id: string, clock: { now: number }) {
 }
 
 const percentiles = [50, 90, 95, 99, 99.9, 100]
+const NO_COMPARISONS = { match: 0, mismatch: 0, noiseOnly: 0, skipped: 0, candidateError: 0 }
 
 describe('merged metrics', () => {
   it('merging per-instance encoded histograms gives the percentiles of one histogram of all samples', () => {
-    const sample = fc.record({ instance: fc.integer({ min: 0, max: 9 }), micros: fc.integer({ min: 1, max: 30_000_000 }) })
+    const sample = fc.record({
+      instance: fc.integer({ min: 0, max: 9 }),
+      micros: fc.integer({ min: 1, max: 30_000_000 }),
+    })
     fc.assert(
       fc.property(fc.array(sample, { minLength: 1, maxLength: 400 }), (samples) => {
         const all = newHistogram()
@@ -38,7 +42,9 @@ describe('merged metrics', () => {
           parts[s.instance]!.recordValue(s.micros)
         }
         const acc = new WindowAccumulator()
-        for (const part of parts) if (part.totalCount > 0) acc.addStored(part.totalCount, 0, parseStoredHistogram(encodeHistogram(part)))
+        for (const part of parts) {
+          if (part.totalCount > 0) acc.addStored(part.totalCount, 0, parseStoredHistogram(encodeHistogram(part)))
+        }
         const merged = acc.histogram()
         expect(merged.totalCount).toBe(all.totalCount)
         for (const p of percentiles) expect(merged.getValueAtPercentile(p)).toBe(all.getValueAtPercentile(p))
@@ -77,7 +83,8 @@ describe('merged metrics', () => {
         clock.now = T0 + 5000
         for (const i of instances) await i.writer.flush()
         // Read from the store alone, and as instance `a` would (its own seconds live, the others stored).
-        const readers = [new MergedMetrics({ store }), new MergedMetrics({ store, instance: 'a', local: instances[0]!.metrics })]
+        const asA = new MergedMetrics({ store, instance: 'a', local: instances[0]!.metrics })
+        const readers = [new MergedMetrics({ store }), asA]
         for (const reader of readers) {
           const w = (await reader.window('api', T0, T0 + 5000)).candidate
           expect(w).toMatchObject({ requests: samples.length, errors, successes: samples.length - errors })
@@ -112,10 +119,12 @@ describe('merged metrics', () => {
     clock.now = T0 + 2000
     await a.writer.flush()
     const merged = new MergedMetrics({ store })
-    expect(await merged.counts('api', T0, T0 + 1000)).toEqual({ match: 2, mismatch: 1, noiseOnly: 0, skipped: 0, candidateError: 0 })
+    const counts = (match: number, mismatch: number) => ({ ...NO_COMPARISONS, match, mismatch })
+    expect(await merged.counts('api', T0, T0 + 1000)).toEqual(counts(2, 1))
     expect((await merged.window('api', T0, T0 + 1000)).legacy.requests).toBe(1)
     // With its own live counts (here none) instance b still sees a's stored ones.
-    const asB = new MergedMetrics({ store, instance: 'b', local: b.metrics, localComparisons: () => ({ counts: () => ({ match: 0, mismatch: 1, noiseOnly: 0, skipped: 0, candidateError: 0 }) }) })
+    const own = { counts: () => counts(0, 1) }
+    const asB = new MergedMetrics({ store, instance: 'b', local: b.metrics, localComparisons: () => own })
     expect((await asB.counts('api', T0, T0 + 1000)).match).toBe(2)
 
     // The first flush a minute later prunes seconds older than the retention (an hour here).

@@ -31,7 +31,8 @@ interface Up {
 }
 
 async function tandemUp(configFile: string, cwd: string): Promise<Up> {
-  const child = spawn(process.execPath, [BIN, 'up', '-c', configFile, '--json'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = [BIN, 'up', '-c', configFile, '--json']
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   cleanup.push(async () => {
     if (child.exitCode !== null) return
     const exited = once(child, 'exit')
@@ -58,7 +59,10 @@ async function tandemUp(configFile: string, cwd: string): Promise<Up> {
 async function api<T>(up: Up, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const res = await request(`${up.admin}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
   const text = await res.body.text()
@@ -66,7 +70,10 @@ async function api<T>(up: Up, method: 'GET' | 'POST', path: string, body?: unkno
   return (path === '/metrics' ? text : JSON.parse(text)) as T
 }
 
-it('rolls back from the merged metrics of two instances when all traffic goes through the one without the lease', async () => {
+const TITLE =
+  'rolls back from the merged metrics of two instances when all traffic goes through the one without the lease'
+
+it(TITLE, async () => {
   const schema = await withPostgresSchema()
   cleanup.push(schema.drop)
   const legacy = await startService()
@@ -96,7 +103,9 @@ systems:
   const ups = [await tandemUp(configFile, dirs[0]!), await tandemUp(configFile, dirs[1]!)]
 
   // Item 6: each /metrics is its own instance's, and says which.
-  const ids = await Promise.all(ups.map(async (up) => /tandem_instance_info\{instance="([^"]+)"\} 1/.exec(await api<string>(up, 'GET', '/metrics'))?.[1]))
+  const INFO = /tandem_instance_info\{instance="([^"]+)"\} 1/
+  const instanceOf = async (up: Up) => INFO.exec(await api<string>(up, 'GET', '/metrics'))?.[1]
+  const ids = await Promise.all(ups.map(instanceOf))
   expect(ids.every((id) => id !== undefined)).toBe(true)
   expect(new Set(ids).size).toBe(2)
 
@@ -104,7 +113,9 @@ systems:
   // Both controllers tick every interval; the one without the lease says so.
   let follower = -1
   const found = await eventually(async () => {
-    const reasons = await Promise.all(ups.map((up) => api<{ holdReason: string | null }>(up, 'GET', '/api/v1/systems/orders').then((s) => s.holdReason)))
+    const reasonOf = async (up: Up) =>
+      (await api<{ holdReason: string | null }>(up, 'GET', '/api/v1/systems/orders')).holdReason
+    const reasons = await Promise.all(ups.map(reasonOf))
     follower = reasons.findIndex((r) => r === 'another instance holds the controller lease')
     return follower >= 0
   }, 200)
@@ -114,14 +125,25 @@ systems:
 
   const store = await openStore(schema.url)
   cleanup.push(() => store.close())
-  const stage = async () => (await store.db.selectFrom('system_state').select('stage').where('system', '=', 'orders').executeTakeFirst())?.stage
+  const stage = async () =>
+    (await store.db.selectFrom('system_state').select('stage').where('system', '=', 'orders').executeTakeFirst())?.stage
   const sent = await trafficTo(through.gateway, ['api'], async () => (await stage()) === 'rolled-back', 30_000)
   expect(await stage()).toBe('rolled-back')
   expect(sent).toBeLessThan(30_000)
 
   // Within two analysis intervals of the first conclusive window: at most two verdicts from it to the rollback.
-  const verdicts = await store.db.selectFrom('verdicts').selectAll().where('system', '=', 'orders').orderBy('id').execute()
-  const rollback = await store.db.selectFrom('decisions').selectAll().where('system', '=', 'orders').where('action', '=', 'rollback').executeTakeFirstOrThrow()
+  const verdicts = await store.db
+    .selectFrom('verdicts')
+    .selectAll()
+    .where('system', '=', 'orders')
+    .orderBy('id')
+    .execute()
+  const rollback = await store.db
+    .selectFrom('decisions')
+    .selectAll()
+    .where('system', '=', 'orders')
+    .where('action', '=', 'rollback')
+    .executeTakeFirstOrThrow()
   const conclusive = verdicts.findIndex((v) => v.verdict !== 'inconclusive')
   expect(conclusive).toBeGreaterThanOrEqual(0)
   const judged = verdicts.slice(conclusive).filter((v) => Number(v.at) <= Number(rollback.at))
@@ -135,9 +157,11 @@ systems:
   // The failure report (written by the lease holder, whose own gateway served nothing) counts the
   // requests the other instance served in the failing window, as that instance stored them.
   const failures = join(holderDir, '.tandem', 'failures')
-  expect(await eventually(async () => (await readdir(failures).catch(() => [])).some((f) => f.endsWith('.json')), 100)).toBe(true)
+  const reported = async () => (await readdir(failures).catch(() => [])).some((f) => f.endsWith('.json'))
+  expect(await eventually(reported, 100)).toBe(true)
   const file = (await readdir(failures)).find((f) => f.endsWith('.json'))!
-  const report = JSON.parse(await readFile(join(failures, file), 'utf8')) as { evidence: { samples: { legacy: number; candidate: number }; window: { start: number; end: number } } }
+  type Evidence = { samples: { legacy: number; candidate: number }; window: { start: number; end: number } }
+  const report = JSON.parse(await readFile(join(failures, file), 'utf8')) as { evidence: Evidence }
   const { samples, window } = report.evidence
   expect(samples.candidate).toBeGreaterThanOrEqual(20)
   const rows = await store.db
@@ -148,6 +172,7 @@ systems:
     .where('second', '<', Math.ceil(window.end / 1000))
     .execute()
   const count = (arm: string) => rows.filter((r) => r.arm === arm).reduce((n, r) => n + Number(r.requests), 0)
-  expect({ legacy: samples.legacy, candidate: samples.candidate }).toEqual({ legacy: count('legacy'), candidate: count('candidate') })
+  expect(samples.legacy).toBe(count('legacy'))
+  expect(samples.candidate).toBe(count('candidate'))
   expect(new Set(rows.filter((r) => Number(r.requests) > 0).map((r) => r.instance))).toEqual(new Set([ids[follower]]))
 }, 90_000)
