@@ -35,7 +35,7 @@ export async function verifyPendingRollback(ctx: AfterRollbackContext, system: S
   if (verificationDue(system, pending.at, now) !== 'due') return false
   const window = verificationWindow(pending.at, now)
   const health = ctx.healthChecks ? await probeArm(system, 'legacy') : null
-  const legacy = window.start < window.end ? ctx.metrics.window(system.name, window.start, window.end).legacy : { requests: 0, errors: 0 }
+  const legacy = window.start < window.end ? (await ctx.metrics.window(system.name, window.start, window.end)).legacy : { requests: 0, errors: 0 }
   const judgement = judgeRollback({ window, health, legacy, errorRate: system.analysis.rollback.errorRate, minSamples: system.analysis.minSamples })
   let result: { state: SystemState; decision: Decision }
   try {

@@ -21,7 +21,7 @@ import { analyses, decide } from './decide.js'
 import { Executor, type ControllerEvents } from './executor.js'
 import type { HealthMonitor } from './health.js'
 import { holdWhileIdle } from './idle-reasons.js'
-import { MetricWindows, observe } from './observe.js'
+import { MetricWindows, observe, settleLag } from './observe.js'
 import { Scheduler } from './scheduler.js'
 import { isActive } from '../domain/stages.js'
 import { routingOf } from './steps.js'
@@ -127,10 +127,10 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     }
     if (this.#o.healthChecks !== false) this.#executor.health.watch(system)
     const now = this.#now()
-    const sources = { metrics: this.#o.metrics, comparisons: this.#o.comparisons }
+    const sources = { metrics: this.#o.metrics, comparisons: this.#o.comparisons, settleMs: settleLag(this.#o.store) }
     // Custom metrics (SPEC 5) are read from Prometheus at the window's end, once per arm.
     const custom = system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now) : []
-    const verdict = observe(sources, system, state, now, this.#executor.health.failures(name, 'candidate'), custom)
+    const verdict = await observe(sources, system, state, now, this.#executor.health.failures(name, 'candidate'), custom)
     await saveVerdict(this.#o.store, state, verdict, now, this.#lease.fence)
     await this.#windows.persist(name, state, now)
     this.emit('verdict', name, verdict, state)
