@@ -127,10 +127,12 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     }
     if (this.#o.healthChecks !== false) this.#executor.health.watch(system)
     const now = this.#now()
-    const sources = { metrics: this.#o.metrics, comparisons: this.#o.comparisons, settleMs: settleLag(this.#o.store) }
+    const settleMs = settleLag(this.#o.store)
+    const sources = { metrics: this.#o.metrics, comparisons: this.#o.comparisons, settleMs }
     // Custom metrics (SPEC 5) are read from Prometheus at the window's end, once per arm.
-    const custom = system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now) : []
-    const verdict = await observe(sources, system, state, now, this.#executor.health.failures(name, 'candidate'), custom)
+    const custom = system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now - settleMs) : []
+    const failures = this.#executor.health.failures(name, 'candidate')
+    const verdict = await observe(sources, system, state, now, failures, custom)
     await saveVerdict(this.#o.store, state, verdict, now, this.#lease.fence)
     await this.#windows.persist(name, state, now)
     this.emit('verdict', name, verdict, state)
