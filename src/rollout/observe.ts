@@ -26,7 +26,7 @@ export interface ObserveSources {
   readonly settleMs?: number
 }
 
-/** How long after `now` every instance's seconds are in the store: on a store several instances share. */
+/** How far before `now` reads of the store end: on a store several instances share, their seconds settle there. */
 export function settleLag(store: Store): number {
   return store.dialect === 'postgres' ? METRICS_SETTLE_MS : 0
 }
