@@ -28,7 +28,7 @@ const BODY_BYTES = Buffer.byteLength(JSON.stringify({ id: 1, title: 'write the m
 const TICKS_PER_S = 100
 const KINDS = ['reply-from', 'http-proxy', 'tandem', 'tandem-shadow', 'tandem-shadow-compare'] as const
 
-interface Child {
+export interface Child {
   readonly child: ChildProcess
   readonly line: Record<string, string>
   /** utime + stime of the process so far, in ms. */
@@ -36,14 +36,14 @@ interface Child {
   peakRss(): number
 }
 
-async function bundle(name: string): Promise<string> {
+export async function bundle(name: string): Promise<string> {
   const entry = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url))
   const script = fileURLToPath(new URL(`../node_modules/.cache/tandem-bench/${name}-${process.pid}.mjs`, import.meta.url))
   await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: script, logLevel: 'error' })
   return script
 }
 
-async function start(script: string, args: string[]): Promise<Child> {
+export async function start(script: string, args: string[]): Promise<Child> {
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string]
   const cpuMs = () => {
@@ -55,7 +55,7 @@ async function start(script: string, args: string[]): Promise<Child> {
   return { child, line: JSON.parse(line) as Record<string, string>, cpuMs, peakRss }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   const exited = once(child, 'exit')
   child.kill('SIGKILL')
   await exited
@@ -71,11 +71,11 @@ interface Round {
   originCpu: number
 }
 
-async function load(url: string, durationS: number): ReturnType<typeof autocannon> {
+export async function load(url: string, durationS: number): ReturnType<typeof autocannon> {
   return autocannon({ url: `${url}/todos/1`, connections: CONNECTIONS, duration: durationS, pipelining: 1 })
 }
 
-async function measure(proxy: Child, origins: Child): Promise<Round> {
+export async function measure(proxy: Child, origins: Child): Promise<Round> {
   const [p0, o0] = [proxy.cpuMs(), origins.cpuMs()]
   const r = await load(proxy.line.url!, DURATION_S)
   const [p1, o1] = [proxy.cpuMs(), origins.cpuMs()]
@@ -83,7 +83,7 @@ async function measure(proxy: Child, origins: Child): Promise<Round> {
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx, proxyCpu: (p1 - p0) / served, originCpu: (o1 - o0) / served }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2

@@ -52,8 +52,8 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
       const since = req.query.since ?? until - DEFAULT_RANGE_MS
       const windows =
         req.query.source === 'stored'
-          ? await storedWindows(deps.store, system.name, since, until)
-          : liveWindows(deps.metrics, system.name, since, until, req.query.step ?? DEFAULT_STEP_MS)
+          ? await storedWindows(deps.store, system.name, since, until, req.query.step ?? DEFAULT_STEP_MS)
+          : await liveWindows(deps.metrics, system.name, since, until, req.query.step ?? DEFAULT_STEP_MS)
       return { system: system.name, source: req.query.source, windows }
     },
   )

@@ -61,5 +61,6 @@ export interface ComparisonCounts {
 }
 
 export interface ComparisonReader {
-  counts(system: string, sinceMs: number, untilMs: number): ComparisonCounts
+  /** Immediate from the comparison engine; a promise from the reader that merges every instance's counts. */
+  counts(system: string, sinceMs: number, untilMs: number): ComparisonCounts | Promise<ComparisonCounts>
 }

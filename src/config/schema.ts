@@ -298,6 +298,13 @@ export const configSchema = z.strictObject({
     .strictObject({ listen: listenSchema.default('127.0.0.1:8081'), tokens: z.array(tokenSchema).default([]) })
     .prefault({}),
   store: z.string().default('sqlite:.tandem/tandem.db'),
+  metrics: z
+    .strictObject({
+      retention: positiveDuration
+        .prefault('1h')
+        .describe('how long every instance\'s per-second metrics stay in the store (older seconds are pruned)'),
+    })
+    .prefault({}),
   defaults: defaultsSchema.optional(),
   systems: z.array(systemSchema).default([]),
   waves: z.array(waveSchema).default([]),

@@ -31,7 +31,7 @@ export function flagsOf(deps: AdminDeps): FlagsRuntime {
 }
 
 function metricsSink(deps: AdminDeps): ObservationSink | undefined {
-  const metrics = deps.metrics
+  const metrics = deps.localMetrics ?? deps.metrics
   if (!(metrics instanceof RequestMetrics)) return undefined
   // The instance's comparison engine is both reader and sink; a reader alone takes no exchanges.
   const engine = deps.comparisons as Partial<ComparisonSink> | undefined

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createAdminServer, type AdminServerOptions } from '../admin/server.js'
 import type { AdminDeps } from '../admin/deps.js'
+import type { ComparisonResult } from '../compare/compare-exchange.js'
 import { ComparisonEngine } from '../compare/engine.js'
 import type { ComparisonReader, ComparisonSink } from '../compare/sink.js'
 import { formatIssue, loadConfig, type ConfigIssue } from '../config/load.js'
@@ -16,16 +17,21 @@ import { CountingSink } from '../gateway/counting-sink.js'
 import { Gateway, splitListen } from '../gateway/gateway.js'
 import { RoutingTable } from '../domain/routing-table.js'
 import { subscribeToGateway } from '../metrics/gateway-subscriber.js'
+import { MergedMetrics } from '../metrics/merged-metrics.js'
+import { MetricsWriter } from '../metrics/metrics-writer.js'
 import { createPrometheus } from '../metrics/prometheus.js'
 import { RequestMetrics } from '../metrics/request-metrics.js'
 import { RolloutController, type ControllerOptions } from '../rollout/controller.js'
 import { lockStoreFile } from '../store/file-lock.js'
 import { openStore, sqliteFile, type Store } from '../store/open.js'
 import { listStates } from '../store/system-state.js'
+import { newInstanceId } from './instance-id.js'
 import { createLogger } from './logger.js'
 
 /** The comparison engine, or the counting sink that stands in for it when it is turned off. */
 export interface ComparisonPlugin extends ComparisonSink, Partial<ComparisonReader> {
+  /** Every classified exchange, for the metrics written to the store. */
+  onRecord?(listener: (r: { system: string; route: string; at: number; result: ComparisonResult }) => void): () => void
   start?(): Promise<void>
   reload?(config: Config): void
   close?(): Promise<void>
@@ -70,6 +76,12 @@ export interface Instance {
   readonly store: Store
   readonly routing: RoutingTable
   readonly metrics: RequestMetrics
+  /** This process among the instances on the store (hostname:pid:random). */
+  readonly instanceId: string
+  /** Writes this instance's metrics to the store every second. */
+  readonly metricsWriter: MetricsWriter
+  /** Every instance's metrics and comparison counts, merged: what analysis judges (SPEC 11). */
+  readonly merged: MergedMetrics
   readonly comparisons: ComparisonPlugin
   /** The rollout controller, unless it was turned off. */
   readonly controller: RolloutController | undefined
@@ -96,8 +108,20 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
     }
 
     const metrics = options.metrics ?? new RequestMetrics()
+    const instance = newInstanceId()
+    // Every second this instance's metrics go to the store, where every instance's are read merged.
+    const writer = new MetricsWriter({
+      store,
+      instance,
+      metrics,
+      retentionMs: () => config.metrics.retention,
+      onError: (err: unknown) => logger.warn({ err }, 'metrics not written to the store; retried next second'),
+    })
+    // Registered right after the store: closed after the gateway drained and the comparisons settled
+    // (cleanup runs in reverse), before the store closes.
+    cleanup.push(() => writer.close())
     const gateway = new Gateway({ routing, sink: { submit: (e) => comparisons.submit(e) } })
-    const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems })
+    const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems, instance })
     // Metrics and shadow counts follow the gateway's diagnostics channels (subscribed before the first plan).
     const unsubscribe = subscribeToGateway(gateway, metrics, prometheus)
     cleanup.push(async () => unsubscribe())
@@ -111,9 +135,11 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
             shadowTotal: prometheus.shadowTotal,
             ...(compare === true ? {} : compare),
           })
+    comparisons.onRecord?.((r) => writer.recordComparison(r))
     await comparisons.start?.()
     cleanup.push(async () => comparisons.close?.())
     const reader = typeof comparisons.counts === 'function' ? (comparisons as ComparisonReader) : undefined
+    const merged = new MergedMetrics({ store, instance, local: metrics, localComparisons: () => reader })
 
     const settings = options.controller ?? true
     const controller =
@@ -123,14 +149,16 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
             config: () => config,
             store,
             routing,
-            metrics,
-            ...(reader ? { comparisons: reader } : {}),
+            // The lease holder judges every instance's traffic, merged from the store (SPEC 11).
+            metrics: merged,
+            ...(reader ? { comparisons: merged } : {}),
             ...(options.now ? { now: options.now } : {}),
             ...(settings === true ? {} : settings),
           })
     controller?.on('error', (system, error) => logger.error({ system, err: error }, 'rollout controller error'))
 
     await gateway.apply(config)
+    writer.start()
     const gatewayListen = options.gatewayListen ?? config.gateway.listen
     const gatewayAddress = await gateway.listen(gatewayListen, config.gateway.maxHeaderSize)
     cleanup.push(() => gateway.close(options.drainMs ?? 30_000))
@@ -162,7 +190,8 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
       config: () => config,
       store,
       routing,
-      metrics,
+      metrics: merged,
+      localMetrics: metrics,
       ...(reader ? { comparisons: reader } : {}),
       ...(controller ? { control: controller } : {}),
       prometheus: () => prometheus.expose(),
@@ -189,6 +218,9 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
       store,
       routing,
       metrics,
+      instanceId: instance,
+      metricsWriter: writer,
+      merged,
       comparisons,
       controller,
       deps,

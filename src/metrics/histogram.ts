@@ -2,6 +2,8 @@
 // WebAssembly build, about 9 MB of resident memory the gateway never uses; the JS factory is enough.
 import type { Histogram } from 'hdr-histogram-js'
 import { constructorFromBucketSize } from 'hdr-histogram-js/dist/JsHistogramFactory.js'
+// Importing the JS encoding module adds encodeIntoCompressedBase64 to every JS histogram (no WebAssembly).
+import { decompress, doDecode } from 'hdr-histogram-js/dist/JsHistogram.encoding.js'
 
 export type { Histogram }
 
@@ -9,6 +11,32 @@ export type { Histogram }
 export function newHistogram(bitBucketSize: 32 | 'packed' = 32): Histogram {
   const Constructor = constructorFromBucketSize(bitBucketSize)
   const histogram = new Constructor(1, 2, 2)
+  histogram.autoResize = true
+  return histogram
+}
+
+/** The histogram in HdrHistogram's V2 compressed base64 form (the form stored per second). */
+export function encodeHistogram(histogram: Histogram): string {
+  return (histogram as Histogram & { encodeIntoCompressedBase64(level?: number): string }).encodeIntoCompressedBase64()
+}
+
+/**
+ * Merged histograms share one layout: values up to an hour (in microseconds) fit without resizing, so
+ * adding a decoded second is a plain sum of counts arrays (a different layout is added value by value).
+ */
+export const MERGE_RANGE = 3_600_000_000
+
+/** A histogram to merge decoded seconds into. */
+export function newMergeHistogram(): Histogram {
+  const Constructor = constructorFromBucketSize(32)
+  const histogram = new Constructor(1, MERGE_RANGE, 2)
+  histogram.autoResize = true
+  return histogram
+}
+
+/** Decode what encodeHistogram wrote, in the layout of newMergeHistogram. */
+export function decodeHistogram(base64: string): Histogram {
+  const histogram = doDecode(decompress(Buffer.from(base64, 'base64')), 32, MERGE_RANGE) as unknown as Histogram
   histogram.autoResize = true
   return histogram
 }

@@ -20,9 +20,24 @@ export interface TandemPrometheus extends ShadowCounter {
   expose(): Promise<{ contentType: string; body: string }>
 }
 
-export function createPrometheus(options: { metrics: RequestMetrics; routing: RoutingTable; systems: () => readonly string[] }): TandemPrometheus {
+export function createPrometheus(options: {
+  metrics: RequestMetrics
+  routing: RoutingTable
+  systems: () => readonly string[]
+  /** This process's instance id (src/instance/instance-id.ts): /metrics is per instance and says which. */
+  instance?: string
+}): TandemPrometheus {
   const { metrics, routing, systems } = options
   const registry = new Registry()
+  if (options.instance !== undefined) {
+    const info = new Gauge({
+      name: 'tandem_instance_info',
+      help: 'The instance this exposition comes from (hostname:pid:random); every instance has its own /metrics',
+      labelNames: ['instance'] as const,
+      registers: [registry],
+    })
+    info.set({ instance: options.instance }, 1)
+  }
   // Pending shadow counts per "system\0result", added to the counter (never reset: others add too).
   const pending = new Map<string, number>()
 

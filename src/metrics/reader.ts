@@ -12,9 +12,12 @@ export interface ArmWindow {
   readonly samples: readonly number[]
 }
 
+/** The gateway's own reader answers at once; the one merging every instance's windows reads the store. */
+export type Awaitable<T> = T | Promise<T>
+
 export interface MetricsReader {
   /** Requests served by each arm of `system` in [sinceMs, untilMs), all routes merged. */
-  window(system: string, sinceMs: number, untilMs: number): Record<Arm, ArmWindow>
+  window(system: string, sinceMs: number, untilMs: number): Awaitable<Record<Arm, ArmWindow>>
   /** The same, per route template. */
-  routes(system: string, sinceMs: number, untilMs: number): Array<{ route: string } & Record<Arm, ArmWindow>>
+  routes(system: string, sinceMs: number, untilMs: number): Awaitable<Array<{ route: string } & Record<Arm, ArmWindow>>>
 }

@@ -42,7 +42,7 @@ describe('RequestMetrics', () => {
     const metrics = new RequestMetrics()
     const routing = new RoutingTable()
     routing.set('api', { stage: 'canary', weight: 25, activeArm: 'legacy', paused: false })
-    const p = createPrometheus({ metrics, routing, systems: () => ['api'] })
+    const p = createPrometheus({ metrics, routing, systems: () => ['api'], instance: 'host-a:4242:0badcafe' })
     metrics.route('api', '/todos/:id').candidate.record(200, 12, Date.now())
     p.countShadow('api', 'sampled-out')
     p.countShadow('api', 'sampled-out')
@@ -56,6 +56,8 @@ describe('RequestMetrics', () => {
     expect(body).toContain('tandem_rollout_weight{system="api"} 25')
     expect(body).toContain('tandem_stage{system="api",stage="canary"} 1')
     expect(body).toContain('tandem_stage{system="api",stage="shadow"} 0')
+    // Each instance's /metrics is its own, and says which instance it is.
+    expect(body).toContain('tandem_instance_info{instance="host-a:4242:0badcafe"} 1')
     // Counts accumulate across scrapes.
     p.countShadow('api', 'sampled-out')
     expect((await p.expose()).body).toContain('tandem_shadow_total{system="api",result="sampled-out"} 3')

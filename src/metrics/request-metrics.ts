@@ -1,12 +1,17 @@
 // Request metrics of the gateway: one Series per system x route template x arm, and the
 // MetricsReader that analysis queries (windows merged from one-second HDR buckets).
-import { newHistogram } from './histogram.js'
+import { MAX_WINDOW_SAMPLES, WindowAccumulator } from './arm-window.js'
 import type { Arm } from '../domain/stages.js'
 import type { ArmWindow, MetricsReader } from './reader.js'
 import { Series, type Bucket } from './series.js'
 
-/** Samples returned per arm and window at most (bounded for the Mann-Whitney judge). */
-export const MAX_WINDOW_SAMPLES = 2000
+export { MAX_WINDOW_SAMPLES }
+
+export interface RouteBuckets {
+  readonly route: string
+  readonly arm: Arm
+  readonly buckets: Bucket[]
+}
 
 export class RequestMetrics implements MetricsReader {
   readonly #bySystem = new Map<string, Map<string, { legacy: Series; candidate: Series }>>()
@@ -30,6 +35,15 @@ export class RequestMetrics implements MetricsReader {
         yield pair.legacy
         yield pair.candidate
       }
+    }
+  }
+
+  /** The one-second buckets of every route and arm of `system` in [sinceMs, untilMs) (whole seconds). */
+  *bucketsOf(system: string, sinceMs: number, untilMs: number): IterableIterator<RouteBuckets> {
+    const [from, to] = seconds(sinceMs, untilMs)
+    for (const [route, pair] of this.#bySystem.get(system) ?? []) {
+      yield { route, arm: 'legacy', buckets: pair.legacy.buckets(from, to) }
+      yield { route, arm: 'candidate', buckets: pair.candidate.buckets(from, to) }
     }
   }
 
@@ -59,33 +73,7 @@ function seconds(sinceMs: number, untilMs: number): [number, number] {
 }
 
 function summarise(buckets: readonly Bucket[]): ArmWindow {
-  let requests = 0
-  let errors = 0
-  const merged = newHistogram()
-  let pool: number[] = []
-  for (const b of buckets) {
-    requests += b.requests
-    errors += b.errors
-    merged.add(b.histogram)
-    for (const s of b.samples) pool.push(s)
-  }
-  // Keep the sample bounded: an unbiased subsample when the window holds more.
-  if (pool.length > MAX_WINDOW_SAMPLES) {
-    for (let i = 0; i < MAX_WINDOW_SAMPLES; i++) {
-      const j = i + Math.floor(Math.random() * (pool.length - i))
-      const t = pool[i]!
-      pool[i] = pool[j]!
-      pool[j] = t
-    }
-    pool = pool.slice(0, MAX_WINDOW_SAMPLES)
-  }
-  const count = merged.totalCount
-  const ms = (p: number) => (count === 0 ? 0 : merged.getValueAtPercentile(p) / 1000)
-  return {
-    requests,
-    errors,
-    successes: requests - errors,
-    latency: { p50: ms(50), p95: ms(95), p99: ms(99), mean: count === 0 ? 0 : merged.mean / 1000, count },
-    samples: pool,
-  }
+  const acc = new WindowAccumulator()
+  for (const b of buckets) acc.add(b.requests, b.errors, b.histogram, b.samples)
+  return acc.toArmWindow()
 }

@@ -36,7 +36,10 @@ export async function verifyPendingRollback(ctx: AfterRollbackContext, system: S
   const window = verificationWindow(pending.at, now)
   // A code system has no target to probe: its adapters' legacy error rate alone verifies the rollback.
   const health = ctx.healthChecks && system.legacy !== undefined ? await probeArm(system, 'legacy') : null
-  const legacy = window.start < window.end ? ctx.metrics.window(system.name, window.start, window.end).legacy : { requests: 0, errors: 0 }
+  const legacy =
+    window.start < window.end
+      ? (await ctx.metrics.window(system.name, window.start, window.end)).legacy
+      : { requests: 0, errors: 0 }
   const judgement = judgeRollback({ window, health, legacy, errorRate: system.analysis.rollback.errorRate, minSamples: system.analysis.minSamples })
   let result: { state: SystemState; decision: Decision }
   try {

@@ -21,7 +21,7 @@ import { analyses, decide } from './decide.js'
 import { Executor, type ControllerEvents } from './executor.js'
 import type { HealthMonitor } from './health.js'
 import { holdWhileIdle } from './idle-reasons.js'
-import { MetricWindows, observe } from './observe.js'
+import { MetricWindows, observe, settleLag } from './observe.js'
 import { Scheduler } from './scheduler.js'
 import { isMove, judgeMove } from '../moves/judge.js'
 import { isActive } from '../domain/stages.js'
@@ -132,12 +132,14 @@ export class RolloutController extends EventEmitter<ControllerEvents> implements
     }
     if (this.#o.healthChecks !== false && !move) this.#executor.health.watch(system)
     const now = this.#now()
-    const sources = { metrics: this.#o.metrics, comparisons: this.#o.comparisons }
+    const settleMs = settleLag(this.#o.store)
+    const sources = { metrics: this.#o.metrics, comparisons: this.#o.comparisons, settleMs }
     // Custom metrics (SPEC 5) are read from Prometheus at the window's end, once per arm.
-    const custom = !move && system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now) : []
+    const custom = !move && system.analysis.metrics.length > 0 ? await readCustomMetrics(system, now - settleMs) : []
+    const failures = this.#executor.health.failures(name, 'candidate')
     const verdict = move
       ? await judgeMove(this.#o.store, system, state, now)
-      : observe(sources, system, state, now, this.#executor.health.failures(name, 'candidate'), custom)
+      : await observe(sources, system, state, now, failures, custom)
     await saveVerdict(this.#o.store, state, verdict, now, this.#lease.fence)
     await this.#windows.persist(name, state, now)
     this.emit('verdict', name, verdict, state)

@@ -201,7 +201,7 @@ export class Executor {
         reason: decision.reason,
         before: current,
         evidence: decision.evidence ?? null,
-        current: liveMetrics(this.#o.metrics, system, current, this.#o.now()),
+        current: await liveMetrics(this.#o.metrics, system, current, this.#o.now()),
       })
       this.#o.events.emit('report', system.name, file)
     } catch (error) {

@@ -19,9 +19,9 @@ export interface ArmCounts {
 
 export type RouteArms = { readonly route: string } & Readonly<Record<Arm, ArmCounts>>
 
-/** Where the windows come from: src/metrics/reader.ts's `MetricsReader` is one. */
+/** Where the windows come from: src/metrics/reader.ts's `MetricsReader` is one (a promise when it reads the store). */
 export interface WindowSource {
-  routes(system: string, sinceMs: number, untilMs: number): ReadonlyArray<RouteArms>
+  routes(system: string, sinceMs: number, untilMs: number): ReadonlyArray<RouteArms> | Promise<ReadonlyArray<RouteArms>>
 }
 
 export interface StoredMetricWindow {
@@ -64,7 +64,7 @@ export async function saveMetricWindows(
   start: number,
   end: number,
 ): Promise<void> {
-  const rows = metrics.routes(system, start, end).flatMap((r) =>
+  const rows = (await metrics.routes(system, start, end)).flatMap((r) =>
     (['legacy', 'candidate'] as const)
       .filter((arm) => r[arm].requests > 0)
       .map((arm) => {

@@ -222,6 +222,35 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable('controller_lease').ifExists().execute()
       },
     },
+    // Every instance's metrics, one row per second x system x route x arm (SPEC 11): counts, the encoded
+    // HDR histogram and the comparison counts; read merged across instances, pruned after metrics.retention.
+    '0005-metric-seconds': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('metric_seconds')
+          .addColumn('instance', 'text', (c) => c.notNull())
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('route', 'text', (c) => c.notNull())
+          .addColumn('arm', 'text', (c) => c.notNull())
+          .addColumn('second', big, (c) => c.notNull())
+          .addColumn('requests', 'integer', (c) => c.notNull())
+          .addColumn('errors', 'integer', (c) => c.notNull())
+          .addColumn('successes', 'integer', (c) => c.notNull())
+          .addColumn('histogram', 'text')
+          .addColumn('matches', 'integer', (c) => c.notNull())
+          .addColumn('mismatches', 'integer', (c) => c.notNull())
+          .addColumn('noise_only', 'integer', (c) => c.notNull())
+          .addColumn('skipped', 'integer', (c) => c.notNull())
+          .addColumn('candidate_errors', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('metric_seconds_pk', ['instance', 'system', 'route', 'arm', 'second'])
+          .execute()
+        await db.schema.createIndex('metric_seconds_system').on('metric_seconds').columns(['system', 'second']).execute()
+        await db.schema.createIndex('metric_seconds_second').on('metric_seconds').columns(['second']).execute()
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('metric_seconds').ifExists().execute()
+      },
+    },
     // Verified-through watermarks of datastore and events systems (SPEC 13), one row per system.
     '0006-move-watermarks': {
       async up(db: Kysely<any>) {

@@ -170,6 +170,28 @@ export interface ControllerLeaseTable {
   acquired_at: number
 }
 
+/** One second of one instance's metrics per system x route x arm (migration 0005-metric-seconds). */
+export interface MetricSecondTable {
+  /** hostname:pid:random of the writing process. */
+  instance: string
+  system: string
+  route: string
+  arm: Arm
+  /** Epoch seconds. */
+  second: number
+  requests: number
+  errors: number
+  successes: number
+  /** HdrHistogram V2 compressed base64 of the latencies in microseconds; null without requests. */
+  histogram: string | null
+  /** Comparison results of the second (kept on the candidate arm's row). */
+  matches: number
+  mismatches: number
+  noise_only: number
+  skipped: number
+  candidate_errors: number
+}
+
 /** A datastore or events system's verified-through watermark (migration 0006-move-watermarks). */
 export interface MoveWatermarkTable {
   system: string
@@ -198,6 +220,7 @@ export interface Database {
   audit: AuditTable
   program_state: ProgramStateTable
   controller_lease: ControllerLeaseTable
+  metric_seconds: MetricSecondTable
   move_watermarks: MoveWatermarkTable
 }
 

@@ -8,7 +8,6 @@ import pino from 'pino'
 import type { AdminServerOptions } from '../../src/admin/server.js'
 import type { AdminDeps } from '../../src/admin/deps.js'
 import { createInstance } from '../../src/instance/create-instance.js'
-import type { ArmWindow } from '../../src/metrics/reader.js'
 import { RequestMetrics } from '../../src/metrics/request-metrics.js'
 import type { Arm } from '../../src/domain/stages.js'
 import type { Store } from '../../src/store/open.js'
@@ -54,23 +53,23 @@ waves:
 
 export const ENV = { ADMIN_TEST_VIEWER: TOKENS.viewer }
 
-const arm = (requests: number, errors: number, p95: number): ArmWindow => ({
-  requests,
-  errors,
-  successes: requests - errors,
-  latency: { p50: p95 / 2, p95, p99: p95 * 1.5, mean: p95 / 2, count: requests },
-  samples: [],
-})
+/** Latency (ms) of every request the gateway's metrics hold: legacy 20 ms, the candidate 30 ms. */
+export const FIXED_LATENCY_MS = { legacy: 20, candidate: 30 } as const
 
-/** The gateway's metrics, answering fixed per-arm numbers to readers: the live metrics endpoint's input. */
-class FixedMetrics extends RequestMetrics {
-  override window(): Record<Arm, ArmWindow> {
-    return { legacy: arm(100, 1, 20), candidate: arm(50, 5, 30) }
+/**
+ * The gateway's metrics with fixed requests recorded through its real series in the first second of the
+ * epoch (legacy 100 with 1 error, the candidate 50 with 5 errors, all on /todos/:id): the live metrics
+ * endpoint's input, read through the instance's merged reader (its own seconds come from memory).
+ */
+function fixedMetrics(): RequestMetrics {
+  const metrics = new RequestMetrics()
+  const series = metrics.route('todo-api', '/todos/:id')
+  const counts: Record<Arm, [number, number]> = { legacy: [100, 1], candidate: [50, 5] }
+  for (const arm of ['legacy', 'candidate'] as const) {
+    const [requests, errors] = counts[arm]
+    for (let i = 0; i < requests; i++) series[arm].record(i < errors ? 500 : 200, FIXED_LATENCY_MS[arm], 1000 + i)
   }
-
-  override routes(): Array<{ route: string } & Record<Arm, ArmWindow>> {
-    return [{ route: '/todos/:id', legacy: arm(100, 1, 20), candidate: arm(50, 5, 30) }]
-  }
+  return metrics
 }
 
 export interface AdminHarness {
@@ -101,7 +100,7 @@ export async function startAdmin(
     gatewayListen: '127.0.0.1:0',
     logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(line) }),
     drainMs: 1000,
-    metrics: new FixedMetrics(),
+    metrics: fixedMetrics(),
     admin: { dashboard: false, ...options.server },
     // The targets are not running: no health probes; failure reports stay in the temporary directory.
     controller: options.control === 'none' ? false : { healthChecks: false, failuresDir: join(dir, 'failures') },

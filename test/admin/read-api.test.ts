@@ -1,12 +1,14 @@
 // The read endpoints over real store rows: the systems list and detail in the shape the CLI uses,
 // verdicts with evidence, diffs with the SPEC 4 noise rule and samples, metrics, report and audit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { encodeHistogram, newHistogram } from '../../src/metrics/histogram.js'
 import { recordDecision } from '../../src/store/system-state.js'
-import { call, startAdmin, TOKENS, type AdminHarness } from './harness.js'
+import { call, FIXED_LATENCY_MS, startAdmin, TOKENS, type AdminHarness } from './harness.js'
 
 describe('admin read API', () => {
   let h: AdminHarness
   const t0 = 1_700_000_000_000
+  const allLegacy = newHistogram()
   beforeAll(async () => {
     h = await startAdmin()
     const db = h.store.db
@@ -48,6 +50,22 @@ describe('admin read API', () => {
         { system: 'todo-api', route: '/a', arm: 'candidate', window_start: t0, window_end: t0 + 10_000, requests: 5, errors: 0, successes: 5, p50_ms: 8, p95_ms: 9, p99_ms: 10, mean_ms: 8 },
       ])
       .execute()
+    // What two instances wrote for the same second (metric_seconds): their histograms are merged.
+    const seconds: Array<[string, string, 'legacy' | 'candidate', number[], number]> = [
+      ['host:1:a', '/a', 'legacy', Array.from({ length: 30 }, (_, i) => 10_000 + i * 500), 3],
+      ['host:2:b', '/b', 'legacy', Array.from({ length: 10 }, (_, i) => 50_000 + i * 1000), 1],
+      ['host:1:a', '/a', 'candidate', [8000, 8000, 8000, 9000, 10_000], 0],
+    ]
+    for (const [instance, route, arm, micros, errors] of seconds) {
+      const histogram = newHistogram()
+      for (const v of micros) {
+        histogram.recordValue(v)
+        if (arm === 'legacy') allLegacy.recordValue(v)
+      }
+      const zero = { matches: 0, mismatches: 0, noise_only: 0, skipped: 0, candidate_errors: 0 }
+      const row = { instance, system: 'todo-api', route, arm, second: t0 / 1000, requests: micros.length, errors, successes: micros.length - errors }
+      await db.insertInto('metric_seconds').values({ ...row, histogram: encodeHistogram(histogram), ...zero }).execute()
+    }
   })
   afterAll(async () => h?.close())
 
@@ -97,16 +115,23 @@ describe('admin read API', () => {
     expect(byPath['/etag'].samples).toEqual([])
   })
 
-  it('serves stored metric windows merged across routes, and live windows from the reader', async () => {
+  it('serves stored metric windows merged across instances and routes, and live windows from the reader', async () => {
     const stored = await get(`/api/v1/systems/todo-api/metrics?source=stored&since=${t0 - 1}&until=${t0 + 20_000}`)
     expect(stored.status).toBe(200)
     const [w] = stored.body.windows
     expect(w.legacy).toMatchObject({ requests: 40, errors: 4, errorRate: 0.1 })
-    expect(w.legacy.p95).toBeCloseTo((20 * 30 + 60 * 10) / 40)
+    // Percentiles of the merged histograms: exactly those of one histogram fed with every request.
+    expect(w.legacy.p95).toBe(allLegacy.getValueAtPercentile(95) / 1000)
+    expect(w.legacy.p50).toBe(allLegacy.getValueAtPercentile(50) / 1000)
     expect(w.candidate).toMatchObject({ requests: 5, errorRate: 0 })
     const live = await get('/api/v1/systems/todo-api/metrics?source=live&since=0&until=60000&step=10000')
     expect(live.body.windows).toHaveLength(6)
-    expect(live.body.windows[0].candidate).toMatchObject({ requests: 50, errors: 5, errorRate: 0.1, p95: 30 })
+    // The gateway's own seconds, from memory: p95 as a histogram holding the candidate's 50 latencies answers.
+    const candidate = newHistogram()
+    candidate.recordValue(FIXED_LATENCY_MS.candidate * 1000)
+    const p95 = candidate.getValueAtPercentile(95) / 1000
+    expect(p95).toBeCloseTo(FIXED_LATENCY_MS.candidate, 0)
+    expect(live.body.windows[0].candidate).toMatchObject({ requests: 50, errors: 5, errorRate: 0.1, p95 })
   })
 
   it('reports program KPIs and waves', async () => {

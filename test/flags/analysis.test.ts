@@ -67,11 +67,11 @@ it('rolls back a code system whose candidate throws on 30 % of calls, from the a
   // The gateway saw nothing: the verdict came from the adapter's observations alone.
   expect(instance.metrics.routes('pricing', 0, Date.now() + 1000).map((r) => r.route)).toEqual(['(code)'])
   // Shadow calls were compared by the instance's diff engine, as experiment() results are.
-  const counted = () => {
-    const c = (instance.comparisons as unknown as ComparisonReader).counts('pricing', 0, Date.now() + 1000)
+  const counted = async () => {
+    const c = await (instance.comparisons as unknown as ComparisonReader).counts('pricing', 0, Date.now() + 1000)
     return c.match + c.mismatch + c.candidateError
   }
-  await until(() => counted() > 0)
+  await until(async () => (await counted()) > 0)
   // After the rollback the adapter serves legacy only.
   expect(await price('after')).toEqual({ sku: 'after', cents: 100 })
 }, 120_000)
