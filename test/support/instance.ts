@@ -1,0 +1,127 @@
+// The test kit's in-process instance: the composition root `tandem up` runs (startInstance), on loopback
+// port 0 with a temporary directory, optionally with the comparison engine and the rollout controller.
+// buildInstance is the one place in the tests that constructs them.
+import { join } from 'node:path'
+import pino from 'pino'
+import { ComparisonEngine } from '../../src/compare/engine.js'
+import { startInstance, type Instance, type InstanceOptions } from '../../src/instance/start-instance.js'
+import { RolloutController, type ControllerOptions } from '../../src/rollout/controller.js'
+import type { Config } from '../../src/config/schema.js'
+import type { RoutingTable } from '../../src/gateway/routing-table.js'
+import type { Store } from '../../src/store/open.js'
+import { listDecisions } from '../../src/store/system-state.js'
+import { tandemConfig, writeConfig, type ConfigInput, type ConfigOptions } from './config.js'
+import { startService, type Behaviour, type Service } from './loopback.js'
+import { temporaryDir } from './temp-dir.js'
+
+export interface InstanceKitOptions {
+  /** Where tandem.yaml, the store and failure reports go (default a temporary directory). */
+  readonly dir?: string
+  /** Run the rollout controller (with these options; failure reports in `dir`/failures). */
+  readonly controller?: Partial<ControllerOptions>
+  /** Run the comparison engine (default: exchanges are only counted). */
+  readonly comparisons?: { readonly flushIntervalMs?: number }
+  /** Serve the dashboard (default false: building it is not what most tests are about). */
+  readonly dashboard?: boolean
+  /** Drain limit of close() (default 5 s). */
+  readonly drainMs?: number
+  /** Anything else startInstance takes. */
+  readonly instance?: Partial<InstanceOptions>
+}
+
+export interface TestInstance {
+  readonly instance: Instance
+  readonly dir: string
+  readonly configFile: string
+  readonly store: Store
+  readonly routing: RoutingTable
+  readonly gatewayUrl: string
+  readonly adminUrl: string
+  /** Present when started with `controller`. */
+  readonly controller: RolloutController
+  config(): Config
+  close(): Promise<void>
+}
+
+/** Write `document` to `dir`/tandem.yaml (with a store in `dir` unless it names one) and start it. */
+export async function buildInstance(document: ConfigInput, options: InstanceKitOptions = {}): Promise<TestInstance> {
+  const dir = options.dir ?? temporaryDir('tandem-instance-')
+  const configFile = writeConfig(dir, { ...tandemConfig({ dir }), ...document })
+  let controller: RolloutController | undefined
+  const flush = options.comparisons?.flushIntervalMs
+  const instance = await startInstance({
+    configFile,
+    gatewayListen: '127.0.0.1:0',
+    adminListen: '127.0.0.1:0',
+    logger: pino({ level: 'silent' }),
+    drainMs: options.drainMs ?? 5_000,
+    admin: { dashboard: options.dashboard ?? false },
+    ...(options.comparisons === undefined
+      ? {}
+      : {
+          comparisons: (ctx) =>
+            new ComparisonEngine({ config: ctx.config(), store: ctx.store, shadowTotal: ctx.prometheus.shadowTotal, ...(flush === undefined ? {} : { flushIntervalMs: flush }) }),
+        }),
+    ...(options.controller === undefined
+      ? {}
+      : { control: (ctx) => (controller = new RolloutController({ ...ctx, failuresDir: join(dir, 'failures'), ...options.controller })) }),
+    ...options.instance,
+  })
+  return {
+    instance,
+    dir,
+    configFile,
+    store: instance.store,
+    routing: instance.routing,
+    gatewayUrl: instance.gatewayUrl,
+    adminUrl: instance.adminUrl,
+    get controller(): RolloutController {
+      if (controller === undefined) throw new Error('this instance runs no controller: start it with { controller: {} }')
+      return controller
+    },
+    config: () => instance.config(),
+    close: () => instance.close(),
+  }
+}
+
+export interface RolloutStack extends TestInstance {
+  readonly legacy: Service
+  readonly candidate: Service
+}
+
+/**
+ * Two sample services (legacy and candidate) and an instance with the comparison engine and the
+ * controller over them: what the rollout and playbook tests drive. `build` gets the two URLs.
+ */
+export async function startRollout(
+  build: (legacy: string, candidate: string) => ConfigOptions,
+  behaviours: { legacy?: Partial<Behaviour>; candidate?: Partial<Behaviour> } = {},
+): Promise<RolloutStack> {
+  const legacy = await startService(behaviours.legacy)
+  const candidate = await startService(behaviours.candidate)
+  const dir = temporaryDir('tandem-rollout-')
+  const built = await buildInstance(tandemConfig({ dir, ...build(legacy.url, candidate.url) }), {
+    dir,
+    controller: {},
+    comparisons: { flushIntervalMs: 200 },
+  }).catch(async (error: unknown) => {
+    await Promise.all([legacy.close(), candidate.close()])
+    throw error
+  })
+  return {
+    ...built,
+    controller: built.controller,
+    legacy,
+    candidate,
+    async close() {
+      await built.close()
+      await legacy.close()
+      await candidate.close()
+    },
+  }
+}
+
+/** The actions of a system's decision log, oldest first. */
+export async function actionsOf(store: Store, system: string): Promise<string[]> {
+  return (await listDecisions(store, system)).map((d) => d.action)
+}
