@@ -92,3 +92,12 @@ export function lineOf(text: string, needle: string): number {
 export function fastAnalysis(minSamples: number, analysis: SystemInput['analysis'] = {}): Pick<SystemInput, 'analysis' | 'health'> {
   return { health: { interval: '200ms' }, analysis: { interval: '200ms', minSamples, ...analysis } }
 }
+
+type Steps = NonNullable<SystemInput['rollout']>['steps']
+/** Half the traffic for a minute, then all of it. */
+export const HALF_CANARY: Steps = [{ weight: 50, pause: '1m' }, { weight: 100 }]
+
+/** A system the controller judges fast (fastAnalysis(20)) through HALF_CANARY, unless overridden. */
+export function fastCanary(name: string, legacy: string, candidate: string, overrides: SystemOverrides = {}): SystemInput {
+  return system(name, { legacy, candidate, rollout: { steps: HALF_CANARY }, ...fastAnalysis(20), ...overrides })
+}
