@@ -1,5 +1,5 @@
 // Runs the real `tandem` command (bin/tandem.js) in a child process, as a user would, and returns its
-// exit code and output. Tests that keep a long-running process (up, bridge, demo) spawn BIN themselves.
+// exit code and output. `tandem up` runs through spawnUp (up.ts); bridge and demo tests spawn BIN themselves.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -12,8 +12,8 @@ export interface CliRun {
   readonly stderr: string
 }
 
-export function tandem(args: readonly string[], cwd = ROOT): Promise<CliRun> {
-  return runProcess(process.execPath, [BIN, ...args], cwd)
+export function tandem(args: readonly string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runProcess(process.execPath, [BIN, ...args], cwd, env)
 }
 
 /** Run any command to its end and collect its exit code and output. */
