@@ -57,11 +57,11 @@ export function tandemConfig(options: ConfigOptions = {}): ConfigInput {
 }
 
 /**
- * A document the schema refuses on purpose (unknown keys and the like): the builder's types would not
- * let a test write it, which is the point of the test.
+ * A document (or a part of one, `T`) the schema refuses on purpose, such as one with an unknown key: the
+ * builder's types would not let a test write it, which is the point of the test.
  */
-export function invalidConfig(document: Record<string, unknown>): ConfigInput {
-  return document as ConfigInput
+export function invalidConfig<T = ConfigInput>(value: object): T {
+  return value as T
 }
 
 /** The YAML text of a document, one key a line, no folding of long strings. */
