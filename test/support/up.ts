@@ -52,9 +52,12 @@ export interface UpProcess {
 }
 
 const running = new Set<UpProcess>()
-afterAll(async () => {
-  for (const up of running) await up.kill()
-})
+// bench/ starts `tandem up` too, outside vitest: there no test file ends, and the caller stops it.
+if (process.env.VITEST !== undefined) {
+  afterAll(async () => {
+    for (const up of running) await up.kill()
+  })
+}
 
 /**
  * Start `tandem up` with `config`: a path to an existing file, or a document written to `dir`/tandem.yaml
