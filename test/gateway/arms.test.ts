@@ -6,7 +6,7 @@ import type { CountingSink } from '../../src/gateway/counting-sink.js'
 import { system, tandemConfig } from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
-import { deadUrl, origin, promValue, type Origin } from './fixtures/harness.js'
+import { deadUrl, origin, promValue, type Origin } from '../support/loopback.js'
 
 describe('arm choice and mirroring through the gateway', () => {
   let legacy: Origin

@@ -7,7 +7,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { system, tandemConfig } from '../support/config.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
-import { origin, type Origin } from './fixtures/harness.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 function open(url: string): Socket {
   const { port, hostname } = new URL(url)

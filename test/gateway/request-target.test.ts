@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { system, tandemConfig } from '../support/config.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
-import { origin, rawRequest, type Origin } from './fixtures/harness.js'
+import { origin, rawRequest, type Origin } from '../support/loopback.js'
 
 describe('request target normalisation at the gateway', () => {
   let api: Origin

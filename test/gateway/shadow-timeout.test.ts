@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { system, tandemConfig } from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
-import { origin, promValue, type Origin } from './fixtures/harness.js'
+import { origin, promValue, type Origin } from '../support/loopback.js'
 
 describe('shadow.timeout against a trickling candidate', () => {
   let legacy: Origin

@@ -9,7 +9,7 @@ import { system, tandemConfig, writeConfig } from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 import { temporaryDir } from '../support/temp-dir.js'
 import { spawnUp, type UpProcess } from '../support/up.js'
-import { origin, type Origin } from './fixtures/harness.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 const MiB = 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 7)

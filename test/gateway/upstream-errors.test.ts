@@ -8,7 +8,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { system, tandemConfig } from '../support/config.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
-import { deadUrl, origin, type Origin } from './fixtures/harness.js'
+import { deadUrl, origin, type Origin } from '../support/loopback.js'
 
 /** A TCP server that answers every request with `reply` (raw bytes) and closes. */
 async function rawUpstream(reply: string): Promise<{ url: string; port: number; server: Server; sockets: Set<Socket> }> {

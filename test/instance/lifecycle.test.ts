@@ -13,7 +13,7 @@ import { buildInstance } from '../support/instance.js'
 import { temporaryDir } from '../support/temp-dir.js'
 import { openStore } from '../../src/store/open.js'
 import { recordDecision } from '../../src/store/system-state.js'
-import { origin, type Origin } from '../gateway/fixtures/harness.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 let legacy: Origin
 let candidate: Origin

@@ -14,7 +14,7 @@ import { invalidConfig, system, tandemConfig, toYaml, writeConfig } from '../sup
 import { eventually } from '../support/eventually.js'
 import { temporaryDir } from '../support/temp-dir.js'
 import { spawnUp } from '../support/up.js'
-import { origin, type Origin } from '../gateway/fixtures/harness.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 let upstream: Origin
 let dir: string

@@ -11,7 +11,7 @@ import { eventually } from '../support/eventually.js'
 import { buildInstance } from '../support/instance.js'
 import { temporaryDir } from '../support/temp-dir.js'
 import { spawnUp, type UpProcess } from '../support/up.js'
-import { origin, type Origin } from '../gateway/fixtures/harness.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 let upstream: Origin
 let dir: string

@@ -1,8 +1,40 @@
-// Loopback peers for end-to-end tests: a sample service whose behaviour a test changes at run time, a
-// webhook receiver that keeps every payload, and bounded traffic through a gateway.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+// Loopback peers for end-to-end tests: origins with a handler of the test's own, a sample service whose
+// behaviour a test changes at run time, a webhook receiver that keeps every payload, bounded traffic
+// through a gateway, raw requests a client library would refuse, and Prometheus samples.
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
 import { request } from 'undici'
+
+export interface Origin {
+  readonly url: string
+  readonly server: Server
+  readonly requests: IncomingMessage[]
+  close(): Promise<void>
+}
+
+/** An HTTP server on 127.0.0.1:0; every request is remembered (with its body read) before `handler`. */
+export async function origin(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void, readBody = true): Promise<Origin> {
+  const requests: IncomingMessage[] = []
+  const server = createServer((req, res) => {
+    requests.push(req)
+    if (!readBody) return handler(req, res, Buffer.alloc(0))
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => handler(req, res, Buffer.concat(chunks)))
+  })
+  return { url: await listen(server), server, requests, close: () => close(server) }
+}
+
+/** A port that nothing listens on (bound, then released). */
+export async function deadUrl(): Promise<string> {
+  const s = createServer()
+  s.listen(0, '127.0.0.1')
+  await once(s, 'listening')
+  const port = (s.address() as AddressInfo).port
+  await new Promise((r) => s.close(r))
+  return `http://127.0.0.1:${port}`
+}
 
 export interface Behaviour {
   /** Fraction of non-health requests answered 500, spread evenly (deterministic). */
@@ -107,6 +139,50 @@ export async function trafficUntil(gateway: string, done: () => Promise<boolean>
   }
   await Promise.all([watcher(), ...Array.from({ length: concurrency }, (_, w) => worker(w))])
   return sent
+}
+
+/** The value of a Prometheus sample line, 0 when absent. */
+export async function promValue(adminUrl: string, name: string, labels: Record<string, string>): Promise<number> {
+  const res = await request(`${adminUrl}/metrics`)
+  const text = await res.body.text()
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue
+    const labelText = line.slice(name.length + 1, line.lastIndexOf('}'))
+    if (want.every((w) => labelText.split(',').includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return 0
+}
+
+/**
+ * Send `head` (a raw request, which should say `connection: close`) to `url` over a plain socket and
+ * read the answer to the end: for request targets a client library would rewrite or refuse.
+ */
+export async function rawRequest(url: string, head: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const { port, hostname } = new URL(url)
+  const socket = connect(Number(port), hostname)
+  socket.write(head)
+  const chunks: Buffer[] = []
+  socket.on('data', (c: Buffer) => chunks.push(c))
+  await once(socket, 'close')
+  const text = Buffer.concat(chunks).toString('latin1')
+  const end = text.indexOf('\r\n\r\n')
+  const [statusLine, ...lines] = text.slice(0, end).split('\r\n')
+  const headers: Record<string, string> = {}
+  for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim()
+  let body = text.slice(end + 4)
+  if (headers['transfer-encoding'] === 'chunked') {
+    let decoded = ''
+    for (let at = 0; ; ) {
+      const lineEnd = body.indexOf('\r\n', at)
+      const size = Number.parseInt(body.slice(at, lineEnd), 16)
+      if (!(size > 0)) break
+      decoded += body.slice(lineEnd + 2, lineEnd + 2 + size)
+      at = lineEnd + 2 + size + 2
+    }
+    body = decoded
+  }
+  return { status: Number(statusLine!.split(' ')[1]), headers, body }
 }
 
 async function listen(server: Server): Promise<string> {
