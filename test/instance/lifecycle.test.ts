@@ -75,7 +75,7 @@ describe('restart', () => {
 describe('configuration errors', () => {
   it('an invalid config exits 2 at startup with a located, coded error', async () => {
     const dir = temporaryDir('tandem-bad-')
-    const document = { version: 1 as const, systems: [system('api', { legacy: legacy.url, candidate: candidate.url, shadow: { timeout: 'soon' } })] }
+    const document = tandemConfig({ systems: [system('api', { legacy: legacy.url, candidate: candidate.url, shadow: { timeout: 'soon' } })] })
     const bad = writeConfig(dir, document, 'bad.yaml')
     const { code, stderr } = await tandem(['up', '-c', bad])
     expect(code).toBe(2)
@@ -89,7 +89,7 @@ describe('configuration errors', () => {
     const t = await buildInstance(config())
     try {
       t.instance.routing.set('alpha', { stage: 'promoted', weight: 100, activeArm: 'candidate', paused: false })
-      const unknown = toYaml(invalidConfig({ version: 1, systems: [{ name: 'alpha', unknownKey: 1 }], store: `sqlite:${join(t.dir, 'tandem.db')}` }))
+      const unknown = toYaml(invalidConfig({ ...tandemConfig({ dir: t.dir }), systems: [{ name: 'alpha', unknownKey: 1 }] }))
       writeFileSync(t.configFile, unknown)
       const rejected = await t.instance.reload('test')
       expect(rejected.ok).toBe(false)
