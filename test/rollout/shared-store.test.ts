@@ -2,12 +2,9 @@
 // the other within a second (change feed; every tick also re-reads the store), and only the lease
 // holder analyses and decides.
 import { afterEach, expect, it } from 'vitest'
-import { RoutingTable } from '../../src/gateway/routing-table.js'
-import { RequestMetrics } from '../../src/metrics/request-metrics.js'
-import { RolloutController } from '../../src/rollout/controller.js'
-import { openStore, type Store } from '../../src/store/open.js'
-import { buildConfig, system, tandemConfig } from '../support/config.js'
+import { system, tandemConfig } from '../support/config.js'
 import { eventually } from '../support/eventually.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
 import { withPostgresSchema } from '../support/postgres.js'
 
 let cleanup: Array<() => Promise<void>> = []
@@ -19,25 +16,17 @@ afterEach(async () => {
 it('propagates decisions between instances and lets one controller decide', async () => {
   const schema = await withPostgresSchema()
   cleanup.push(schema.drop)
-  const config = buildConfig(
-    tandemConfig({
-      store: schema.url,
-      systems: [system('search', { rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] }, analysis: { interval: '100ms', minSamples: 5 } })],
-    }),
-  )
-  const instances: Array<{ store: Store; routing: RoutingTable; controller: RolloutController }> = []
+  const document = tandemConfig({
+    store: schema.url,
+    systems: [system('search', { rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] }, analysis: { interval: '100ms', minSamples: 5 } })],
+  })
+  const instances: TestInstance[] = []
   for (let i = 0; i < 2; i++) {
-    const store = await openStore(config.store)
-    const routing = new RoutingTable()
-    const controller = new RolloutController({ config: () => config, store, routing, metrics: new RequestMetrics(), healthChecks: false })
-    await controller.start()
-    cleanup.push(async () => {
-      await controller.stop()
-      await store.close()
-    })
-    instances.push({ store, routing, controller })
+    const instance = await buildInstance(document, { controller: { healthChecks: false } })
+    cleanup.push(() => instance.close())
+    instances.push(instance)
   }
-  const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]]
+  const [a, b] = instances as [TestInstance, TestInstance]
   await a.controller.act('search', 'start', { actor: 'alice', force: true })
   expect(await eventually(() => b.routing.get('search').stage === 'shadow', { tries: 100 })).toBe(true)
   await b.controller.act('search', 'pause', { actor: 'bob' })
