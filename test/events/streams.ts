@@ -82,8 +82,13 @@ export async function readAll(stream: EventStream, after?: string): Promise<Stor
  * Run `tandem events bridge` from `from` to `to` and SIGKILL it once it has acknowledged three batches
  * (bounded wait); resolves with the checkpoint it left behind.
  */
-export async function bridgeKilledMidway(from: string, to: string, checkpoint: string): Promise<{ position: string; copied: number }> {
-  const child = spawn(process.execPath, [BIN, 'events', 'bridge', '--from', from, '--to', to, '--checkpoint', checkpoint, '--batch', '100'], { stdio: ['ignore', 'ignore', 'pipe'] })
+export async function bridgeKilledMidway(
+  from: string,
+  to: string,
+  checkpoint: string,
+): Promise<{ position: string; copied: number }> {
+  const args = ['events', 'bridge', '--from', from, '--to', to, '--checkpoint', checkpoint, '--batch', '100']
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   let progressed = 0
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the bridge made no progress')), 90_000)

@@ -27,7 +27,8 @@ type SystemOverrides = Omit<SystemInput, 'name' | 'legacy' | 'candidate'> & {
 export function system(name: string, overrides: SystemOverrides = {}): SystemInput {
   const { legacy = NOWHERE, candidate, ...rest } = overrides
   const legacyTarget = typeof legacy === 'string' ? { url: legacy } : legacy
-  const candidateTarget = candidate === undefined ? legacyTarget : typeof candidate === 'string' ? { url: candidate } : candidate
+  const candidateTarget =
+    candidate === undefined ? legacyTarget : typeof candidate === 'string' ? { url: candidate } : candidate
   return { name, legacy: legacyTarget, candidate: candidateTarget, routes: [{ path: '/**' }], ...rest }
 }
 
@@ -89,7 +90,10 @@ export function lineOf(text: string, needle: string): number {
 }
 
 /** Rollout tests judge every 200 ms on `minSamples` and check health every 200 ms, to end in seconds. */
-export function fastAnalysis(minSamples: number, analysis: SystemInput['analysis'] = {}): Pick<SystemInput, 'analysis' | 'health'> {
+export function fastAnalysis(
+  minSamples: number,
+  analysis: SystemInput['analysis'] = {},
+): Pick<SystemInput, 'analysis' | 'health'> {
   return { health: { interval: '200ms' }, analysis: { interval: '200ms', minSamples, ...analysis } }
 }
 
@@ -98,6 +102,11 @@ type Steps = NonNullable<SystemInput['rollout']>['steps']
 export const HALF_CANARY: Steps = [{ weight: 50, pause: '1m' }, { weight: 100 }]
 
 /** A system the controller judges fast (fastAnalysis(20)) through HALF_CANARY, unless overridden. */
-export function fastCanary(name: string, legacy: string, candidate: string, overrides: SystemOverrides = {}): SystemInput {
+export function fastCanary(
+  name: string,
+  legacy: string,
+  candidate: string,
+  overrides: SystemOverrides = {},
+): SystemInput {
   return system(name, { legacy, candidate, rollout: { steps: HALF_CANARY }, ...fastAnalysis(20), ...overrides })
 }

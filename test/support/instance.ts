@@ -48,7 +48,7 @@ export async function buildInstance(document: ConfigInput, options: InstanceKitO
   const dir = options.dir ?? temporaryDir('tandem-instance-')
   const configFile = writeConfig(dir, { ...tandemConfig({ dir }), ...document })
   let controller: RolloutController | undefined
-  const flush = options.comparisons?.flushIntervalMs
+  const flushIntervalMs = options.comparisons?.flushIntervalMs
   const instance = await startInstance({
     configFile,
     gatewayListen: '127.0.0.1:0',
@@ -60,11 +60,19 @@ export async function buildInstance(document: ConfigInput, options: InstanceKitO
       ? {}
       : {
           comparisons: (ctx) =>
-            new ComparisonEngine({ config: ctx.config(), store: ctx.store, shadowTotal: ctx.prometheus.shadowTotal, ...(flush === undefined ? {} : { flushIntervalMs: flush }) }),
+            new ComparisonEngine({
+              config: ctx.config(),
+              store: ctx.store,
+              shadowTotal: ctx.prometheus.shadowTotal,
+              ...(flushIntervalMs === undefined ? {} : { flushIntervalMs }),
+            }),
         }),
     ...(options.controller === undefined
       ? {}
-      : { control: (ctx) => (controller = new RolloutController({ ...ctx, failuresDir: join(dir, 'failures'), ...options.controller })) }),
+      : {
+          control: (ctx) =>
+            (controller = new RolloutController({ ...ctx, failuresDir: join(dir, 'failures'), ...options.controller })),
+        }),
     ...options.instance,
   })
   return {
@@ -76,7 +84,7 @@ export async function buildInstance(document: ConfigInput, options: InstanceKitO
     gatewayUrl: instance.gatewayUrl,
     adminUrl: instance.adminUrl,
     get controller(): RolloutController {
-      if (controller === undefined) throw new Error('this instance runs no controller: start it with { controller: {} }')
+      if (controller === undefined) throw new Error('no controller here: start the instance with { controller: {} }')
       return controller
     },
     config: () => instance.config(),

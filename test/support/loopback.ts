@@ -14,7 +14,10 @@ export interface Origin {
 }
 
 /** An HTTP server on 127.0.0.1:0; every request is remembered (with its body read) before `handler`. */
-export async function origin(handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void, readBody = true): Promise<Origin> {
+export async function origin(
+  handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
+  readBody = true,
+): Promise<Origin> {
   const requests: IncomingMessage[] = []
   const server = createServer((req, res) => {
     requests.push(req)
@@ -65,7 +68,10 @@ export async function startService(initial: Partial<Behaviour> = {}): Promise<Se
     const fail = Math.floor(n * behaviour.failRate) > Math.floor((n - 1) * behaviour.failRate)
     const answer = () => {
       if (fail) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"boom"}')
-      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, items: [1, 2, 3] }))
+      else {
+        const body = JSON.stringify({ path: req.url, items: [1, 2, 3] })
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body)
+      }
     }
     if (behaviour.delayMs > 0) setTimeout(answer, behaviour.delayMs)
     else answer()
@@ -89,7 +95,9 @@ export interface Receiver {
 }
 
 /** A webhook receiver at `${url}` (path /hook); `status` picks the answer to each payload (default 200). */
-export async function startReceiver(status: (payload: Record<string, unknown>) => number = () => 200): Promise<Receiver> {
+export async function startReceiver(
+  status: (payload: Record<string, unknown>) => number = () => 200,
+): Promise<Receiver> {
   const received: Array<Record<string, unknown>> = []
   const paths: string[] = []
   const server = createServer((req, res) => {
@@ -117,7 +125,11 @@ export interface TrafficOptions {
  * Send requests through the gateway (`concurrency` at a time, each user id sticky) until `done()` holds
  * or `maxRequests` have been sent. Bounded: it never runs forever. Resolves with the number sent.
  */
-export async function trafficUntil(gateway: string, done: () => Promise<boolean> | boolean, options: TrafficOptions = {}): Promise<number> {
+export async function trafficUntil(
+  gateway: string,
+  done: () => Promise<boolean> | boolean,
+  options: TrafficOptions = {},
+): Promise<number> {
   const { prefixes = [], concurrency = 4, maxRequests = 20_000, pauseMs = 0 } = options
   let sent = 0
   let stop = false
@@ -125,7 +137,8 @@ export async function trafficUntil(gateway: string, done: () => Promise<boolean>
     while (!stop && sent < maxRequests) {
       const id = sent++
       const prefix = prefixes.length === 0 ? '' : `/${prefixes[id % prefixes.length]}`
-      const res = await request(`${gateway}${prefix}/items/${id % 50}`, { headers: { 'x-user-id': `user-${w}-${id % 97}` } })
+      const headers = { 'x-user-id': `user-${w}-${id % 97}` }
+      const res = await request(`${gateway}${prefix}/items/${id % 50}`, { headers })
       await res.body.dump()
       if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs))
     }
@@ -158,7 +171,10 @@ export async function promValue(adminUrl: string, name: string, labels: Record<s
  * Send `head` (a raw request, which should say `connection: close`) to `url` over a plain socket and
  * read the answer to the end: for request targets a client library would rewrite or refuse.
  */
-export async function rawRequest(url: string, head: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+export async function rawRequest(
+  url: string,
+  head: string,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   const { port, hostname } = new URL(url)
   const socket = connect(Number(port), hostname)
   socket.write(head)
