@@ -1,8 +1,10 @@
 // The test kit's in-process instance: the composition root `tandem up` runs (startInstance), on loopback
 // port 0 with a temporary directory, optionally with the comparison engine and the rollout controller.
-// buildInstance is the one place in the tests that constructs them.
+// buildInstance is the one place in the tests that constructs them; what a test leaves open is closed
+// when the test file ends.
 import { join } from 'node:path'
 import pino from 'pino'
+import { afterAll } from 'vitest'
 import { ComparisonEngine } from '../../src/compare/engine.js'
 import { startInstance, type Instance, type InstanceOptions } from '../../src/instance/start-instance.js'
 import { RolloutController, type ControllerOptions } from '../../src/rollout/controller.js'
@@ -43,6 +45,13 @@ export interface TestInstance {
   close(): Promise<void>
 }
 
+const open = new Set<Instance>()
+if (process.env.VITEST !== undefined) {
+  afterAll(async () => {
+    for (const instance of open) await instance.close()
+  })
+}
+
 /** Write `document` to `dir`/tandem.yaml (with a store in `dir` unless it names one) and start it. */
 export async function buildInstance(document: ConfigInput, options: InstanceKitOptions = {}): Promise<TestInstance> {
   const dir = options.dir ?? temporaryDir('tandem-instance-')
@@ -75,6 +84,7 @@ export async function buildInstance(document: ConfigInput, options: InstanceKitO
         }),
     ...options.instance,
   })
+  open.add(instance)
   return {
     instance,
     dir,
@@ -88,7 +98,10 @@ export async function buildInstance(document: ConfigInput, options: InstanceKitO
       return controller
     },
     config: () => instance.config(),
-    close: () => instance.close(),
+    close: async () => {
+      open.delete(instance)
+      await instance.close()
+    },
   }
 }
 
