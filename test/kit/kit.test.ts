@@ -2,7 +2,16 @@
 // should, with located errors), and eventually polls a bounded number of times, never against a clock.
 import { describe, expect, it } from 'vitest'
 import { checkConfigText } from '../../src/config/load.js'
-import { buildConfig, fastCanary, invalidConfig, lineOf, NOWHERE, system, tandemConfig, toYaml } from '../support/config.js'
+import {
+  buildConfig,
+  fastCanary,
+  invalidConfig,
+  lineOf,
+  NOWHERE,
+  system,
+  tandemConfig,
+  toYaml,
+} from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 
 describe('config builder', () => {
@@ -27,7 +36,12 @@ describe('config builder', () => {
 
   it('keeps thresholds, durations and `off` as a user writes them', () => {
     const orders = fastCanary('orders', NOWHERE, NOWHERE, {
-      analysis: { interval: '200ms', minSamples: 20, rollback: { latencyP95: 'off' }, promote: { latencyChange: '<= 1.0' } },
+      analysis: {
+        interval: '200ms',
+        minSamples: 20,
+        rollback: { latencyP95: 'off' },
+        promote: { latencyChange: '<= 1.0' },
+      },
     })
     const [parsed] = buildConfig(tandemConfig({ systems: [orders] })).systems
     expect(parsed!.analysis.interval).toBe(200)
@@ -66,6 +80,7 @@ describe('eventually', () => {
     let calls = 0
     await expect(eventually(() => expect(++calls).toBe(0), { tries: 4, every: 1 })).rejects.toThrow(/expected 4 to be/)
     expect(calls).toBe(4)
-    await expect(eventually(() => false, { tries: 2, every: 1 })).rejects.toThrow('eventually: not met after 2 tries; last value: false')
+    const never = eventually(() => false, { tries: 2, every: 1 })
+    await expect(never).rejects.toThrow('eventually: not met after 2 tries; last value: false')
   })
 })
