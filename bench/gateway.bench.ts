@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { build } from 'esbuild'
 import { request } from 'undici'
-import { startTandemUp, writeStreamingConfig } from '../test/support/tandem-up.js'
+import { system, tandemConfig, writeConfig } from '../test/support/config.js'
+import { spawnUp } from '../test/support/up.js'
 import type { BenchSection } from './section.js'
 
 const WARMUP_S = 3
@@ -134,9 +135,9 @@ export async function run(): Promise<BenchSection> {
   // a fresh process per case.
   const rss: string[] = []
   const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-rss-'))
-  const configFile = writeStreamingConfig(dir, legacy, candidate)
+  const configFile = writeConfig(dir, tandemConfig({ dir, systems: [system('files', { legacy, candidate })] }))
   for (const direction of ['upload', 'download'] as const) {
-    const up = await startTandemUp(configFile)
+    const up = await spawnUp(configFile, { dist: true })
     const url = up.gatewayUrl
     if (direction === 'upload') {
       let sent = 0

@@ -5,14 +5,86 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listAudit } from '../../src/store/audit.js'
 import { getState } from '../../src/store/system-state.js'
+import { system, tandemConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { origin, type Origin } from '../support/loopback.js'
 import { services } from '../support/services.js'
-import { startStack, TOKENS, type Stack } from './stack.js'
+import { seedDiffsAndVerdict } from './seed.js'
 
 const ARTIFACTS = join(process.cwd(), 'test-results', 'browser')
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+const TOKENS = { viewer: 'browser-viewer-token-0001', operator: 'browser-operator-token-001' } as const
+
+/** A todo API; the candidate renders `done` as 0/1, is a little slower and fails id 9, 19 ...: real differences. */
+function todoApi(arm: 'legacy' | 'candidate'): Promise<Origin> {
+  return origin((req, res) => {
+    const id = Number(req.url?.split('/').pop() ?? 0)
+    const body = arm === 'legacy' ? { id, title: `todo ${id}`, done: false } : { id, title: `todo ${id}`, done: 0 }
+    setTimeout(() => {
+      res.writeHead(arm === 'candidate' && id % 10 === 9 ? 500 : 200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(body))
+    }, arm === 'legacy' ? 2 : 6)
+  })
+}
+
+type Stack = TestInstance
+
+/**
+ * The instance `tandem up` runs (with the controller, the dashboard and a SQLite store) over the two todo
+ * APIs: todo-api (P0, wave pilot) in canary at 50 % after real traffic, with a diff report and a failing
+ * verdict seeded; billing (P1, wave main) pending. `tokens: false` runs the loopback default: no
+ * admin.tokens, every caller the anonymous admin.
+ */
+async function startStack(options: { tokens?: boolean } = {}): Promise<Stack> {
+  const legacy = await todoApi('legacy')
+  const candidate = await todoApi('candidate')
+  const arms = { legacy: legacy.url, candidate: candidate.url }
+  const document = tandemConfig({
+    tokens:
+      options.tokens === false
+        ? []
+        : [
+            { name: 'vera', role: 'viewer', token: TOKENS.viewer },
+            { name: 'otto', role: 'operator', token: TOKENS.operator },
+          ],
+    systems: [
+      system('todo-api', {
+        ...arms,
+        category: 'api',
+        priority: 'P0',
+        routes: [{ path: '/todos/:id', methods: ['GET'] }],
+        rollout: { stickiness: 'random', steps: [{ shadow: '1h' }, { weight: 50, pause: '1h' }, { weight: 100 }] },
+        analysis: { interval: '1h' },
+      }),
+      system('billing', { ...arms, category: 'data-processing', priority: 'P1', routes: [{ path: '/bills/**' }] }),
+    ],
+    waves: [
+      { name: 'pilot', systems: { priority: ['P0'] } },
+      { name: 'main', systems: { priority: ['P1'] } },
+    ],
+  })
+  const stack = await buildInstance(document, { controller: { healthChecks: false }, dashboard: true, drainMs: 1000 })
+  // Into canary at 50 %, as an operator would, then real traffic through the gateway.
+  await stack.controller.act('todo-api', 'start', { actor: 'setup', force: true, reason: 'browser test' })
+  await stack.controller.act('todo-api', 'advance', { actor: 'setup', reason: 'to canary' })
+  for (let i = 0; i < 60; i += 1) {
+    const res = await fetch(`${stack.gatewayUrl}/todos/${i}`)
+    await res.arrayBuffer()
+  }
+  await seedDiffsAndVerdict(stack.store)
+  return {
+    ...stack,
+    close: async () => {
+      await stack.close()
+      await legacy.close()
+      await candidate.close()
+    },
+  }
+}
 
 describe('dashboard in Chromium', () => {
   let stack: Stack
@@ -197,7 +269,7 @@ fetch(${JSON.stringify(`${target}/rollback`)}, { method: 'POST', mode: 'no-cors'
       await page.goto(`${stack.adminUrl}/#/systems/todo-api`)
       await page.getByTestId('system').waitFor()
       await page.locator('button[data-action="pause"]').click()
-      await vi.waitFor(async () => expect((await getState(stack.store, 'todo-api')).paused).toBe(true), { timeout: 30_000, interval: 100 })
+      await eventually(async () => expect((await getState(stack.store, 'todo-api')).paused).toBe(true), { tries: 300, every: 100 })
       const [audit] = await listAudit(stack.store, { target: 'todo-api', limit: 1 })
       expect(audit).toMatchObject({ actor: 'anonymous', action: 'pause', result: 'ok' })
     } finally {

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tandem } from '../support/cli.js'
+import { tandemConfig, writeConfig } from '../support/config.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-output-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -57,8 +58,7 @@ describe('tandem data diff --output', () => {
 })
 
 it('tandem report --output to a missing directory is a coded error naming the path', async () => {
-  const config = join(dir, 'tandem.yaml')
-  writeFileSync(config, `version: 1\nstore: sqlite:${join(dir, 'report.db')}\nsystems: []\n`)
+  const config = writeConfig(dir, tandemConfig({ store: `sqlite:${join(dir, 'report.db')}`, systems: [] }))
   const r = await tandem(['report', '-c', config, '--output', '/nonexistent/dir/x.md'])
   expect(r.code).toBe(2)
   expect(r.stderr).toContain('error TANDEM_ERR_REPORT_WRITE')

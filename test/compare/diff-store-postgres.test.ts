@@ -4,18 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readDiffReport } from '../../src/compare/diff-report.js'
 import { ComparisonEngine } from '../../src/compare/engine.js'
 import type { CapturedResponse, Exchange } from '../../src/compare/sink.js'
-import { parseConfig } from '../../src/config/load.js'
 import { openStore, type Store } from '../../src/store/open.js'
+import { buildConfig, system, tandemConfig } from '../support/config.js'
 import { withPostgresSchema } from '../support/postgres.js'
 
-const config = parseConfig(`
-version: 1
-systems:
-  - name: pg-shop
-    legacy: { url: http://127.0.0.1:1 }
-    candidate: { url: http://127.0.0.1:2 }
-    routes: [{ path: /** }]
-`)
+const config = buildConfig(tandemConfig({ systems: [system('pg-shop', { legacy: 'http://127.0.0.1:1', candidate: 'http://127.0.0.1:2' })] }))
 
 function res(value: unknown): CapturedResponse {
   return { ok: true, status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)), truncated: false, durationMs: 1 }

@@ -1,9 +1,8 @@
 // `tandem diffs` as a user runs it: a real process reading the store the engine wrote.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { tandem } from '../support/cli.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
+import { temporaryDir } from '../support/temp-dir.js'
 import { ComparisonEngine } from '../../src/compare/engine.js'
 import { loadConfig } from '../../src/config/load.js'
 import { openStore } from '../../src/store/open.js'
@@ -18,14 +17,9 @@ function res(value: unknown): CapturedResponse {
 let dir: string
 let file: string
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tandem-diffs-'))
-  file = join(dir, 'tandem.yaml')
-  const system = (name: string) => `  - name: ${name}
-    legacy: { url: http://127.0.0.1:1 }
-    candidate: { url: http://127.0.0.1:2 }
-    routes: [{ path: /** }]
-`
-  writeFileSync(file, `version: 1\nstore: sqlite:${join(dir, 'tandem.db')}\nsystems:\n${system('shop')}${system('clean')}`)
+  dir = temporaryDir('tandem-diffs-')
+  const arms = { legacy: 'http://127.0.0.1:1', candidate: 'http://127.0.0.1:2' }
+  file = writeConfig(dir, tandemConfig({ dir, systems: [system('shop', arms), system('clean', arms)] }))
   const config = await loadConfig(file)
   const store = await openStore(config.store)
   const engine = new ComparisonEngine({ config, store })
@@ -38,7 +32,6 @@ beforeAll(async () => {
   await engine.close()
   await store.close()
 })
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('tandem diffs', () => {
   it('prints the SPEC 4 shape as JSON and exits 1 on a real difference', async () => {

@@ -4,17 +4,16 @@
 // counts, as `tandem diffs --json` prints them; and no secret of the requests may reach the store.
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pino from 'pino'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tandem } from '../support/cli.js'
+import { system, tandemConfig } from '../support/config.js'
+import { buildInstance } from '../support/instance.js'
 import type { ComparisonEngine } from '../../src/compare/engine.js'
-import { createInstance, type Instance } from '../../src/instance/create-instance.js'
+import type { Instance } from '../../src/instance/create-instance.js'
 
 const N = 200
 
@@ -54,31 +53,18 @@ let metricsText = ''
 beforeAll(async () => {
   const [legacy, secondary, candidate] = await Promise.all([origin('legacy'), origin('legacy'), origin('candidate')])
   servers = [legacy.server, secondary.server, candidate.server]
-  dir = mkdtempSync(join(tmpdir(), 'tandem-compare-e2e-'))
-  configFile = join(dir, 'tandem.yaml')
-  writeFileSync(
-    configFile,
-    `version: 1
-store: sqlite:${join(dir, 'tandem.db')}
-systems:
-  - name: shop
-    legacy: { url: ${legacy.url}, secondary: ${secondary.url} }
-    candidate: { url: ${candidate.url} }
-    routes: [{ path: /items/:n, methods: [GET] }]
-    shadow: { timeout: 10s, maxInFlight: 1024 }
-    compare:
-      samplesPerField: 3
-`,
-  )
-  instance = await createInstance({
-    configFile,
-    gatewayListen: '127.0.0.1:0',
-    adminListen: '127.0.0.1:0',
-    logger: pino({ level: 'silent' }),
-    // The test routes the system itself; no controller publishes stored states over it.
-    controller: false,
-    drainMs: 5_000,
+  const shop = system('shop', {
+    legacy: { url: legacy.url, secondary: secondary.url },
+    candidate: candidate.url,
+    routes: [{ path: '/items/:n', methods: ['GET'] }],
+    shadow: { timeout: '10s', maxInFlight: 1024 },
+    compare: { samplesPerField: 3 },
   })
+  // With the comparison engine `tandem up` runs.
+  const built = await buildInstance(tandemConfig({ systems: [shop] }), { comparisons: {} })
+  dir = built.dir
+  configFile = built.configFile
+  instance = built.instance
   instance.routing.set('shop', { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
   const engine = instance.comparisons as unknown as ComparisonEngine
   let recorded = 0
@@ -119,7 +105,6 @@ afterAll(async () => {
     s.closeAllConnections()
     s.close()
   }
-  rmSync(dir, { recursive: true, force: true })
 })
 
 describe('comparison through the gateway', () => {

@@ -1,8 +1,7 @@
 // Moving Kafka consumers and surviving restarts, on two librdkafka mock clusters: a group that consumed
 // part of the old topic resumes on the new cluster after `map-position --group --commit` and misses
 // nothing; a CLI bridge killed with SIGKILL resumes from its per-partition checkpoint without loss.
-import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
@@ -11,9 +10,9 @@ import { bridge } from '../../src/events/bridge.js'
 import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../src/events/event-stream.js'
 import { openStream } from '../../src/events/open-stream.js'
 import { verifyStreams } from '../../src/events/verify.js'
-import { BIN, tandem } from '../support/cli.js'
+import { tandem } from '../support/cli.js'
 import { startMockCluster, type MockCluster } from './kafka-cluster.js'
-import { orderIds, publishOrders, readAll } from './streams.js'
+import { bridgeKilledMidway, orderIds, publishOrders, readAll, resumeBridge } from './streams.js'
 
 let oldCluster: MockCluster
 let newCluster: MockCluster
@@ -135,24 +134,10 @@ describe('Kafka bridge restarts', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tandem-kafka-'))
     dirs.push(dir)
     const checkpoint = join(dir, 'cp.json')
-    const child = spawn(process.execPath, [BIN, 'events', 'bridge', '--from', oldUrl, '--to', newUrl, '--checkpoint', checkpoint, '--batch', '100'], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let progressed = 0
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the bridge made no progress')), 90_000)
-      child.stderr.on('data', (d: Buffer) => {
-        progressed += (d.toString().match(/copied/g) ?? []).length
-        if (progressed >= 3) {
-          clearTimeout(timer)
-          child.kill('SIGKILL')
-          resolve()
-        }
-      })
-    })
-    await new Promise((r) => child.once('close', r))
-    const saved = JSON.parse(await readFile(checkpoint, 'utf8'))
+    const saved = await bridgeKilledMidway(oldUrl, newUrl, checkpoint)
     expect(saved.position).toMatch(/^0:-?\d+,1:-?\d+,2:-?\d+,3:-?\d+$/)
     expect(saved.copied).toBeLessThan(3000)
-    const rest = await tandem(['events', 'bridge', '--from', oldUrl, '--to', newUrl, '--checkpoint', checkpoint, '--until-idle', '--json'])
+    const rest = await resumeBridge(oldUrl, newUrl, checkpoint)
     expect(rest.code).toBe(0)
     expect(JSON.parse(rest.stdout).resumedFrom).toBe(saved.position)
     const report = await verifyStreams({ from: oldUrl, to: newUrl, id: 'message-id' })

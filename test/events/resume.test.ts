@@ -1,6 +1,5 @@
 // Moving consumers and surviving restarts: a consumer resumed at the mapped position misses nothing, and a
 // bridge killed mid-way (in-process limit, or SIGKILL of the CLI) resumes from its checkpoint without loss.
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,8 +9,8 @@ import { dualPublish, replay } from '../../src/events/dual-publish.js'
 import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../src/events/event-stream.js'
 import { mapPosition } from '../../src/events/map-position.js'
 import { verifyStreams } from '../../src/events/verify.js'
-import { BIN, tandem } from '../support/cli.js'
-import { makeStream, orderIds, publishOrders, type Kind, type TestStream, readAll } from './streams.js'
+import { tandem } from '../support/cli.js'
+import { bridgeKilledMidway, makeStream, orderIds, publishOrders, readAll, resumeBridge, type Kind, type TestStream } from './streams.js'
 
 const created: TestStream[] = []
 const dirs: string[] = []
@@ -104,24 +103,10 @@ describe('bridge restarts', () => {
     created.push(old, neu)
     const checkpoint = join(await tempDir(), 'cp.json')
     await publishOrders(old.stream, orderIds(3000, 'k'))
-    const child = spawn(process.execPath, [BIN, 'events', 'bridge', '--from', old.url, '--to', neu.url, '--checkpoint', checkpoint, '--batch', '100'], { stdio: ['ignore', 'ignore', 'pipe'] })
-    // Kill it as soon as it has acknowledged a few batches (bounded wait).
-    let progressed = 0
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the bridge made no progress')), 90_000)
-      child.stderr.on('data', (d: Buffer) => {
-        progressed += (d.toString().match(/copied/g) ?? []).length
-        if (progressed >= 3) {
-          clearTimeout(timer)
-          child.kill('SIGKILL')
-          resolve()
-        }
-      })
-    })
-    await new Promise((r) => child.once('close', r))
-    const saved = JSON.parse(await readFile(checkpoint, 'utf8'))
+    // Killed as soon as it has acknowledged a few batches.
+    const saved = await bridgeKilledMidway(old.url, neu.url, checkpoint)
     expect(Number(saved.position)).toBeLessThan(2999)
-    const rest = await tandem(['events', 'bridge', '--from', old.url, '--to', neu.url, '--checkpoint', checkpoint, '--until-idle', '--json'])
+    const rest = await resumeBridge(old.url, neu.url, checkpoint)
     expect(rest.code).toBe(0)
     expect(JSON.parse(rest.stdout).resumedFrom).toBe(saved.position)
     const report = await verifyStreams({ from: old.url, to: neu.url, id: 'message-id' })

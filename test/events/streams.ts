@@ -1,7 +1,11 @@
-// Throwaway streams on the real brokers for the events tests: one per call, uniquely named, dropped after.
+// Throwaway streams on the real brokers for the events tests (one per call, uniquely named, dropped after),
+// and a CLI bridge killed mid-way then restarted from its checkpoint.
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import amqp from 'amqplib'
 import { Redis } from 'ioredis'
 import { connect } from 'nats'
+import { BIN, tandem, type CliRun } from '../support/cli.js'
 import { services, uniqueName } from '../support/services.js'
 import type { EventStream, StoredEvent } from '../../src/events/event-stream.js'
 import { openStream } from '../../src/events/open-stream.js'
@@ -72,4 +76,36 @@ export async function readAll(stream: EventStream, after?: string): Promise<Stor
   const out: StoredEvent[] = []
   for await (const batch of stream.read(after === undefined ? {} : { after })) out.push(...batch)
   return out
+}
+
+/**
+ * Run `tandem events bridge` from `from` to `to` and SIGKILL it once it has acknowledged three batches
+ * (bounded wait); resolves with the checkpoint it left behind.
+ */
+export async function bridgeKilledMidway(
+  from: string,
+  to: string,
+  checkpoint: string,
+): Promise<{ position: string; copied: number }> {
+  const args = ['events', 'bridge', '--from', from, '--to', to, '--checkpoint', checkpoint, '--batch', '100']
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let progressed = 0
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the bridge made no progress')), 90_000)
+    child.stderr.on('data', (d: Buffer) => {
+      progressed += (d.toString().match(/copied/g) ?? []).length
+      if (progressed >= 3) {
+        clearTimeout(timer)
+        child.kill('SIGKILL')
+        resolve()
+      }
+    })
+  })
+  await new Promise((r) => child.once('close', r))
+  return JSON.parse(await readFile(checkpoint, 'utf8')) as { position: string; copied: number }
+}
+
+/** The same bridge restarted from its checkpoint, run until idle (`--json`). */
+export function resumeBridge(from: string, to: string, checkpoint: string): Promise<CliRun> {
+  return tandem(['events', 'bridge', '--from', from, '--to', to, '--checkpoint', checkpoint, '--until-idle', '--json'])
 }

@@ -3,7 +3,10 @@
 import { Pool, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CountingSink } from '../../src/gateway/counting-sink.js'
-import { deadUrl, eventually, origin, promValue, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { deadUrl, origin, promValue, type Origin } from '../support/loopback.js'
 
 describe('arm choice and mirroring through the gateway', () => {
   let legacy: Origin
@@ -19,37 +22,19 @@ describe('arm choice and mirroring through the gateway', () => {
     legacy = await origin(answer('legacy'))
     candidate = await origin(answer('candidate'))
     const down = await deadUrl()
-    tandem = await startTandem(`version: 1
-systems:
-  - name: split
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${candidate.url} }
-    routes: [{ path: /split/** }]
-    rollout: { stickiness: header:x-user-id }
-  - name: colours
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${candidate.url} }
-    routes: [{ path: /colours/** }]
-    rollout: { strategy: blue-green }
-  - name: safe
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${candidate.url} }
-    routes: [{ path: /safe/** }]
-  - name: unsafe
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${candidate.url} }
-    routes: [{ path: /unsafe/** }]
-    shadow: { unsafeMethods: true }
-  - name: gone
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${down} }
-    routes: [{ path: /gone/** }]
-    rollout: { fallbackToLegacy: true }
-  - name: gone-strict
-    legacy: { url: ${down} }
-    candidate: { url: ${down} }
-    routes: [{ path: /strict/** }]
-`)
+    const on = (prefix: string) => ({ legacy: legacy.url, candidate: candidate.url, routes: [{ path: `/${prefix}/**` }] })
+    tandem = await buildInstance(
+      tandemConfig({
+        systems: [
+          system('split', { ...on('split'), rollout: { stickiness: 'header:x-user-id' } }),
+          system('colours', { ...on('colours'), rollout: { strategy: 'blue-green' } }),
+          system('safe', on('safe')),
+          system('unsafe', { ...on('unsafe'), shadow: { unsafeMethods: true } }),
+          system('gone', { ...on('gone'), candidate: down, rollout: { fallbackToLegacy: true } }),
+          system('gone-strict', { ...on('strict'), legacy: down, candidate: down }),
+        ],
+      }),
+    )
     client = new Pool(tandem.instance.gatewayUrl, { connections: 16 })
   })
 
@@ -57,7 +42,6 @@ systems:
     await client?.close()
     await tandem?.close()
     await Promise.all([legacy?.close(), candidate?.close()])
-    if (tandem) removeDir(tandem.dir)
   })
 
   async function armOf(path: string, headers: Record<string, string> = {}): Promise<string> {
@@ -135,13 +119,13 @@ systems:
       const res = await client.request({ path: '/safe/things', method: 'POST', body: `{"n":${i}}`, headers: { 'content-type': 'application/json' } })
       expect((await res.body.json()) as object).toMatchObject({ arm: 'legacy', method: 'POST' })
     }
-    expect(await eventually(() => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'safe', result: 'unsafe-method' }), (n) => n >= 3)).toBe(3)
+    expect(await eventually(() => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'safe', result: 'unsafe-method' }), { until: (n) => n >= 3 })).toBe(3)
     expect(candidate.requests.slice(before).filter((r) => r.url?.startsWith('/safe'))).toEqual([])
 
     const res = await client.request({ path: '/unsafe/things', method: 'POST', body: '{"n":42}', headers: { 'content-type': 'application/json' } })
     expect((await res.body.json()) as object).toMatchObject({ arm: 'legacy' })
     const sink = tandem.instance.comparisons as CountingSink
-    const exchange = await eventually(async () => sink.recent.find((e) => e.system === 'unsafe'), (e) => e !== undefined)
+    const exchange = await eventually(async () => sink.recent.find((e) => e.system === 'unsafe'), { until: (e) => e !== undefined })
     expect(exchange!.request.body?.toString()).toBe('{"n":42}')
     expect(exchange!.candidate.ok && JSON.parse(exchange!.candidate.body.toString())).toMatchObject({ arm: 'candidate', method: 'POST', shadow: '1', body: '{"n":42}' })
     expect(exchange!.legacy.ok && exchange!.legacy.status).toBe(200)

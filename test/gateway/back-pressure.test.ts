@@ -8,7 +8,9 @@ import { once } from 'node:events'
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { origin, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 const MiB = 1024 * 1024
 const TOTAL = 64 * MiB
@@ -112,14 +114,12 @@ describe('backpressure through the gateway, measured on the streams', () => {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(TOTAL) })
       pump(res, TOTAL, w)
     }, false)
-    tandem = await startTandem(`version: 1
-gateway: { upstreamTimeout: 5m }
-systems:
-  - name: bulk
-    legacy: { url: ${upstream.url} }
-    candidate: { url: ${upstream.url} }
-    routes: [{ path: /bulk/** }]
-`)
+    tandem = await buildInstance(
+      tandemConfig({
+        gateway: { upstreamTimeout: '5m' },
+        systems: [system('bulk', { legacy: upstream.url, routes: [{ path: '/bulk/**' }] })],
+      }),
+    )
   })
 
   afterAll(async () => {
@@ -127,7 +127,6 @@ systems:
     diagnostics.unsubscribe('undici:client:sendHeaders', onUpstreamHeaders)
     await tandem?.close()
     await upstream?.close()
-    if (tandem) removeDir(tandem.dir)
   })
 
   it('a client that stops reading a 64 MiB download pauses the upstream; the gateway holds under 1 MiB', async () => {

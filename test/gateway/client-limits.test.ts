@@ -5,7 +5,9 @@ import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { origin, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 function open(url: string): Socket {
   const { port, hostname } = new URL(url)
@@ -28,20 +30,14 @@ describe('gateway client connection limits', () => {
 
   beforeAll(async () => {
     upstream = await origin((req, res, body) => res.end(`${req.method} ${req.url} ${body.length}`))
-    tandem = await startTandem(`version: 1
-gateway: { headersTimeout: 300ms, idleTimeout: 200ms, maxConnections: 3 }
-systems:
-  - name: app
-    legacy: { url: ${upstream.url} }
-    candidate: { url: ${upstream.url} }
-    routes: [{ path: /** }]
-`)
+    tandem = await buildInstance(
+      tandemConfig({ gateway: { headersTimeout: '300ms', idleTimeout: '200ms', maxConnections: 3 }, systems: [system('app', { legacy: upstream.url })] }),
+    )
   })
 
   afterAll(async () => {
     await tandem?.close()
     await upstream?.close()
-    if (tandem) removeDir(tandem.dir)
   })
 
   it('answers a silent connection 408 TANDEM_ERR_REQUEST_TIMEOUT and closes it', async () => {

@@ -3,7 +3,9 @@
 // are right through the real listener while other clients are served. Its cost is measured, not asserted.
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { origin, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 describe('long adversarial paths at the gateway', () => {
   let shop: Origin
@@ -13,20 +15,14 @@ describe('long adversarial paths at the gateway', () => {
   beforeAll(async () => {
     shop = await origin((req, res) => res.end(`shop ${req.url!.length}`))
     rest = await origin((req, res) => res.end(`rest ${req.url!.length}`))
-    tandem = await startTandem(`version: 1
-gateway: { fallback: ${rest.url} }
-systems:
-  - name: shop
-    legacy: { url: ${shop.url} }
-    candidate: { url: ${shop.url} }
-    routes: [{ path: /shop/**/orders/**/lines/**/detail }]
-`)
+    tandem = await buildInstance(
+      tandemConfig({ gateway: { fallback: rest.url }, systems: [system('shop', { legacy: shop.url, routes: [{ path: '/shop/**/orders/**/lines/**/detail' }] })] }),
+    )
   })
 
   afterAll(async () => {
     await tandem?.close()
     await Promise.all([shop?.close(), rest?.close()])
-    if (tandem) removeDir(tandem.dir)
   })
 
   const get = async (path: string) => (await request(`${tandem.instance.gatewayUrl}${path}`)).body.text()

@@ -2,7 +2,9 @@
 // (also %2e-encoded), duplicate slashes and absolute-form targets can no longer route a request past its
 // route to the fallback, or match a route while reaching another path upstream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { origin, rawRequest, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { origin, rawRequest, type Origin } from '../support/loopback.js'
 
 describe('request target normalisation at the gateway', () => {
   let api: Origin
@@ -16,20 +18,14 @@ describe('request target normalisation at the gateway', () => {
     }
     api = await origin(echo('api'))
     fallback = await origin(echo('fallback'))
-    tandem = await startTandem(`version: 1
-gateway: { fallback: ${fallback.url} }
-systems:
-  - name: items
-    legacy: { url: ${api.url} }
-    candidate: { url: ${api.url} }
-    routes: [{ path: /api/items/** }]
-`)
+    tandem = await buildInstance(
+      tandemConfig({ gateway: { fallback: fallback.url }, systems: [system('items', { legacy: api.url, routes: [{ path: '/api/items/**' }] })] }),
+    )
   })
 
   afterAll(async () => {
     await tandem?.close()
     await Promise.all([api?.close(), fallback?.close()])
-    if (tandem) removeDir(tandem.dir)
   })
 
   const get = (target: string, host = 'shop.example') =>

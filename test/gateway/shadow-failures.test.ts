@@ -6,7 +6,10 @@ import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CountingSink } from '../../src/gateway/counting-sink.js'
-import { deadUrl, eventually, origin, promValue, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { deadUrl, origin, promValue, type Origin } from '../support/loopback.js'
 
 const BODY = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251))
 
@@ -52,15 +55,9 @@ describe('shadow mode with a failing candidate', () => {
     reset = await rawServer((s) => s.once('data', () => s.resetAndDestroy()))
     garbage = await rawServer((s) => s.once('data', () => s.end('THIS IS NOT HTTP\r\n\x00\x01\x02\r\n\r\n')))
     down = await deadUrl()
-    const sys = (name: string, candidate: string) => `  - name: ${name}
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /${name}/** }]
-    shadow: { timeout: 300ms }
-`
-    tandem = await startTandem(`version: 1
-systems:
-${sys('down', down)}${sys('slow', slow.url)}${sys('reset', reset.url)}${sys('garbage', garbage.url)}`)
+    const sys = (name: string, candidate: string) =>
+      system(name, { legacy: legacy.url, candidate, routes: [{ path: `/${name}/**` }], shadow: { timeout: '300ms' } })
+    tandem = await buildInstance(tandemConfig({ systems: [sys('down', down), sys('slow', slow.url), sys('reset', reset.url), sys('garbage', garbage.url)] }))
     for (const name of ['down', 'slow', 'reset', 'garbage']) tandem.instance.routing.set(name, { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
   })
 
@@ -71,7 +68,6 @@ ${sys('down', down)}${sys('slow', slow.url)}${sys('reset', reset.url)}${sys('gar
       for (const s of r?.sockets ?? []) s.destroy()
       r?.server.close()
     }
-    if (tandem) removeDir(tandem.dir)
   })
 
   const cases = [
@@ -92,13 +88,13 @@ ${sys('down', down)}${sys('slow', slow.url)}${sys('reset', reset.url)}${sys('gar
       }
       const counted = await eventually(
         () => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: reason }),
-        (n) => n >= 5,
+        { until: (n) => n >= 5 },
       )
       expect(counted).toBe(5)
       expect(await promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: 'mirrored' })).toBe(0)
       // The comparison sink still receives the exchange, with the candidate marked as failed.
       const sink = tandem.instance.comparisons as CountingSink
-      const exchanges = await eventually(async () => sink.recent.filter((e) => e.system === name), (e) => e.length >= 5)
+      const exchanges = await eventually(async () => sink.recent.filter((e) => e.system === name), { until: (e) => e.length >= 5 })
       expect(exchanges.every((e) => e.primary === 'legacy' && e.legacy.ok && !e.candidate.ok)).toBe(true)
       expect(exchanges.every((e) => !e.candidate.ok && e.candidate.reason === reason)).toBe(true)
     })

@@ -3,7 +3,10 @@
 // ended (30 s), and the mirrors after it were dropped as queue-full.
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { eventually, origin, promValue, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { origin, promValue, type Origin } from '../support/loopback.js'
 
 describe('shadow.timeout against a trickling candidate', () => {
   let legacy: Origin
@@ -28,21 +31,15 @@ describe('shadow.timeout against a trickling candidate', () => {
         if (!res.writableFinished) closedByGateway++
       })
     })
-    tandem = await startTandem(`version: 1
-systems:
-  - name: slowbody
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${trickle.url} }
-    routes: [{ path: /** }]
-    shadow: { timeout: 300ms, maxInFlight: 1 }
-`)
+    tandem = await buildInstance(
+      tandemConfig({ systems: [system('slowbody', { legacy: legacy.url, candidate: trickle.url, shadow: { timeout: '300ms', maxInFlight: 1 } })] }),
+    )
     tandem.instance.routing.set('slowbody', { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
   })
 
   afterAll(async () => {
     await tandem?.close()
     await Promise.all([legacy?.close(), trickle?.close()])
-    if (tandem) removeDir(tandem.dir)
   })
 
   const count = (result: string) => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'slowbody', result })
@@ -52,11 +49,11 @@ systems:
       const res = await request(`${tandem.instance.gatewayUrl}/item/${i}`)
       expect(await res.body.text()).toBe('legacy')
       // Each mirror must end (as a timeout) long before the candidate's 30 s body would.
-      expect(await eventually(() => count('timeout'), (n) => n >= i)).toBe(i)
+      expect(await eventually(() => count('timeout'), { until: (n) => n >= i })).toBe(i)
     }
     expect(await count('queue-full')).toBe(0)
     expect(await count('mirrored')).toBe(0)
     // The gateway hung up on the candidate rather than reading the trickle to the end.
-    expect(await eventually(async () => closedByGateway, (n) => n >= 4)).toBe(4)
+    expect(await eventually(async () => closedByGateway, { until: (n) => n >= 4 })).toBe(4)
   })
 })

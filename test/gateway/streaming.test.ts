@@ -1,15 +1,15 @@
 // Bodies stream through the gateway of a real `tandem up` process (gateway, admin listener, store and
 // controller): 50 MiB each way with the process's peak RSS under 150 MB, a client that stops reading
 // pauses the upstream instead of filling the gateway, a client abort cancels upstream.
-import { mkdtempSync } from 'node:fs'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { startTandemUp, writeStreamingConfig, type GatewayChild } from '../support/tandem-up.js'
-import { eventually, origin, removeDir, type Origin } from './fixtures/harness.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { temporaryDir } from '../support/temp-dir.js'
+import { spawnUp, type UpProcess } from '../support/up.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 const MiB = 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 7)
@@ -46,8 +46,7 @@ function generated(total: number): Readable {
 
 describe('streaming through the gateway of `tandem up` (child process)', () => {
   let upstream: Origin
-  let gw: GatewayChild
-  let dir: string
+  let gw: UpProcess
   let configFile: string
   const downloads = new Map<string, { written: number; aborted: boolean }>()
 
@@ -64,13 +63,15 @@ describe('streaming through the gateway of `tandem up` (child process)', () => {
       downloads.set(req.headers['x-test-id'] as string, progress)
       stream(res, size, progress)
     }, false)
-    dir = mkdtempSync(join(tmpdir(), 'tandem-stream-'))
-    configFile = writeStreamingConfig(dir, upstream.url, upstream.url)
+    // One system `files` on the upstream, every path.
+    const dir = temporaryDir('tandem-stream-')
+    configFile = writeConfig(dir, tandemConfig({ dir, systems: [system('files', { legacy: upstream.url })] }))
   })
 
-  // A fresh gateway process per case: each peak RSS belongs to that case alone.
+  // A fresh gateway process per case: each peak RSS belongs to that case alone. It runs the compiled
+  // dist/, as an installed tandem does: the TypeScript loader alone would add ~30 MB.
   beforeEach(async () => {
-    gw = await startTandemUp(configFile)
+    gw = await spawnUp(configFile, { dist: true })
   })
 
   afterEach(async () => {
@@ -79,7 +80,6 @@ describe('streaming through the gateway of `tandem up` (child process)', () => {
 
   afterAll(async () => {
     await upstream?.close()
-    if (dir) removeDir(dir)
   })
 
   it('streams a 50 MiB upload with the gateway RSS under 150 MB', async () => {
@@ -145,7 +145,7 @@ describe('streaming through the gateway of `tandem up` (child process)', () => {
       r.end()
       setTimeout(() => reject(new Error('no data arrived')), 30_000).unref()
     })
-    const progress = await eventually(async () => downloads.get('abort')!, (p) => p.aborted, 200, 50)
+    const progress = await eventually(() => downloads.get('abort')!, { until: (p) => p.aborted, tries: 200 })
     expect(progress.aborted).toBe(true)
     expect(progress.written).toBeLessThan(total)
   })

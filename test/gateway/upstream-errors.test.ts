@@ -6,7 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { deadUrl, origin, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
+import { system, tandemConfig } from '../support/config.js'
+import { buildInstance, type TestInstance } from '../support/instance.js'
+import { deadUrl, origin, type Origin } from '../support/loopback.js'
 
 /** A TCP server that answers every request with `reply` (raw bytes) and closes. */
 async function rawUpstream(reply: string): Promise<{ url: string; port: number; server: Server; sockets: Set<Socket> }> {
@@ -38,21 +40,15 @@ describe('upstream failures as gateway clients see them', () => {
     for (const [name, reply] of Object.entries(replies)) upstreams[name] = await rawUpstream(reply)
     ok = await origin((_req, res) => res.end('ok'))
     down = await deadUrl()
-    const systems = Object.keys(replies)
-      .map((name) => `  - name: ${name}
-    legacy: { url: ${upstreams[name]!.url}/base }
-    candidate: { url: ${ok.url} }
-    routes: [{ path: /${name}/** }]
-`)
-      .join('')
-    tandem = await startTandem(`version: 1
-gateway: { fallback: ${down}/legacy-app, upstreamTimeout: 400ms }
-systems:
-${systems}  - name: down
-    legacy: { url: ${down} }
-    candidate: { url: ${ok.url} }
-    routes: [{ path: /down/** }]
-`)
+    const systems = Object.keys(replies).map((name) =>
+      system(name, { legacy: `${upstreams[name]!.url}/base`, candidate: ok.url, routes: [{ path: `/${name}/**` }] }),
+    )
+    tandem = await buildInstance(
+      tandemConfig({
+        gateway: { fallback: `${down}/legacy-app`, upstreamTimeout: '400ms' },
+        systems: [...systems, system('down', { legacy: down, candidate: ok.url, routes: [{ path: '/down/**' }] })],
+      }),
+    )
   })
 
   afterAll(async () => {
@@ -62,7 +58,6 @@ ${systems}  - name: down
       for (const s of u.sockets) s.destroy()
       u.server.close()
     }
-    if (tandem) removeDir(tandem.dir)
   })
 
   const call = async (path: string) => {

@@ -7,61 +7,32 @@
 // starts (while the request is routed and the file is read): 4 during the admin reload and 1 during the
 // SIGHUP one, measured with loadConfig in place of loadConfigOffThread. Off the thread, probes are
 // answered for the whole reload (over a thousand here), hence the bar of 25 answered probes.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import { request } from 'undici'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { BIN } from '../support/cli.js'
-import { origin, removeDir, type Origin } from '../gateway/fixtures/harness.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { invalidConfig, system, tandemConfig, toYaml, writeConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { temporaryDir } from '../support/temp-dir.js'
+import { spawnUp } from '../support/up.js'
+import { origin, type Origin } from '../support/loopback.js'
 
 let upstream: Origin
 let dir: string
 
 beforeAll(async () => {
   upstream = await origin((req, res) => res.end(`ok ${req.url}`))
-  dir = mkdtempSync(join(tmpdir(), 'tandem-reload-'))
+  dir = temporaryDir('tandem-reload-')
 })
 
 afterAll(async () => {
   await upstream?.close()
-  if (dir) removeDir(dir)
 })
 
-function config(extra = ''): string {
-  return `version: 1
-gateway: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
-store: sqlite:${join(dir, 'tandem.db')}
-systems:
-  - name: api
-    legacy: { url: ${upstream.url} }
-    candidate: { url: ${upstream.url} }
-    routes: [{ path: /** }]
-${extra}`
-}
+const config = () => tandemConfig({ dir, systems: [system('api', { legacy: upstream.url })] })
 
 /** 20,000 unknown top-level keys (the size that stalled the gateway in issue 12): all of it invalid. */
 const ANSWERED_DURING_RELOAD = 25
-const hugeInvalid = (): string => config(Array.from({ length: 20_000 }, (_, i) => `unknown${i}: ${i}`).join('\n') + '\n')
-
-async function up(file: string): Promise<{ child: ChildProcess; gateway: string; admin: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'up', '--json', '--no-controller', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
-  const summary = await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`tandem up exited ${child.exitCode}: ${stderr}`)
-      return JSON.parse(stdout) as { gateway: string; admin: string }
-    },
-    { timeout: 60_000, interval: 100 },
-  )
-  return { child, gateway: summary.gateway, admin: summary.admin, stderr: () => stderr }
-}
+const hugeInvalid = (): string => toYaml(invalidConfig({ ...config(), ...Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`unknown${i}`, i])) }))
 
 /** Sequential requests until stopped; each completion is recorded with its latency. */
 function probe(url: string): { completions: { at: number; ms: number; status: number }[]; stop: () => Promise<void> } {
@@ -85,20 +56,19 @@ function between(completions: readonly { at: number; ms: number; status: number 
 
 describe('hot reload of a huge invalid config', () => {
   it('keeps serving while a huge invalid tandem.yaml is judged, then refuses it with coded, capped errors (admin API and SIGHUP)', async () => {
-    const file = join(dir, 'tandem.yaml')
-    writeFileSync(file, config())
-    const t = await up(file)
-    const probes = probe(`${t.gateway}/probe`)
+    const file = writeConfig(dir, config())
+    const t = await spawnUp(file, { args: ['--no-controller'] })
+    const probes = probe(`${t.gatewayUrl}/probe`)
     try {
       // A baseline for the report figure: the same probes with no reload running.
-      await vi.waitFor(() => expect(probes.completions.length).toBeGreaterThan(300), { timeout: 60_000, interval: 20 })
+      await eventually(() => expect(probes.completions.length).toBeGreaterThan(300), { tries: 3000, every: 20 })
       const idle = between(probes.completions, 0, performance.now())
       const huge = hugeInvalid()
       writeFileSync(file, huge)
 
       // Admin API: the answer marks the end of the reload.
       const apiStart = performance.now()
-      const res = await request(`${t.admin}/api/v1/config/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } })
+      const res = await request(`${t.adminUrl}/api/v1/config/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } })
       const body = (await res.body.json()) as { code: string; message: string; details: { code: string }[] }
       const apiEnd = performance.now()
       expect(res.statusCode).toBe(400)
@@ -115,11 +85,11 @@ describe('hot reload of a huge invalid config', () => {
       // SIGHUP: the log line of the refusal marks the end.
       // The log of the first refusal may reach us after its HTTP answer: wait for it before counting.
       const refusals = () => t.stderr().split('reload rejected').length - 1
-      await vi.waitFor(() => expect(refusals()).toBe(1), { timeout: 30_000, interval: 20 })
+      await eventually(() => expect(refusals()).toBe(1), { tries: 1500, every: 20 })
       const logBefore = t.stderr().length
       const hupStart = performance.now()
       t.child.kill('SIGHUP')
-      await vi.waitFor(() => expect(refusals()).toBe(2), { timeout: 120_000, interval: 20 })
+      await eventually(() => expect(refusals()).toBe(2), { tries: 6000, every: 20 })
       const hupEnd = performance.now()
       const hup = between(probes.completions, hupStart, hupEnd)
       expect(hup.count).toBeGreaterThanOrEqual(ANSWERED_DURING_RELOAD)
@@ -134,8 +104,7 @@ describe('hot reload of a huge invalid config', () => {
       )
     } finally {
       await probes.stop()
-      t.child.kill('SIGKILL')
-      await once(t.child, 'exit').catch(() => undefined)
+      await t.kill()
     }
   }, 300_000)
 })

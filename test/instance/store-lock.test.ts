@@ -1,64 +1,29 @@
 // Regression tests for issue 12, defect 7: two `tandem up` on one SQLite file both ran the controller
 // (every verdict doubled). The second is refused with a coded error naming the first one's pid; a
 // lock left by a killed process is taken over; read-only verbs keep working beside a running one.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { lockStoreFile } from '../../src/store/file-lock.js'
-import { BIN, tandem } from '../support/cli.js'
-import { removeDir } from '../gateway/fixtures/harness.js'
+import { tandem } from '../support/cli.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
+import { temporaryDir } from '../support/temp-dir.js'
+import { spawnUp } from '../support/up.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'tandem-lock-'))
-afterAll(() => removeDir(dir))
-const running: ChildProcess[] = []
-afterAll(async () => {
-  for (const c of running) if (c.exitCode === null && c.signalCode === null) {
-    c.kill('SIGKILL')
-    await once(c, 'exit').catch(() => undefined)
-  }
-})
+const dir = temporaryDir('tandem-lock-')
 
 function configFile(name: string): { file: string; db: string } {
   const db = join(dir, `${name}.db`)
-  const file = join(dir, `${name}.yaml`)
-  writeFileSync(file, `version: 1
-gateway: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
-store: sqlite:${db}
-systems:
-  - name: api
-    legacy: { url: http://127.0.0.1:9 }
-    candidate: { url: http://127.0.0.1:9 }
-    routes: [{ path: /** }]
-`)
+  const file = writeConfig(dir, tandemConfig({ store: `sqlite:${db}`, systems: [system('api')] }), `${name}.yaml`)
   return { file, db }
-}
-
-async function up(file: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'up', '--json', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] })
-  running.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`tandem up exited ${child.exitCode}: ${stderr}`)
-      JSON.parse(stdout)
-    },
-    { timeout: 60_000, interval: 100 },
-  )
-  return child
 }
 
 // Each case spawns several CLI processes; on two shared cores that can take minutes.
 describe('one tandem up per SQLite file', { timeout: 240_000 }, () => {
   it('refuses a second tandem up with a coded error naming the first, while read-only verbs still work', async () => {
     const { file, db } = configFile('two')
-    const first = await up(file)
+    const running = await spawnUp(file)
+    const first = running.child
     expect(readFileSync(`${db}.lock`, 'utf8').trim()).toBe(String(first.pid))
 
     const second = await tandem(['up', '-c', file])
@@ -76,23 +41,18 @@ describe('one tandem up per SQLite file', { timeout: 240_000 }, () => {
     expect(JSON.parse(check.stdout).system).toBe('api')
 
     // A clean stop releases the lock.
-    const exited = once(first, 'exit')
-    first.kill('SIGTERM')
-    await exited
+    await running.stop()
     expect(existsSync(`${db}.lock`)).toBe(false)
   })
 
   it('takes over the lock of a tandem up that was killed', async () => {
     const { file, db } = configFile('killed')
-    const first = await up(file)
-    const exited = once(first, 'exit')
-    first.kill('SIGKILL')
-    await exited
-    expect(readFileSync(`${db}.lock`, 'utf8').trim()).toBe(String(first.pid)) // stale: its pid is dead
-    const second = await up(file)
-    expect(readFileSync(`${db}.lock`, 'utf8').trim()).toBe(String(second.pid))
-    second.kill('SIGTERM')
-    await once(second, 'exit')
+    const first = await spawnUp(file)
+    await first.kill()
+    expect(readFileSync(`${db}.lock`, 'utf8').trim()).toBe(String(first.child.pid)) // stale: its pid is dead
+    const second = await spawnUp(file)
+    expect(readFileSync(`${db}.lock`, 'utf8').trim()).toBe(String(second.child.pid))
+    await second.stop()
   })
 })
 

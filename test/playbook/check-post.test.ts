@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tandem } from '../support/cli.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
 
 let dir: string
 afterEach(async () => rm(dir, { recursive: true, force: true }))
@@ -12,22 +13,9 @@ afterEach(async () => rm(dir, { recursive: true, force: true }))
 describe('tandem check --post', () => {
   it('fails while the decommission check fails and passes once it does', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-check-post-'))
-    const file = join(dir, 'tandem.yaml')
-    await writeFile(
-      file,
-      `version: 1
-store: sqlite:${join(dir, 'tandem.db')}
-systems:
-  - name: orders
-    legacy: { url: http://127.0.0.1:9 }
-    candidate: { url: http://127.0.0.1:9 }
-    routes: [{ path: /** }]
-    checklist:
-      tests: { command: "true" }
-      post:
-        custom: [{ name: decommission, command: "test -f ${join(dir, 'legacy-stopped')} || (echo legacy still running; exit 1)" }]
-`,
-    )
+    const decommission = `test -f ${join(dir, 'legacy-stopped')} || (echo legacy still running; exit 1)`
+    const orders = system('orders', { checklist: { tests: { command: 'true' }, post: { custom: [{ name: 'decommission', command: decommission }] } } })
+    const file = writeConfig(dir, tandemConfig({ dir, systems: [orders] }))
     const failing = await tandem(['check', 'orders', '--post', '-c', file])
     expect(failing.code).toBe(1)
     expect(failing.stdout).toContain('post-migration checklist of orders (must pass before `tandem finalize`)')

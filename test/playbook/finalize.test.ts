@@ -8,32 +8,29 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { haltProgram } from '../../src/program/halt.js'
 import { recentVerdicts } from '../../src/store/verdicts.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
-import { eventually, startHarness, trafficUntil, type Harness } from '../rollout/harness.js'
+import { fastCanary, type SystemInput } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { startRollout, type RolloutStack } from '../support/instance.js'
+import { trafficUntil } from '../support/loopback.js'
 
-let h: Harness | undefined
+let h: RolloutStack | undefined
 afterEach(async () => {
   await h?.close()
   h = undefined
 })
 
-const system = (post: string, steps = '[{weight: 50, pause: 1m}, {weight: 100}]') => (legacy: string, candidate: string) => `
-  - name: orders
-    legacy: { url: ${legacy} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /** }]
-    rollout: { steps: ${steps} }
-    health: { interval: 200ms }
-    analysis: { interval: 200ms, minSamples: 20 }
-    checklist:
-      post: ${post}
-`
+type Post = NonNullable<SystemInput['checklist']>['post']
+type Steps = NonNullable<SystemInput['rollout']>['steps']
+const orders = (post: Post, steps?: Steps) => (legacy: string, candidate: string) => ({
+  systems: [fastCanary('orders', legacy, candidate, { checklist: { post }, ...(steps === undefined ? {} : { rollout: { steps } }) })],
+})
 
 describe('post-migration checklist before finalize', () => {
   it('refuses finalize naming the failing check, then finalizes once it passes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tandem-post-'))
     try {
       await writeFile(join(dir, 'plan.md'), '# rollback plan\n')
-      h = await startHarness(system(`{ custom: [{ name: decommissioned, command: "test -f ${join(dir, 'decommissioned')}" }], rollbackPlan: { file: ${join(dir, 'plan.md')} } }`))
+      h = await startRollout(orders({ custom: [{ name: 'decommissioned', command: `test -f ${join(dir, 'decommissioned')}` }], rollbackPlan: { file: join(dir, 'plan.md') } }))
       const harness = h
       await harness.controller.act('orders', 'start', { actor: 'alice' })
       await harness.controller.act('orders', 'promote', { actor: 'alice' })
@@ -55,7 +52,7 @@ describe('post-migration checklist before finalize', () => {
   })
 
   it('finalizes with --force, recording what was overridden', async () => {
-    h = await startHarness(system('{ tests: { command: "exit 3" } }'))
+    h = await startRollout(orders({ tests: { command: 'exit 3' } }))
     await h.controller.act('orders', 'start', { actor: 'alice' })
     await h.controller.act('orders', 'promote', { actor: 'alice' })
     const forced = await h.controller.act('orders', 'finalize', { actor: 'alice', force: true })
@@ -67,7 +64,7 @@ describe('post-migration checklist before finalize', () => {
 
 describe('manual rollback and a halted program', () => {
   it('verifies a manual rollback onto a healthy legacy', async () => {
-    h = await startHarness(system('{}'))
+    h = await startRollout(orders({}))
     const harness = h
     await harness.controller.act('orders', 'start', { actor: 'alice' })
     await harness.controller.act('orders', 'rollback', { actor: 'alice', reason: 'wrong totals' })
@@ -77,7 +74,7 @@ describe('manual rollback and a halted program', () => {
   })
 
   it('holds an active system at its step while halted, and still rolls it back', async () => {
-    h = await startHarness(system('{}', '[{weight: 10, pause: 200ms}, {weight: 50, pause: 1m}, {weight: 100}]'))
+    h = await startRollout(orders({}, [{ weight: 10, pause: '200ms' }, { weight: 50, pause: '1m' }, { weight: 100 }]))
     const harness = h
     await harness.controller.act('orders', 'start', { actor: 'alice' })
     await haltProgram(harness.store, { actor: 'alice', role: 'operator', reason: 'drill' }, Date.now())

@@ -10,38 +10,31 @@ import { getProgramState } from '../../src/store/program-state.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
 import { listAudit } from '../../src/store/audit.js'
 import { recentVerdicts } from '../../src/store/verdicts.js'
-import { eventually, startHarness, startService, type Harness, type Service } from '../rollout/harness.js'
-import { startReceiver, trafficTo, type Receiver } from './support.js'
+import { fastCanary } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { actionsOf, startRollout, type RolloutStack } from '../support/instance.js'
+import { startReceiver, startService, trafficUntil, type Receiver, type Service } from '../support/loopback.js'
 
 const opened: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close()
 })
 
-const system = (name: string, legacy: string, candidate: string, hook: string) => `
-  - name: ${name}
-    wave: pilot
-    legacy: { url: ${legacy} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /${name}/** }]
-    rollout: { steps: [{weight: 50, pause: 1m}, {weight: 100}] }
-    health: { interval: 200ms }
-    analysis: { interval: 200ms, minSamples: 20 }
-    hooks: { emergency: { webhook: ${hook} } }
-`
+const system = (name: string, legacy: string, candidate: string, hook: string) =>
+  fastCanary(name, legacy, candidate, { wave: 'pilot', routes: [{ path: `/${name}/**` }], hooks: { emergency: { webhook: hook } } })
 
-async function setUp(): Promise<{ h: Harness; legacyB: Service; receiver: Receiver; program: Receiver }> {
+async function setUp(): Promise<{ h: RolloutStack; legacyB: Service; receiver: Receiver; program: Receiver }> {
   const receiver = await startReceiver()
   const program = await startReceiver()
   const legacyB = await startService()
   opened.push(receiver, program, legacyB)
-  const h = await startHarness(
-    (legacy, candidate) =>
-      system('alpha', legacy, candidate, receiver.url) +
-      system('bravo', legacyB.url, candidate, receiver.url) +
-      system('charlie', legacy, candidate, receiver.url) +
-      `waves:\n  - name: pilot\n    systems: { names: [alpha, bravo, charlie] }\nprogram: { haltAfterRollbacks: 2 }\n` +
-      `notifications:\n  - { name: oncall, webhook: ${program.url}, on: [emergency, event] }\n`,
+  const h = await startRollout(
+    (legacy, candidate) => ({
+      systems: [system('alpha', legacy, candidate, receiver.url), system('bravo', legacyB.url, candidate, receiver.url), system('charlie', legacy, candidate, receiver.url)],
+      waves: [{ name: 'pilot', systems: { names: ['alpha', 'bravo', 'charlie'] } }],
+      program: { haltAfterRollbacks: 2 },
+      notifications: [{ name: 'oncall', webhook: program.url, on: ['emergency', 'event'] }],
+    }),
     { candidate: { failRate: 0.3 } },
   )
   opened.push(h)
@@ -55,7 +48,6 @@ async function setUp(): Promise<{ h: Harness; legacyB: Service; receiver: Receiv
   return { h, legacyB, receiver, program }
 }
 
-const actionsOf = async (h: Harness, system: string) => (await listDecisions(h.store, system)).map((d) => d.action)
 
 describe('verified rollback and the mass-failure halt', () => {
   it('verifies one rollback, escalates the other, halts the wave and resumes on request', async () => {
@@ -63,14 +55,14 @@ describe('verified rollback and the mass-failure halt', () => {
     await h.controller.act('alpha', 'start', { actor: 'alice' })
     await h.controller.act('bravo', 'start', { actor: 'alice' })
     const verified = async () => {
-      const [a, b] = await Promise.all([actionsOf(h, 'alpha'), actionsOf(h, 'bravo')])
+      const [a, b] = await Promise.all([actionsOf(h.store, 'alpha'), actionsOf(h.store, 'bravo')])
       return a.some((x) => x.startsWith('rollback-')) && b.some((x) => x.startsWith('rollback-'))
     }
-    await trafficTo(h.gatewayUrl, ['alpha', 'bravo'], verified)
+    await trafficUntil(h.gatewayUrl, verified, { prefixes: ['alpha', 'bravo'] })
     expect(await verified()).toBe(true)
 
-    const alpha = await actionsOf(h, 'alpha')
-    const bravo = await actionsOf(h, 'bravo')
+    const alpha = await actionsOf(h.store, 'alpha')
+    const bravo = await actionsOf(h.store, 'bravo')
     expect(alpha.filter((a) => a.startsWith('rollback'))).toEqual(['rollback', 'rollback-verified'])
     expect(bravo.filter((a) => a.startsWith('rollback'))).toEqual(['rollback', 'rollback-failed'])
 
@@ -115,12 +107,12 @@ describe('verified rollback and the mass-failure halt', () => {
 
     // Exactly one emergency webhook, for bravo, although bravo's legacy is still failing: several
     // analysis intervals have passed since (charlie has been judged meanwhile).
-    await trafficTo(h.gatewayUrl, ['charlie'], async () => (await recentVerdicts(h.store, 'charlie', 3)).length >= 3)
+    await trafficUntil(h.gatewayUrl, async () => (await recentVerdicts(h.store, 'charlie', 3)).length >= 3, { prefixes: ['charlie'] })
     const emergencies = receiver.received.filter((p) => p.kind === 'emergency')
     expect(emergencies).toHaveLength(1)
     expect(emergencies[0]).toMatchObject({ system: 'bravo', stage: 'rolled-back' })
     expect(String(emergencies[0]!.text)).toContain('rollback-failed')
-    expect((await actionsOf(h, 'bravo')).filter((a) => a === 'rollback-failed')).toHaveLength(1)
+    expect((await actionsOf(h.store, 'bravo')).filter((a) => a === 'rollback-failed')).toHaveLength(1)
     // The program's notifications hear of the emergency once, and of the halt through the event hook.
     expect(oncall.received.filter((p) => p.kind === 'emergency').map((p) => p.system)).toEqual(['bravo'])
     expect(oncall.received.filter((p) => String(p.reason).startsWith('program halted: mass failure'))).toHaveLength(1)

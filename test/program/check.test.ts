@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../src/store/open.js'
 import { tandem } from '../support/cli.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
 
 function listen(handler: (path: string, method: string, body: string) => number): Promise<{ server: Server; url: string; seen: string[] }> {
   const seen: string[] = []
@@ -37,36 +38,36 @@ describe('tandem check', () => {
     hook = await listen((_p, method) => (method === 'POST' ? 202 : 405))
     await writeFile(join(dir, 'plan.md'), '1. tandem rollback\n')
     await writeFile(join(dir, 'backup.dump'), 'dump')
-    config = join(dir, 'tandem.yaml')
-    await writeFile(
-      config,
-      `version: 1
-store: sqlite:${join(dir, 'store.db')}
-defaults:
-  routes: [{ path: /** }]
-  health: { path: /ready }
-systems:
-  - name: good
-    legacy: { url: "${healthy.url}" }
-    candidate: { url: "${healthy.url}" }
-    checklist:
-      backup: { path: ${join(dir, 'backup.dump')} }
-      tests: { command: "echo 12 tests passed" }
-      dependencies: true
-      rollbackPlan: { file: ${join(dir, 'plan.md')} }
-      monitoring: true
-      notify: { webhook: "${hook.url}/hook" }
-  - name: bad
-    dependsOn: [good]
-    legacy: { url: "${healthy.url}" }
-    candidate: { url: "${sick.url}" }
-    checklist:
-      tests: { command: "echo 'FAIL test/orders.test.ts > totals add up' >&2; exit 3" }
-      dependencies: true
-      monitoring: true
-      custom:
-        - { name: slow-probe, command: "sleep 30", timeout: 1s }
-`,
+    config = writeConfig(
+      dir,
+      tandemConfig({
+        store: `sqlite:${join(dir, 'store.db')}`,
+        defaults: { health: { path: '/ready' } },
+        systems: [
+          system('good', {
+            legacy: healthy.url,
+            checklist: {
+              backup: { path: join(dir, 'backup.dump') },
+              tests: { command: 'echo 12 tests passed' },
+              dependencies: true,
+              rollbackPlan: { file: join(dir, 'plan.md') },
+              monitoring: true,
+              notify: { webhook: `${hook.url}/hook` },
+            },
+          }),
+          system('bad', {
+            dependsOn: ['good'],
+            legacy: healthy.url,
+            candidate: sick.url,
+            checklist: {
+              tests: { command: "echo 'FAIL test/orders.test.ts > totals add up' >&2; exit 3" },
+              dependencies: true,
+              monitoring: true,
+              custom: [{ name: 'slow-probe', command: 'sleep 30', timeout: '1s' }],
+            },
+          }),
+        ],
+      }),
     )
   })
   afterAll(async () => {

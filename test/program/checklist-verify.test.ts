@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config/load.js'
 import { runChecklist } from '../../src/program/checklist.js'
 import { openStore, type Store } from '../../src/store/open.js'
+import { buildConfig, tandemConfig } from '../support/config.js'
 
 function table(file: string, rows: [number, string][]): void {
   const db = new SQLite(file)
@@ -32,18 +32,24 @@ describe('dataDiff and eventsVerify checks', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  // A datastore and an events system: no upstreams, no routes.
   const config = (to: string) =>
-    parseConfig(`version: 1
-systems:
-  - name: accounts-db
-    kind: datastore
-    checklist:
-      dataDiff: { from: "sqlite:${join(dir, 'old.db')}", to: "sqlite:${join(dir, to)}", table: accounts, key: [id] }
-  - name: ledger-events
-    kind: events
-    checklist:
-      eventsVerify: { from: "nosuchbroker://127.0.0.1:1/a", to: "nosuchbroker://127.0.0.1:1/b", id: "header:message-id" }
-`)
+    buildConfig(
+      tandemConfig({
+        systems: [
+          {
+            name: 'accounts-db',
+            kind: 'datastore',
+            checklist: { dataDiff: { from: `sqlite:${join(dir, 'old.db')}`, to: `sqlite:${join(dir, to)}`, table: 'accounts', key: ['id'] } },
+          },
+          {
+            name: 'ledger-events',
+            kind: 'events',
+            checklist: { eventsVerify: { from: 'nosuchbroker://127.0.0.1:1/a', to: 'nosuchbroker://127.0.0.1:1/b', id: 'header:message-id' } },
+          },
+        ],
+      }),
+    )
 
   it('passes a clean data diff and fails a drifted one with the diff summary as output', async () => {
     const clean = await runChecklist(config('same.db'), store, 'accounts-db')

@@ -1,54 +1,16 @@
 // KPIs against values worked out by hand, on SQLite and on PostgreSQL, from a seeded store.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config/load.js'
+import { describe, expect, it } from 'vitest'
 import { programKpis } from '../../src/program/kpis.js'
-import { openStore, type Store } from '../../src/store/open.js'
-import { withPostgresSchema } from '../support/postgres.js'
-import { compareWindow, DAY, HOUR, metricWindow, MINUTE, move, verdict } from './seed.js'
+import type { Store } from '../../src/store/open.js'
+import { BACKENDS, compareWindow, DAY, freshStorePerTest, HOUR, metricWindow, MINUTE, move, program, verdict } from './seed.js'
 
-const config = parseConfig(`
-version: 1
-defaults:
-  legacy: { url: http://127.0.0.1:9 }
-  candidate: { url: http://127.0.0.1:9 }
-  routes: [{ path: /** }]
-systems: [{ name: a }, { name: b }, { name: c }, { name: d }]
-`)
+const config = program(['a', 'b', 'c', 'd'])
 
 const T0 = Date.UTC(2026, 0, 1)
 
-const backends: [string, () => Promise<{ url: string; cleanup: () => Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'tandem-kpi-'))
-      return { url: `sqlite:${join(dir, 'kpi.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) }
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const pg = await withPostgresSchema()
-      return { url: pg.url, cleanup: pg.drop }
-    },
-  ],
-]
-
-describe.each(backends)('KPIs on %s', (_name, makeStore) => {
+describe.each(BACKENDS)('KPIs on %s', (_name, backend) => {
   let store: Store
-  let cleanup: () => Promise<void>
-  beforeEach(async () => {
-    const made = await makeStore()
-    cleanup = made.cleanup
-    store = await openStore(made.url)
-  })
-  afterEach(async () => {
-    await store.close()
-    await cleanup()
-  })
+  freshStorePerTest(backend, (s) => (store = s))
 
   it('nothing migrated: zeros, and no success score until a system is promoted or rolled back', async () => {
     const { kpis } = await programKpis(config, store, T0)

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../src/store/open.js'
 import { tandem } from '../support/cli.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
 import { compareWindow, DAY, HOUR, metricWindow, MINUTE, move } from './seed.js'
 
 const T0 = Date.now() - 3 * DAY
@@ -16,24 +17,22 @@ describe('tandem report', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-report-'))
-    config = join(dir, 'tandem.yaml')
-    await writeFile(
-      config,
-      `version: 1
-store: sqlite:.tandem/tandem.db
-defaults:
-  legacy: { url: "http://127.0.0.1:9" }
-  candidate: { url: "http://127.0.0.1:9" }
-  routes: [{ path: /** }]
-systems:
-  - { name: auth-api, category: api, priority: P0 }
-  - { name: todo-api, category: todo, priority: P0 }
-  - { name: billing-api, category: api, priority: P1 }
-  - { name: lab-x, category: "exp <b>", priority: P4 }
-waves:
-  - { name: pilot, systems: { priority: [P0] }, rollback: easy, maxConcurrent: 2 }
-  - { name: expansion, systems: { priority: [P1] }, rollback: feasible }
-`,
+    config = writeConfig(
+      dir,
+      tandemConfig({
+        // Relative to the working directory the report runs in (dir), as failure reports are.
+        store: 'sqlite:.tandem/tandem.db',
+        systems: [
+          system('auth-api', { category: 'api', priority: 'P0' }),
+          system('todo-api', { category: 'todo', priority: 'P0' }),
+          system('billing-api', { category: 'api', priority: 'P1' }),
+          system('lab-x', { category: 'exp <b>', priority: 'P4' }),
+        ],
+        waves: [
+          { name: 'pilot', systems: { priority: ['P0'] }, rollback: 'easy', maxConcurrent: 2 },
+          { name: 'expansion', systems: { priority: ['P1'] }, rollback: 'feasible' },
+        ],
+      }),
     )
     const store = await openStore(`sqlite:${join(dir, '.tandem/tandem.db')}`)
     try {

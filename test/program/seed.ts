@@ -1,8 +1,16 @@
 // Seeds a store the way a running Tandem would have filled it: decisions through recordDecision,
-// and verdicts, metric windows and comparison windows by direct insert.
-import type { Store } from '../../src/store/open.js'
+// and verdicts, metric windows and comparison windows by direct insert. Also the program the KPI tests
+// judge and the two store backends they run on.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach } from 'vitest'
+import type { Config } from '../../src/config/schema.js'
+import { openStore, type Store } from '../../src/store/open.js'
 import { getState, recordDecision } from '../../src/store/system-state.js'
 import type { Arm, Stage } from '../../src/domain/stages.js'
+import { buildConfig, system, tandemConfig, type ConfigOptions } from '../support/config.js'
+import { withPostgresSchema } from '../support/postgres.js'
 
 export const HOUR = 3_600_000
 export const DAY = 24 * HOUR
@@ -47,4 +55,45 @@ export async function verdict(store: Store, system: string, at: number, result: 
     .insertInto('verdicts')
     .values({ system, at, stage: 'canary', step_index: 1, weight: 25, verdict: result, judge: 'threshold', score: null, window_start: at - MINUTE, window_end: at, evidence: JSON.stringify(evidence) })
     .execute()
+}
+
+/** A program of the systems `names` (nothing listens on their URLs), with any other top-level keys. */
+export function program(names: readonly string[], extra: ConfigOptions = {}): Config {
+  return buildConfig(tandemConfig({ systems: names.map((name) => system(name)), ...extra }))
+}
+
+type Backend = () => Promise<{ url: string; cleanup: () => Promise<void> }>
+
+/** The store backends the KPI tests run on: a SQLite file and a PostgreSQL schema of their own. */
+export const BACKENDS: [string, Backend][] = [
+  [
+    'sqlite',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'tandem-kpi-'))
+      return { url: `sqlite:${join(dir, 'kpi.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) }
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      const pg = await withPostgresSchema()
+      return { url: pg.url, cleanup: pg.drop }
+    },
+  ],
+]
+
+/** Inside a describe: open a fresh store of `backend` before each test (handed to `use`), drop it after. */
+export function freshStorePerTest(backend: Backend, use: (store: Store) => void): void {
+  let store: Store
+  let cleanup: () => Promise<void>
+  beforeEach(async () => {
+    const made = await backend()
+    cleanup = made.cleanup
+    store = await openStore(made.url)
+    use(store)
+  })
+  afterEach(async () => {
+    await store.close()
+    await cleanup()
+  })
 }

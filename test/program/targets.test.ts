@@ -1,29 +1,18 @@
 // KPI targets (program.targets) against values worked out by hand, on SQLite and on PostgreSQL, and
 // `tandem report --check` failing a CI pipeline when a target is missed.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config/load.js'
+import { describe, expect, it } from 'vitest'
 import { programKpis } from '../../src/program/kpis.js'
 import { buildReport } from '../../src/program/report-data.js'
 import { evaluateTargets, type TargetResult } from '../../src/program/targets.js'
 import { openStore, type Store } from '../../src/store/open.js'
 import { tandem } from '../support/cli.js'
-import { withPostgresSchema } from '../support/postgres.js'
-import { compareWindow, HOUR, metricWindow, MINUTE, move } from './seed.js'
+import { system, tandemConfig, writeConfig, type ConfigOptions } from '../support/config.js'
+import { temporaryDir } from '../support/temp-dir.js'
+import { BACKENDS, compareWindow, freshStorePerTest, HOUR, metricWindow, MINUTE, move, program } from './seed.js'
 
-const yaml = (extra = '') => `
-version: 1
-defaults:
-  legacy: { url: http://127.0.0.1:9 }
-  candidate: { url: http://127.0.0.1:9 }
-  routes: [{ path: /** }]
-systems: [{ name: a }, { name: b }, { name: c }]
-waves:
-  - { name: pilot, systems: { names: [a, b, c] }, duration: 2d }
-${extra}`
-const config = parseConfig(yaml())
+const PILOT: ConfigOptions = { waves: [{ name: 'pilot', systems: { names: ['a', 'b', 'c'] }, duration: '2d' }] }
+const config = program(['a', 'b', 'c'], PILOT)
 const T0 = Date.UTC(2026, 0, 1)
 
 /** a: promoted after 1.5 h, 90/100 matches, latency 105 vs 100 ms, successes 0.75 vs 0.5 per request. */
@@ -42,34 +31,11 @@ async function seedFailedMigration(store: Store): Promise<void> {
   await metricWindow(store, 'c', 'candidate', T0 + 2 * HOUR, T0 + 2 * HOUR + 2 * MINUTE, 50, 0, 10)
 }
 
-const backends: [string, () => Promise<{ url: string; cleanup: () => Promise<void> }>][] = [
-  [
-    'sqlite',
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'tandem-targets-'))
-      return { url: `sqlite:${join(dir, 'kpi.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) }
-    },
-  ],
-  ['postgres', async () => {
-    const pg = await withPostgresSchema()
-    return { url: pg.url, cleanup: pg.drop }
-  }],
-]
-
 const metOf = (results: readonly TargetResult[]) => Object.fromEntries(results.map((r) => [r.kpi, r.met]))
 
-describe.each(backends)('KPI targets on %s', (_name, makeStore) => {
+describe.each(BACKENDS)('KPI targets on %s', (_name, backend) => {
   let store: Store
-  let cleanup: () => Promise<void>
-  beforeEach(async () => {
-    const made = await makeStore()
-    cleanup = made.cleanup
-    store = await openStore(made.url)
-  })
-  afterEach(async () => {
-    await store.close()
-    await cleanup()
-  })
+  freshStorePerTest(backend, (s) => (store = s))
 
   it('an empty program misses validation (0 < 0.8) and throughput (0 < 0.2), meets the other five', async () => {
     const { kpis } = await programKpis(config, store, T0)
@@ -129,7 +95,7 @@ describe.each(backends)('KPI targets on %s', (_name, makeStore) => {
   it('honours targets written in the config, and `off`', async () => {
     await seedGoodMigration(store)
     await seedFailedMigration(store)
-    const custom = parseConfig(yaml('program: { targets: { rollbackCount: "< 1", failedMigrations: "<= 1", totalDowntimeMinutes: "off" } }'))
+    const custom = program(['a', 'b', 'c'], { ...PILOT, program: { targets: { rollbackCount: '< 1', failedMigrations: '<= 1', totalDowntimeMinutes: 'off' } } })
     const { kpis } = await programKpis(custom, store, T0 + 4 * HOUR)
     const results = evaluateTargets(kpis, custom.program.targets)
     expect(results.map((r) => r.kpi)).not.toContain('totalDowntimeMinutes')
@@ -138,13 +104,9 @@ describe.each(backends)('KPI targets on %s', (_name, makeStore) => {
 })
 
 describe('tandem report --check', () => {
-  let dir: string
-  afterEach(async () => rm(dir, { recursive: true, force: true }))
-
   it('exits 0 when every target is met and 1 with TANDEM_ERR_TARGETS_MISSED when one is missed', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tandem-report-check-'))
-    const file = join(dir, 'tandem.yaml')
-    await writeFile(file, `store: sqlite:${join(dir, 'tandem.db')}\n${yaml()}`)
+    const dir = temporaryDir('tandem-report-check-')
+    const file = writeConfig(dir, tandemConfig({ dir, systems: ['a', 'b', 'c'].map((name) => system(name)), ...PILOT }))
     const store = await openStore(`sqlite:${join(dir, 'tandem.db')}`)
     await seedGoodMigration(store)
     await store.close()

@@ -1,13 +1,14 @@
 // Operator actions on the stage machine, the start gate (wave, --force audited), and hooks: confirm
 // hooks hold the step until they accept; informative hooks receive JSON with a Slack-style `text`.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { getState, listDecisions } from '../../src/store/system-state.js'
-import { actions, eventually, startHarness, trafficUntil, type Harness } from './harness.js'
+import { system, type ConfigOptions, type SystemInput } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { actionsOf, startRollout, type RolloutStack } from '../support/instance.js'
+import { startReceiver, trafficUntil } from '../support/loopback.js'
+import { temporaryDir } from '../support/temp-dir.js'
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -15,17 +16,24 @@ afterEach(async () => {
   cleanup = []
 })
 
-const base = (extra = '') => (legacy: string, candidate: string) => `
-  - name: billing
-    legacy: { url: ${legacy} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /** }]
-    rollout: { steps: [{shadow: 100ms}, {weight: 100}] }
-    analysis: { interval: 200ms, minSamples: 5, promote: { latencyChange: "off" } }
-${extra}`
-
-async function harness(extra = ''): Promise<Harness> {
-  const h = await startHarness(base(extra))
+/** One system `billing` with `hooks`, any other top-level keys, judged every `interval` (default 200 ms). */
+async function harness(
+  hooks: SystemInput['hooks'] = {},
+  extra: ConfigOptions = {},
+  interval = '200ms',
+): Promise<RolloutStack> {
+  const h = await startRollout((legacy, candidate) => ({
+    systems: [
+      system('billing', {
+        legacy,
+        candidate,
+        rollout: { steps: [{ shadow: '100ms' }, { weight: 100 }] },
+        analysis: { interval, minSamples: 5, promote: { latencyChange: 'off' } },
+        hooks,
+      }),
+    ],
+    ...extra,
+  }))
   cleanup.push(() => h.close())
   return h
 }
@@ -42,7 +50,9 @@ describe('operator actions', () => {
   })
 
   it('runs rollback (with a report), retry, promote and finalize by hand', async () => {
-    const h = await harness()
+    // No tick during the test: the rollback's verification (due one interval later) cannot come before
+    // the retry, so the decision log holds exactly the operator's actions.
+    const h = await harness({}, {}, '1h')
     await h.controller.act('billing', 'start', { actor: 'bob', force: true })
     await h.controller.act('billing', 'pause', { actor: 'alice' })
     expect((await h.controller.status('billing')).holdReason).toBe('paused by alice')
@@ -61,24 +71,20 @@ describe('operator actions', () => {
     expect(h.routing.get('billing')).toMatchObject({ stage: 'promoted', weight: 100, activeArm: 'candidate' })
     const done = await h.controller.act('billing', 'finalize', { actor: 'alice' })
     expect(done.state.stage).toBe('completed')
-    expect(await actions(h.store, 'billing')).toEqual(['start', 'pause', 'rollback', 'retry', 'promote', 'finalize'])
+    expect(await actionsOf(h.store, 'billing')).toEqual(['start', 'pause', 'rollback', 'retry', 'promote', 'finalize'])
   })
 
   it('refuses start while the wave is not open and records a --force override', async () => {
-    const h = await startHarness((l, c) => `
-  - name: first
-    wave: pilot
-    legacy: { url: ${l} }
-    candidate: { url: ${c} }
-    routes: [{ path: /a/** }]
-  - name: second
-    wave: later
-    legacy: { url: ${l} }
-    candidate: { url: ${c} }
-    routes: [{ path: /b/** }]
-waves:
-  - { name: pilot, systems: { names: [first] } }
-  - { name: later, systems: { names: [second] } }`)
+    const h = await startRollout((legacy, candidate) => ({
+      systems: [
+        system('first', { wave: 'pilot', legacy, candidate, routes: [{ path: '/a/**' }] }),
+        system('second', { wave: 'later', legacy, candidate, routes: [{ path: '/b/**' }] }),
+      ],
+      waves: [
+        { name: 'pilot', systems: { names: ['first'] } },
+        { name: 'later', systems: { names: ['second'] } },
+      ],
+    }))
     cleanup.push(() => h.close())
     const refused = await h.controller.act('second', 'start', { actor: 'bob' }).catch((e: unknown) => e)
     expect(refused).toMatchObject({ code: 'TANDEM_ERR_START_BLOCKED' })
@@ -96,21 +102,11 @@ waves:
 
 describe('hooks', () => {
   it('holds at confirm-promotion until the webhook accepts, and notifies with a Slack-style text', async () => {
-    const received: Array<{ kind: string; text: string }> = []
     let accept = false
-    const hook = createServer((req, res) => {
-      let body = ''
-      req.on('data', (c: Buffer) => (body += c.toString()))
-      req.on('end', () => {
-        const payload = JSON.parse(body)
-        received.push(payload)
-        res.writeHead(payload.kind === 'confirm-promotion' && !accept ? 503 : 200).end('ok')
-      })
-    })
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r))
-    cleanup.push(() => new Promise((r) => hook.close(() => r())))
-    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`
-    const h = await harness(`    hooks:\n      confirmPromotion: { webhook: ${url}/confirm }\n      promoted: { webhook: ${url}/promoted }`)
+    const hook = await startReceiver((payload) => (payload.kind === 'confirm-promotion' && !accept ? 503 : 200))
+    cleanup.push(() => hook.close())
+    const received = hook.received as Array<{ kind: string; text: string }>
+    const h = await harness({ confirmPromotion: { webhook: `${hook.url}/confirm` }, promoted: { webhook: `${hook.url}/promoted` } })
     await h.controller.act('billing', 'start', { actor: 'bob', force: true })
     await trafficUntil(h.gatewayUrl, async () => (await h.controller.status('billing')).holdReason?.startsWith('waiting for confirm-promotion hook') === true, { maxRequests: 10_000 })
     expect((await getState(h.store, 'billing')).stage).toBe('canary')
@@ -125,19 +121,10 @@ describe('hooks', () => {
   })
 
   it('delivers program-wide notifications to their subscribers only', async () => {
-    const received: Array<{ kind: string; text: string; system: string }> = []
-    const hook = createServer((req, res) => {
-      let body = ''
-      req.on('data', (c: Buffer) => (body += c.toString()))
-      req.on('end', () => {
-        received.push(JSON.parse(body))
-        res.writeHead(204).end()
-      })
-    })
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r))
-    cleanup.push(() => new Promise((r) => hook.close(() => r())))
-    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}`
-    const h = await harness(`notifications:\n  - { name: ops, webhook: ${url}/slack, on: [rollback] }`)
+    const hook = await startReceiver(() => 204)
+    cleanup.push(() => hook.close())
+    const received = hook.received as Array<{ kind: string; text: string; system: string }>
+    const h = await harness({}, { notifications: [{ name: 'ops', webhook: `${hook.url}/slack`, on: ['rollback'] }] })
     await h.controller.act('billing', 'start', { actor: 'bob', force: true })
     await h.controller.act('billing', 'pause', { actor: 'bob' })
     await h.controller.act('billing', 'rollback', { actor: 'bob', reason: 'drill' })
@@ -149,10 +136,8 @@ describe('hooks', () => {
   })
 
   it('runs a shell command hook on rollback with the payload on stdin and TANDEM_* variables', async () => {
-    const tmp = await mkdtemp(join(tmpdir(), 'tandem-hook-'))
-    cleanup.push(() => rm(tmp, { recursive: true, force: true }))
-    const out = join(tmp, 'hook-out.json')
-    const h = await harness(`    hooks:\n      rollback: { command: 'cat > ${out}.$TANDEM_HOOK' }`)
+    const out = join(temporaryDir('tandem-hook-'), 'hook-out.json')
+    const h = await harness({ rollback: { command: `cat > ${out}.$TANDEM_HOOK` } })
     await h.controller.act('billing', 'start', { actor: 'bob', force: true })
     await h.controller.act('billing', 'rollback', { actor: 'bob', reason: 'drill' })
     const file = `${out}.rollback`

@@ -1,12 +1,9 @@
 // The CLI's admin client against a real `tandem up` instance with tokens: the bearer token is sent,
 // refusals keep the server's code, the admin URL comes from the config when --admin is not given.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pino from 'pino'
 import { afterEach, expect, it } from 'vitest'
 import { AdminClient } from '../../src/cli/admin-client.js'
-import { createInstance, type Instance } from '../../src/instance/create-instance.js'
+import { system, tandemConfig } from '../support/config.js'
+import { buildInstance } from '../support/instance.js'
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -18,28 +15,15 @@ const OPERATOR = 'operator-token-0123456789'
 const VIEWER = 'viewer-token-0123456789ab'
 
 it('acts with an operator token and keeps the server error codes', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-admin-client-'))
-  cleanup.push(() => rm(dir, { recursive: true, force: true }))
-  const configFile = join(dir, 'tandem.yaml')
-  await writeFile(
-    configFile,
-    `version: 1
-gateway: { listen: 127.0.0.1:0 }
-admin:
-  listen: 127.0.0.1:0
-  tokens:
-    - { name: ops, role: operator, token: ${OPERATOR} }
-    - { name: dash, role: viewer, token: ${VIEWER} }
-store: sqlite:${join(dir, 'tandem.db')}
-systems:
-  - name: ledger
-    legacy: { url: http://127.0.0.1:9 }
-    candidate: { url: http://127.0.0.1:9 }
-    routes: [{ path: /** }]
-    rollout: { steps: [{shadow: 1h}, {weight: 100}] }
-`,
-  )
-  const instance: Instance = await createInstance({ configFile, logger: pino({ level: 'silent' }) })
+  const document = tandemConfig({
+    tokens: [
+      { name: 'ops', role: 'operator', token: OPERATOR },
+      { name: 'dash', role: 'viewer', token: VIEWER },
+    ],
+    systems: [system('ledger', { rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] } })],
+  })
+  // With the comparison engine and the controller, as `tandem up` runs.
+  const { instance, configFile } = await buildInstance(document, { comparisons: {}, controller: {} })
   cleanup.push(() => instance.close())
 
   const viewer = await AdminClient.from({ admin: instance.adminUrl, token: VIEWER }, {})

@@ -7,12 +7,15 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Counter, Registry } from 'prom-client'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { customRules, instantQuery, readCustomMetrics } from '../../src/analysis/prometheus-rule.js'
 import { parseConfig } from '../../src/config/load.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
 import { BASIC_AUTH, startPrometheus, type PrometheusServer } from '../support/prometheus.js'
-import { startHarness, trafficUntil, type Harness } from './harness.js'
+import { HALF_CANARY, system } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { startRollout, type RolloutStack } from '../support/instance.js'
+import { trafficUntil } from '../support/loopback.js'
 
 /** The application's own counters, as its /metrics would expose them: errors the gateway never sees. */
 const errors = { legacy: () => 0, candidate: () => 0 }
@@ -49,25 +52,25 @@ afterAll(async () => {
 const query = 'sum(max_over_time(app_errors_total{system="{{system}}",arm="{{arm}}"}[{{interval}}]))'
 
 describe('a Prometheus-backed rule', () => {
-  let h: Harness | undefined
+  let h: RolloutStack | undefined
   afterAll(async () => h?.close())
 
   const name = 'rolls back a candidate whose own exported error counter rises, with query, values and threshold'
   it(name, { timeout: 120_000 }, async () => {
-    h = await startHarness((legacy, candidate) => `
-  - name: orders
-    legacy: { url: ${legacy} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /** }]
-    rollout: { steps: [{weight: 50, pause: 1m}, {weight: 100}] }
-    analysis:
-      interval: 2s
-      minSamples: 5
-      metrics:
-        - name: appErrors
-          prometheus: { url: ${prometheus.url}, query: ${JSON.stringify(query)} }
-          rollback: "> 2x"
-`)
+    h = await startRollout((legacy, candidate) => ({
+      systems: [
+        system('orders', {
+          legacy,
+          candidate,
+          rollout: { steps: HALF_CANARY },
+          analysis: {
+            interval: '2s',
+            minSamples: 5,
+            metrics: [{ name: 'appErrors', prometheus: { url: prometheus.url, query }, rollback: '> 2x' }],
+          },
+        }),
+      ],
+    }))
     const harness = h
     // Legacy logs an error now and then; the candidate one per request it serves.
     errors.legacy = () => 1 + Math.floor(harness.legacy.served() / 50)
@@ -98,11 +101,11 @@ describe('a Prometheus-backed rule', () => {
 
     // The failure report carries the same evidence.
     const dir = join(harness.dir, 'failures')
-    const files = await vi.waitFor(async () => {
+    const files = await eventually(async () => {
       const found = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json'))
       if (found.length === 0) throw new Error('no failure report yet')
       return found
-    }, { timeout: 30_000, interval: 50 })
+    })
     const report = JSON.parse(await readFile(join(dir, files[0]!), 'utf8'))
     const reported = expect.objectContaining({ rule: 'rollback.appErrors', result: 'fail' })
     expect(report.evidence.rules).toEqual(expect.arrayContaining([reported]))

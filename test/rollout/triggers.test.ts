@@ -2,44 +2,35 @@
 // report carrying the evidence; traffic goes back to legacy.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { recentVerdicts } from '../../src/store/verdicts.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
-import { startHarness, trafficUntil, type Harness } from './harness.js'
+import { fastAnalysis, fastCanary, type SystemInput } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { startRollout, type RolloutStack } from '../support/instance.js'
+import { trafficUntil } from '../support/loopback.js'
 
-const system = (steps: string, extra = '') => (legacy: string, candidate: string) => `
-  - name: orders
-    legacy: { url: ${legacy} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /** }]
-    rollout: { steps: ${steps} }
-    health: { interval: 200ms }
-    analysis:
-      interval: 200ms
-      minSamples: 20
-${extra}`
+const orders = (overrides: Parameters<typeof fastCanary>[3] = {}) => (legacy: string, candidate: string) => ({
+  systems: [fastCanary('orders', legacy, candidate, overrides)],
+})
+const analysis = (extra: SystemInput['analysis']) => fastAnalysis(20, extra)
 
-let h: Harness | undefined
+let h: RolloutStack | undefined
 afterEach(async () => {
   await h?.close()
   h = undefined
 })
 
-async function rolledBack(harness: Harness): Promise<boolean> {
+async function rolledBack(harness: RolloutStack): Promise<boolean> {
   return (await getState(harness.store, 'orders')).stage === 'rolled-back'
 }
 
-async function onlyReport(harness: Harness): Promise<any> {
+async function onlyReport(harness: RolloutStack): Promise<any> {
   // The report is written after the rollback decision is persisted (routing first, then the store,
   // then the report), so it may land a moment after the stage reads rolled-back.
-  const files = await vi.waitFor(
-    async () => {
-      const found = (await readdir(join(harness.dir, 'failures')).catch(() => [])).filter((f) => f.endsWith('.json'))
-      if (found.length === 0) throw new Error('no failure report yet')
-      return found
-    },
-    { timeout: 30_000, interval: 50 },
-  )
+  const files = await eventually(async () => (await readdir(join(harness.dir, 'failures')).catch(() => [])).filter((f) => f.endsWith('.json')), {
+    until: (found) => found.length > 0,
+  })
   expect(files).toHaveLength(1)
   expect(files[0]).toMatch(/^orders_\d{8}_\d{6}\.json$/)
   return JSON.parse(await readFile(join(harness.dir, 'failures', files[0]!), 'utf8'))
@@ -47,7 +38,7 @@ async function onlyReport(harness: Harness): Promise<any> {
 
 describe('automatic rollback', () => {
   it('rolls back a candidate answering 500 to 30% of requests within two analysis intervals', async () => {
-    h = await startHarness(system('[{weight: 50, pause: 1m}, {weight: 100}]'), { candidate: { failRate: 0.3 } })
+    h = await startRollout(orders(), { candidate: { failRate: 0.3 } })
     const harness = h
     await harness.controller.act('orders', 'start', { actor: 'alice', force: true })
     expect(harness.routing.get('orders')).toMatchObject({ stage: 'canary', weight: 50 })
@@ -88,7 +79,7 @@ describe('automatic rollback', () => {
   })
 
   it('rolls back a candidate three times slower than legacy on latencyP95, with evidence', async () => {
-    h = await startHarness(system('[{weight: 50, pause: 1m}, {weight: 100}]', '      rollback: { errorRate: "off" }'), {
+    h = await startRollout(orders(analysis({ rollback: { errorRate: 'off' } })), {
       legacy: { delayMs: 50 },
       candidate: { delayMs: 150 },
     })
@@ -111,8 +102,8 @@ describe('automatic rollback', () => {
   })
 
   it('rolls back a slower candidate on the Mann-Whitney judge with its score', async () => {
-    h = await startHarness(
-      system('[{weight: 50, pause: 1m}, {weight: 100}]', '      judge: mann-whitney\n      rollback: { latencyP95: "off", errorRate: "off" }\n      mannWhitney: { critical: [latency] }'),
+    h = await startRollout(
+      orders(analysis({ judge: 'mann-whitney', rollback: { latencyP95: 'off', errorRate: 'off' }, mannWhitney: { critical: ['latency'] } })),
       { legacy: { delayMs: 40 }, candidate: { delayMs: 120 } },
     )
     const harness = h
@@ -130,7 +121,7 @@ describe('automatic rollback', () => {
   })
 
   it('rolls back on consecutive failed health checks while paused', async () => {
-    h = await startHarness(system('[{shadow: 1m}, {weight: 100}]'))
+    h = await startRollout(orders({ rollout: { steps: [{ shadow: '1m' }, { weight: 100 }] } }))
     const harness = h
     await harness.controller.act('orders', 'start', { actor: 'alice', force: true })
     await harness.controller.act('orders', 'pause', { actor: 'alice' })

@@ -3,24 +3,20 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { recentVerdicts } from '../../src/store/verdicts.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
-import { actions, eventually, startHarness, trafficUntil, type Harness } from './harness.js'
+import { system, type SystemInput } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { actionsOf, startRollout, type RolloutStack } from '../support/instance.js'
+import { trafficUntil } from '../support/loopback.js'
+
+const STEPS: NonNullable<SystemInput['rollout']>['steps'] = [{ shadow: '300ms' }, { weight: 10, pause: '300ms' }, { weight: 50, pause: '300ms' }, { weight: 100 }]
 
 // Loopback latencies on a loaded machine are noise-dominated, so the promote rule's latencyChange is
 // loosened here; every other rule keeps the SPEC 2 defaults.
-const system = (minSamples: number) => (legacy: string, candidate: string) => `
-  - name: catalog
-    legacy: { url: ${legacy} }
-    candidate: { url: ${candidate} }
-    routes: [{ path: /** }]
-    rollout:
-      steps: [{shadow: 300ms}, {weight: 10, pause: 300ms}, {weight: 50, pause: 300ms}, {weight: 100}]
-    analysis:
-      interval: 200ms
-      minSamples: ${minSamples}
-      promote: { latencyChange: "<= 1.0" }
-`
+const catalog = (minSamples: number, rollout: SystemInput['rollout'] = { steps: STEPS }) => (legacy: string, candidate: string) => ({
+  systems: [system('catalog', { legacy, candidate, rollout, analysis: { interval: '200ms', minSamples, promote: { latencyChange: '<= 1.0' } } })],
+})
 
-let h: Harness | undefined
+let h: RolloutStack | undefined
 afterEach(async () => {
   await h?.close()
   h = undefined
@@ -28,7 +24,7 @@ afterEach(async () => {
 
 describe('rollout walk', () => {
   it('walks a healthy candidate from shadow through every step to promoted without help', async () => {
-    h = await startHarness(system(10), { legacy: { delayMs: 20 }, candidate: { delayMs: 20 } })
+    h = await startRollout(catalog(10), { legacy: { delayMs: 20 }, candidate: { delayMs: 20 } })
     const harness = h
     const seen: string[] = []
     harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.weight}`))
@@ -68,9 +64,10 @@ describe('rollout walk', () => {
   })
 
   it('runs blue-green: analysis before the switch, the switch to the candidate colour, analysis after, promotion', async () => {
-    h = await startHarness((l, c) =>
-      system(10)(l, c).replace('steps: [{shadow: 300ms}, {weight: 10, pause: 300ms}, {weight: 50, pause: 300ms}, {weight: 100}]', 'strategy: blue-green\n      steps: [{shadow: 300ms}, {switch: true, pause: 300ms}]'),
-    { legacy: { delayMs: 20 }, candidate: { delayMs: 20 } })
+    h = await startRollout(catalog(10, { strategy: 'blue-green', steps: [{ shadow: '300ms' }, { switch: true, pause: '300ms' }] }), {
+      legacy: { delayMs: 20 },
+      candidate: { delayMs: 20 },
+    })
     const harness = h
     const seen: string[] = []
     harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.activeArm}`))
@@ -85,7 +82,7 @@ describe('rollout walk', () => {
   })
 
   it('holds as inconclusive with too little traffic, neither failing nor advancing', async () => {
-    h = await startHarness(system(1000))
+    h = await startRollout(catalog(1000))
     const harness = h
     await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
     // A trickle of traffic, far below minSamples, for several intervals.
@@ -96,13 +93,13 @@ describe('rollout walk', () => {
     const verdicts = await recentVerdicts(harness.store, 'catalog', 100)
     expect(verdicts.length).toBeGreaterThanOrEqual(8)
     expect(verdicts.every((v) => v.verdict === 'inconclusive')).toBe(true)
-    expect(await actions(harness.store, 'catalog')).toEqual(['start', 'hold'])
+    expect(await actionsOf(harness.store, 'catalog')).toEqual(['start', 'hold'])
     const status = await harness.controller.status('catalog')
     expect(status.holdReason).toMatch(/^inconclusive: \d+ of 1000 samples$/)
   })
 
   it('holds a step marked confirm until an operator advances it', async () => {
-    h = await startHarness((l, c) => system(5)(l, c).replace('{shadow: 300ms}', '{shadow: 200ms, confirm: true}'))
+    h = await startRollout(catalog(5, { steps: [{ shadow: '200ms', confirm: true }, ...STEPS.slice(1)] }))
     const harness = h
     await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
     await trafficUntil(harness.gatewayUrl, async () => (await harness.controller.status('catalog')).holdReason?.includes('tandem advance') === true, { maxRequests: 5000 })

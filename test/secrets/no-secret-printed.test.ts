@@ -3,9 +3,7 @@
 // real services, with passwords and tokens in the URLs and the config; each secret must be absent from
 // stdout, stderr, JSON output, reports and checkpoints, while the error still names the host and the
 // cause.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,9 +11,11 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeStream, orderIds, publishOrders, type TestStream } from '../events/streams.js'
-import { BIN, tandem, type CliRun } from '../support/cli.js'
+import { tandem, type CliRun } from '../support/cli.js'
+import { system, tandemConfig, writeConfig, type ConfigOptions } from '../support/config.js'
 import { withPostgresSchema } from '../support/postgres.js'
 import { services, uniqueName } from '../support/services.js'
+import { spawnUp, type UpProcess } from '../support/up.js'
 
 /** `url` with `password` (and optionally `user`) in its userinfo. */
 function withPassword(url: string, password: string, user?: string): string {
@@ -49,20 +49,16 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true })
 })
 
-const system = (legacy: string, candidate: string, extra = '') => `
-  - name: api
-    legacy: { url: "${legacy}" }
-    candidate: { url: "${candidate}" }
-    routes: [{ path: /** }]
-${extra}`
+/** `dir`/tandem.yaml with `store` and one system `api` nothing listens for, plus `more`. */
+const writeApiConfig = (dir: string, store: string, more: ConfigOptions = {}): string =>
+  writeConfig(dir, tandemConfig({ store, systems: [system('api')], ...more }))
 
 describe('store URLs with a password', { timeout: 120_000 }, () => {
   const STORE_PW = 'StorePw-7f3a91'
 
   it('an unreachable PostgreSQL store: every verb that opens it names host and cause, never the password', async () => {
     const dir = await tempDir()
-    const config = join(dir, 'tandem.yaml')
-    await writeFile(config, `version: 1\nstore: postgres://tandem:${STORE_PW}@127.0.0.1:1/tandem\ngateway: { listen: 127.0.0.1:0 }\nadmin: { listen: 127.0.0.1:0 }\nsystems:${system('http://127.0.0.1:9', 'http://127.0.0.1:9')}`)
+    const config = writeApiConfig(dir, `postgres://tandem:${STORE_PW}@127.0.0.1:1/tandem`)
     const verbs = [['up'], ['report', '--format', 'json'], ['diffs', 'api'], ['check', 'api', '--json']]
     for (const verb of verbs) {
       const r = await tandem([...verb, '-c', config])
@@ -77,8 +73,7 @@ describe('store URLs with a password', { timeout: 120_000 }, () => {
 
   it('an unsupported store URL is refused without its password', async () => {
     const dir = await tempDir()
-    const config = join(dir, 'tandem.yaml')
-    await writeFile(config, `version: 1\nstore: mysql://root:${STORE_PW}@127.0.0.1:3306/test\nsystems:${system('http://127.0.0.1:9', 'http://127.0.0.1:9')}`)
+    const config = writeApiConfig(dir, `mysql://root:${STORE_PW}@127.0.0.1:3306/test`)
     const r = await tandem(['report', '-c', config, '--format', 'json'])
     expectNoSecret(all(r), [STORE_PW])
     expect(errorOf(r)).toMatchObject({ code: 'TANDEM_ERR_STORE_URL' })
@@ -89,9 +84,8 @@ describe('store URLs with a password', { timeout: 120_000 }, () => {
     const schema = await withPostgresSchema()
     try {
       const dir = await tempDir()
-      const config = join(dir, 'tandem.yaml')
       const store = withPassword(schema.url, STORE_PW)
-      await writeFile(config, `version: 1\nstore: "${store}"\nsystems:${system('http://127.0.0.1:9', 'http://127.0.0.1:9')}`)
+      const config = writeApiConfig(dir, store)
       const json = await tandem(['report', '-c', config, '--format', 'json'])
       expect(json.code, json.stderr).toBe(0)
       expectNoSecret(all(json), [STORE_PW])
@@ -226,8 +220,7 @@ describe('tandem up with tokens in the config, hooks and notifications', { timeo
   let app: Server
   let hooks: Server
   let hookOrigin: string
-  let up: ChildProcess
-  let upOutput = ''
+  let up: UpProcess
   let admin: string
 
   beforeAll(async () => {
@@ -238,56 +231,20 @@ describe('tandem up with tokens in the config, hooks and notifications', { timeo
     await Promise.all([app, hooks].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))))
     const appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`
     hookOrigin = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`
-    config = join(dir, 'tandem.yaml')
-    await writeFile(
-      config,
-      `version: 1
-store: "${withPassword(schema.url, STORE_PW)}"
-gateway: { listen: 127.0.0.1:0 }
-admin:
-  listen: 127.0.0.1:0
-  tokens: [{ name: ops, role: admin, token: ${ADMIN_TOKEN} }]
-notifications:
-  - { webhook: "http://hooks:${NOTIFY_PW}@127.0.0.1:1/notify?token=${NOTIFY_TOKEN}", on: [confirm-rollout, event, rollback] }
-systems:${system(
-        appUrl,
-        appUrl,
-        `    rollout: { steps: [{ weight: 10, pause: 1h }, { weight: 100 }] }
-    hooks:
-      confirmRollout: { webhook: "${hookOrigin}/services/T0/B0/${HOOK_PATH}?token=${HOOK_QUERY}" }
-      rollback: { webhook: "${hookOrigin}/services/T0/B0/${HOOK_PATH}?token=${HOOK_QUERY}" }`,
-      )}
-  - name: web
-    legacy: { url: "${appUrl}" }
-    candidate: { url: "${appUrl}" }
-    routes: [{ path: /web/** }]
-    hooks:
-      rollback: { webhook: "${hookOrigin}/services/T1/B1/${HOOK_PATH}?token=${HOOK_QUERY}" }
-`,
-    )
-    up = spawn(process.execPath, [BIN, 'up', '-c', config, '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    up.stderr!.on('data', (b: Buffer) => (upOutput += b.toString()))
-    const summary = await new Promise<{ admin: string }>((resolve, reject) => {
-      up.stdout!.on('data', (b: Buffer) => {
-        stdout += b.toString()
-        upOutput += b.toString()
-        try {
-          resolve(JSON.parse(stdout) as { admin: string })
-        } catch {
-          // not complete yet
-        }
-      })
-      up.once('exit', (code) => reject(new Error(`tandem up exited with ${code}: ${upOutput}`)))
+    const hook = (team: string) => ({ webhook: `${hookOrigin}/services/${team}/${HOOK_PATH}?token=${HOOK_QUERY}` })
+    config = writeApiConfig(dir, withPassword(schema.url, STORE_PW), {
+      tokens: [{ name: 'ops', role: 'admin', token: ADMIN_TOKEN }],
+      notifications: [{ webhook: `http://hooks:${NOTIFY_PW}@127.0.0.1:1/notify?token=${NOTIFY_TOKEN}`, on: ['confirm-rollout', 'event', 'rollback'] }],
+      systems: [
+        system('api', { legacy: appUrl, rollout: { steps: [{ weight: 10, pause: '1h' }, { weight: 100 }] }, hooks: { confirmRollout: hook('T0/B0'), rollback: hook('T0/B0') } }),
+        system('web', { legacy: appUrl, routes: [{ path: '/web/**' }], hooks: { rollback: hook('T1/B1') } }),
+      ],
     })
-    admin = summary.admin
+    up = await spawnUp(config)
+    admin = up.adminUrl
   })
   afterAll(async () => {
-    if (up !== undefined && up.exitCode === null) {
-      const exited = once(up, 'exit')
-      up.kill('SIGTERM')
-      await exited
-    }
+    await up?.stop()
     for (const s of [app, hooks]) s?.close()
     await schema?.drop()
   })
@@ -318,10 +275,8 @@ systems:${system(
     expect(reports.length).toBeGreaterThanOrEqual(1)
     const reportText = (await Promise.all(reports.map((f) => readFile(join(failures, f), 'utf8')))).join('\n')
 
-    const exited = once(up, 'exit')
-    up.kill('SIGTERM')
-    await exited
-    expectNoSecret([status, refused, plain, rolledBack, ...afterwards].map(all).join('\n') + reportText + upOutput, secrets)
+    await up.stop()
+    expectNoSecret([status, refused, plain, rolledBack, ...afterwards].map(all).join('\n') + reportText + up.stdout() + up.stderr(), secrets)
   })
 })
 

@@ -1,5 +1,5 @@
 // Runs the real `tandem` command (bin/tandem.js) in a child process, as a user would, and returns its
-// exit code and output. Tests that keep a long-running process (up, bridge, demo) spawn BIN themselves.
+// exit code and output. `tandem up` runs through spawnUp (up.ts); bridge and demo tests spawn BIN themselves.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -12,12 +12,17 @@ export interface CliRun {
   readonly stderr: string
 }
 
-export function tandem(args: readonly string[], cwd = ROOT): Promise<CliRun> {
-  return runProcess(process.execPath, [BIN, ...args], cwd)
+export function tandem(args: readonly string[], cwd = ROOT, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runProcess(process.execPath, [BIN, ...args], cwd, env)
 }
 
 /** Run any command to its end and collect its exit code and output. */
-export function runProcess(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
