@@ -30,11 +30,26 @@ function itemsFor(bytes: number): number {
 }
 
 function res(body: string): CapturedResponse {
-  return { ok: true, status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(body), truncated: false, durationMs: 1 }
+  return {
+    ok: true,
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(body),
+    truncated: false,
+    durationMs: 1,
+  }
 }
 
 function exchange(legacy: string, candidate: string): Exchange {
-  return { system: 'bench', route: '/items', at: Date.now(), primary: 'legacy', request: { method: 'GET', url: '/items', headers: {}, body: null }, legacy: res(legacy), candidate: res(candidate) }
+  return {
+    system: 'bench',
+    route: '/items',
+    at: Date.now(),
+    primary: 'legacy',
+    request: { method: 'GET', url: '/items', headers: {}, body: null },
+    legacy: res(legacy),
+    candidate: res(candidate),
+  }
 }
 
 /** Operations per second of `fn`, run for about `ms` after a warm-up. */
@@ -54,7 +69,11 @@ function rate(fn: () => void, ms = 1000): number {
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 /** Exchanges per second through the engine, and the event loop's p99 delay meanwhile (ms). */
-async function engineRate(bodies: [string, string], count: number, workerThreshold: number): Promise<{ rate: number; delayP99: number }> {
+async function engineRate(
+  bodies: [string, string],
+  count: number,
+  workerThreshold: number,
+): Promise<{ rate: number; delayP99: number }> {
   const delay = monitorEventLoopDelay({ resolution: 5 })
   const config = parseConfig('version: 1\n')
   const engine = new ComparisonEngine({ config, workerThreshold, workers: 2, queueLimit: count + 1 })
@@ -113,14 +132,30 @@ export async function run(): Promise<BenchSection> {
     title: 'Response comparison',
     description: `Bodies of ${(a.length / 1024).toFixed(1)} KB JSON (${n10k} items), one core; "full" includes decoding and JSON.parse of both bodies.`,
     rows: [
-      { case: 'tandem compareExchange, byte-identical bodies', 'ops/s': fmt(tandemIdentical), 'vs naive': (tandemIdentical / naive).toFixed(2) },
-      { case: 'tandem compareExchange, equal JSON, different bytes (full)', 'ops/s': fmt(tandemFull), 'vs naive': (tandemFull / naive).toFixed(2) },
-      { case: 'tandem compareExchange, one changed field (full)', 'ops/s': fmt(tandemFullChanged), 'vs naive': (tandemFullChanged / naive).toFixed(2) },
+      {
+        case: 'tandem compareExchange, byte-identical bodies',
+        'ops/s': fmt(tandemIdentical),
+        'vs naive': (tandemIdentical / naive).toFixed(2),
+      },
+      {
+        case: 'tandem compareExchange, equal JSON, different bytes (full)',
+        'ops/s': fmt(tandemFull),
+        'vs naive': (tandemFull / naive).toFixed(2),
+      },
+      {
+        case: 'tandem compareExchange, one changed field (full)',
+        'ops/s': fmt(tandemFullChanged),
+        'vs naive': (tandemFullChanged / naive).toFixed(2),
+      },
       { case: 'peer: JSON.parse + JSON.stringify equality (no paths)', 'ops/s': fmt(naive), 'vs naive': '1.00' },
       { case: 'peer: JSON.parse + microdiff', 'ops/s': fmt(peerFull), 'vs naive': (peerFull / naive).toFixed(2) },
       { case: 'tandem diff on parsed values', 'ops/s': fmt(tandemDiff), 'vs naive': (tandemDiff / naive).toFixed(2) },
       { case: 'peer: microdiff on parsed values', 'ops/s': fmt(peerDiff), 'vs naive': (peerDiff / naive).toFixed(2) },
-      { case: `engine, ${(bigBodies[0].length / 2 ** 20).toFixed(1)} MiB bodies inline (event loop p99 delay ${inline.delayP99.toFixed(0)} ms)`, 'ops/s': inline.rate.toFixed(1), 'vs naive': '' },
+      {
+        case: `engine, ${(bigBodies[0].length / 2 ** 20).toFixed(1)} MiB bodies inline (event loop p99 delay ${inline.delayP99.toFixed(0)} ms)`,
+        'ops/s': inline.rate.toFixed(1),
+        'vs naive': '',
+      },
       {
         case: `engine, ${(bigBodies[0].length / 2 ** 20).toFixed(1)} MiB bodies in 2 worker threads (event loop p99 delay ${workers.delayP99.toFixed(0)} ms)`,
         'ops/s': workers.rate.toFixed(1),
@@ -135,5 +170,7 @@ export async function run(): Promise<BenchSection> {
 }
 
 function defaultCompare(): unknown {
-  return parseConfig('version: 1\nsystems:\n  - { name: x, legacy: { url: "http://a" }, candidate: { url: "http://b" }, routes: [{ path: /x }] }\n').systems[0]!.compare
+  return parseConfig(
+    'version: 1\nsystems:\n  - { name: x, legacy: { url: "http://a" }, candidate: { url: "http://b" }, routes: [{ path: /x }] }\n',
+  ).systems[0]!.compare
 }

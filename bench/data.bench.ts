@@ -32,7 +32,9 @@ async function* scan(table: string): AsyncGenerator<unknown[][]> {
   await c.connect()
   try {
     await c.query('BEGIN')
-    await c.query(`DECLARE cur NO SCROLL CURSOR FOR SELECT id, name, amount, created_at, active FROM ${table} ORDER BY id`)
+    await c.query(
+      `DECLARE cur NO SCROLL CURSOR FOR SELECT id, name, amount, created_at, active FROM ${table} ORDER BY id`,
+    )
     for (;;) {
       const r = await c.query({ text: 'FETCH 20000 FROM cur', rowMode: 'array' })
       if (r.rows.length === 0) break
@@ -84,7 +86,11 @@ async function naiveDiff(a: string, b: string): Promise<number> {
 }
 
 /** Incremental verification (SPEC 13): the 1 000 rows whose created_at lies in a 1 000-second window. */
-async function incremental(a: string, b: string, n: number): Promise<{ ms: number; checked: number; differing: number }> {
+async function incremental(
+  a: string,
+  b: string,
+  n: number,
+): Promise<{ ms: number; checked: number; differing: number }> {
   const [from, to] = [await openSource(URL_PG, { readonly: true }), await openSource(URL_PG, { readonly: true })]
   try {
     const plan = await planDiff(from, to, { table: a, toTable: b })
@@ -114,10 +120,14 @@ export async function run(): Promise<BenchSection> {
     await sql(`CREATE TABLE ${b} AS SELECT * FROM ${a}`)
     await sql(`ALTER TABLE ${b} ADD PRIMARY KEY (id)`)
     const step = Math.floor(rows / 10)
-    await sql(`UPDATE ${b} SET name = name || ' changed' WHERE id IN (${Array.from({ length: 10 }, (_, k) => 1 + k * step).join(', ')})`)
+    await sql(
+      `UPDATE ${b} SET name = name || ' changed' WHERE id IN (${Array.from({ length: 10 }, (_, k) => 1 + k * step).join(', ')})`,
+    )
     // A tenth-size copy: incremental verification should cost the same on both sizes.
     const [small, smallB] = [`${sa}.s`, `${sb}.s`]
-    await sql(`CREATE TABLE ${small} AS SELECT * FROM ${a} WHERE id <= ${Math.ceil(rows / 10)}; ALTER TABLE ${small} ADD PRIMARY KEY (id)`)
+    await sql(
+      `CREATE TABLE ${small} AS SELECT * FROM ${a} WHERE id <= ${Math.ceil(rows / 10)}; ALTER TABLE ${small} ADD PRIMARY KEY (id)`,
+    )
     await sql(`CREATE TABLE ${smallB} AS SELECT * FROM ${small}; ALTER TABLE ${smallB} ADD PRIMARY KEY (id)`)
     for (const t of [a, b, small, smallB]) await sql(`CREATE INDEX ON ${t} (created_at)`)
     await sql(`VACUUM ANALYZE ${a}`)
@@ -126,7 +136,9 @@ export async function run(): Promise<BenchSection> {
     await sql(`VACUUM ANALYZE ${smallB}`)
 
     const count = await timed(() => Promise.all([sql(`SELECT count(*) FROM ${a}`), sql(`SELECT count(*) FROM ${b}`)]))
-    const floor = await timed(() => Promise.all([sql(`SELECT count(*), sum(${HASH}) FROM ${a}`), sql(`SELECT count(*), sum(${HASH}) FROM ${b}`)]))
+    const floor = await timed(() =>
+      Promise.all([sql(`SELECT count(*), sum(${HASH}) FROM ${a}`), sql(`SELECT count(*), sum(${HASH}) FROM ${b}`)]),
+    )
     const serial = await timed(() => dataDiff({ from: URL_PG, to: URL_PG, table: a, toTable: b, parallel: 1 }))
     const fast = await timed(() => dataDiff({ from: URL_PG, to: URL_PG, table: a, toTable: b }))
     const incBig = await incremental(a, b, rows)
@@ -140,11 +152,36 @@ export async function run(): Promise<BenchSection> {
       description: `${rows.toLocaleString('en-US')} rows, 10 changed; both sides in the same local PostgreSQL (two schemas). Ratios are against SELECT count(*) run on both sides at once.`,
       rows: [
         { method: 'SELECT count(*) on both sides', ms: Math.round(count.ms), 'vs count(*)': '1.0x', differences: '-' },
-        { method: 'one sum(hash_record_extended) scan per side (the floor)', ms: Math.round(floor.ms), 'vs count(*)': ratio(floor.ms), differences: '-' },
-        { method: 'tandem data diff, one connection per side', ms: Math.round(serial.ms), 'vs count(*)': ratio(serial.ms), differences: serial.value.changed },
-        { method: 'tandem data diff (hash_record_extended, parallel segments)', ms: Math.round(fast.ms), 'vs count(*)': ratio(fast.ms), differences: found[0] ?? 0 },
-        { method: 'tandem data diff (portable md5 hash)', ms: Math.round(portable.ms), 'vs count(*)': ratio(portable.ms), differences: found[1] ?? 0 },
-        { method: 'naive ordered full scan in Node', ms: Math.round(naive.ms), 'vs count(*)': ratio(naive.ms), differences: found[2] ?? 0 },
+        {
+          method: 'one sum(hash_record_extended) scan per side (the floor)',
+          ms: Math.round(floor.ms),
+          'vs count(*)': ratio(floor.ms),
+          differences: '-',
+        },
+        {
+          method: 'tandem data diff, one connection per side',
+          ms: Math.round(serial.ms),
+          'vs count(*)': ratio(serial.ms),
+          differences: serial.value.changed,
+        },
+        {
+          method: 'tandem data diff (hash_record_extended, parallel segments)',
+          ms: Math.round(fast.ms),
+          'vs count(*)': ratio(fast.ms),
+          differences: found[0] ?? 0,
+        },
+        {
+          method: 'tandem data diff (portable md5 hash)',
+          ms: Math.round(portable.ms),
+          'vs count(*)': ratio(portable.ms),
+          differences: found[1] ?? 0,
+        },
+        {
+          method: 'naive ordered full scan in Node',
+          ms: Math.round(naive.ms),
+          'vs count(*)': ratio(naive.ms),
+          differences: found[2] ?? 0,
+        },
       ],
       notes: [
         `parallel segments vs the sum(hash) floor: ${(fast.ms / floor.ms).toFixed(2)}x; one connection per side: ${(serial.ms / floor.ms).toFixed(2)}x`,

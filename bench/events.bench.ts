@@ -98,7 +98,8 @@ export async function run(): Promise<BenchSection> {
     const js = nc.jetstream()
     for (let i = 0; i < NATS_N; i += 1000) {
       const acks = []
-      for (let j = i; j < Math.min(NATS_N, i + 1000); j++) acks.push(js.publish(`${name}.e`, JSON.stringify({ orderId: `o-${j}` }), { msgID: `o-${j}` }))
+      for (let j = i; j < Math.min(NATS_N, i + 1000); j++)
+        acks.push(js.publish(`${name}.e`, JSON.stringify({ orderId: `o-${j}` }), { msgID: `o-${j}` }))
       await Promise.all(acks)
     }
     const s = await openStream(url)
@@ -127,7 +128,8 @@ export async function run(): Promise<BenchSection> {
 
   return {
     title: 'Event stream verification (`tandem events verify`)',
-    description: 'Messages per second per side; memory is heap growth above the input arrays, sampled every 50 000 messages.',
+    description:
+      'Messages per second per side; memory is heap growth above the input arrays, sampled every 50 000 messages.',
     rows,
     notes: [
       `in-memory run found ${engineFindings} finding(s) (10 drops, 11 duplicates planted); the naive peer found ${naiveFindings}`,

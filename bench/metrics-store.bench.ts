@@ -44,7 +44,8 @@ async function forwarding(storeUrl: string): Promise<Array<Record<string, string
       proxies.set(kind, proxy)
       await load(proxy.line.url!, WARMUP_S)
     }
-    for (let i = 0; i < ROUNDS; i++) for (const kind of kinds) rounds.get(kind)!.push(await measure(proxies.get(kind)!, origins))
+    for (let i = 0; i < ROUNDS; i++)
+      for (const kind of kinds) rounds.get(kind)!.push(await measure(proxies.get(kind)!, origins))
   } finally {
     for (const p of proxies.values()) await stop(p.child)
     await stop(origins.child)
@@ -54,7 +55,8 @@ async function forwarding(storeUrl: string): Promise<Array<Record<string, string
     const rs = rounds.get(kind)!
     const rps = median(rs.map((r) => r.rps))
     return {
-      case: kind === 'tandem' ? 'forwarding, no store writer' : 'forwarding, metrics written to PostgreSQL every second',
+      case:
+        kind === 'tandem' ? 'forwarding, no store writer' : 'forwarding, metrics written to PostgreSQL every second',
       'req/s': Math.round(rps),
       'proxy CPU ms/req': median(rs.map((r) => r.proxyCpu)).toFixed(4),
       'vs no writer': (rps / plain).toFixed(3),
@@ -66,7 +68,13 @@ async function forwarding(storeUrl: string): Promise<Array<Record<string, string
 async function flushCost(store: Store): Promise<number> {
   const metrics = new RequestMetrics()
   let now = Date.parse('2030-01-01T00:00:00Z')
-  const writer = new MetricsWriter({ store, instance: 'flush-bench', metrics, retentionMs: () => 3_600_000, now: () => now })
+  const writer = new MetricsWriter({
+    store,
+    instance: 'flush-bench',
+    metrics,
+    retentionMs: () => 3_600_000,
+    now: () => now,
+  })
   const values = latencies(200, 3)
   const times: number[] = []
   for (let s = 0; s < 20; s++) {
@@ -99,7 +107,15 @@ async function mergeTick(store: Store): Promise<{ rows: number; ms: number }> {
     for (let s = 0; s < WINDOW_S; s++) {
       for (let r = 0; r < ROUTES; r++) {
         for (const arm of ['legacy', 'candidate'] as const) {
-          batch.push({ system: 'merge', route: `/r${r}`, arm, second: t0 + s, requests: 200, errors: 2, histogram: encoded[(i + r + s) % 4]! })
+          batch.push({
+            system: 'merge',
+            route: `/r${r}`,
+            arm,
+            second: t0 + s,
+            requests: 200,
+            errors: 2,
+            histogram: encoded[(i + r + s) % 4]!,
+          })
         }
       }
     }
@@ -135,7 +151,13 @@ async function propagation(url: string): Promise<number[]> {
         })
       })
       const t0 = performance.now()
-      await recordDecision(a, 'prop', i, { stage: i % 2 === 0 ? 'shadow' : 'canary' }, { action: 'advance', actor: 'bench', reason: 'propagation' })
+      await recordDecision(
+        a,
+        'prop',
+        i,
+        { stage: i % 2 === 0 ? 'shadow' : 'canary' },
+        { action: 'advance', actor: 'bench', reason: 'propagation' },
+      )
       out.push((await heard) - t0)
     }
   } finally {
@@ -162,17 +184,33 @@ export async function run(): Promise<BenchSection> {
     const q = (p: number) => prop[Math.min(prop.length - 1, Math.floor(p * prop.length))]!
     const rows = [
       ...(await forwarding(pg.url)),
-      { case: `one writer flush, ${ROUTES} routes x 2 arms (ms per second of traffic)`, 'req/s': '', 'proxy CPU ms/req': flushMs.toFixed(2), 'vs no writer': '' },
-      { case: `analysis tick merge, ${INSTANCES} instances x ${ROUTES} routes x ${WINDOW_S} s (${merge.rows} rows), ms`, 'req/s': '', 'proxy CPU ms/req': merge.ms.toFixed(1), 'vs no writer': '' },
-      { case: `stage change to another instance (change feed), ms p50 / p99 of ${PROPAGATIONS}`, 'req/s': '', 'proxy CPU ms/req': `${q(0.5).toFixed(2)} / ${q(0.99).toFixed(2)}`, 'vs no writer': '' },
+      {
+        case: `one writer flush, ${ROUTES} routes x 2 arms (ms per second of traffic)`,
+        'req/s': '',
+        'proxy CPU ms/req': flushMs.toFixed(2),
+        'vs no writer': '',
+      },
+      {
+        case: `analysis tick merge, ${INSTANCES} instances x ${ROUTES} routes x ${WINDOW_S} s (${merge.rows} rows), ms`,
+        'req/s': '',
+        'proxy CPU ms/req': merge.ms.toFixed(1),
+        'vs no writer': '',
+      },
+      {
+        case: `stage change to another instance (change feed), ms p50 / p99 of ${PROPAGATIONS}`,
+        'req/s': '',
+        'proxy CPU ms/req': `${q(0.5).toFixed(2)} / ${q(0.99).toFixed(2)}`,
+        'vs no writer': '',
+      },
     ]
     return {
       title: 'Scale-out: metrics in the store, merge per tick, propagation',
-      description: 'Every instance writes each second per system x route x arm (counts, encoded HDR histogram) to PostgreSQL; the lease holder merges every instance\'s seconds for each verdict.',
+      description:
+        "Every instance writes each second per system x route x arm (counts, encoded HDR histogram) to PostgreSQL; the lease holder merges every instance's seconds for each verdict.",
       rows,
       notes: [
         'Targets (SPEC 11 / issue 15): the writer costs under 2 % of forwarding req/s; the merge under 50 ms per tick; a stage change reaches another instance in under 1 s (p99).',
-        'The merge row is one tick\'s reads (verdict window, comparison counts, per-route rollups): two queries, every stored histogram of the window inflated and parsed once.',
+        "The merge row is one tick's reads (verdict window, comparison counts, per-route rollups): two queries, every stored histogram of the window inflated and parsed once.",
         'The writer flush row is measured in this process on a clock of its own: CPU ms per second of traffic for 100 active series (2 series in the forwarding rows).',
       ],
     }

@@ -45,17 +45,27 @@ export async function run(): Promise<BenchSection> {
   const pg = await withPostgresSchema()
   const rows: Record<string, string | number>[] = []
   try {
-    for (const [label, url] of [['sqlite', `sqlite:${join(dir, 'bench.db')}`], ['postgres', pg.url]] as const) {
+    for (const [label, url] of [
+      ['sqlite', `sqlite:${join(dir, 'bench.db')}`],
+      ['postgres', pg.url],
+    ] as const) {
       const store = await openStore(url)
       try {
         await seed(store, names, t0)
         const report = await time(() => buildReport(config, store, { failureDirs: [] }))
         const raw = await time(() =>
-          sql`select system, arm, sum(requests), sum(successes), sum(mean_ms * requests) from metric_windows group by system, arm`.execute(store.db).then(() =>
-            sql`select system, sum(matches), sum(mismatches) from compare_windows group by system`.execute(store.db),
-          ),
+          sql`select system, arm, sum(requests), sum(successes), sum(mean_ms * requests) from metric_windows group by system, arm`
+            .execute(store.db)
+            .then(() =>
+              sql`select system, sum(matches), sum(mismatches) from compare_windows group by system`.execute(store.db),
+            ),
         )
-        rows.push({ store: label, 'tandem report (ms)': report.toFixed(1), 'raw GROUP BY peer (ms)': raw.toFixed(1), 'ratio report/raw': (report / raw).toFixed(1) })
+        rows.push({
+          store: label,
+          'tandem report (ms)': report.toFixed(1),
+          'raw GROUP BY peer (ms)': raw.toFixed(1),
+          'ratio report/raw': (report / raw).toFixed(1),
+        })
       } finally {
         await store.close()
       }

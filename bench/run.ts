@@ -6,7 +6,9 @@ import type { BenchSection } from './section.js'
 
 const only = process.argv.slice(2)
 const dir = new URL('./', import.meta.url)
-const files = (await readdir(dir)).filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.includes(o)))).sort()
+const files = (await readdir(dir))
+  .filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.includes(o))))
+  .sort()
 
 const sections: BenchSection[] = []
 for (const file of files) {
@@ -39,7 +41,10 @@ if (only.length === 0) {
     `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
     '',
   ]
-  await writeFile(new URL('../docs/benchmarks.md', import.meta.url), `${[...header, ...sections.map(renderSection)].join('\n\n')}\n`)
+  await writeFile(
+    new URL('../docs/benchmarks.md', import.meta.url),
+    `${[...header, ...sections.map(renderSection)].join('\n\n')}\n`,
+  )
   process.stdout.write('\nwrote docs/benchmarks.md\n')
 } else {
   process.stdout.write('\n(partial run: docs/benchmarks.md left as it is)\n')

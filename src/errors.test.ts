@@ -12,7 +12,9 @@ function sources(dir = SRC): Array<{ file: string; text: string }> {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) return entry.name === 'dist' ? [] : sources(path)
-    return /\.(ts|mjs)$/.test(entry.name) && !entry.name.endsWith('.test.ts') ? [{ file: path, text: readFileSync(path, 'utf8') }] : []
+    return /\.(ts|mjs)$/.test(entry.name) && !entry.name.endsWith('.test.ts')
+      ? [{ file: path, text: readFileSync(path, 'utf8') }]
+      : []
   })
 }
 
@@ -39,7 +41,12 @@ describe('error registry', () => {
   })
 
   it('registers every code the sources name', () => {
-    const unknown = uses.flatMap(({ file, text }) => [...text.matchAll(CODE)].map((m) => m[0]).filter((c) => !registered.has(c)).map((c) => `${c} in ${file}`))
+    const unknown = uses.flatMap(({ file, text }) =>
+      [...text.matchAll(CODE)]
+        .map((m) => m[0])
+        .filter((c) => !registered.has(c))
+        .map((c) => `${c} in ${file}`),
+    )
     expect(unknown).toEqual([])
   })
 

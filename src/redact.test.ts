@@ -5,19 +5,48 @@ import { describe, expect, it } from 'vitest'
 import { TandemError } from './errors.js'
 import { isSecretParam, redactSecrets } from './redact.js'
 
-const scheme = fc.constantFrom('postgres', 'postgresql', 'mysql', 'mariadb', 'amqp', 'amqps', 'redis', 'rediss', 'nats', 'http', 'https')
+const scheme = fc.constantFrom(
+  'postgres',
+  'postgresql',
+  'mysql',
+  'mariadb',
+  'amqp',
+  'amqps',
+  'redis',
+  'rediss',
+  'nats',
+  'http',
+  'https',
+)
 const label = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/)
-const host = fc.oneof(fc.constant('127.0.0.1'), fc.constant('[::1]'), fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.join('.')))
+const host = fc.oneof(
+  fc.constant('127.0.0.1'),
+  fc.constant('[::1]'),
+  fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.join('.')),
+)
 const port = fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined })
-const path = fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,8}$/), { maxLength: 3 }).map((s) => (s.length === 0 ? '' : `/${s.join('/')}`))
+const path = fc
+  .array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,8}$/), { maxLength: 3 })
+  .map((s) => (s.length === 0 ? '' : `/${s.join('/')}`))
 const user = fc.option(fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/), { nil: '' })
 // Any printable text, as an encoded URL would carry it...
 const anyPassword = fc.string({ minLength: 1, maxLength: 24, unit: 'grapheme-ascii' })
 // ...and as people write it by hand, unencoded, with `@`, `:` or `/` in it (drivers then fail and print it).
 const rawPassword = fc.stringMatching(/^[A-Za-z0-9@:%!$*+,=~_.-][A-Za-z0-9@:/%!$*+,=~_.-]{0,23}$/)
-const otherParam = fc.tuple(fc.constantFrom('schema', 'stream', 'subject', 'sslmode', 'page', 'application_name'), fc.stringMatching(/^[a-z0-9]{0,8}$/))
+const otherParam = fc.tuple(
+  fc.constantFrom('schema', 'stream', 'subject', 'sslmode', 'page', 'application_name'),
+  fc.stringMatching(/^[a-z0-9]{0,8}$/),
+)
 
-function url(parts: { scheme: string; user: string; password: string; host: string; port?: number; path: string; query: [string, string][] }): string {
+function url(parts: {
+  scheme: string
+  user: string
+  password: string
+  host: string
+  port?: number
+  path: string
+  query: [string, string][]
+}): string {
   const q = parts.query.length === 0 ? '' : `?${parts.query.map(([k, v]) => `${k}=${v}`).join('&')}`
   return `${parts.scheme}://${parts.user}:${parts.password}@${parts.host}${parts.port === undefined ? '' : `:${parts.port}`}${parts.path}${q}`
 }
@@ -67,13 +96,33 @@ describe('redactSecrets on URLs with a password', () => {
 
 describe('redactSecrets on query parameters', () => {
   it('hides parameters named like secrets in any spelling, keeps the others as written', () => {
-    const secretName = fc.constantFrom('token', 'access_token', 'apiKey', 'api-key', 'key', 'secret', 'client_secret', 'password', 'sslpassword', 'X-Amz-Signature', 'signature', 'sig', 'TOKEN')
+    const secretName = fc.constantFrom(
+      'token',
+      'access_token',
+      'apiKey',
+      'api-key',
+      'key',
+      'secret',
+      'client_secret',
+      'password',
+      'sslpassword',
+      'X-Amz-Signature',
+      'signature',
+      'sig',
+      'TOKEN',
+    )
     fc.assert(
-      fc.property(fc.constantFrom('/hook', 'https://hooks.example.com/x', ''), secretName, fc.stringMatching(/^[A-Za-z0-9%._~-]{1,30}$/), otherParam, (base, name, value, [k, v]) => {
-        fc.pre(!`${base}${k}${v}${name}`.includes(value))
-        const out = redactSecrets(`${base}?${k}=${v}&${name}=${value}`)
-        expect(out).toBe(`${base}?${k}=${v}&${name}=***`)
-      }),
+      fc.property(
+        fc.constantFrom('/hook', 'https://hooks.example.com/x', ''),
+        secretName,
+        fc.stringMatching(/^[A-Za-z0-9%._~-]{1,30}$/),
+        otherParam,
+        (base, name, value, [k, v]) => {
+          fc.pre(!`${base}${k}${v}${name}`.includes(value))
+          const out = redactSecrets(`${base}?${k}=${v}&${name}=${value}`)
+          expect(out).toBe(`${base}?${k}=${v}&${name}=***`)
+        },
+      ),
     )
   })
 
@@ -83,8 +132,20 @@ describe('redactSecrets on query parameters', () => {
   })
 
   it('tells secret names from ordinary ones', () => {
-    for (const name of ['token', 'id_token', 'apikey', 'x-api-key', 'privateKey', 'auth', 'oauth_signature', 'pwd', 'api%5Fkey']) expect(isSecretParam(name), name).toBe(true)
-    for (const name of ['keyword', 'page', 'stream', 'subject', 'schema', 'author', 'sort']) expect(isSecretParam(name), name).toBe(false)
+    for (const name of [
+      'token',
+      'id_token',
+      'apikey',
+      'x-api-key',
+      'privateKey',
+      'auth',
+      'oauth_signature',
+      'pwd',
+      'api%5Fkey',
+    ])
+      expect(isSecretParam(name), name).toBe(true)
+    for (const name of ['keyword', 'page', 'stream', 'subject', 'schema', 'author', 'sort'])
+      expect(isSecretParam(name), name).toBe(false)
   })
 })
 
@@ -114,7 +175,10 @@ describe('redactSecrets keeps what is not a secret', () => {
 
 describe('TandemError messages', () => {
   it('never carry a URL password or a secret parameter from their params, while the template stays whole', () => {
-    const e = new TandemError('TANDEM_ERR_STORE_OPEN', { url: 'postgres://tandem:s3cr3t@db.internal:5432/tandem?password=also', detail: 'connect ECONNREFUSED 10.0.0.5:5432' })
+    const e = new TandemError('TANDEM_ERR_STORE_OPEN', {
+      url: 'postgres://tandem:s3cr3t@db.internal:5432/tandem?password=also',
+      detail: 'connect ECONNREFUSED 10.0.0.5:5432',
+    })
     expect(e.message).not.toContain('s3cr3t')
     expect(e.message).not.toContain('also')
     expect(e.message).toContain('postgres://tandem:***@db.internal:5432/tandem')

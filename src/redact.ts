@@ -12,7 +12,19 @@ export const MASK = '***'
  * A query parameter is a secret when one of the words of its name ends with one of these:
  * `token`, `access_token`, `apiKey`, `X-Amz-Signature`, `client_secret`, `sslpassword`, `oauth`.
  */
-export const SECRET_PARAM_WORDS: readonly string[] = ['token', 'key', 'secret', 'password', 'passwd', 'pwd', 'signature', 'sig', 'credential', 'credentials', 'auth']
+export const SECRET_PARAM_WORDS: readonly string[] = [
+  'token',
+  'key',
+  'secret',
+  'password',
+  'passwd',
+  'pwd',
+  'signature',
+  'sig',
+  'credential',
+  'credentials',
+  'auth',
+]
 
 export interface RedactOptions {
   /** More query parameter names (case-insensitive, whole names) whose values are secrets. */
@@ -34,7 +46,9 @@ export function redactSecrets(text: string, options: RedactOptions = {}): string
   const extra = new Set([...(options.params ?? [])].map((p) => p.toLowerCase()))
   return text
     .replace(AFTER_SCHEME, maskUserinfoPassword)
-    .replace(QUERY_PARAM, (whole, sep: string, name: string) => (isSecretParam(name, extra) ? `${sep}${name}=${MASK}` : whole))
+    .replace(QUERY_PARAM, (whole, sep: string, name: string) =>
+      isSecretParam(name, extra) ? `${sep}${name}=${MASK}` : whole,
+    )
 }
 
 /** Whether a query parameter's value is a secret (its name, URL-encoded or not). */

@@ -10,5 +10,8 @@ import { Worker, type WorkerOptions } from 'node:worker_threads'
 export function startWorker(from: string, name: string, options: WorkerOptions = {}): Worker {
   if (!from.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, from), options)
   const entry = new URL(`./${name}.ts`, from).href
-  return new Worker(new URL('./worker-from-source.mjs', import.meta.url), { ...options, argv: [...(options.argv ?? []), entry] })
+  return new Worker(new URL('./worker-from-source.mjs', import.meta.url), {
+    ...options,
+    argv: [...(options.argv ?? []), entry],
+  })
 }

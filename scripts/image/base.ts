@@ -71,7 +71,11 @@ export async function ensureBaseImages(log?: NodeJS.WritableStream): Promise<Bas
   return { ...tags, bootstrapped }
 }
 
-async function bootstrap(dir: string, tarballs: { build: string; runtime: string }, log?: NodeJS.WritableStream): Promise<void> {
+async function bootstrap(
+  dir: string,
+  tarballs: { build: string; runtime: string },
+  log?: NodeJS.WritableStream,
+): Promise<void> {
   const { suite, mirror, packages, empty, purge, runtimeEmpty } = BASE_RECIPE
   const rootfs = join(dir, 'rootfs')
   rmSync(rootfs, { recursive: true, force: true })
@@ -80,10 +84,15 @@ async function bootstrap(dir: string, tarballs: { build: string; runtime: string
   await run('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, suite, rootfs, mirror], { log })
   for (const path of empty) emptyDir(join(rootfs, path))
   // apt expects its work directories to exist.
-  for (const path of ['var/cache/apt/archives/partial', 'var/lib/apt/lists/partial']) mkdirSync(join(rootfs, path), { recursive: true })
+  for (const path of ['var/cache/apt/archives/partial', 'var/lib/apt/lists/partial'])
+    mkdirSync(join(rootfs, path), { recursive: true })
   await writeTarball(rootfs, tarballs.build)
 
-  await run('chroot', [rootfs, 'dpkg', '--purge', '--force-remove-essential', '--force-remove-protected', '--force-depends', ...purge], { log })
+  await run(
+    'chroot',
+    [rootfs, 'dpkg', '--purge', '--force-remove-essential', '--force-remove-protected', '--force-depends', ...purge],
+    { log },
+  )
   for (const path of runtimeEmpty) emptyDir(join(rootfs, path))
   await writeTarball(rootfs, tarballs.runtime)
   rmSync(rootfs, { recursive: true, force: true })

@@ -33,28 +33,42 @@ export async function buildImage(log?: NodeJS.WritableStream): Promise<BuiltImag
 
     const tags = [`${IMAGE}:${pkg.version}`, `${IMAGE}:latest`]
     const build = (target: readonly string[], names: readonly string[]) =>
-      run('podman', [
-        'build',
-        '--format', 'docker', // HEALTHCHECK is not part of the OCI image format
-        '--network', 'host', // npm ci and apt-get reach their registries through the host's network
-        '--file', join(ROOT, 'deploy/image/Containerfile'),
-        '--build-arg', `BUILD_BASE=${bases.build}`,
-        '--build-arg', `RUNTIME_BASE=${bases.runtime}`,
-        '--build-arg', `VERSION=${pkg.version}`,
-        ...target,
-        ...names.flatMap((tag) => ['--tag', tag]),
-        context,
-      ], { log })
+      run(
+        'podman',
+        [
+          'build',
+          '--format',
+          'docker', // HEALTHCHECK is not part of the OCI image format
+          '--network',
+          'host', // npm ci and apt-get reach their registries through the host's network
+          '--file',
+          join(ROOT, 'deploy/image/Containerfile'),
+          '--build-arg',
+          `BUILD_BASE=${bases.build}`,
+          '--build-arg',
+          `RUNTIME_BASE=${bases.runtime}`,
+          '--build-arg',
+          `VERSION=${pkg.version}`,
+          ...target,
+          ...names.flatMap((tag) => ['--tag', tag]),
+          context,
+        ],
+        { log },
+      )
     // The build stage is tagged too, so that the build it replaces can be removed (below) while its
     // cached layers (the dependencies) stay.
     const previous = { stage: await imageId(BUILD_STAGE), image: await imageId(tags[0]!) }
     await build(['--target', 'build'], [BUILD_STAGE])
     await build([], tags)
-    const [id, size] = (await run('podman', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', tags[0]!])).trim().split(' ')
+    const [id, size] = (await run('podman', ['image', 'inspect', '--format', '{{.Id}} {{.Size}}', tags[0]!]))
+      .trim()
+      .split(' ')
     // What the tags named before is left without a name: remove it unless a container still uses it.
-    if (previous.image !== undefined && previous.image !== id) await runCommand('podman', ['image', 'rm', previous.image])
+    if (previous.image !== undefined && previous.image !== id)
+      await runCommand('podman', ['image', 'rm', previous.image])
     const stage = await imageId(BUILD_STAGE)
-    if (previous.stage !== undefined && previous.stage !== stage) await runCommand('podman', ['image', 'rm', previous.stage])
+    if (previous.stage !== undefined && previous.stage !== stage)
+      await runCommand('podman', ['image', 'rm', previous.stage])
     return { version: pkg.version, tags, id: id!, sizeBytes: Number(size), bootstrapped: bases.bootstrapped }
   } finally {
     rmSync(context, { recursive: true, force: true })

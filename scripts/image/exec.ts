@@ -29,7 +29,11 @@ export interface RunResult {
 /** Run a command to completion; never throws for a non-zero exit. */
 export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: podmanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: podmanEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (b: Buffer) => {
@@ -58,6 +62,7 @@ export async function run(command: string, args: readonly string[], options: Run
 }
 
 function installHint(command: string): string {
-  if (['podman', 'buildah', 'debootstrap', 'runc'].includes(command)) return 'apt-get install -y podman buildah runc debootstrap'
+  if (['podman', 'buildah', 'debootstrap', 'runc'].includes(command))
+    return 'apt-get install -y podman buildah runc debootstrap'
   return `install ${command}`
 }

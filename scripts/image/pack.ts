@@ -44,10 +44,17 @@ async function packIn(work: string, log?: NodeJS.WritableStream): Promise<Omit<P
   symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'))
   log?.write('image: npm pack (runs the package build scripts in a copy of the checkout)\n')
   await run('npm', ['pack', '--loglevel=warn', '--pack-destination', work], { cwd: tree, log })
-  const tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz'))!)
-  const files = (await run('tar', ['-tzf', tarball])).split('\n').filter(Boolean).map((path) => path.replace(/^package\//, ''))
+  const tarball = join(
+    work,
+    readdirSync(work).find((name) => name.endsWith('.tgz'))!,
+  )
+  const files = (await run('tar', ['-tzf', tarball]))
+    .split('\n')
+    .filter(Boolean)
+    .map((path) => path.replace(/^package\//, ''))
   const missing = RUNTIME_FILES.filter((file) => !files.includes(file))
-  if (missing.length > 0) throw new Error(`npm pack left out ${missing.join(', ')}: check package.json "files" and the build`)
+  if (missing.length > 0)
+    throw new Error(`npm pack left out ${missing.join(', ')}: check package.json "files" and the build`)
   return {
     version: (JSON.parse(packageJson(tree)) as { version: string }).version,
     tarball,

@@ -4,7 +4,8 @@ import { parseConfig } from '../config/load.js'
 import { assertAdminBindSafe, isLoopbackHost, listenHost } from './bind-check.js'
 import { FailureLimiter, matchToken, roleAllows } from './auth.js'
 
-const config = (listen: string, tokens = '[]') => parseConfig(`version: 1\nadmin: { listen: "${listen}", tokens: ${tokens} }\n`)
+const config = (listen: string, tokens = '[]') =>
+  parseConfig(`version: 1\nadmin: { listen: "${listen}", tokens: ${tokens} }\n`)
 const oneToken = '[{ name: ci, role: viewer, token: "0123456789abcdef0" }]'
 
 describe('assertAdminBindSafe', () => {
@@ -15,7 +16,9 @@ describe('assertAdminBindSafe', () => {
   })
   it('refuses any other address without tokens, with a coded error', () => {
     for (const listen of ['0.0.0.0:8081', '[::]:8081', '10.0.0.5:8081', 'admin.example.com:8081']) {
-      expect(() => assertAdminBindSafe(config(listen))).toThrowError(expect.objectContaining({ code: 'TANDEM_ERR_ADMIN_UNSAFE_BIND' }))
+      expect(() => assertAdminBindSafe(config(listen))).toThrowError(
+        expect.objectContaining({ code: 'TANDEM_ERR_ADMIN_UNSAFE_BIND' }),
+      )
     }
   })
   it('allows any address once a token is configured', () => {
@@ -45,7 +48,9 @@ describe('tokens and roles', () => {
     const limiter = new FailureLimiter({ max: 2, windowMs: 1000 })
     limiter.fail('a', 0)
     limiter.fail('a', 10)
-    expect(() => limiter.check('a', 20)).toThrowError(expect.objectContaining({ code: 'TANDEM_ERR_ADMIN_RATE_LIMITED' }))
+    expect(() => limiter.check('a', 20)).toThrowError(
+      expect.objectContaining({ code: 'TANDEM_ERR_ADMIN_RATE_LIMITED' }),
+    )
     expect(() => limiter.check('b', 20)).not.toThrow()
     expect(() => limiter.check('a', 1000)).not.toThrow()
   })

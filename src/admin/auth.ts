@@ -67,14 +67,18 @@ export class FailureLimiter {
       return
     }
     if (entry.count >= this.#limit.max) {
-      throw new TandemError('TANDEM_ERR_ADMIN_RATE_LIMITED', { ip, retryAfter: Math.ceil((entry.resetAt - now) / 1000) })
+      throw new TandemError('TANDEM_ERR_ADMIN_RATE_LIMITED', {
+        ip,
+        retryAfter: Math.ceil((entry.resetAt - now) / 1000),
+      })
     }
   }
 
   fail(ip: string, now = Date.now()): void {
     if (this.#entries.size > 10_000) this.#prune(now)
     const entry = this.#entries.get(ip)
-    if (entry === undefined || now >= entry.resetAt) this.#entries.set(ip, { count: 1, resetAt: now + this.#limit.windowMs })
+    if (entry === undefined || now >= entry.resetAt)
+      this.#entries.set(ip, { count: 1, resetAt: now + this.#limit.windowMs })
     else entry.count += 1
   }
 
@@ -87,7 +91,12 @@ export class FailureLimiter {
  * Identify the caller from the Authorization header. With no token configured every caller is the
  * `anonymous` admin (the bind check keeps such a listener on loopback). Throws 401 or 429 errors.
  */
-export function identify(config: Config, limiter: FailureLimiter, ip: string, authorization: string | undefined): Principal {
+export function identify(
+  config: Config,
+  limiter: FailureLimiter,
+  ip: string,
+  authorization: string | undefined,
+): Principal {
   if (config.admin.tokens.length === 0) return { name: 'anonymous', role: 'admin' }
   limiter.check(ip)
   const presented = bearerToken(authorization)

@@ -39,7 +39,11 @@ export function assertBrowserSafe(config: Config, req: RequestHeaders): void {
   if (MUTATING.has(req.method)) {
     const type = req.contentType?.split(';')[0]!.trim().toLowerCase()
     if (type !== 'application/json') {
-      throw new TandemError('TANDEM_ERR_ADMIN_CONTENT_TYPE', { method: req.method, url: req.url.split('?')[0], got: req.contentType === undefined ? 'none' : `"${req.contentType}"` })
+      throw new TandemError('TANDEM_ERR_ADMIN_CONTENT_TYPE', {
+        method: req.method,
+        url: req.url.split('?')[0],
+        got: req.contentType === undefined ? 'none' : `"${req.contentType}"`,
+      })
     }
   }
   if (config.admin.tokens.length > 0) return
@@ -60,7 +64,10 @@ export function assertBrowserSafe(config: Config, req: RequestHeaders): void {
     }
     const self = req.host === undefined ? undefined : new URL(`http://${req.host}`).host.toLowerCase()
     if (originHost === undefined || originHost !== self) {
-      throw new TandemError('TANDEM_ERR_ADMIN_FOREIGN_ORIGIN', { origin: req.origin, host: req.host ?? `127.0.0.1:${req.localPort ?? 8081}` })
+      throw new TandemError('TANDEM_ERR_ADMIN_FOREIGN_ORIGIN', {
+        origin: req.origin,
+        host: req.host ?? `127.0.0.1:${req.localPort ?? 8081}`,
+      })
     }
   }
 }

@@ -30,11 +30,18 @@ export function registerActionRoutes(api: FastifyInstance, deps: AdminDeps): voi
       const force = req.body?.force ?? false
       const reason = req.body?.reason
       const principal = req.principal!
-      const audit = { actor: principal.name, role: principal.role, action, target: name, params: { force, reason: reason ?? null } }
+      const audit = {
+        actor: principal.name,
+        role: principal.role,
+        action,
+        target: name,
+        params: { force, reason: reason ?? null },
+      }
       try {
         findSystem(deps, name)
         if (deps.control === undefined) throw new TandemError('TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE', { action })
-        const options = reason === undefined ? { actor: principal.name, force } : { actor: principal.name, force, reason }
+        const options =
+          reason === undefined ? { actor: principal.name, force } : { actor: principal.name, force, reason }
         const { state, decision } = await deps.control.act(name, action, options)
         await writeAudit(deps.store, { ...audit, result: 'ok', detail: `decision ${decision.id}` })
         return { system: name, action, state, decision }
@@ -67,7 +74,11 @@ export function registerActionRoutes(api: FastifyInstance, deps: AdminDeps): voi
         throw error
       }
       if (!result.ok) {
-        const error = new TandemError('TANDEM_ERR_CONFIG_INVALID', { count: issueCount(result.errors), file: 'the config file' }, { details: result.errors })
+        const error = new TandemError(
+          'TANDEM_ERR_CONFIG_INVALID',
+          { count: issueCount(result.errors), file: 'the config file' },
+          { details: result.errors },
+        )
         await writeAudit(deps.store, { ...audit, result: 'error', detail: describe(error) })
         throw error
       }

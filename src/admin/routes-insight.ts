@@ -7,7 +7,14 @@ import { listStates } from '../store/system-state.js'
 import type { AdminDeps } from './deps.js'
 import { readDiffReport } from '../compare/diff-report.js'
 import { liveWindows, storedWindows } from './metrics-view.js'
-import { diffsResponse, errorResponses, metricsQuery, metricsResponse, nameParams, programStateSchema } from './schemas.js'
+import {
+  diffsResponse,
+  errorResponses,
+  metricsQuery,
+  metricsResponse,
+  nameParams,
+  programStateSchema,
+} from './schemas.js'
 import { evaluateTargets } from '../program/targets.js'
 import { getProgramState } from '../store/program-state.js'
 import { findSystem } from './system-view.js'
@@ -21,7 +28,8 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
   api.get<{ Params: { name: string } }>('/api/v1/systems/:name/diffs', {
     config: viewer,
     schema: {
-      summary: 'Per route: comparison counts and per field raw/noise counts, whether the difference is real, and samples',
+      summary:
+        'Per route: comparison counts and per field raw/noise counts, whether the difference is real, and samples',
       tags: ['diffs'],
       security: bearer,
       params: nameParams,
@@ -33,12 +41,16 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
     },
   })
 
-  api.get<{ Params: { name: string }; Querystring: { source: 'live' | 'stored'; since?: number; until?: number; step?: number } }>(
+  api.get<{
+    Params: { name: string }
+    Querystring: { source: 'live' | 'stored'; since?: number; until?: number; step?: number }
+  }>(
     '/api/v1/systems/:name/metrics',
     {
       config: viewer,
       schema: {
-        summary: 'Requests, errors and latency per window, legacy vs candidate (live from the gateway, or stored windows)',
+        summary:
+          'Requests, errors and latency per window, legacy vs candidate (live from the gateway, or stored windows)',
         tags: ['metrics'],
         security: bearer,
         params: nameParams,
@@ -84,7 +96,10 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
                 avgLatencyChange: { type: 'number' },
                 avgMigrationTimeHours: { type: 'number' },
                 totalDowntimeMinutes: { type: 'number' },
-                successScore: { type: ['number', 'null'], description: 'null until a system has been promoted or rolled back' },
+                successScore: {
+                  type: ['number', 'null'],
+                  description: 'null until a system has been promoted or rolled back',
+                },
               },
             },
             systems: { type: 'array', items: { type: 'object', additionalProperties: true } },
@@ -95,7 +110,12 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
               items: {
                 type: 'object',
                 required: ['kpi', 'value', 'target', 'met'],
-                properties: { kpi: { type: 'string' }, value: { type: 'number' }, target: { type: 'string' }, met: { type: 'boolean' } },
+                properties: {
+                  kpi: { type: 'string' },
+                  value: { type: 'number' },
+                  target: { type: 'string' },
+                  met: { type: 'boolean' },
+                },
               },
             },
           },
@@ -106,8 +126,19 @@ export function registerInsightRoutes(api: FastifyInstance, deps: AdminDeps): vo
     handler: async () => {
       const now = Date.now()
       const config = deps.config()
-      const [{ kpis, facts }, states, program] = await Promise.all([programKpis(config, deps.store, now), listStates(deps.store), getProgramState(deps.store)])
-      return { generatedAt: now, kpis, systems: facts, waves: waveStatus(config, states), program, targets: evaluateTargets(kpis, config.program.targets) }
+      const [{ kpis, facts }, states, program] = await Promise.all([
+        programKpis(config, deps.store, now),
+        listStates(deps.store),
+        getProgramState(deps.store),
+      ])
+      return {
+        generatedAt: now,
+        kpis,
+        systems: facts,
+        waves: waveStatus(config, states),
+        program,
+        targets: evaluateTargets(kpis, config.program.targets),
+      }
     },
   })
 }

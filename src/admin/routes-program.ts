@@ -27,7 +27,10 @@ export function registerProgramRoutes(api: FastifyInstance, deps: AdminDeps): vo
     api.post<{ Body: { reason?: string } | null }>(`/api/v1/program/${verb}`, {
       config: { role: 'operator', audit: true },
       schema: {
-        summary: verb === 'halt' ? 'Halt the program: no system starts or advances (rollbacks still happen) until resumed' : 'Resume a halted program',
+        summary:
+          verb === 'halt'
+            ? 'Halt the program: no system starts or advances (rollbacks still happen) until resumed'
+            : 'Resume a halted program',
         tags: ['program'],
         security: bearer,
         body: programBody,
@@ -36,18 +39,37 @@ export function registerProgramRoutes(api: FastifyInstance, deps: AdminDeps): vo
       handler: async (req) => {
         const principal = req.principal!
         const reason = req.body?.reason
-        const audit = { actor: principal.name, role: principal.role, action: `program.${verb}`, target: null, params: { reason: reason ?? null } }
+        const audit = {
+          actor: principal.name,
+          role: principal.role,
+          action: `program.${verb}`,
+          target: null,
+          params: { reason: reason ?? null },
+        }
         let state: ProgramState
         try {
           const request = { actor: principal.name, role: principal.role, reason }
-          state = verb === 'halt' ? await haltProgram(deps.store, request, Date.now()) : await resumeProgram(deps.store, request, Date.now())
+          state =
+            verb === 'halt'
+              ? await haltProgram(deps.store, request, Date.now())
+              : await resumeProgram(deps.store, request, Date.now())
         } catch (error) {
           await writeAudit(deps.store, { ...audit, result: 'error', detail: describe(error) })
           throw error
         }
         await writeAudit(deps.store, { ...audit, result: 'ok', detail: state.reason })
         const text = `tandem: program ${verb === 'halt' ? 'halted' : 'resumed'} by ${principal.name}: ${state.reason ?? ''}`
-        void notifyProgram(deps.config(), 'event', { kind: 'event', system: '*', stage: '-', weight: 0, stepIndex: -1, reason: state.reason ?? verb, text, at: new Date(state.at).toISOString(), program: state })
+        void notifyProgram(deps.config(), 'event', {
+          kind: 'event',
+          system: '*',
+          stage: '-',
+          weight: 0,
+          stepIndex: -1,
+          reason: state.reason ?? verb,
+          text,
+          at: new Date(state.at).toISOString(),
+          program: state,
+        })
         return state
       },
     })

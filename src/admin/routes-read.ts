@@ -51,7 +51,11 @@ export function registerReadRoutes(api: FastifyInstance, deps: AdminDeps): void 
       tags: ['systems'],
       security: bearer,
       response: {
-        200: { type: 'object', required: ['systems', 'program'], properties: { systems: { type: 'array', items: systemSummarySchema }, program: programStateSchema } },
+        200: {
+          type: 'object',
+          required: ['systems', 'program'],
+          properties: { systems: { type: 'array', items: systemSummarySchema }, program: programStateSchema },
+        },
         ...errorResponses(),
       },
     },
@@ -165,9 +169,17 @@ export function registerReadRoutes(api: FastifyInstance, deps: AdminDeps): void 
       summary: 'The audit trail of actions and config reloads (accepted and refused), newest first',
       tags: ['audit'],
       security: bearer,
-      querystring: limitQuery(5000, { target: { type: 'string' }, actor: { type: 'string' }, before: { type: 'integer' } }),
+      querystring: limitQuery(5000, {
+        target: { type: 'string' },
+        actor: { type: 'string' },
+        before: { type: 'integer' },
+      }),
       response: {
-        200: { type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: auditRecordSchema } } },
+        200: {
+          type: 'object',
+          required: ['entries'],
+          properties: { entries: { type: 'array', items: auditRecordSchema } },
+        },
         ...errorResponses(),
       },
     },

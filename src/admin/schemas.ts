@@ -23,7 +23,19 @@ export function errorResponses(...statuses: number[]): Record<number, typeof err
 
 export const systemSummarySchema = {
   type: 'object',
-  required: ['name', 'kind', 'category', 'priority', 'wave', 'stage', 'weight', 'stepIndex', 'paused', 'activeArm', 'holdReason'],
+  required: [
+    'name',
+    'kind',
+    'category',
+    'priority',
+    'wave',
+    'stage',
+    'weight',
+    'stepIndex',
+    'paused',
+    'activeArm',
+    'holdReason',
+  ],
   properties: {
     name: { type: 'string' },
     kind: { type: 'string', enum: ['http', 'code', 'datastore', 'events'] },
@@ -99,7 +111,19 @@ export const decisionSchema = {
 
 export const verdictSchema = {
   type: 'object',
-  required: ['id', 'system', 'at', 'stage', 'stepIndex', 'weight', 'verdict', 'judge', 'windowStart', 'windowEnd', 'evidence'],
+  required: [
+    'id',
+    'system',
+    'at',
+    'stage',
+    'stepIndex',
+    'weight',
+    'verdict',
+    'judge',
+    'windowStart',
+    'windowEnd',
+    'evidence',
+  ],
   properties: {
     id: { type: 'integer' },
     system: { type: 'string' },
@@ -116,7 +140,11 @@ export const verdictSchema = {
   },
 } as const
 
-export const stepSchema = { type: 'object', additionalProperties: true, properties: { kind: { type: 'string' } } } as const
+export const stepSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: { kind: { type: 'string' } },
+} as const
 
 export const systemDetailSchema = {
   type: 'object',
@@ -177,7 +205,12 @@ export const metricsResponse = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { start: { type: 'number' }, end: { type: 'number' }, legacy: armMetricsSchema, candidate: armMetricsSchema },
+        properties: {
+          start: { type: 'number' },
+          end: { type: 'number' },
+          legacy: armMetricsSchema,
+          candidate: armMetricsSchema,
+        },
       },
     },
   },

@@ -6,7 +6,15 @@ import pino, { type Logger } from 'pino'
 import { TandemError, clientErrorFor, isTandemError } from '../errors.js'
 import { storeError } from '../store/open.js'
 import { writeAudit } from '../store/audit.js'
-import { DEFAULT_FAILURE_LIMIT, FailureLimiter, authorize, identify, type FailureLimit, type Principal, type RequiredRole } from './auth.js'
+import {
+  DEFAULT_FAILURE_LIMIT,
+  FailureLimiter,
+  authorize,
+  identify,
+  type FailureLimit,
+  type Principal,
+  type RequiredRole,
+} from './auth.js'
 import { assertAdminBindSafe } from './bind-check.js'
 import { assertBrowserSafe } from './browser-guard.js'
 import { registerDashboard } from './dashboard.js'
@@ -73,7 +81,12 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
     try {
       done(null, JSON.parse(text))
     } catch (error) {
-      done(new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: `the body is not valid JSON (${(error as Error).message})` }), undefined)
+      done(
+        new TandemError('TANDEM_ERR_BAD_REQUEST', {
+          detail: `the body is not valid JSON (${(error as Error).message})`,
+        }),
+        undefined,
+      )
     }
   })
 
@@ -102,16 +115,33 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
   })
 
   app.setErrorHandler((error: FastifyError | TandemError, req, reply) => {
-    if (!isTandemError(error) && (error.validation !== undefined || (error.statusCode !== undefined && error.statusCode < 500))) {
+    if (
+      !isTandemError(error) &&
+      (error.validation !== undefined || (error.statusCode !== undefined && error.statusCode < 500))
+    ) {
       const status = error.statusCode ?? 400
-      const coded = error.validation !== undefined ? new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.message }) : clientErrorFor(status, error.message, req.url.split('?')[0]!)
+      const coded =
+        error.validation !== undefined
+          ? new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.message })
+          : clientErrorFor(status, error.message, req.url.split('?')[0]!)
       return reply.status(status).send(coded.toJSON())
     }
     // A damaged store surfaces here as a driver error; name the file rather than answer "internal".
-    const coded = isTandemError(error) ? error : (storeError(deps.store, error) ?? new TandemError('TANDEM_ERR_ADMIN_INTERNAL', { detail: error.message }, { cause: error }))
+    const coded = isTandemError(error)
+      ? error
+      : (storeError(deps.store, error) ??
+        new TandemError('TANDEM_ERR_ADMIN_INTERNAL', { detail: error.message }, { cause: error }))
     // Every 5xx is logged (fastify's own request log is off): unexpected failures with their stack.
-    if (coded.status === 500) logger.error({ err: error, code: coded.code, method: req.method, url: req.url }, `admin API answered 500: ${coded.message}`)
-    else if (coded.status > 500) logger.warn({ code: coded.code, method: req.method, url: req.url }, `admin API answered ${coded.status}: ${coded.message}`)
+    if (coded.status === 500)
+      logger.error(
+        { err: error, code: coded.code, method: req.method, url: req.url },
+        `admin API answered 500: ${coded.message}`,
+      )
+    else if (coded.status > 500)
+      logger.warn(
+        { code: coded.code, method: req.method, url: req.url },
+        `admin API answered ${coded.status}: ${coded.message}`,
+      )
     return reply.status(coded.status).send(coded.toJSON())
   })
   app.setNotFoundHandler((req, reply) => {
@@ -157,9 +187,18 @@ export function createAdminServer(deps: AdminDeps, options: AdminServerOptions =
 }
 
 /** Audit names of the mutating endpoints that are not a system action. */
-const AUDIT_NAMES: Record<string, string> = { '/api/v1/config/reload': 'config.reload', '/api/v1/program/halt': 'program.halt', '/api/v1/program/resume': 'program.resume' }
+const AUDIT_NAMES: Record<string, string> = {
+  '/api/v1/config/reload': 'config.reload',
+  '/api/v1/program/halt': 'program.halt',
+  '/api/v1/program/resume': 'program.resume',
+}
 
-async function auditRefusal(deps: AdminDeps, req: FastifyRequest, principal: Principal | undefined, error: unknown): Promise<void> {
+async function auditRefusal(
+  deps: AdminDeps,
+  req: FastifyRequest,
+  principal: Principal | undefined,
+  error: unknown,
+): Promise<void> {
   const params = req.params as { name?: string; action?: string }
   const url = req.routeOptions.url ?? req.url
   const action = params.action ?? AUDIT_NAMES[url] ?? url
@@ -168,7 +207,11 @@ async function auditRefusal(deps: AdminDeps, req: FastifyRequest, principal: Pri
     role: principal?.role ?? 'none',
     action,
     target: params.name ?? null,
-    params: { ip: req.ip, ...(req.headers.origin === undefined ? {} : { origin: req.headers.origin }), ...(req.headers.host === undefined ? {} : { host: req.headers.host }) },
+    params: {
+      ip: req.ip,
+      ...(req.headers.origin === undefined ? {} : { origin: req.headers.origin }),
+      ...(req.headers.host === undefined ? {} : { host: req.headers.host }),
+    },
     result: 'refused',
     detail: describe(error),
   })

@@ -57,7 +57,9 @@ export async function systemSummary(deps: AdminDeps, system: SystemConfig): Prom
     paused: state.paused,
     activeArm: state.activeArm,
     holdReason,
-    ...(system.kind !== 'datastore' && system.kind !== 'events' ? {} : { verifiedThrough: (await getWatermark(deps.store, system.name))?.verifiedThrough ?? null }),
+    ...(system.kind !== 'datastore' && system.kind !== 'events'
+      ? {}
+      : { verifiedThrough: (await getWatermark(deps.store, system.name))?.verifiedThrough ?? null }),
     ...followers(deps, system),
   }
 }

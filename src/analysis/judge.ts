@@ -44,7 +44,15 @@ export interface JudgeResult {
 export function classify(metric: JudgeMetric, options: JudgeOptions): MetricJudgement {
   const samples = { legacy: metric.control.length, candidate: metric.experiment.length }
   if (samples.legacy === 0 || samples.candidate === 0) {
-    return { name: metric.name, classification: 'NoData', pValue: null, u: null, ratio: null, samples, critical: metric.critical }
+    return {
+      name: metric.name,
+      classification: 'NoData',
+      pValue: null,
+      u: null,
+      ratio: null,
+      samples,
+      critical: metric.critical,
+    }
   }
   const test = mannWhitneyU(metric.experiment, metric.control)
   const control = mean(metric.control)
@@ -57,7 +65,15 @@ export function classify(metric: JudgeMetric, options: JudgeOptions): MetricJudg
   // Only the harmful direction fails: a faster candidate is not a regression.
   if (classification === 'Low' && metric.direction === 'increase') classification = 'Pass'
   if (classification === 'High' && metric.direction === 'decrease') classification = 'Pass'
-  return { name: metric.name, classification, pValue: test.pValue, u: test.u, ratio, samples, critical: metric.critical }
+  return {
+    name: metric.name,
+    classification,
+    pValue: test.pValue,
+    u: test.u,
+    ratio,
+    samples,
+    critical: metric.critical,
+  }
 }
 
 export function judge(metrics: readonly JudgeMetric[], options: JudgeOptions): JudgeResult {

@@ -18,11 +18,13 @@ export function mannWhitneyU(x: readonly number[], y: readonly number[]): MannWh
   const n1 = x.length
   const n2 = y.length
   if (n1 === 0 || n2 === 0) return { u: Number.NaN, z: Number.NaN, pValue: Number.NaN, n1, n2 }
-  const pooled = [...x.map((v) => ({ v, first: true })), ...y.map((v) => ({ v, first: false }))].sort((a, b) => a.v - b.v)
+  const pooled = [...x.map((v) => ({ v, first: true })), ...y.map((v) => ({ v, first: false }))].sort(
+    (a, b) => a.v - b.v,
+  )
   const n = n1 + n2
   let rankSumX = 0
   let tieTerm = 0
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i
     while (j + 1 < n && pooled[j + 1]!.v === pooled[i]!.v) j++
     const t = j - i + 1

@@ -19,7 +19,8 @@ ${extra}      metrics:
 ${metrics}`).systems[0]!
 }
 
-const metric = (thresholds: string) => system(`        - name: appErrors
+const metric = (thresholds: string) =>
+  system(`        - name: appErrors
           prometheus:
             url: http://prom:9090
             query: 'sum(rate(errors{app="{{system}}",arm="{{arm}}"}[{{interval}}]))'
@@ -98,7 +99,7 @@ describe('custom metric thresholds', () => {
     expect(rulesOf(reading(m, 0.001, 0.004)).map((r) => r.result)).toEqual(['pass', 'pass'])
   })
 
-  it('judge a relative threshold against a multiple of legacy\'s value', () => {
+  it("judge a relative threshold against a multiple of legacy's value", () => {
     const m = metric('rollback: "> 2x"')
     expect(rulesOf(reading(m, 0.01, 0.03))[0]).toMatchObject({ baseline: 0.01, limit: 0.02, result: 'fail' })
     expect(rulesOf(reading(m, 0.01, 0.015))[0]).toMatchObject({ baseline: 0.01, limit: 0.02, result: 'pass' })

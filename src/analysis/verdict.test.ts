@@ -19,15 +19,26 @@ ${extra}`)
 
 /** An arm window with `requests` latencies drawn deterministically around `ms`. */
 function arm(requests: number, errors: number, ms: number): ArmWindow {
-  const samples = Array.from({ length: requests }, (_, i) => ms * (0.8 + 0.4 * ((i * 37) % 100) / 100))
+  const samples = Array.from({ length: requests }, (_, i) => ms * (0.8 + (0.4 * ((i * 37) % 100)) / 100))
   const sorted = [...samples].sort((a, b) => a - b)
   const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0
   const mean = samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length)
-  return { requests, errors, successes: requests - errors, latency: { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean, count: requests }, samples }
+  return {
+    requests,
+    errors,
+    successes: requests - errors,
+    latency: { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean, count: requests },
+    samples,
+  }
 }
 
 const window = { start: 1000, end: 2000 }
-const input = (legacy: ArmWindow, candidate: ArmWindow, analysis = analysisConfig(), extra: Partial<AnalysisInput> = {}): AnalysisInput => ({
+const input = (
+  legacy: ArmWindow,
+  candidate: ArmWindow,
+  analysis = analysisConfig(),
+  extra: Partial<AnalysisInput> = {},
+): AnalysisInput => ({
   system: 'api',
   window,
   arms: { legacy, candidate },
@@ -42,7 +53,14 @@ describe('analyse (threshold judge, SPEC 2 defaults)', () => {
     const v = analyse(input(arm(200, 0, 10), arm(100, 30, 10)))
     expect(v.verdict).toBe('fail')
     const rule = v.rules.find((r) => r.rule === 'rollback.errorRate')!
-    expect(rule).toMatchObject({ metric: 'errorRate', value: 0.3, limit: 0.05, threshold: '> 0.05', result: 'fail', window })
+    expect(rule).toMatchObject({
+      metric: 'errorRate',
+      value: 0.3,
+      limit: 0.05,
+      threshold: '> 0.05',
+      result: 'fail',
+      window,
+    })
     expect(rule.samples).toEqual({ legacy: 200, candidate: 100 })
     expect(v.reason).toContain('errorRate 0.3')
   })
@@ -84,7 +102,11 @@ describe('analyse (threshold judge, SPEC 2 defaults)', () => {
   })
 
   it('fails when the match rate falls under the rollback threshold', () => {
-    const v = analyse(input(arm(200, 0, 10), arm(100, 0, 10), analysisConfig(), { comparisons: { match: 30, mismatch: 70, noiseOnly: 0, skipped: 0, candidateError: 0 } }))
+    const v = analyse(
+      input(arm(200, 0, 10), arm(100, 0, 10), analysisConfig(), {
+        comparisons: { match: 30, mismatch: 70, noiseOnly: 0, skipped: 0, candidateError: 0 },
+      }),
+    )
     expect(v.verdict).toBe('fail')
     expect(v.rules.find((r) => r.rule === 'rollback.matchRate')).toMatchObject({ value: 0.3, result: 'fail' })
   })
@@ -98,7 +120,9 @@ describe('analyse (threshold judge, SPEC 2 defaults)', () => {
 })
 
 describe('analyse (mann-whitney judge)', () => {
-  const mw = analysisConfig('      judge: mann-whitney\n      rollback: { latencyP95: "off" }\n      mannWhitney: { critical: [latency] }')
+  const mw = analysisConfig(
+    '      judge: mann-whitney\n      rollback: { latencyP95: "off" }\n      mannWhitney: { critical: [latency] }',
+  )
 
   it('fails with score 0 when the critical latency metric is significantly higher', () => {
     const v = analyse(input(arm(200, 0, 10), arm(100, 0, 13), mw))
@@ -133,17 +157,37 @@ describe('judge scoring', () => {
   })
 
   it('does not count a significant decrease against an increase-is-bad metric', () => {
-    const r = judge([{ name: 'latency', control: higher, experiment: same, direction: 'increase', critical: true }], opts)
+    const r = judge(
+      [{ name: 'latency', control: higher, experiment: same, direction: 'increase', critical: true }],
+      opts,
+    )
     expect(r.result).toBe('pass')
   })
 
   it('ignores a significant increase smaller than allowedIncrease', () => {
-    const r = judge([{ name: 'latency', control: same.map((v) => v + 10), experiment: higher.map((v) => v + 10), direction: 'increase', critical: false }], { ...opts, allowedIncrease: 1.5 })
+    const r = judge(
+      [
+        {
+          name: 'latency',
+          control: same.map((v) => v + 10),
+          experiment: higher.map((v) => v + 10),
+          direction: 'increase',
+          critical: false,
+        },
+      ],
+      { ...opts, allowedIncrease: 1.5 },
+    )
     expect(r.metrics[0]!.classification).toBe('Pass')
   })
 
   it('scores marginal between the marginal and pass thresholds', () => {
-    const metrics = ['a', 'b', 'c', 'd'].map((name) => ({ name, control: same, experiment: same, direction: 'increase' as const, critical: false }))
+    const metrics = ['a', 'b', 'c', 'd'].map((name) => ({
+      name,
+      control: same,
+      experiment: same,
+      direction: 'increase' as const,
+      critical: false,
+    }))
     metrics.push({ name: 'e', control: same, experiment: higher, direction: 'increase', critical: false })
     const r = judge(metrics, opts)
     expect(r.score).toBe(80)
@@ -184,7 +228,9 @@ describe('analysis.latencyFloor (loopback noise)', () => {
   })
 
   it('keeps judging an absolute latencyP95 rule below the floor', () => {
-    const v = analyse(input(arm(200, 0, 0.1), arm(100, 0, 0.4), analysisConfig('      rollback: { latencyP95: "> 0.2" }')))
+    const v = analyse(
+      input(arm(200, 0, 0.1), arm(100, 0, 0.4), analysisConfig('      rollback: { latencyP95: "> 0.2" }')),
+    )
     const rule = v.rules.find((r) => r.rule === 'rollback.latencyP95')!
     expect(rule.result).toBe('fail')
     expect(rule.judged).toBeUndefined()
@@ -194,4 +240,3 @@ describe('analysis.latencyFloor (loopback noise)', () => {
     expect(analysisConfig().latencyFloor).toBe(5)
   })
 })
-

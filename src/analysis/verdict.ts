@@ -66,7 +66,14 @@ export function analyse(input: AnalysisInput): Verdict {
     belowFloor = false,
   ): RuleEvidence | null => {
     if (threshold === null) return null
-    const base = { rule: `${kind}.${metric}`, metric, threshold: threshold.source, samples, window, dryRun: dry.has(metric) }
+    const base = {
+      rule: `${kind}.${metric}`,
+      metric,
+      threshold: threshold.source,
+      samples,
+      window,
+      dryRun: dry.has(metric),
+    }
     const extra = note === undefined ? {} : { note }
     // A relative rule needs a legacy baseline in the same window; without one it cannot judge.
     const noBaseline = threshold.relative && (baseline === null || baseline === 0)
@@ -92,17 +99,75 @@ export function analyse(input: AnalysisInput): Verdict {
   // Sub-millisecond differences (loopback, caches) make ratios meaningless: relative latency rules
   // wait until at least one arm's p95 reaches the floor.
   const floor = analysis.latencyFloor
-  const belowFloor = legacy.latency.count > 0 && candidate.latency.count > 0 && legacy.latency.p95 < floor && candidate.latency.p95 < floor
+  const belowFloor =
+    legacy.latency.count > 0 &&
+    candidate.latency.count > 0 &&
+    legacy.latency.p95 < floor &&
+    candidate.latency.p95 < floor
   const floorNote = `not judged: both arms' p95 (legacy ${fmt(legacy.latency.p95)} ms, candidate ${fmt(candidate.latency.p95)} ms) are below analysis.latencyFloor ${fmt(floor)} ms`
   const rules = [
-    rule('rollback', 'errorRate', rb.errorRate, candidate.requests > 0 ? candidate.errors / candidate.requests : null, null, armSamples, enoughCandidate),
-    rule('rollback', 'latencyP95', rb.latencyP95, candidate.latency.count > 0 ? candidate.latency.p95 : null, legacy.latency.count > 0 ? legacy.latency.p95 : null, armSamples, rb.latencyP95?.relative ? enoughBoth : enoughCandidate, 'milliseconds', rb.latencyP95?.relative === true && belowFloor),
-    rule('rollback', 'throughput', rb.throughput, candRate, legRate, armSamples, rb.throughput?.relative ? enoughBoth : enoughCandidate, 'successful responses per assigned request'),
+    rule(
+      'rollback',
+      'errorRate',
+      rb.errorRate,
+      candidate.requests > 0 ? candidate.errors / candidate.requests : null,
+      null,
+      armSamples,
+      enoughCandidate,
+    ),
+    rule(
+      'rollback',
+      'latencyP95',
+      rb.latencyP95,
+      candidate.latency.count > 0 ? candidate.latency.p95 : null,
+      legacy.latency.count > 0 ? legacy.latency.p95 : null,
+      armSamples,
+      rb.latencyP95?.relative ? enoughBoth : enoughCandidate,
+      'milliseconds',
+      rb.latencyP95?.relative === true && belowFloor,
+    ),
+    rule(
+      'rollback',
+      'throughput',
+      rb.throughput,
+      candRate,
+      legRate,
+      armSamples,
+      rb.throughput?.relative ? enoughBoth : enoughCandidate,
+      'successful responses per assigned request',
+    ),
     rule('rollback', 'matchRate', rb.matchRate, matchRate, null, compareSamples, compared >= min),
-    rule('rollback', 'healthFailures', rb.healthFailures, input.healthFailures, null, { legacy: 0, candidate: input.healthFailures }, true, 'consecutive failed health checks of the candidate'),
+    rule(
+      'rollback',
+      'healthFailures',
+      rb.healthFailures,
+      input.healthFailures,
+      null,
+      { legacy: 0, candidate: input.healthFailures },
+      true,
+      'consecutive failed health checks of the candidate',
+    ),
     rule('promote', 'matchRate', pr.matchRate, matchRate, null, compareSamples, compared >= min),
-    rule('promote', 'throughputChange', pr.throughputChange, candRate !== null && legRate ? candRate / legRate - 1 : null, legRate, armSamples, enoughBoth),
-    rule('promote', 'latencyChange', pr.latencyChange, candidate.latency.count > 0 && legacy.latency.mean > 0 ? candidate.latency.mean / legacy.latency.mean - 1 : null, legacy.latency.count > 0 ? legacy.latency.mean : null, armSamples, enoughBoth, 'relative change of mean latency', belowFloor),
+    rule(
+      'promote',
+      'throughputChange',
+      pr.throughputChange,
+      candRate !== null && legRate ? candRate / legRate - 1 : null,
+      legRate,
+      armSamples,
+      enoughBoth,
+    ),
+    rule(
+      'promote',
+      'latencyChange',
+      pr.latencyChange,
+      candidate.latency.count > 0 && legacy.latency.mean > 0 ? candidate.latency.mean / legacy.latency.mean - 1 : null,
+      legacy.latency.count > 0 ? legacy.latency.mean : null,
+      armSamples,
+      enoughBoth,
+      'relative change of mean latency',
+      belowFloor,
+    ),
   ].filter((r): r is RuleEvidence => r !== null)
   const custom = customRules(input.custom ?? [], window, dry, armSamples)
   rules.push(...custom)
@@ -115,19 +180,43 @@ export function analyse(input: AnalysisInput): Verdict {
   const common = { system: input.system, window, rules, promoteOk, samples }
 
   if (fired.length > 0) {
-    return { ...common, verdict: 'fail', judge: analysis.judge, score: null, reason: fired.map(describeRule).join('; ') }
+    return {
+      ...common,
+      verdict: 'fail',
+      judge: analysis.judge,
+      score: null,
+      reason: fired.map(describeRule).join('; '),
+    }
   }
   if (!enoughCandidate) {
-    return { ...common, verdict: 'inconclusive', judge: analysis.judge, score: null, reason: `inconclusive: ${candidate.requests} of ${min} samples` }
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      judge: analysis.judge,
+      score: null,
+      reason: `inconclusive: ${candidate.requests} of ${min} samples`,
+    }
   }
   // A custom metric without a value is never a pass: the rollout holds until it has one.
   const blind = custom.filter((r) => r.result === 'inconclusive' && !r.dryRun)
   if (blind.length > 0) {
     const why = blind.map((r) => `${r.metric}: ${r.note ?? 'no value'}`).join('; ')
-    return { ...common, verdict: 'inconclusive', judge: analysis.judge, score: null, reason: `inconclusive: custom metric without a value (${why})` }
+    return {
+      ...common,
+      verdict: 'inconclusive',
+      judge: analysis.judge,
+      score: null,
+      reason: `inconclusive: custom metric without a value (${why})`,
+    }
   }
   if (analysis.judge === 'mann-whitney') return judged(input, common)
-  return { ...common, verdict: 'pass', judge: 'threshold', score: null, reason: 'every rollback trigger is below its threshold' }
+  return {
+    ...common,
+    verdict: 'pass',
+    judge: 'threshold',
+    score: null,
+    reason: 'every rollback trigger is below its threshold',
+  }
 }
 
 function judged(input: AnalysisInput, common: Omit<Verdict, 'verdict' | 'judge' | 'score' | 'reason'>): Verdict {
@@ -136,7 +225,13 @@ function judged(input: AnalysisInput, common: Omit<Verdict, 'verdict' | 'judge' 
   const critical = new Set(mw.critical)
   const dry = new Set(input.analysis.dryRun)
   const metrics: JudgeMetric[] = [
-    { name: 'latency', control: legacy.samples, experiment: candidate.samples, direction: 'increase', critical: critical.has('latency') },
+    {
+      name: 'latency',
+      control: legacy.samples,
+      experiment: candidate.samples,
+      direction: 'increase',
+      critical: critical.has('latency'),
+    },
     {
       name: 'errorRate',
       control: errorIndicators(legacy.requests, legacy.errors),
@@ -146,7 +241,10 @@ function judged(input: AnalysisInput, common: Omit<Verdict, 'verdict' | 'judge' 
     },
   ]
   // Dry-run metrics are classified and recorded but left out of the score.
-  const judgement = judge(metrics.filter((m) => !dry.has(m.name)), mw)
+  const judgement = judge(
+    metrics.filter((m) => !dry.has(m.name)),
+    mw,
+  )
   const all = metrics.map((m) => classify(m, mw))
   const rules: RuleEvidence[] = all.map((m) => ({
     rule: `judge.${m.name}`,
@@ -161,13 +259,24 @@ function judged(input: AnalysisInput, common: Omit<Verdict, 'verdict' | 'judge' 
     dryRun: dry.has(m.name),
     note: m.pValue === null ? 'no data' : `${m.classification}, p=${m.pValue.toPrecision(3)}`,
   }))
-  const base = { ...common, rules: [...common.rules, ...rules], judge: 'mann-whitney' as const, score: judgement.score, judgement }
-  const failing = judgement.metrics.filter((m) => m.classification === 'High' || m.classification === 'Low').map((m) => `${m.name} ${m.classification}`)
+  const base = {
+    ...common,
+    rules: [...common.rules, ...rules],
+    judge: 'mann-whitney' as const,
+    score: judgement.score,
+    judgement,
+  }
+  const failing = judgement.metrics
+    .filter((m) => m.classification === 'High' || m.classification === 'Low')
+    .map((m) => `${m.name} ${m.classification}`)
   // No data on either arm (e.g. legacy gets no traffic at weight 100) cannot judge; it does not block.
-  if (judgement.result === 'nodata') return { ...base, verdict: 'pass', reason: 'judge had no samples to compare; thresholds hold' }
+  if (judgement.result === 'nodata')
+    return { ...base, verdict: 'pass', reason: 'judge had no samples to compare; thresholds hold' }
   const score = (judgement.score ?? 0).toFixed(0)
-  if (judgement.result === 'pass') return { ...base, verdict: 'pass', reason: `judge score ${score} (pass >= ${mw.pass})` }
-  if (judgement.result === 'marginal') return { ...base, verdict: 'inconclusive', reason: `judge score ${score} is marginal: ${failing.join(', ')}` }
+  if (judgement.result === 'pass')
+    return { ...base, verdict: 'pass', reason: `judge score ${score} (pass >= ${mw.pass})` }
+  if (judgement.result === 'marginal')
+    return { ...base, verdict: 'inconclusive', reason: `judge score ${score} is marginal: ${failing.join(', ')}` }
   return { ...base, verdict: 'fail', reason: `judge score ${score} < ${mw.marginal}: ${failing.join(', ')}` }
 }
 

@@ -51,10 +51,21 @@ export class AdminClient {
     if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json'
     let res
     try {
-      res = await request(url, { method, headers, body: body === undefined ? null : JSON.stringify(body), headersTimeout: 30_000, bodyTimeout: 30_000 })
+      res = await request(url, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      })
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      if (
+        code === 'ECONNREFUSED' ||
+        code === 'ENOTFOUND' ||
+        code === 'EHOSTUNREACH' ||
+        code === 'UND_ERR_CONNECT_TIMEOUT'
+      ) {
         throw new TandemError('TANDEM_ERR_ADMIN_UNREACHABLE', { url: this.baseUrl }, { cause: error })
       }
       throw new TandemError('TANDEM_ERR_ADMIN_UNREACHABLE', { url: this.baseUrl }, { cause: error })
@@ -64,7 +75,11 @@ export class AdminClient {
     try {
       parsed = text === '' ? null : JSON.parse(text)
     } catch {
-      throw new TandemError('TANDEM_ERR_ADMIN_RESPONSE', { url: this.baseUrl, status: res.statusCode, detail: text.slice(0, 200) })
+      throw new TandemError('TANDEM_ERR_ADMIN_RESPONSE', {
+        url: this.baseUrl,
+        status: res.statusCode,
+        detail: text.slice(0, 200),
+      })
     }
     if (res.statusCode >= 200 && res.statusCode < 300) return parsed as T
     throw remoteError(parsed, this.baseUrl, res.statusCode)
@@ -80,5 +95,9 @@ function remoteError(body: unknown, url: string, status: number): TandemError {
     if (typeof b.message === 'string') Object.defineProperty(error, 'message', { value: b.message })
     return error
   }
-  return new TandemError('TANDEM_ERR_ADMIN_RESPONSE', { url, status, detail: b.message ?? JSON.stringify(body).slice(0, 200) })
+  return new TandemError('TANDEM_ERR_ADMIN_RESPONSE', {
+    url,
+    status,
+    detail: b.message ?? JSON.stringify(body).slice(0, 200),
+  })
 }

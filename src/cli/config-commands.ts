@@ -22,11 +22,14 @@ export function registerConfigCommands(program: Command): void {
     .description('write a starter tandem.yaml (and tandem.schema.json for editor completion)')
     .option('--force', 'overwrite an existing file')
     .action(async (opts: { config: string; force?: boolean }) => {
-      if (!opts.force && (await exists(opts.config))) throw new TandemError('TANDEM_ERR_CONFIG_EXISTS', { file: opts.config })
+      if (!opts.force && (await exists(opts.config)))
+        throw new TandemError('TANDEM_ERR_CONFIG_EXISTS', { file: opts.config })
       const schemaFile = join(dirname(opts.config), 'tandem.schema.json')
       await writeFile(opts.config, STARTER)
       await writeFile(schemaFile, `${JSON.stringify(configJsonSchema(), null, 2)}\n`)
-      process.stdout.write(`wrote ${opts.config} and ${schemaFile}\nnext: edit the URLs, then \`tandem validate\` and \`tandem up\`\n`)
+      process.stdout.write(
+        `wrote ${opts.config} and ${schemaFile}\nnext: edit the URLs, then \`tandem validate\` and \`tandem up\`\n`,
+      )
     })
 }
 

@@ -26,7 +26,12 @@ interface DiffFlags {
 }
 
 const list = (v: string | undefined): string[] | undefined =>
-  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
 
 /** `old=new,old2=new2` -> { old: new, old2: new2 } */
 export function parseMap(v: string | undefined): Record<string, string> | undefined {
@@ -34,7 +39,10 @@ export function parseMap(v: string | undefined): Record<string, string> | undefi
   const out: Record<string, string> = {}
   for (const pair of list(v) ?? []) {
     const [a, b, ...rest] = pair.split('=')
-    if (!a || !b || rest.length > 0) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `--map expects old=new pairs separated by commas, got "${pair}"` })
+    if (!a || !b || rest.length > 0)
+      throw new TandemError('TANDEM_ERR_DATA_OPTION', {
+        detail: `--map expects old=new pairs separated by commas, got "${pair}"`,
+      })
     out[a.trim()] = b.trim()
   }
   return out
@@ -42,7 +50,8 @@ export function parseMap(v: string | undefined): Record<string, string> | undefi
 
 function int(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined
-  if (!/^\d+$/.test(v)) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `${flag} expects a non-negative integer, got "${v}"` })
+  if (!/^\d+$/.test(v))
+    throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `${flag} expects a non-negative integer, got "${v}"` })
   return Number(v)
 }
 
@@ -50,7 +59,11 @@ function int(v: string | undefined, flag: string): number | undefined {
 function progressBar(): { update: (done: number, total: number) => void; stop: () => void } | undefined {
   if (!process.stderr.isTTY) return undefined
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'data diff [{bar}] {percentage}% | {value}/{total} rows | ETA {eta_formatted}', hideCursor: true },
+    {
+      stream: process.stderr,
+      format: 'data diff [{bar}] {percentage}% | {value}/{total} rows | ETA {eta_formatted}',
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   )
   let started = false
@@ -126,7 +139,9 @@ export function registerDataCommands(program: Command): void {
   withJsonOption(
     data
       .command('diff')
-      .description('compare a table across two databases by checksum-and-bisect; rows as JSONL to --output (or stdout without --json)')
+      .description(
+        'compare a table across two databases by checksum-and-bisect; rows as JSONL to --output (or stdout without --json)',
+      )
       .requiredOption('--from <url>', 'old database: postgres://..., mysql://... or sqlite:PATH')
       .requiredOption('--to <url>', 'new database, same forms')
       .requiredOption('--table <name>', 'table in the old database (schema.table allowed)')
@@ -153,7 +168,9 @@ export function registerDataCommands(program: Command): void {
     const result = await reconcile(flags)
     if (flags.json) printJson(result)
     else {
-      process.stdout.write(`${result.applied} applied, ${result.skipped} skipped (not replayable), ${result.failed.length} failed of ${result.entries}\n`)
+      process.stdout.write(
+        `${result.applied} applied, ${result.skipped} skipped (not replayable), ${result.failed.length} failed of ${result.entries}\n`,
+      )
       for (const f of result.failed) process.stdout.write(`  line ${f.line}: ${f.error}\n`)
     }
     if (result.failed.length > 0) process.exitCode = 1

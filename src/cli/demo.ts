@@ -6,7 +6,9 @@ import { withJsonOption } from './common.js'
 
 export function registerDemoCommands(program: Command): void {
   withJsonOption(program.command('demo'))
-    .description('watch a full migration in under two minutes: shadow, canary, a fault, automatic rollback, retry, promotion')
+    .description(
+      'watch a full migration in under two minutes: shadow, canary, a fault, automatic rollback, retry, promotion',
+    )
     .option('--dir <path>', 'keep the demo config, store and failure report in this directory')
     .action(async (opts: { json?: boolean; dir?: string }) => {
       const result = await runDemo({

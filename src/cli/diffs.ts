@@ -44,10 +44,19 @@ export function renderReport(report: DiffReport): string {
       lines.push('  (no differing fields)', '')
       continue
     }
-    const rows = r.fields.map((f) => [f.real ? 'REAL' : 'noise', f.path === '' ? '(body)' : f.path, f.kind, String(f.raw), String(f.noise), String(f.total), String(f.samples.length)])
+    const rows = r.fields.map((f) => [
+      f.real ? 'REAL' : 'noise',
+      f.path === '' ? '(body)' : f.path,
+      f.kind,
+      String(f.raw),
+      String(f.noise),
+      String(f.total),
+      String(f.samples.length),
+    ])
     const head = ['', 'field', 'kind', 'raw', 'noise', 'total', 'samples']
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-    for (const row of [head, ...rows]) lines.push(`  ${row.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`)
+    for (const row of [head, ...rows])
+      lines.push(`  ${row.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`)
     lines.push('')
   }
   const real = report.routes.reduce((n, r) => n + r.fields.filter((f) => f.real).length, 0)

@@ -69,8 +69,12 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not errors; anything else commander rejects is a usage error.
-      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') process.exit(0)
-      process.exitCode = reportError(new TandemError('TANDEM_ERR_USAGE', { detail: error.message.replace(/^error: /, '') }), json)
+      if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
+        process.exit(0)
+      process.exitCode = reportError(
+        new TandemError('TANDEM_ERR_USAGE', { detail: error.message.replace(/^error: /, '') }),
+        json,
+      )
       return
     }
     process.exitCode = reportError(error, json)

@@ -26,7 +26,9 @@ export function reportError(error: unknown, json: boolean): number {
     return error.exitCode
   }
   // Not a coded error: a driver's or a bug's own text, which may quote a URL with its password.
-  const internal = new TandemError('TANDEM_ERR_INTERNAL', { detail: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+  const internal = new TandemError('TANDEM_ERR_INTERNAL', {
+    detail: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  })
   if (json) process.stdout.write(`${JSON.stringify({ error: internal.toJSON() }, null, 2)}\n`)
   else process.stderr.write(`error ${internal.code}: ${internal.message}\n`)
   return internal.exitCode
@@ -52,7 +54,11 @@ export interface OutputFile {
  */
 export async function openOutput(file: string, option = '--output'): Promise<OutputFile> {
   const fail = (error: unknown): never => {
-    throw new TandemError('TANDEM_ERR_OUTPUT_WRITE', { option, file, detail: (error as Error).message }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_OUTPUT_WRITE',
+      { option, file, detail: (error as Error).message },
+      { cause: error },
+    )
   }
   const existing = await stat(file).catch(() => undefined)
   if (existing?.isDirectory()) fail(new Error('it is a directory'))

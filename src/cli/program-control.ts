@@ -30,9 +30,14 @@ export function registerProgramControlCommands(program: Command): void {
       .option('--reason <text>', 'why, for the audit trail')
       .action(async (opts: Opts) => {
         const client = await AdminClient.from(opts)
-        const state = await client.post<ProgramState>(`/api/v1/program/${verb}`, opts.reason === undefined ? {} : { reason: opts.reason })
+        const state = await client.post<ProgramState>(
+          `/api/v1/program/${verb}`,
+          opts.reason === undefined ? {} : { reason: opts.reason },
+        )
         if (opts.json) return printJson(state)
-        process.stdout.write(verb === 'halt' ? `program halted: ${describeHalt(state)}\n` : `program resumed: ${state.reason ?? ''}\n`)
+        process.stdout.write(
+          verb === 'halt' ? `program halted: ${describeHalt(state)}\n` : `program resumed: ${state.reason ?? ''}\n`,
+        )
       })
   }
 }

@@ -65,7 +65,8 @@ export function registerRolloutCommands(program: Command): void {
     const cmd = withJsonOption(withAdminOptions(program.command(`${verb} <system>`)))
       .description(description)
       .option('--reason <text>', 'why, for the audit trail')
-    if (verb === 'finalize') cmd.option('--force', 'finalize although a post-migration check fails (recorded in the decision log)')
+    if (verb === 'finalize')
+      cmd.option('--force', 'finalize although a post-migration check fails (recorded in the decision log)')
     cmd.action((system: string, opts: Opts) => act(system, verb, opts))
   }
 }
@@ -73,22 +74,36 @@ export function registerRolloutCommands(program: Command): void {
 async function act(system: string, action: string, opts: Opts): Promise<void> {
   const client = await AdminClient.from(opts)
   const body = { ...(opts.force ? { force: true } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }
-  const result = await client.post<ActionResult>(`/api/v1/systems/${encodeURIComponent(system)}/actions/${action}`, body)
+  const result = await client.post<ActionResult>(
+    `/api/v1/systems/${encodeURIComponent(system)}/actions/${action}`,
+    body,
+  )
   if (opts.json) return printJson(result)
   const s = result.state
-  process.stdout.write(`${system}: ${action} -> ${s.stage}, weight ${s.weight}%${s.paused ? ', paused' : ''} (decision #${result.decision.seq}: ${result.decision.reason})\n`)
+  process.stdout.write(
+    `${system}: ${action} -> ${s.stage}, weight ${s.weight}%${s.paused ? ', paused' : ''} (decision #${result.decision.seq}: ${result.decision.reason})\n`,
+  )
 }
 
 /** The first line of `tandem status` while the program is halted. */
 function haltBanner(p: ProgramState): string {
-  return p.halted ? `PROGRAM HALTED: ${describeHalt(p)}. Nothing starts or advances; rollbacks still happen. Run \`tandem program resume\` once fixed.\n\n` : ''
+  return p.halted
+    ? `PROGRAM HALTED: ${describeHalt(p)}. Nothing starts or advances; rollbacks still happen. Run \`tandem program resume\` once fixed.\n\n`
+    : ''
 }
 
 function stepLabel(s: Summary, steps?: Detail['steps']): string {
   if (s.stepIndex < 0) return '-'
   const total = steps?.length
   const step = steps?.[s.stepIndex]
-  const what = step === undefined ? '' : step.kind === 'shadow' ? ' shadow' : step.kind === 'weight' ? ` weight ${step.weight}%` : ' switch'
+  const what =
+    step === undefined
+      ? ''
+      : step.kind === 'shadow'
+        ? ' shadow'
+        : step.kind === 'weight'
+          ? ` weight ${step.weight}%`
+          : ' switch'
   return `${s.stepIndex + 1}${total === undefined ? '' : `/${total}`}${what}`
 }
 
@@ -98,22 +113,44 @@ function renderList(systems: Summary[]): string {
   const moves = systems.some((s) => s.verifiedThrough !== undefined)
   const verified = (s: Summary): string[] =>
     moves
-      ? [s.verifiedThrough === undefined ? '-' : s.verifiedThrough === null ? 'not yet' : new Date(s.verifiedThrough).toISOString()]
+      ? [
+          s.verifiedThrough === undefined
+            ? '-'
+            : s.verifiedThrough === null
+              ? 'not yet'
+              : new Date(s.verifiedThrough).toISOString(),
+        ]
       : []
   const flags = systems.some((s) => s.kind === 'code' || (s.flagClients?.count ?? 0) > 0)
   const clients = (s: Summary) => (flags ? [String(s.flagClients?.count ?? 0)] : [])
   const rows = [
-    ['SYSTEM', 'STAGE', 'WEIGHT', 'STEP', ...(moves ? ['VERIFIED THROUGH'] : []), ...(flags ? ['CLIENTS'] : []), 'HOLD'],
+    [
+      'SYSTEM',
+      'STAGE',
+      'WEIGHT',
+      'STEP',
+      ...(moves ? ['VERIFIED THROUGH'] : []),
+      ...(flags ? ['CLIENTS'] : []),
+      'HOLD',
+    ],
     ...systems.map((s) => {
       const stage = s.stage + (s.paused ? ' (paused)' : '')
       return [s.name, stage, `${s.weight}%`, stepLabel(s), ...verified(s), ...clients(s), s.holdReason ?? '']
     }),
   ]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')}\n`
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`
 }
 
-const num = (n: number | null | undefined): string => (n === null || n === undefined ? 'n/a' : Number.isInteger(n) ? String(n) : n.toPrecision(3))
+const num = (n: number | null | undefined): string =>
+  n === null || n === undefined ? 'n/a' : Number.isInteger(n) ? String(n) : n.toPrecision(3)
 
 /** A move's watermark as text: ISO time and its age, or that no window has passed yet. */
 function verifiedText(at: number | null): string {
@@ -140,17 +177,23 @@ function renderDetail(d: Detail): string {
     'last verdicts:',
   ]
   for (const v of d.verdicts.slice(0, 5)) {
-    lines.push(`  ${new Date(v.at).toISOString()}  ${v.verdict.padEnd(12)} ${v.stage} ${v.weight}%${v.score === null ? '' : ` score ${num(v.score)}`}  ${v.evidence.reason ?? ''}`)
+    lines.push(
+      `  ${new Date(v.at).toISOString()}  ${v.verdict.padEnd(12)} ${v.stage} ${v.weight}%${v.score === null ? '' : ` score ${num(v.score)}`}  ${v.evidence.reason ?? ''}`,
+    )
     for (const r of v.evidence.rules ?? []) {
       if (r.result === 'pass' && v.verdict === 'pass') continue
       const base = r.baseline === null ? '' : ` legacy ${num(r.baseline)} limit ${num(r.limit)}`
-      lines.push(`      ${r.rule.padEnd(26)} ${num(r.value).padEnd(8)} ${r.threshold.padEnd(8)} ${r.result}${r.dryRun ? ' (dry run)' : ''}${base}  n=${r.samples.legacy}/${r.samples.candidate}`)
+      lines.push(
+        `      ${r.rule.padEnd(26)} ${num(r.value).padEnd(8)} ${r.threshold.padEnd(8)} ${r.result}${r.dryRun ? ' (dry run)' : ''}${base}  n=${r.samples.legacy}/${r.samples.candidate}`,
+      )
     }
   }
   if (d.verdicts.length === 0) lines.push('  (none yet)')
   lines.push('', 'decisions:')
   for (const x of d.decisions.slice(-10)) {
-    lines.push(`  #${x.seq} ${new Date(x.at).toISOString()} ${x.action} by ${x.actor}: ${x.fromStage} -> ${x.toStage} ${x.weight}%  ${x.reason}`)
+    lines.push(
+      `  #${x.seq} ${new Date(x.at).toISOString()} ${x.action} by ${x.actor}: ${x.fromStage} -> ${x.toStage} ${x.weight}%  ${x.reason}`,
+    )
   }
   return `${lines.join('\n')}\n`
 }

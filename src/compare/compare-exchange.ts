@@ -4,7 +4,15 @@
 import type { ArmResult, CapturedResponse, Exchange } from './sink.js'
 import { compileDiffOptions, diff, type Difference, type DiffOptions, type DiffSettings } from './diff.js'
 import { header, mediaType, normalizeBody, type NormalizedBody } from './normalize.js'
-import { compileRedaction, redactDifference, redactForm, redactHeaders, redactJson, redactRequestUrl, type Redaction } from './redact.js'
+import {
+  compileRedaction,
+  redactDifference,
+  redactForm,
+  redactHeaders,
+  redactJson,
+  redactRequestUrl,
+  type Redaction,
+} from './redact.js'
 
 export type ComparisonResult = 'match' | 'mismatch' | 'noise-only' | 'skipped' | 'candidate-error'
 
@@ -50,7 +58,11 @@ export interface ExchangeOutcome {
 const SAMPLE_TEXT_LIMIT = 16 * 1024
 
 /** `wantsSample` says whether a difference's field still needs examples; samples cost a copy. */
-export function compareExchange(ex: Exchange, s: CompareSettings, wantsSample: (d: Difference) => boolean = () => true): ExchangeOutcome {
+export function compareExchange(
+  ex: Exchange,
+  s: CompareSettings,
+  wantsSample: (d: Difference) => boolean = () => true,
+): ExchangeOutcome {
   const { legacy, candidate } = ex
   if (!legacy.ok) return skip(legacy.reason === 'queue-full' ? 'queue-full' : 'legacy-error')
   if (!candidate.ok) {
@@ -68,7 +80,16 @@ export function compareExchange(ex: Exchange, s: CompareSettings, wantsSample: (
   const candidateBody = sameBytes ? undefined : normalizeBody(candidate.headers, candidate.body)
   const raw = responseDiff(legacy, legacyBody, candidate, candidateBody, s)
   if (raw.length === 0) return { result: 'match', raw, noise: [], remaining: [] }
-  return judgeNoise(ex, legacy, legacyBody ?? normalizeBody(legacy.headers, legacy.body), candidate, candidateBody ?? normalizeBody(candidate.headers, candidate.body), raw, s, wantsSample)
+  return judgeNoise(
+    ex,
+    legacy,
+    legacyBody ?? normalizeBody(legacy.headers, legacy.body),
+    candidate,
+    candidateBody ?? normalizeBody(candidate.headers, candidate.body),
+    raw,
+    s,
+    wantsSample,
+  )
 }
 
 function judgeNoise(
@@ -82,14 +103,18 @@ function judgeNoise(
   wantsSample: (d: Difference) => boolean,
 ): ExchangeOutcome {
   const secondary = usable(ex.secondary)
-  const noise = secondary ? responseDiff(legacy, legacyBody, secondary, normalizeBody(secondary.headers, secondary.body), s) : []
+  const noise = secondary
+    ? responseDiff(legacy, legacyBody, secondary, normalizeBody(secondary.headers, secondary.body), s)
+    : []
   const remaining = noise.length === 0 ? raw : raw.filter((d) => !noise.some((n) => covers(n.path, d.path)))
   return {
     result: remaining.length === 0 ? 'noise-only' : 'mismatch',
     raw,
     noise,
     remaining,
-    sample: raw.some(wantsSample) ? buildSample(ex, legacy, legacyBody, candidate, candidateBody, raw, s.redaction) : undefined,
+    sample: raw.some(wantsSample)
+      ? buildSample(ex, legacy, legacyBody, candidate, candidateBody, raw, s.redaction)
+      : undefined,
   }
 }
 
@@ -109,19 +134,35 @@ function covers(noisePath: string, path: string): boolean {
 }
 
 function sameEncoding(a: CapturedResponse, b: CapturedResponse): boolean {
-  return header(a.headers, 'content-encoding') === header(b.headers, 'content-encoding') && header(a.headers, 'content-type') === header(b.headers, 'content-type')
+  return (
+    header(a.headers, 'content-encoding') === header(b.headers, 'content-encoding') &&
+    header(a.headers, 'content-type') === header(b.headers, 'content-type')
+  )
 }
 
 /** Status, configured headers and bodies; undefined bodies are known to be byte-identical. */
-export function responseDiff(a: CapturedResponse, aBody: NormalizedBody | undefined, b: CapturedResponse, bBody: NormalizedBody | undefined, s: CompareSettings): Difference[] {
+export function responseDiff(
+  a: CapturedResponse,
+  aBody: NormalizedBody | undefined,
+  b: CapturedResponse,
+  bBody: NormalizedBody | undefined,
+  s: CompareSettings,
+): Difference[] {
   const out: Difference[] = []
-  if (a.status !== b.status) out.push({ path: 'status', field: 'status', kind: 'changed', legacy: a.status, candidate: b.status })
+  if (a.status !== b.status)
+    out.push({ path: 'status', field: 'status', kind: 'changed', legacy: a.status, candidate: b.status })
   for (const name of s.headers) {
     const va = headerValue(a, name)
     const vb = headerValue(b, name)
     if (va === vb) continue
     const path = `headers/${name}`
-    out.push({ path, field: path, kind: va === undefined ? 'added' : vb === undefined ? 'removed' : 'changed', legacy: va, candidate: vb })
+    out.push({
+      path,
+      field: path,
+      kind: va === undefined ? 'added' : vb === undefined ? 'removed' : 'changed',
+      legacy: va,
+      candidate: vb,
+    })
   }
   if (aBody !== undefined && bBody !== undefined) out.push(...bodyDiff(aBody, bBody, s))
   return out
@@ -137,7 +178,9 @@ function bodyDiff(a: NormalizedBody, b: NormalizedBody, s: CompareSettings): Dif
   if (a.kind === 'json' && b.kind === 'json') return diff(a.value, b.value, s.diff)
   if (a.kind !== b.kind) return [{ path: '', field: '', kind: 'type', legacy: describe(a), candidate: describe(b) }]
   if (a.kind === 'text' && b.kind === 'text') {
-    return a.text === b.text ? [] : [{ path: '', field: '', kind: 'changed', legacy: clip(a.text), candidate: clip(b.text) }]
+    return a.text === b.text
+      ? []
+      : [{ path: '', field: '', kind: 'changed', legacy: clip(a.text), candidate: clip(b.text) }]
   }
   if (a.kind === 'binary' && b.kind === 'binary' && a.sha256 !== b.sha256) {
     return [{ path: '', field: '', kind: 'changed', legacy: describe(a), candidate: describe(b) }]
@@ -164,12 +207,28 @@ function buildSample(
   r: Redaction,
 ): string {
   const req = ex.request
-  const requestBody = req.body === null || req.body.length === 0 ? null : sampleBody(r, normalizeBody(req.headers, req.body), mediaType(req.headers))
+  const requestBody =
+    req.body === null || req.body.length === 0
+      ? null
+      : sampleBody(r, normalizeBody(req.headers, req.body), mediaType(req.headers))
   return JSON.stringify({
     at: ex.at,
-    request: { method: req.method, url: redactRequestUrl(r, req.url), headers: redactHeaders(r, req.headers), body: requestBody },
-    legacy: { status: legacy.status, headers: redactHeaders(r, legacy.headers), body: sampleBody(r, legacyBody, mediaType(legacy.headers)) },
-    candidate: { status: candidate.status, headers: redactHeaders(r, candidate.headers), body: sampleBody(r, candidateBody, mediaType(candidate.headers)) },
+    request: {
+      method: req.method,
+      url: redactRequestUrl(r, req.url),
+      headers: redactHeaders(r, req.headers),
+      body: requestBody,
+    },
+    legacy: {
+      status: legacy.status,
+      headers: redactHeaders(r, legacy.headers),
+      body: sampleBody(r, legacyBody, mediaType(legacy.headers)),
+    },
+    candidate: {
+      status: candidate.status,
+      headers: redactHeaders(r, candidate.headers),
+      body: sampleBody(r, candidateBody, mediaType(candidate.headers)),
+    },
     differences: differences.map((d) => redactDifference(r, d)),
   })
 }

@@ -1,6 +1,11 @@
 // Worker-thread entry: compares exchanges with large bodies off the main event loop.
 import { parentPort } from 'node:worker_threads'
-import { compareExchange, compileCompareSettings, type CompareConfig, type CompareSettings } from './compare-exchange.js'
+import {
+  compareExchange,
+  compileCompareSettings,
+  type CompareConfig,
+  type CompareSettings,
+} from './compare-exchange.js'
 import type { ArmResult, Exchange } from './sink.js'
 
 export interface WorkerRequest {
@@ -11,7 +16,9 @@ export interface WorkerRequest {
   readonly fullFields: readonly string[] | null
 }
 
-export type WorkerReply = { readonly id: number; readonly outcome: ReturnType<typeof compareExchange> } | { readonly id: number; readonly error: string }
+export type WorkerReply =
+  | { readonly id: number; readonly outcome: ReturnType<typeof compareExchange> }
+  | { readonly id: number; readonly error: string }
 
 // Compiled settings per distinct config text: reloads are rare, exchanges many.
 const settings = new Map<string, CompareSettings>()
@@ -43,7 +50,10 @@ parentPort?.on('message', (msg: WorkerRequest) => {
       candidate: rehydrate(ex.candidate)!,
       secondary: rehydrate(ex.secondary),
     }
-    parentPort!.postMessage({ id: msg.id, outcome: compareExchange(exchange, s, (d) => full !== null && !full.has(d.field)) } satisfies WorkerReply)
+    parentPort!.postMessage({
+      id: msg.id,
+      outcome: compareExchange(exchange, s, (d) => full !== null && !full.has(d.field)),
+    } satisfies WorkerReply)
   } catch (error) {
     parentPort!.postMessage({ id: msg.id, error: (error as Error).message } satisfies WorkerReply)
   }

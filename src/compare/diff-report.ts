@@ -72,7 +72,18 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
     // Field counts may land before their route's aggregate row: show the field anyway.
     let route = byRoute.get(f.route)
     if (route === undefined) {
-      route = { route: f.route, compared: 0, matches: 0, mismatches: 0, noiseOnly: 0, skipped: 0, skippedReasons: {}, candidateErrors: 0, matchRate: null, fields: [] }
+      route = {
+        route: f.route,
+        compared: 0,
+        matches: 0,
+        mismatches: 0,
+        noiseOnly: 0,
+        skipped: 0,
+        skippedReasons: {},
+        candidateErrors: 0,
+        matchRate: null,
+        fields: [],
+      }
       byRoute.set(f.route, route)
     }
     const counts = { raw: f.raw, noise: f.noise, total: f.total }
@@ -92,7 +103,9 @@ export async function readDiffReport(store: Store, system: SystemConfig): Promis
     r.fields.sort((a, b) => Number(b.real) - Number(a.real) || b.raw - a.raw || a.path.localeCompare(b.path))
   }
   // Routes with real differences first, then by name.
-  const list = [...byRoute.values()].sort((a, b) => Number(hasReal(b)) - Number(hasReal(a)) || a.route.localeCompare(b.route))
+  const list = [...byRoute.values()].sort(
+    (a, b) => Number(hasReal(b)) - Number(hasReal(a)) || a.route.localeCompare(b.route),
+  )
   return { system: name, routes: list }
 }
 

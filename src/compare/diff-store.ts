@@ -63,7 +63,13 @@ export class DiffStore {
     return out
   }
 
-  record(system: string, route: string, outcome: Pick<ExchangeOutcome, 'result' | 'reason' | 'raw' | 'noise' | 'sample'>, at: number, samplesPerField: number): void {
+  record(
+    system: string,
+    route: string,
+    outcome: Pick<ExchangeOutcome, 'result' | 'reason' | 'raw' | 'noise' | 'sample'>,
+    at: number,
+    samplesPerField: number,
+  ): void {
     const rk = key(system, route)
     let r = this.routes.get(rk)
     if (r === undefined) {
@@ -143,5 +149,11 @@ export class DiffStore {
 }
 
 function toColumns(c: ComparisonCounts): Omit<ComparisonWindow, 'windowStart' | 'windowEnd'> {
-  return { matches: c.match, mismatches: c.mismatch, noiseOnly: c.noiseOnly, skipped: c.skipped, candidateErrors: c.candidateError }
+  return {
+    matches: c.match,
+    mismatches: c.mismatch,
+    noiseOnly: c.noiseOnly,
+    skipped: c.skipped,
+    candidateErrors: c.candidateError,
+  }
 }

@@ -15,8 +15,18 @@ describe('diff properties', () => {
   it('diff(b, a) mirrors diff(a, b)', () => {
     fc.assert(
       fc.property(json, json, (a, b) => {
-        const forward = diff(a, b).map((d) => ({ path: d.path, kind: mirrorKind[d.kind], legacy: d.candidate, candidate: d.legacy }))
-        const backward = diff(b, a).map((d) => ({ path: d.path, kind: d.kind, legacy: d.legacy, candidate: d.candidate }))
+        const forward = diff(a, b).map((d) => ({
+          path: d.path,
+          kind: mirrorKind[d.kind],
+          legacy: d.candidate,
+          candidate: d.legacy,
+        }))
+        const backward = diff(b, a).map((d) => ({
+          path: d.path,
+          kind: d.kind,
+          legacy: d.legacy,
+          candidate: d.candidate,
+        }))
         expect(backward.sort((x, y) => sortKey(x as Difference).localeCompare(sortKey(y as Difference)))).toEqual(
           forward.sort((x, y) => sortKey(x as Difference).localeCompare(sortKey(y as Difference))),
         )
@@ -27,15 +37,25 @@ describe('diff properties', () => {
   it('ignored paths never appear', () => {
     const key = fc.constantFrom('id', 'updatedAt', 'meta', 'a', 'b')
     const doc = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string(), fc.dictionary(key, tie('node')), fc.array(tie('node'), { maxLength: 3 })),
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.integer(),
+        fc.string(),
+        fc.dictionary(key, tie('node')),
+        fc.array(tie('node'), { maxLength: 3 }),
+      ),
     })).node
-    const patterns = fc.array(fc.constantFrom('/meta', '**/updatedAt', '/a/*/id', '/*/b', '**/id'), { minLength: 1, maxLength: 3 })
+    const patterns = fc.array(fc.constantFrom('/meta', '**/updatedAt', '/a/*/id', '/*/b', '**/id'), {
+      minLength: 1,
+      maxLength: 3,
+    })
     fc.assert(
       fc.property(doc, doc, patterns, (a, b, ignore) => {
         const globs = ignore.map(compileGlob)
         for (const d of diff(a, b, compileDiffOptions({ ignore }))) {
           const segs = parsePointer(d.path)
-          for (let n = 0; n <= segs.length; n++) for (const g of globs) expect(globMatches(g, segs.slice(0, n))).toBe(false)
+          for (let n = 0; n <= segs.length; n++)
+            for (const g of globs) expect(globMatches(g, segs.slice(0, n))).toBe(false)
         }
       }),
     )
@@ -45,7 +65,14 @@ describe('diff properties', () => {
     const options = compileDiffOptions({ unordered: ['/items'] })
     fc.assert(
       fc.property(
-        fc.array(json, { maxLength: 12 }).chain((items) => fc.tuple(fc.constant(items), fc.shuffledSubarray(items, { minLength: items.length, maxLength: items.length }))),
+        fc
+          .array(json, { maxLength: 12 })
+          .chain((items) =>
+            fc.tuple(
+              fc.constant(items),
+              fc.shuffledSubarray(items, { minLength: items.length, maxLength: items.length }),
+            ),
+          ),
         ([items, shuffled]) => diff({ items }, { items: shuffled }, options).length === 0,
       ),
     )
@@ -62,7 +89,10 @@ describe('diff', () => {
   })
 
   it('reports kinds with RFC 6901 escaped paths and generalised field keys', () => {
-    const out = diff({ 'a/b': 1, 'c~d': 'x', items: [{ price: 1 }, { price: 2 }], gone: true }, { 'a/b': 2, 'c~d': 1, items: [{ price: 1 }, { price: 3 }], extra: null })
+    const out = diff(
+      { 'a/b': 1, 'c~d': 'x', items: [{ price: 1 }, { price: 2 }], gone: true },
+      { 'a/b': 2, 'c~d': 1, items: [{ price: 1 }, { price: 3 }], extra: null },
+    )
     expect(out).toEqual([
       { path: '/a~1b', field: '/a~1b', kind: 'changed', legacy: 1, candidate: 2 },
       { path: '/c~0d', field: '/c~0d', kind: 'type', legacy: 'x', candidate: 1 },
@@ -75,8 +105,14 @@ describe('diff', () => {
   it('ignore globs: * is one segment, ** any depth', () => {
     const a = { meta: { requestId: 'x', other: 1 }, items: [{ updatedAt: 1, n: 1 }], deep: { x: { updatedAt: 2 } } }
     const b = { meta: { requestId: 'y', other: 2 }, items: [{ updatedAt: 9, n: 1 }], deep: { x: { updatedAt: 3 } } }
-    expect(diff(a, b, compileDiffOptions({ ignore: ['/meta/requestId', '**/updatedAt'] })).map((d) => d.path)).toEqual(['/meta/other'])
-    expect(diff(a, b, compileDiffOptions({ ignore: ['/*/requestId'] })).map((d) => d.path)).toEqual(['/meta/other', '/items/0/updatedAt', '/deep/x/updatedAt'])
+    expect(diff(a, b, compileDiffOptions({ ignore: ['/meta/requestId', '**/updatedAt'] })).map((d) => d.path)).toEqual([
+      '/meta/other',
+    ])
+    expect(diff(a, b, compileDiffOptions({ ignore: ['/*/requestId'] })).map((d) => d.path)).toEqual([
+      '/meta/other',
+      '/items/0/updatedAt',
+      '/deep/x/updatedAt',
+    ])
   })
 
   it('unordered arrays are multisets: a duplicate counts', () => {
@@ -88,8 +124,20 @@ describe('diff', () => {
   })
 
   it('keyed arrays match elements by their key field', () => {
-    const a = { items: [{ id: 1, price: 5 }, { id: 2, price: 7 }, { id: 3, price: 1 }] }
-    const b = { items: [{ id: 2, price: 8 }, { id: 1, price: 5 }, { id: 4, price: 1 }] }
+    const a = {
+      items: [
+        { id: 1, price: 5 },
+        { id: 2, price: 7 },
+        { id: 3, price: 1 },
+      ],
+    }
+    const b = {
+      items: [
+        { id: 2, price: 8 },
+        { id: 1, price: 5 },
+        { id: 4, price: 1 },
+      ],
+    }
     expect(diff(a, b, compileDiffOptions({ keyedArrays: { '/items': 'id' } }))).toEqual([
       { path: '/items/1/price', field: '/items/*/price', kind: 'changed', legacy: 7, candidate: 8 },
       { path: '/items/2', field: '/items/*', kind: 'removed', legacy: { id: 3, price: 1 }, candidate: undefined },
@@ -104,8 +152,10 @@ describe('diff', () => {
   })
 
   it('pointer round trip', () => {
-    fc.assert(fc.property(fc.array(fc.string()), (segs) => {
-      expect(parsePointer(toPointer(segs))).toEqual(segs)
-    }))
+    fc.assert(
+      fc.property(fc.array(fc.string()), (segs) => {
+        expect(parsePointer(toPointer(segs))).toEqual(segs)
+      }),
+    )
   })
 })

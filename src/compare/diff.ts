@@ -42,14 +42,24 @@ export function compileDiffOptions(s: DiffSettings = {}): DiffOptions {
 export const NO_OPTIONS: DiffOptions = compileDiffOptions()
 
 /** Every difference between legacy and candidate, in a stable order. */
-export function diff(legacy: unknown, candidate: unknown, options: DiffOptions = NO_OPTIONS, base: readonly Segment[] = []): Difference[] {
+export function diff(
+  legacy: unknown,
+  candidate: unknown,
+  options: DiffOptions = NO_OPTIONS,
+  base: readonly Segment[] = [],
+): Difference[] {
   const out: Difference[] = []
   walk({ options, out }, legacy, candidate, [...base])
   return out
 }
 
 /** True when diff() would report nothing; stops at the first difference. */
-export function equivalent(legacy: unknown, candidate: unknown, options: DiffOptions = NO_OPTIONS, base: readonly Segment[] = []): boolean {
+export function equivalent(
+  legacy: unknown,
+  candidate: unknown,
+  options: DiffOptions = NO_OPTIONS,
+  base: readonly Segment[] = [],
+): boolean {
   return walk({ options, out: null }, legacy, candidate, [...base])
 }
 
@@ -127,7 +137,12 @@ function walkArray(w: Walk, a: unknown[], b: unknown[], path: Segment[]): boolea
   const n = Math.max(a.length, b.length)
   for (let i = 0; i < n; i++) {
     path.push(i)
-    const same = i >= b.length ? emit(w, path, 'removed', a[i], undefined) : i >= a.length ? emit(w, path, 'added', undefined, b[i]) : walk(w, a[i], b[i], path)
+    const same =
+      i >= b.length
+        ? emit(w, path, 'removed', a[i], undefined)
+        : i >= a.length
+          ? emit(w, path, 'added', undefined, b[i])
+          : walk(w, a[i], b[i], path)
     path.pop()
     if (!same) {
       equal = false
@@ -191,7 +206,8 @@ function walkUnordered(w: Walk, a: unknown[], b: unknown[], path: Segment[]): bo
 /** Elements matched by `key`; a matched pair is reported at the legacy element's index. */
 function walkKeyed(w: Walk, a: unknown[], b: unknown[], path: Segment[], key: string): boolean {
   const keyOf = (v: unknown, i: number): string => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, key)) return `k:${canonical((v as Record<string, unknown>)[key])}`
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, key))
+      return `k:${canonical((v as Record<string, unknown>)[key])}`
     return `i:${i}`
   }
   const indexB = new Map<string, number[]>()

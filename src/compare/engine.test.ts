@@ -20,10 +20,22 @@ ${extra}
 `
 
 function res(value: unknown, headers: Record<string, string> = {}, status = 200): CapturedResponse {
-  return { ok: true, status, headers: { 'content-type': 'application/json', ...headers }, body: Buffer.from(JSON.stringify(value)), truncated: false, durationMs: 1 }
+  return {
+    ok: true,
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: Buffer.from(JSON.stringify(value)),
+    truncated: false,
+    durationMs: 1,
+  }
 }
 
-function ex(legacy: unknown, candidate: unknown, secondary?: unknown, request: Partial<Exchange['request']> = {}): Exchange {
+function ex(
+  legacy: unknown,
+  candidate: unknown,
+  secondary?: unknown,
+  request: Partial<Exchange['request']> = {},
+): Exchange {
   return {
     system: 'shop',
     route: '/items/:id',
@@ -50,7 +62,12 @@ afterEach(async () => {
 describe('ComparisonEngine', () => {
   it('submit returns before comparing; results reach counts, Prometheus and the store in batches', async () => {
     const incs: string[] = []
-    const engine = new ComparisonEngine({ config: parseConfig(yaml()), store, flushIntervalMs: 600_000, shadowTotal: { inc: (l) => void incs.push(`${l.system}:${l.result}`) } })
+    const engine = new ComparisonEngine({
+      config: parseConfig(yaml()),
+      store,
+      flushIntervalMs: 600_000,
+      shadowTotal: { inc: (l) => void incs.push(`${l.system}:${l.result}`) },
+    })
     await engine.start()
     const seen: ComparisonRecord[] = []
     engine.onRecord((r) => seen.push(r))
@@ -58,7 +75,13 @@ describe('ComparisonEngine', () => {
     for (let i = 0; i < 10; i++) engine.submit(ex({ id: i, price: 1 }, { id: i, price: i < 3 ? 2 : 1 }))
     expect(seen).toHaveLength(0)
     await engine.idle()
-    expect(engine.counts('shop', t0 - 1000, Date.now() + 1000)).toEqual({ match: 7, mismatch: 3, noiseOnly: 0, skipped: 0, candidateError: 0 })
+    expect(engine.counts('shop', t0 - 1000, Date.now() + 1000)).toEqual({
+      match: 7,
+      mismatch: 3,
+      noiseOnly: 0,
+      skipped: 0,
+      candidateError: 0,
+    })
     expect(incs.filter((s) => s === 'shop:mismatch')).toHaveLength(3)
     expect(await store.db.selectFrom('compare_routes').selectAll().execute()).toHaveLength(0)
     await engine.close()
@@ -72,14 +95,27 @@ describe('ComparisonEngine', () => {
   })
 
   it('stores no secret from headers, cookies or /password fields in any table', async () => {
-    const engine = new ComparisonEngine({ config: parseConfig(yaml("      redact: ['headers.x-api-key', '/password', '**/token']")), store })
+    const engine = new ComparisonEngine({
+      config: parseConfig(yaml("      redact: ['headers.x-api-key', '/password', '**/token']")),
+      store,
+    })
     await engine.start()
     for (let i = 0; i < 5; i++) {
-      const e = ex({ password: 'LEGACY-PW', user: { token: 'TOKEN-1' }, n: i }, { password: 'CAND-PW', user: { token: 'TOKEN-2' }, n: i + 1 }, undefined, {
-        method: 'POST',
-        headers: { authorization: 'Bearer SECRET-BEARER', cookie: 'sid=SECRET-COOKIE', 'x-api-key': 'SECRET-KEY', 'content-type': 'application/json' },
-        body: Buffer.from(JSON.stringify({ user: 'ann', password: 'SECRET-PASSWORD' })),
-      })
+      const e = ex(
+        { password: 'LEGACY-PW', user: { token: 'TOKEN-1' }, n: i },
+        { password: 'CAND-PW', user: { token: 'TOKEN-2' }, n: i + 1 },
+        undefined,
+        {
+          method: 'POST',
+          headers: {
+            authorization: 'Bearer SECRET-BEARER',
+            cookie: 'sid=SECRET-COOKIE',
+            'x-api-key': 'SECRET-KEY',
+            'content-type': 'application/json',
+          },
+          body: Buffer.from(JSON.stringify({ user: 'ann', password: 'SECRET-PASSWORD' })),
+        },
+      )
       engine.submit({ ...e, legacy: res({ password: 'LEGACY-PW', n: i }, { 'set-cookie': 'sid=SECRET-SET-COOKIE' }) })
     }
     await engine.close()
@@ -100,13 +136,17 @@ describe('ComparisonEngine', () => {
     expect(c.skipped).toBe(15)
     expect(engine.skipped('shop')).toEqual({ overloaded: 15 })
     await engine.close()
-    expect(await store.db.selectFrom('compare_skips').select(['route', 'reason', 'count']).execute()).toEqual([{ route: '/items/:id', reason: 'overloaded', count: 15 }])
+    expect(await store.db.selectFrom('compare_skips').select(['route', 'reason', 'count']).execute()).toEqual([
+      { route: '/items/:id', reason: 'overloaded', count: 15 },
+    ])
   })
 
   it('compares large bodies in worker threads with the same result', async () => {
     const engine = new ComparisonEngine({ config: parseConfig(yaml()), store, workerThreshold: 1024, workers: 1 })
     await engine.start()
-    const big = (v: number) => ({ items: Array.from({ length: 200 }, (_, i) => ({ id: i, price: i === 7 ? v : 1, name: `item ${i}` })) })
+    const big = (v: number) => ({
+      items: Array.from({ length: 200 }, (_, i) => ({ id: i, price: i === 7 ? v : 1, name: `item ${i}` })),
+    })
     const seen: ComparisonRecord[] = []
     engine.onRecord((r) => seen.push(r))
     engine.submit(ex(big(1), big(2)))

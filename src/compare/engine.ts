@@ -3,7 +3,14 @@
 // with noise cancellation, keeps rolling counts for analysis and batches results into the store.
 import { defaultsSchema, type Config } from '../config/schema.js'
 import type { Store } from '../store/open.js'
-import { compareExchange, compileCompareSettings, type CompareConfig, type CompareSettings, type ComparisonResult, type ExchangeOutcome } from './compare-exchange.js'
+import {
+  compareExchange,
+  compileCompareSettings,
+  type CompareConfig,
+  type CompareSettings,
+  type ComparisonResult,
+  type ExchangeOutcome,
+} from './compare-exchange.js'
 import { DiffStore } from './diff-store.js'
 import { NoiseFilter } from './noise.js'
 import { RollingCounts } from './rolling-counts.js'
@@ -162,7 +169,11 @@ export class ComparisonEngine implements ComparisonSink, ComparisonReader {
       const full = this.diffs?.fullFields(ex.system, ex.route, s.config.samplesPerField) ?? null
       const job = this.pool.run(ex, s.config, full)
       if (job === null) this.drop(ex, 'overloaded')
-      else job.then((o) => this.finish(ex, s, o), () => this.drop(ex, 'compare-error'))
+      else
+        job.then(
+          (o) => this.finish(ex, s, o),
+          () => this.drop(ex, 'compare-error'),
+        )
       return
     }
     let outcome: ExchangeOutcome
@@ -187,7 +198,8 @@ export class ComparisonEngine implements ComparisonSink, ComparisonReader {
       this.noise.observe(routeKey, outcome.raw, outcome.noise)
       // A difference only in fields that are noisy on this route is noise even when this request's
       // secondary happened to agree with the primary.
-      if (result === 'mismatch' && outcome.remaining.every((d) => this.noise.isKnownNoise(routeKey, d, s.config.noise))) result = 'noise-only'
+      if (result === 'mismatch' && outcome.remaining.every((d) => this.noise.isKnownNoise(routeKey, d, s.config.noise)))
+        result = 'noise-only'
     }
     const classified = result === outcome.result ? outcome : { ...outcome, result }
     if (result === 'skipped') {

@@ -111,7 +111,9 @@ export class Experiment<T> {
     const controlRun = observe('control', control, this.cleaner)
     if (candidate !== undefined) {
       // Detached: started on a later turn so even a synchronous candidate never delays the caller.
-      const candidateRun = new Promise<Observation<T>>((resolve) => setImmediate(() => resolve(observe('candidate', candidate, this.cleaner))))
+      const candidateRun = new Promise<Observation<T>>((resolve) =>
+        setImmediate(() => resolve(observe('candidate', candidate, this.cleaner))),
+      )
       void Promise.all([controlRun, candidateRun])
         .then(([c, k]) => this.conclude(c, k))
         .catch((error) => this.options.onError?.(error))
@@ -131,13 +133,25 @@ export class Experiment<T> {
   }
 
   private async conclude(control: Observation<T>, candidate: Observation<T>): Promise<void> {
-    const differences = 'error' in control || 'error' in candidate ? [] : diff(control.cleaned, candidate.cleaned, compileDiffOptions(this.options.diff))
+    const differences =
+      'error' in control || 'error' in candidate
+        ? []
+        : diff(control.cleaned, candidate.cleaned, compileDiffOptions(this.options.diff))
     let matched: boolean
     if ('error' in control || 'error' in candidate) matched = sameError(control.error, candidate.error)
-    else if (this.comparator) matched = this.guard(() => this.comparator!(control.value as T, candidate.value as T), false)
+    else if (this.comparator)
+      matched = this.guard(() => this.comparator!(control.value as T, candidate.value as T), false)
     else matched = differences.length === 0
     const ignored = !matched && this.ignores.some((rule) => this.guard(() => rule(control, candidate), false))
-    const result: ExperimentResult<T> = { name: this.name, control, candidate, matched, ignored, mismatched: !matched && !ignored, differences }
+    const result: ExperimentResult<T> = {
+      name: this.name,
+      control,
+      candidate,
+      matched,
+      ignored,
+      mismatched: !matched && !ignored,
+      differences,
+    }
     for (const p of this.publishers) {
       try {
         await p(result)
@@ -162,7 +176,11 @@ export function experiment<T>(name: string, options?: ExperimentOptions<T>): Exp
   return new Experiment<T>(name, options)
 }
 
-async function observe<T>(name: 'control' | 'candidate', fn: Behaviour<T>, clean?: (value: T) => unknown): Promise<Observation<T>> {
+async function observe<T>(
+  name: 'control' | 'candidate',
+  fn: Behaviour<T>,
+  clean?: (value: T) => unknown,
+): Promise<Observation<T>> {
   const start = performance.now()
   try {
     const value = await fn()
@@ -207,7 +225,9 @@ export function enginePublisher<T>(engine: Pick<ComparisonEngine, 'submit'>, sys
 
 function asResponse(o: Observation<unknown>): CapturedResponse {
   const failed = 'error' in o
-  const body = failed ? { error: o.error instanceof Error ? `${o.error.name}: ${o.error.message}` : String(o.error) } : o.cleaned
+  const body = failed
+    ? { error: o.error instanceof Error ? `${o.error.name}: ${o.error.message}` : String(o.error) }
+    : o.cleaned
   return {
     ok: true,
     status: failed ? 500 : 200,

@@ -34,7 +34,13 @@ describe('RollingCounts', () => {
     c.add('a', 10_999, 'mismatch')
     c.add('a', 12_500, 'noise-only')
     c.add('b', 10_000, 'candidate-error')
-    expect(c.counts('a', 10_000, 11_000)).toEqual({ match: 1, mismatch: 1, noiseOnly: 0, skipped: 0, candidateError: 0 })
+    expect(c.counts('a', 10_000, 11_000)).toEqual({
+      match: 1,
+      mismatch: 1,
+      noiseOnly: 0,
+      skipped: 0,
+      candidateError: 0,
+    })
     expect(c.counts('a', 0, 20_000)).toMatchObject({ match: 1, mismatch: 1, noiseOnly: 1 })
     expect(c.counts('a', 13_000, 20_000)).toMatchObject({ match: 0, mismatch: 0, noiseOnly: 0 })
     expect(c.counts('b', 0, 20_000).candidateError).toBe(1)

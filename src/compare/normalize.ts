@@ -27,7 +27,9 @@ export function mediaType(headers: Headers): string {
 }
 
 export function isJsonType(type: string): boolean {
-  return type === 'application/json' || type === 'text/json' || (type.startsWith('application/') && type.endsWith('+json'))
+  return (
+    type === 'application/json' || type === 'text/json' || (type.startsWith('application/') && type.endsWith('+json'))
+  )
 }
 
 function isTextType(type: string): boolean {

@@ -59,6 +59,7 @@ export function globMatches(glob: Glob, path: readonly Segment[], gi = 0, pi = 0
 
 /** True when a glob matches the path or one of its ancestors (an ignored object hides its subtree). */
 export function globCovers(glob: Glob, path: readonly Segment[]): boolean {
-  for (let len = path.length; len >= 0; len--) if (globMatches(glob, len === path.length ? path : path.slice(0, len))) return true
+  for (let len = path.length; len >= 0; len--)
+    if (globMatches(glob, len === path.length ? path : path.slice(0, len))) return true
   return false
 }

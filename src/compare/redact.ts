@@ -81,7 +81,9 @@ export function redactForm(r: Redaction, text: string): string {
 /** Redact the two values of a difference, whether it is about a header or a body field. */
 export function redactDifference(r: Redaction, d: Difference): Difference {
   if (d.path.startsWith('headers/')) {
-    return r.headers.has(d.path.slice('headers/'.length)) ? { ...d, legacy: mask(d.legacy), candidate: mask(d.candidate) } : d
+    return r.headers.has(d.path.slice('headers/'.length))
+      ? { ...d, legacy: mask(d.legacy), candidate: mask(d.candidate) }
+      : d
   }
   if (d.path !== '' && !d.path.startsWith('/')) return d
   const base = parsePointer(d.path)

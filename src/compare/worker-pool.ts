@@ -13,7 +13,10 @@ interface Slot {
 
 export class CompareWorkerPool {
   private readonly slots: Slot[] = []
-  private readonly waiting = new Map<number, { resolve: (o: ExchangeOutcome) => void; reject: (e: Error) => void; slot: Slot }>()
+  private readonly waiting = new Map<
+    number,
+    { resolve: (o: ExchangeOutcome) => void; reject: (e: Error) => void; slot: Slot }
+  >()
   private nextId = 1
 
   constructor(
@@ -26,7 +29,11 @@ export class CompareWorkerPool {
   }
 
   /** Compare in a worker; null when the pool is saturated. */
-  run(exchange: Exchange, config: CompareConfig, fullFields: readonly string[] | null = []): Promise<ExchangeOutcome> | null {
+  run(
+    exchange: Exchange,
+    config: CompareConfig,
+    fullFields: readonly string[] | null = [],
+  ): Promise<ExchangeOutcome> | null {
     const slot = this.pick()
     if (slot === null) return null
     const id = this.nextId++
@@ -82,4 +89,3 @@ export class CompareWorkerPool {
     }
   }
 }
-

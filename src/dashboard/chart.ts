@@ -43,7 +43,10 @@ export function lineChart(title: string, series: readonly Series[], format: (v: 
     svg.append(label)
   }
   if (xs.length > 0) {
-    for (const [x, anchor] of [[x0, 'start'], [x1, 'end']] as const) {
+    for (const [x, anchor] of [
+      [x0, 'start'],
+      [x1, 'end'],
+    ] as const) {
       const label = el('text', { x: sx(x), y: H - 6, class: 'axis', 'text-anchor': anchor })
       label.textContent = new Date(x).toLocaleTimeString()
       svg.append(label)
@@ -63,7 +66,8 @@ export function lineChart(title: string, series: readonly Series[], format: (v: 
     }
     svg.append(el('path', { d: d || 'M0,0', class: `line ${s.className}` }))
     // Dots keep isolated windows (a single busy window between idle ones) visible.
-    for (const [x, y] of s.points) if (y !== null) svg.append(el('circle', { cx: sx(x), cy: sy(y), r: 2.5, class: `dot ${s.className}` }))
+    for (const [x, y] of s.points)
+      if (y !== null) svg.append(el('circle', { cx: sx(x), cy: sy(y), r: 2.5, class: `dot ${s.className}` }))
   }
   if (ys.length === 0) {
     const empty = el('text', { x: W / 2, y: H / 2, class: 'axis', 'text-anchor': 'middle' })

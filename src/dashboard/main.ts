@@ -99,10 +99,14 @@ async function tick(force = false): Promise<void> {
       // Stop polling until the user signs in: repeated bad tokens would spend the rate-limit budget.
       generation += 1
       current = null
-      showSignIn(token() === null ? 'Enter a bearer token from admin.tokens to continue.' : 'That token was not accepted; enter a valid one.')
+      showSignIn(
+        token() === null
+          ? 'Enter a bearer token from admin.tokens to continue.'
+          : 'That token was not accepted; enter a valid one.',
+      )
       return
-    }
-    else if (error instanceof ApiError && error.status === 404) app.replaceChildren(h('p', { class: 'error' }, error.message))
+    } else if (error instanceof ApiError && error.status === 404)
+      app.replaceChildren(h('p', { class: 'error' }, error.message))
     else notify(`Cannot reach the admin API: ${error instanceof Error ? error.message : String(error)}`, 'error')
   } finally {
     if (mine === generation) timer = setTimeout(() => void tick(), POLL_MS)

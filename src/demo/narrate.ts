@@ -8,7 +8,8 @@ export function narrator(write: (s: string) => void, started = Date.now()): Line
   return (text) => write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${text}\n`)
 }
 
-const n = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(digits))
+const n = (v: number | null | undefined, digits = 3): string =>
+  v === null || v === undefined ? 'n/a' : Number.isInteger(v) ? String(v) : v.toFixed(digits)
 
 const ms = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${v.toFixed(1)}ms`)
 

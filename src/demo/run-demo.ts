@@ -115,10 +115,23 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       finalStage: state.state.stage,
       failureReport: story.report,
       differences: story.found,
-      decisions: decisions.map(({ seq, action, actor, fromStage, toStage, weight, reason }) => ({ seq, action, actor, fromStage, toStage, weight, reason })),
+      decisions: decisions.map(({ seq, action, actor, fromStage, toStage, weight, reason }) => ({
+        seq,
+        action,
+        actor,
+        fromStage,
+        toStage,
+        weight,
+        reason,
+      })),
     }
-    if (options.dir === undefined) say('(this ran in a temporary directory; `tandem demo --dir DIR` keeps the config, store and failure report)')
-    say(ok ? `done in ${(result.durationMs / 1000).toFixed(0)}s, ${result.requests} requests, ${decisions.length} decisions in the audit trail` : 'the demo did not finish in time; see the decisions above')
+    if (options.dir === undefined)
+      say('(this ran in a temporary directory; `tandem demo --dir DIR` keeps the config, store and failure report)')
+    say(
+      ok
+        ? `done in ${(result.durationMs / 1000).toFixed(0)}s, ${result.requests} requests, ${decisions.length} decisions in the audit trail`
+        : 'the demo did not finish in time; see the decisions above',
+    )
     return result
   } finally {
     for (const step of cleanup) await step().catch(() => {})
@@ -174,16 +187,31 @@ class Story {
   /** Run the script; false when the deadline passed first. */
   async play(script: () => Promise<void>, deadlineMs: number): Promise<boolean> {
     const timeout = sleep(deadlineMs).then(() => false)
-    return Promise.race([script().then(() => true, (e: Error) => (e.message === 'deadline' ? false : Promise.reject(e))), timeout])
+    return Promise.race([
+      script().then(
+        () => true,
+        (e: Error) => (e.message === 'deadline' ? false : Promise.reject(e)),
+      ),
+      timeout,
+    ])
   }
 
   /** The rule that fired, as the failure report records it. */
   async summariseReport(file: string): Promise<void> {
-    const report = JSON.parse(await readFile(file, 'utf8')) as { reason: string; evidence?: { rules?: RuleEvidence[] }; recentDecisions: unknown[] }
-    for (const r of report.evidence?.rules?.filter((r) => r.result === 'fail' && !r.rule.startsWith('promote.')) ?? []) {
-      this.say(`    report: ${r.metric} = ${r.value?.toFixed(3)} with threshold "${r.threshold}" over ${r.samples.candidate} candidate requests, window ${new Date(r.window.start).toISOString().slice(11, 19)}-${new Date(r.window.end).toISOString().slice(11, 19)}`)
+    const report = JSON.parse(await readFile(file, 'utf8')) as {
+      reason: string
+      evidence?: { rules?: RuleEvidence[] }
+      recentDecisions: unknown[]
     }
-    this.say(`    report: ${report.recentDecisions.length} recent decisions, metrics of both arms and the differences found`)
+    for (const r of report.evidence?.rules?.filter((r) => r.result === 'fail' && !r.rule.startsWith('promote.')) ??
+      []) {
+      this.say(
+        `    report: ${r.metric} = ${r.value?.toFixed(3)} with threshold "${r.threshold}" over ${r.samples.candidate} candidate requests, window ${new Date(r.window.start).toISOString().slice(11, 19)}-${new Date(r.window.end).toISOString().slice(11, 19)}`,
+      )
+    }
+    this.say(
+      `    report: ${report.recentDecisions.length} recent decisions, metrics of both arms and the differences found`,
+    )
   }
 
   /** What shadow traffic found: fields that differ between legacy and the rewrite, from the store. */
@@ -195,7 +223,9 @@ class Story {
     const compared = routes.reduce((a, r) => a + r.compared, 0)
     const mismatches = routes.reduce((a, r) => a + r.mismatches, 0)
     this.say(`shadow compared ${compared} responses, ${mismatches} differed; differences found:`)
-    const fields = routes.flatMap((r) => r.fields.map((f) => ({ route: r.route, path: f.path, kind: f.kind, count: f.raw })))
+    const fields = routes.flatMap((r) =>
+      r.fields.map((f) => ({ route: r.route, path: f.path, kind: f.kind, count: f.raw })),
+    )
     this.found = fields.sort((a, b) => b.count - a.count).slice(0, 5)
     for (const f of this.found) this.say(`    ${f.route}  ${f.path}  ${f.kind}  x${f.count}`)
     if (this.found.length === 0) this.say('    (none recorded yet)')

@@ -85,7 +85,11 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   }
 }
 
-export async function startSampleServices(): Promise<{ legacy: SampleService; rewrite: SampleService; switches: RewriteSwitches }> {
+export async function startSampleServices(): Promise<{
+  legacy: SampleService
+  rewrite: SampleService
+  switches: RewriteSwitches
+}> {
   const switches: RewriteSwitches = { failRate: 0 }
   const legacy = await listen(legacyHandler)
   const rewrite = await listen(rewriteHandler(switches))

@@ -6,7 +6,10 @@ export interface Traffic {
   stop(): Promise<void>
 }
 
-export function startTraffic(gatewayUrl: string, options: { concurrency?: number; maxRequests?: number; pauseMs?: number } = {}): Traffic {
+export function startTraffic(
+  gatewayUrl: string,
+  options: { concurrency?: number; maxRequests?: number; pauseMs?: number } = {},
+): Traffic {
   const { concurrency = 4, maxRequests = 60_000, pauseMs = 5 } = options
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 })
   let sent = 0
@@ -16,7 +19,10 @@ export function startTraffic(gatewayUrl: string, options: { concurrency?: number
       const n = sent++
       const path = n % 5 === 0 ? '/todos?limit=10' : `/todos/${(n % 40) + 1}`
       try {
-        const res = await request(`${gatewayUrl}${path}`, { dispatcher: agent, headers: { 'x-user-id': `user-${u}-${n % 200}` } })
+        const res = await request(`${gatewayUrl}${path}`, {
+          dispatcher: agent,
+          headers: { 'x-user-id': `user-${u}-${n % 200}` },
+        })
         await res.body.dump()
       } catch {
         // A refused connection during shutdown is not the demo's concern.

@@ -3,7 +3,14 @@
 import amqp from 'amqplib'
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib'
 import { TandemError } from '../errors.js'
-import { DEFAULT_BATCH, toBytes, type EventStream, type OutgoingEvent, type ReadOptions, type StoredEvent } from './event-stream.js'
+import {
+  DEFAULT_BATCH,
+  toBytes,
+  type EventStream,
+  type OutgoingEvent,
+  type ReadOptions,
+  type StoredEvent,
+} from './event-stream.js'
 import { redact, type StreamUrl } from './stream-url.js'
 
 type AmqpUrl = Extract<StreamUrl, { kind: 'amqp' }>
@@ -39,7 +46,12 @@ export async function openAmqpStream(target: AmqpUrl, create: boolean): Promise<
 function wrongType(target: AmqpUrl, type: string, cause: unknown): TandemError {
   return new TandemError(
     'TANDEM_ERR_EVENTS_WRONG_TYPE',
-    { url: redact(target.url), stream: target.stream, type: `a RabbitMQ ${type} queue`, hint: 'a queue declared with x-queue-type: stream' },
+    {
+      url: redact(target.url),
+      stream: target.stream,
+      type: `a RabbitMQ ${type} queue`,
+      hint: 'a queue declared with x-queue-type: stream',
+    },
     { cause },
   )
 }
@@ -60,9 +72,15 @@ class AmqpStream implements EventStream {
       this.pub.sendToQueue(
         this.target.stream,
         Buffer.from(toBytes(event.data)),
-        { messageId: event.id, timestamp: Math.floor(now / 1000), persistent: true, headers: { ...event.headers, [PUBLISH_TIME_HEADER]: String(now) } },
+        {
+          messageId: event.id,
+          timestamp: Math.floor(now / 1000),
+          persistent: true,
+          headers: { ...event.headers, [PUBLISH_TIME_HEADER]: String(now) },
+        },
         (error: unknown) => {
-          if (error) reject(new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }))
+          if (error)
+            reject(new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }))
           else resolve(undefined)
         },
       )
@@ -150,7 +168,10 @@ class AmqpStream implements EventStream {
   /** Consume from an offset; a queue that is not a stream refuses `x-stream-offset`, which is a coded error. */
   private async consume(ch: Channel, feed: DeliveryFeed, offset: unknown): Promise<{ consumerTag: string }> {
     try {
-      return await ch.consume(this.target.stream, (m) => feed.push(m), { noAck: false, arguments: { 'x-stream-offset': offset } })
+      return await ch.consume(this.target.stream, (m) => feed.push(m), {
+        noAck: false,
+        arguments: { 'x-stream-offset': offset },
+      })
     } catch (error) {
       const type = /invalid arg 'x-stream-offset'.*of queue type (\w+)/.exec(String(error))?.[1]
       if (type !== undefined) throw wrongType(this.target, type.replace(/^rabbit_|_queue$/g, ''), error)
@@ -163,7 +184,12 @@ class AmqpStream implements EventStream {
   }
 
   parsePosition(text: string): string {
-    if (!/^\d+$/.test(text)) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(this.url), position: text, detail: 'a RabbitMQ stream position is an offset (0, 1, 2, ...)' })
+    if (!/^\d+$/.test(text))
+      throw new TandemError('TANDEM_ERR_EVENTS_POSITION', {
+        url: redact(this.url),
+        position: text,
+        detail: 'a RabbitMQ stream position is an offset (0, 1, 2, ...)',
+      })
     return String(Number(text))
   }
 
@@ -182,7 +208,13 @@ function toEvent(m: ConsumeMessage): StoredEvent {
     else headers[k] = typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString() : String(v)
   }
   const id = m.properties.messageId as unknown
-  return { position, time, messageId: id === undefined || id === null ? undefined : String(id), headers, data: m.content }
+  return {
+    position,
+    time,
+    messageId: id === undefined || id === null ? undefined : String(id),
+    headers,
+    data: m.content,
+  }
 }
 
 /** Turns amqplib's delivery callback into batches a reader awaits, with an idle timeout. */

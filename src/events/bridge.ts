@@ -63,18 +63,38 @@ export async function bridge(options: BridgeOptions): Promise<BridgeResult> {
         await sleep(options.pollMs ?? 500, undefined, { signal: options.signal }).catch(() => {})
         continue
       }
-      for await (const batch of src.read({ ...(position !== undefined ? { after: position } : {}), until: end, batch: options.batch ?? 500 })) {
+      for await (const batch of src.read({
+        ...(position !== undefined ? { after: position } : {}),
+        until: end,
+        batch: options.batch ?? 500,
+      })) {
         const target = dst
         // Publishes of one batch go out together (one connection keeps their order) and are all acknowledged
         // before the checkpoint moves: a crash repeats at most this batch.
-        await Promise.all(batch.map((e) => target.publish({ id: bridgeId(e, extract, options.id), data: e.data, headers: carriedHeaders(e), ...(e.key !== undefined ? { key: e.key } : {}) })))
+        await Promise.all(
+          batch.map((e) =>
+            target.publish({
+              id: bridgeId(e, extract, options.id),
+              data: e.data,
+              headers: carriedHeaders(e),
+              ...(e.key !== undefined ? { key: e.key } : {}),
+            }),
+          ),
+        )
         position = src.cursor !== undefined ? src.cursor(position, batch) : batch[batch.length - 1]!.position
         copied += batch.length
         if (options.checkpoint !== undefined) {
-          await writeCheckpoint(options.checkpoint, { from: redact(options.from), to: redact(options.to), position, copied: total + copied, updatedAt: new Date().toISOString() })
+          await writeCheckpoint(options.checkpoint, {
+            from: redact(options.from),
+            to: redact(options.to),
+            position,
+            copied: total + copied,
+            updatedAt: new Date().toISOString(),
+          })
         }
         options.onBatch?.({ copied, position })
-        if ((options.limit !== undefined && copied >= options.limit) || options.signal?.aborted) return { copied, position, resumedFrom: saved?.position }
+        if ((options.limit !== undefined && copied >= options.limit) || options.signal?.aborted)
+          return { copied, position, resumedFrom: saved?.position }
       }
     }
     return { copied, position, resumedFrom: saved?.position }
@@ -86,7 +106,8 @@ export async function bridge(options: BridgeOptions): Promise<BridgeResult> {
 function bridgeId(e: StoredEvent, extract: Extractor | undefined, text: string | undefined): string {
   if (extract !== undefined) {
     const id = idOf(extract, e)
-    if (id === undefined) throw new TandemError('TANDEM_ERR_EVENTS_NO_ID', { position: e.position, url: 'the old stream', extractor: text })
+    if (id === undefined)
+      throw new TandemError('TANDEM_ERR_EVENTS_NO_ID', { position: e.position, url: 'the old stream', extractor: text })
     return id
   }
   // Without an id the source position stands in: stable across restarts, so NATS still deduplicates.
@@ -112,9 +133,13 @@ async function readCheckpoint(file: string, o: BridgeOptions): Promise<Checkpoin
   } catch {
     throw new TandemError('TANDEM_ERR_EVENTS_CHECKPOINT', { file, detail: 'it is not JSON' })
   }
-  if (typeof cp.position !== 'string') throw new TandemError('TANDEM_ERR_EVENTS_CHECKPOINT', { file, detail: 'it has no position' })
+  if (typeof cp.position !== 'string')
+    throw new TandemError('TANDEM_ERR_EVENTS_CHECKPOINT', { file, detail: 'it has no position' })
   if (cp.from !== redact(o.from) || cp.to !== redact(o.to)) {
-    throw new TandemError('TANDEM_ERR_EVENTS_CHECKPOINT', { file, detail: `it belongs to the bridge ${cp.from} -> ${cp.to}` })
+    throw new TandemError('TANDEM_ERR_EVENTS_CHECKPOINT', {
+      file,
+      detail: `it belongs to the bridge ${cp.from} -> ${cp.to}`,
+    })
   }
   return cp
 }

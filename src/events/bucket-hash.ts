@@ -79,7 +79,13 @@ export interface TimeRange {
  * Merge adjacent differing buckets into ranges: a message whose time falls on either side of a bucket
  * edge (clock skew) makes both neighbours differ, and drilling them together sees it on both sides.
  */
-export function mergeRuns(buckets: readonly number[], width: number, origin: number, old: BucketTable, neu: BucketTable): TimeRange[] {
+export function mergeRuns(
+  buckets: readonly number[],
+  width: number,
+  origin: number,
+  old: BucketTable,
+  neu: BucketTable,
+): TimeRange[] {
   const out: TimeRange[] = []
   let i = 0
   while (i < buckets.length) {

@@ -138,6 +138,7 @@ export function talliesAt(tallies: readonly RangeTally[], t: number): RangeTally
     else hi = mid
   }
   const out: RangeTally[] = []
-  for (let i = lo; i < tallies.length && tallies[i]!.range.start - tallies[i]!.tolerance <= t; i++) if (tallies[i]!.covers(t)) out.push(tallies[i]!)
+  for (let i = lo; i < tallies.length && tallies[i]!.range.start - tallies[i]!.tolerance <= t; i++)
+    if (tallies[i]!.covers(t)) out.push(tallies[i]!)
   return out
 }

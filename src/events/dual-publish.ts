@@ -60,7 +60,13 @@ export function dualPublish(old: EventStream, neu: EventStream, options: DualPub
       } catch (error) {
         const outcome: PublishOutcome = { id: event.id, old: 'error', new: 'skipped', error: String(error) }
         options.onOutcome?.(outcome)
-        throw error instanceof TandemError ? error : new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: old.url, detail: String(error) }, { cause: error, details: outcome })
+        throw error instanceof TandemError
+          ? error
+          : new TandemError(
+              'TANDEM_ERR_EVENTS_PUBLISH',
+              { url: old.url, detail: String(error) },
+              { cause: error, details: outcome },
+            )
       }
       let outcome: PublishOutcome
       try {
@@ -69,7 +75,15 @@ export function dualPublish(old: EventStream, neu: EventStream, options: DualPub
       } catch (error) {
         outcome = { id: event.id, old: 'ok', new: 'error', error: String(error) }
         if (options.replayLog !== undefined) {
-          const entry: ReplayEntry = { at: new Date().toISOString(), id: event.id, to: neu.url, error: String(error), data: Buffer.from(toBytes(event.data)).toString('base64'), headers, ...(event.key !== undefined ? { key: Buffer.from(toBytes(event.key)).toString('base64') } : {}) }
+          const entry: ReplayEntry = {
+            at: new Date().toISOString(),
+            id: event.id,
+            to: neu.url,
+            error: String(error),
+            data: Buffer.from(toBytes(event.data)).toString('base64'),
+            headers,
+            ...(event.key !== undefined ? { key: Buffer.from(toBytes(event.key)).toString('base64') } : {}),
+          }
           await appendFile(options.replayLog, `${JSON.stringify(entry)}\n`)
         }
       }
@@ -125,7 +139,12 @@ export async function replay(replayLog: string, stream: EventStream): Promise<nu
   const lines = (await readFile(replayLog, 'utf8')).split('\n').filter((l) => l.trim() !== '')
   for (const line of lines) {
     const e = JSON.parse(line) as ReplayEntry
-    await stream.publish({ id: e.id, data: Buffer.from(e.data, 'base64'), headers: e.headers, ...(e.key !== undefined ? { key: Buffer.from(e.key, 'base64') } : {}) })
+    await stream.publish({
+      id: e.id,
+      data: Buffer.from(e.data, 'base64'),
+      headers: e.headers,
+      ...(e.key !== undefined ? { key: Buffer.from(e.key, 'base64') } : {}),
+    })
   }
   return lines.length
 }

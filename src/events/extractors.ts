@@ -38,7 +38,11 @@ export function parseExtractor(text: string, option: '--id' | '--time'): Extract
 
 /** `/a/b~1c` (JSON Pointer) or `$.a.b` / `$.a[0]` -> keys; undefined when neither. */
 export function parsePath(text: string): string[] | undefined {
-  if (text.startsWith('/')) return text.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  if (text.startsWith('/'))
+    return text
+      .slice(1)
+      .split('/')
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
   if (text.startsWith('$.') || text.startsWith('$[')) {
     const keys: string[] = []
     const re = /\.([A-Za-z0-9_$-]+)|\[(\d+)\]|\["([^"]*)"\]|\['([^']*)'\]/y

@@ -11,7 +11,11 @@ export async function fetchGroupOffsets(target: KafkaUrl, group: string): Promis
     const [topic] = await admin.fetchOffsets({ groupId: group, topics: [target.topic] })
     return new Map((topic?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]))
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_EVENTS_CONNECT', { url: redact(target.url), detail: String(error) }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_EVENTS_CONNECT',
+      { url: redact(target.url), detail: String(error) },
+      { cause: error },
+    )
   } finally {
     await admin.disconnect().catch(() => {})
   }
@@ -22,7 +26,11 @@ export async function fetchGroupOffsets(target: KafkaUrl, group: string): Promis
  * member) comes first; a peer without DescribeGroups (librdkafka's mock cluster) gets the commit from a
  * member of the group that joins, commits and leaves without consuming.
  */
-export async function commitGroupOffsets(target: KafkaUrl, group: string, offsets: ReadonlyMap<number, bigint>): Promise<void> {
+export async function commitGroupOffsets(
+  target: KafkaUrl,
+  group: string,
+  offsets: ReadonlyMap<number, bigint>,
+): Promise<void> {
   const kafka = kafkaClient(target)
   const partitions = [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) }))
   const admin = kafka.admin()
@@ -32,7 +40,9 @@ export async function commitGroupOffsets(target: KafkaUrl, group: string, offset
     return
   } catch (error) {
     if (!unsupportedApi(error)) {
-      const detail = /no running instances/i.test(String(error)) ? `it has active members (${String(error)})` : `the commit failed: ${String(error)}`
+      const detail = /no running instances/i.test(String(error))
+        ? `it has active members (${String(error)})`
+        : `the commit failed: ${String(error)}`
       throw new TandemError('TANDEM_ERR_EVENTS_GROUP', { group, url: redact(target.url), detail }, { cause: error })
     }
   } finally {
@@ -50,7 +60,11 @@ export async function commitGroupOffsets(target: KafkaUrl, group: string, offset
     await joined
     await consumer.commitOffsets(partitions.map((p) => ({ topic: target.topic, ...p })))
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_EVENTS_GROUP', { group, url: redact(target.url), detail: `the commit failed: ${String(error)}` }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_EVENTS_GROUP',
+      { group, url: redact(target.url), detail: `the commit failed: ${String(error)}` },
+      { cause: error },
+    )
   } finally {
     await consumer.disconnect().catch(() => {})
   }
@@ -58,7 +72,11 @@ export async function commitGroupOffsets(target: KafkaUrl, group: string, offset
 
 /** Whether KafkaJS failed because the peer lacks an API (its error, or one it wraps). */
 function unsupportedApi(error: unknown): boolean {
-  for (let e = error as { name?: string; cause?: unknown } | undefined; e !== undefined && e !== null; e = e.cause as typeof e) {
+  for (
+    let e = error as { name?: string; cause?: unknown } | undefined;
+    e !== undefined && e !== null;
+    e = e.cause as typeof e
+  ) {
     if (e.name === 'KafkaJSServerDoesNotSupportApiKey') return true
   }
   return false

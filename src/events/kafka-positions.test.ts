@@ -20,7 +20,12 @@ describe('Kafka offset vectors', () => {
   })
 
   it('advances each partition to the last offset read in it', () => {
-    const next = advanceVector(parseVector('0:3,1:-1')!, [{ position: '1:0' }, { position: '0:4' }, { position: '1:2' }, { position: '1:1' }])
+    const next = advanceVector(parseVector('0:3,1:-1')!, [
+      { position: '1:0' },
+      { position: '0:4' },
+      { position: '1:2' },
+      { position: '1:1' },
+    ])
     expect(formatVector(next)).toBe('0:4,1:2')
   })
 })

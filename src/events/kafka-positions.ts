@@ -49,7 +49,10 @@ export function compareVectors(a: OffsetVector, b: OffsetVector): number {
 }
 
 /** `previous` moved past every message of `batch` (the last offset read in each partition). */
-export function advanceVector(previous: OffsetVector, batch: ReadonlyArray<{ readonly position: string }>): OffsetVector {
+export function advanceVector(
+  previous: OffsetVector,
+  batch: ReadonlyArray<{ readonly position: string }>,
+): OffsetVector {
   const next = new Map(previous)
   for (const e of batch) {
     const [p, o] = splitPosition(e.position)

@@ -46,7 +46,12 @@ export class KafkaReader {
     await previous
     try {
       const consumer = await this.join()
-      const active: ActiveRead = { ranges: new Map(wanted.map(([p, r]) => [p, { next: r.start, until: r.until }])), queue: [], wake: undefined, error: undefined }
+      const active: ActiveRead = {
+        ranges: new Map(wanted.map(([p, r]) => [p, { next: r.start, until: r.until }])),
+        queue: [],
+        wake: undefined,
+        error: undefined,
+      }
       this.active = active
       for (const [p, r] of wanted) consumer.seek({ topic: this.topic, partition: p, offset: String(r.start) })
       consumer.resume([{ topic: this.topic, partitions: wanted.map(([p]) => p) }])
@@ -83,7 +88,12 @@ export class KafkaReader {
   private join(): Promise<Consumer> {
     const consumer =
       this.consumer ??
-      this.kafka.consumer({ groupId: `tandem-read-${randomUUID()}`, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, retry: { retries: 3 } })
+      this.kafka.consumer({
+        groupId: `tandem-read-${randomUUID()}`,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 100,
+        retry: { retries: 3 },
+      })
     if (this.joined === undefined) {
       this.consumer = consumer
       this.joined = new Promise<void>((resolve, reject) => {
@@ -114,7 +124,10 @@ export class KafkaReader {
                 this.active.queue.push(toEvent(batch.partition, m))
                 range.next = offset + 1n
               }
-              if (range.next > range.until || (BigInt(batch.highWatermark) - 1n <= range.until && range.next >= BigInt(batch.highWatermark))) {
+              if (
+                range.next > range.until ||
+                (BigInt(batch.highWatermark) - 1n <= range.until && range.next >= BigInt(batch.highWatermark))
+              ) {
                 this.active.ranges.delete(batch.partition)
                 pause()
               }

@@ -3,16 +3,39 @@
 // Tandem never creates topics (CreateTopics is not needed): a publisher relies on the broker's auto-creation.
 import { Kafka, logLevel, type Admin, type Message, type Producer, type SASLOptions } from 'kafkajs'
 import { TandemError } from '../errors.js'
-import { DEFAULT_BATCH, SOURCE_TIME_HEADER, toBytes, type EventStream, type OutgoingEvent, type ReadOptions, type StoredEvent } from './event-stream.js'
+import {
+  DEFAULT_BATCH,
+  SOURCE_TIME_HEADER,
+  toBytes,
+  type EventStream,
+  type OutgoingEvent,
+  type ReadOptions,
+  type StoredEvent,
+} from './event-stream.js'
 import { KAFKA_ID_HEADER, KafkaReader, type OffsetRange } from './kafka-reader.js'
-import { advanceVector, compareVectors, formatVector, parseVector, splitPosition, type OffsetVector } from './kafka-positions.js'
+import {
+  advanceVector,
+  compareVectors,
+  formatVector,
+  parseVector,
+  splitPosition,
+  type OffsetVector,
+} from './kafka-positions.js'
 import { redact, type KafkaUrl } from './stream-url.js'
 
-const POSITION_HINT = 'a Kafka position is partition:offset (2:41), or one per partition for a stream position (0:41,1:-1)'
+const POSITION_HINT =
+  'a Kafka position is partition:offset (2:41), or one per partition for a stream position (0:41,1:-1)'
 
 /** The KafkaJS client for a kafka:// URL: short retries so an unreachable broker fails in seconds. */
 export function kafkaClient(target: KafkaUrl): Kafka {
-  const sasl = target.sasl === undefined ? undefined : ({ mechanism: target.sasl.mechanism, username: target.sasl.username, password: target.sasl.password } as SASLOptions)
+  const sasl =
+    target.sasl === undefined
+      ? undefined
+      : ({
+          mechanism: target.sasl.mechanism,
+          username: target.sasl.username,
+          password: target.sasl.password,
+        } as SASLOptions)
   return new Kafka({
     clientId: 'tandem',
     brokers: [...target.brokers],
@@ -24,13 +47,20 @@ export function kafkaClient(target: KafkaUrl): Kafka {
   })
 }
 
-export async function openKafkaStream(target: KafkaUrl, options: { create?: boolean; mustExist?: boolean }): Promise<EventStream> {
+export async function openKafkaStream(
+  target: KafkaUrl,
+  options: { create?: boolean; mustExist?: boolean },
+): Promise<EventStream> {
   const kafka = kafkaClient(target)
   const admin = kafka.admin()
   try {
     await admin.connect()
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_EVENTS_CONNECT', { url: redact(target.url), detail: String(error) }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_EVENTS_CONNECT',
+      { url: redact(target.url), detail: String(error) },
+      { cause: error },
+    )
   }
   const stream = new KafkaStream(target, kafka, admin)
   try {
@@ -70,12 +100,17 @@ class KafkaStream implements EventStream {
     const topics = await this.admin.listTopics().catch((error: unknown) => {
       throw this.failure(error)
     })
-    if (!topics.includes(this.target.topic)) throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.topic })
+    if (!topics.includes(this.target.topic))
+      throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.topic })
   }
 
   private failure(error: unknown): TandemError {
     if (error instanceof TandemError) return error
-    return new TandemError('TANDEM_ERR_EVENTS_CONNECT', { url: redact(this.url), detail: String(error) }, { cause: error })
+    return new TandemError(
+      'TANDEM_ERR_EVENTS_CONNECT',
+      { url: redact(this.url), detail: String(error) },
+      { cause: error },
+    )
   }
 
   /** Publishes issued together go out in one produce request (order kept per partition), keyed by the id. */
@@ -111,8 +146,16 @@ class KafkaStream implements EventStream {
     } catch (error) {
       // A broker without topic auto-creation refuses a missing topic: that is the topic's absence, not a publish failure.
       const coded = hasType(error, 'UNKNOWN_TOPIC_OR_PARTITION')
-        ? new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.topic }, { cause: error })
-        : new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }, { cause: error })
+        ? new TandemError(
+            'TANDEM_ERR_EVENTS_NOT_FOUND',
+            { url: redact(this.url), stream: this.target.topic },
+            { cause: error },
+          )
+        : new TandemError(
+            'TANDEM_ERR_EVENTS_PUBLISH',
+            { url: redact(this.url), detail: String(error) },
+            { cause: error },
+          )
       for (const s of sent) s.reject(coded)
     }
   }
@@ -144,11 +187,17 @@ class KafkaStream implements EventStream {
   }
 
   async at(position: string): Promise<StoredEvent | undefined> {
-    if (position.includes(',')) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(this.url), position, detail: 'a message position is one partition:offset pair' })
+    if (position.includes(','))
+      throw new TandemError('TANDEM_ERR_EVENTS_POSITION', {
+        url: redact(this.url),
+        position,
+        detail: 'a message position is one partition:offset pair',
+      })
     const [p, o] = splitPosition(this.parsePosition(position))
     const mark = (await this.watermarks()).get(p)
     if (mark === undefined || o < mark.low || o >= mark.high) return undefined
-    for await (const batch of this.reader.read(new Map([[p, { start: o, until: o }]]), 1)) return batch.find((e) => e.position === position)
+    for await (const batch of this.reader.read(new Map([[p, { start: o, until: o }]]), 1))
+      return batch.find((e) => e.position === position)
     return undefined
   }
 
@@ -169,13 +218,23 @@ class KafkaStream implements EventStream {
   }
 
   parsePosition(text: string): string {
-    if (parseVector(text) === undefined) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(this.url), position: text, detail: POSITION_HINT })
+    if (parseVector(text) === undefined)
+      throw new TandemError('TANDEM_ERR_EVENTS_POSITION', {
+        url: redact(this.url),
+        position: text,
+        detail: POSITION_HINT,
+      })
     return text
   }
 
   private vector(text: string): OffsetVector {
     const v = parseVector(text)
-    if (v === undefined) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(this.url), position: text, detail: POSITION_HINT })
+    if (v === undefined)
+      throw new TandemError('TANDEM_ERR_EVENTS_POSITION', {
+        url: redact(this.url),
+        position: text,
+        detail: POSITION_HINT,
+      })
     return v
   }
 
@@ -189,7 +248,11 @@ class KafkaStream implements EventStream {
 
 /** Whether a KafkaJS error, or one it wraps, has this protocol error type. */
 function hasType(error: unknown, type: string): boolean {
-  for (let e = error as { type?: string; cause?: unknown } | undefined; e !== undefined && e !== null; e = e.cause as typeof e) {
+  for (
+    let e = error as { type?: string; cause?: unknown } | undefined;
+    e !== undefined && e !== null;
+    e = e.cause as typeof e
+  ) {
     if (e.type === type) return true
   }
   return false

@@ -55,16 +55,25 @@ export interface MappedGroup {
 export async function mapGroupPosition(options: MapGroupOptions): Promise<MappedGroup> {
   const [src, dst] = [kafkaUrl(options.from), kafkaUrl(options.to)]
   const group = options.group ?? src.group
-  if (group === undefined) throw new TandemError('TANDEM_ERR_USAGE', { detail: 'map-position on Kafka needs --group G (or ?group=G in the --from URL)' })
+  if (group === undefined)
+    throw new TandemError('TANDEM_ERR_USAGE', {
+      detail: 'map-position on Kafka needs --group G (or ?group=G in the --from URL)',
+    })
   return withMappingStreams(options, async ({ old, neu, extract, timeOf, tol }) => {
     const committed = await fetchGroupOffsets(src, group)
     if ([...committed.values()].every((o) => o < 0n)) {
-      throw new TandemError('TANDEM_ERR_EVENTS_GROUP', { group, url: redact(options.from), detail: `it has committed no offset on topic ${src.topic}` })
+      throw new TandemError('TANDEM_ERR_EVENTS_GROUP', {
+        group,
+        url: redact(options.from),
+        detail: `it has committed no offset on topic ${src.topic}`,
+      })
     }
     const oldEnd = await old.end()
     const ends = endsOf(oldEnd)
     // The unconsumed part: from each partition's committed offset to its end; its earliest time is tMin.
-    const after = new Map([...ends.keys()].map((p) => [p, (committed.get(p) ?? -1n) < 0n ? -1n : committed.get(p)! - 1n]))
+    const after = new Map(
+      [...ends.keys()].map((p) => [p, (committed.get(p) ?? -1n) < 0n ? -1n : committed.get(p)! - 1n]),
+    )
     const unconsumed = new Map<number, number>()
     let tMin = Number.POSITIVE_INFINITY
     if (oldEnd !== undefined) {
@@ -80,11 +89,13 @@ export async function mapGroupPosition(options: MapGroupOptions): Promise<Mapped
     const consumed = new Set<string>()
     if ([...after.values()].some((o) => o >= 0n)) {
       for await (const batch of old.read({ until: formatVector(after) })) {
-        for (const e of batch) if (agreedTime(e, timeOf) >= tMin - 2 * tol) consumed.add(requireId(extract, e, options.from, options.id))
+        for (const e of batch)
+          if (agreedTime(e, timeOf) >= tMin - 2 * tol) consumed.add(requireId(extract, e, options.from, options.id))
       }
     }
     const target = await scanTarget(neu, extract, timeOf, options, consumed, tMin - tol)
-    if (options.commit === true) await commitGroupOffsets(dst, group, new Map(target.map((t) => [t.partition, BigInt(t.offset)])))
+    if (options.commit === true)
+      await commitGroupOffsets(dst, group, new Map(target.map((t) => [t.partition, BigInt(t.offset)])))
     const source = [...ends].map(([p, end]) => ({
       partition: p,
       committed: (committed.get(p) ?? -1n) < 0n ? null : String(committed.get(p)),
@@ -106,7 +117,14 @@ export async function mapGroupPosition(options: MapGroupOptions): Promise<Mapped
 }
 
 /** Per new partition, the first message not known to be consumed, and the known-consumed ones after it. */
-async function scanTarget(neu: EventStream, extract: Extractor, timeOf: Extractor | undefined, o: MapGroupOptions, consumed: ReadonlySet<string>, before: number): Promise<TargetPartition[]> {
+async function scanTarget(
+  neu: EventStream,
+  extract: Extractor,
+  timeOf: Extractor | undefined,
+  o: MapGroupOptions,
+  consumed: ReadonlySet<string>,
+  before: number,
+): Promise<TargetPartition[]> {
   const end = await neu.end()
   const ends = endsOf(end)
   const first = new Map<number, bigint>()
@@ -122,12 +140,22 @@ async function scanTarget(neu: EventStream, extract: Extractor, timeOf: Extracto
       }
     }
   }
-  return [...ends].map(([p, last]) => ({ partition: p, offset: String(first.get(p) ?? last + 1n), end: String(last + 1n), redeliveries: repeats.get(p) ?? 0 }))
+  return [...ends].map(([p, last]) => ({
+    partition: p,
+    offset: String(first.get(p) ?? last + 1n),
+    end: String(last + 1n),
+    redeliveries: repeats.get(p) ?? 0,
+  }))
 }
 
 function requireId(extract: Extractor, e: Parameters<Extractor>[0], url: string, text: string | undefined): string {
   const id = idOf(extract, e)
-  if (id === undefined) throw new TandemError('TANDEM_ERR_EVENTS_NO_ID', { position: e.position, url: redact(url), extractor: text ?? 'message-id' })
+  if (id === undefined)
+    throw new TandemError('TANDEM_ERR_EVENTS_NO_ID', {
+      position: e.position,
+      url: redact(url),
+      extractor: text ?? 'message-id',
+    })
   return id
 }
 
@@ -139,6 +167,9 @@ function endsOf(end: string | undefined): Map<number, bigint> {
 
 function kafkaUrl(text: string): KafkaUrl {
   const u = parseStreamUrl(text)
-  if (u.kind !== 'kafka') throw new TandemError('TANDEM_ERR_USAGE', { detail: `--group maps Kafka consumer group offsets: ${redact(text)} is not a kafka:// URL (use --position for other brokers)` })
+  if (u.kind !== 'kafka')
+    throw new TandemError('TANDEM_ERR_USAGE', {
+      detail: `--group maps Kafka consumer group offsets: ${redact(text)} is not a kafka:// URL (use --position for other brokers)`,
+    })
   return u
 }

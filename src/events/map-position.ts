@@ -64,7 +64,12 @@ export function mapPosition(options: MapPositionOptions): Promise<MappedPosition
   return withMappingStreams(options, async ({ old, neu, extract, timeOf, tol }) => {
     const p = old.parsePosition(options.position)
     const at = await old.at(p)
-    if (at === undefined) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(options.from), position: p, detail: 'no message is stored there' })
+    if (at === undefined)
+      throw new TandemError('TANDEM_ERR_EVENTS_POSITION', {
+        url: redact(options.from),
+        position: p,
+        detail: 'no message is stored there',
+      })
     const tP = agreedTime(at, timeOf)
     // B: ids of old messages at or before P within the tolerance window; anything older is recognised by time.
     const before = new Set<string>()
@@ -93,7 +98,15 @@ export function mapPosition(options: MapPositionOptions): Promise<MappedPosition
   })
 }
 
-function result(o: MapPositionOptions, p: string, tP: number, newPosition: string | null, resumeAfter: string | null, windowIds: number, scannedNew: number): MappedPosition {
+function result(
+  o: MapPositionOptions,
+  p: string,
+  tP: number,
+  newPosition: string | null,
+  resumeAfter: string | null,
+  windowIds: number,
+  scannedNew: number,
+): MappedPosition {
   return {
     from: redact(o.from),
     to: redact(o.to),

@@ -1,9 +1,23 @@
 // NATS JetStream adapter: a stream plus an optional subject filter; positions are stream sequences,
 // the message id travels in the Nats-Msg-Id header (so the server deduplicates republished ids).
-import { connect, DeliverPolicy, headers as natsHeaders, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats'
+import {
+  connect,
+  DeliverPolicy,
+  headers as natsHeaders,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats'
 import { TandemError } from '../errors.js'
 import { filterWithinStream } from './nats-subjects.js'
-import { DEFAULT_BATCH, toBytes, type EventStream, type OutgoingEvent, type ReadOptions, type StoredEvent } from './event-stream.js'
+import {
+  DEFAULT_BATCH,
+  toBytes,
+  type EventStream,
+  type OutgoingEvent,
+  type ReadOptions,
+  type StoredEvent,
+} from './event-stream.js'
 import { redact, type StreamUrl } from './stream-url.js'
 
 type NatsUrl = Extract<StreamUrl, { kind: 'nats' }>
@@ -58,7 +72,11 @@ class NatsStream implements EventStream {
       const ack = await this.js.publish(subject, toBytes(event.data), { msgID: event.id, headers: h })
       return String(ack.seq)
     } catch (error) {
-      throw new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }, { cause: error })
+      throw new TandemError(
+        'TANDEM_ERR_EVENTS_PUBLISH',
+        { url: redact(this.url), detail: String(error) },
+        { cause: error },
+      )
     }
   }
 
@@ -70,7 +88,10 @@ class NatsStream implements EventStream {
       if (Number(options.after) >= last) return
       start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Number(options.after) + 1 }
     } else if (options.fromTime !== undefined && Number.isFinite(options.fromTime)) {
-      start = { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, options.fromTime)).toISOString() }
+      start = {
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: new Date(Math.max(0, options.fromTime)).toISOString(),
+      }
     } else {
       // Not DeliverPolicy.All: the client's ordered consumer adds opt_start_seq to it, which the server rejects.
       start = { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 }
@@ -108,7 +129,13 @@ class NatsStream implements EventStream {
               else headers[k] = values[0] ?? ''
             }
           }
-          out.push({ position: String(seq), time: Math.floor(m.info.timestampNanos / 1e6), messageId, headers, data: m.data })
+          out.push({
+            position: String(seq),
+            time: Math.floor(m.info.timestampNanos / 1e6),
+            messageId,
+            headers,
+            data: m.data,
+          })
           if (seq >= last || m.info.pending === 0) done = true
           if (done) break
         }
@@ -144,7 +171,12 @@ class NatsStream implements EventStream {
   }
 
   parsePosition(text: string): string {
-    if (!/^\d+$/.test(text)) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(this.url), position: text, detail: 'a NATS position is a stream sequence number' })
+    if (!/^\d+$/.test(text))
+      throw new TandemError('TANDEM_ERR_EVENTS_POSITION', {
+        url: redact(this.url),
+        position: text,
+        detail: 'a NATS position is a stream sequence number',
+      })
     return String(Number(text))
   }
 
@@ -158,6 +190,9 @@ class NatsStream implements EventStream {
     // A wildcard filter cannot be published to: use the stream's first literal subject.
     const d = this.defaultSubject
     if (d !== undefined && !d.includes('*') && !d.includes('>')) return d
-    throw new TandemError('TANDEM_ERR_EVENTS_URL', { url: redact(this.url), detail: 'publishing needs a literal ?subject= (no wildcards)' })
+    throw new TandemError('TANDEM_ERR_EVENTS_URL', {
+      url: redact(this.url),
+      detail: 'publishing needs a literal ?subject= (no wildcards)',
+    })
   }
 }

@@ -3,14 +3,23 @@
 // are read as the JSON object of their fields so a JSON-path --id still works.
 import { Redis } from 'ioredis'
 import { TandemError } from '../errors.js'
-import { DEFAULT_BATCH, type EventStream, type OutgoingEvent, type ReadOptions, type StoredEvent } from './event-stream.js'
+import {
+  DEFAULT_BATCH,
+  type EventStream,
+  type OutgoingEvent,
+  type ReadOptions,
+  type StoredEvent,
+} from './event-stream.js'
 import { redact, type StreamUrl } from './stream-url.js'
 
 type RedisUrl = Extract<StreamUrl, { kind: 'redis' }>
 const HEADER_PREFIX = 'header:'
 const REDIS_HINT = 'a stream key; `TYPE KEY` in redis-cli shows what a key holds'
 
-export async function openRedisStream(target: RedisUrl, options: { create?: boolean; mustExist?: boolean }): Promise<EventStream> {
+export async function openRedisStream(
+  target: RedisUrl,
+  options: { create?: boolean; mustExist?: boolean },
+): Promise<EventStream> {
   // The database is selected here, not by ioredis from the URL: ioredis only logs a failed SELECT and
   // goes on in database 0, which would read (and write) another database's stream of the same name.
   const conn = new URL(target.connection)
@@ -28,7 +37,11 @@ export async function openRedisStream(target: RedisUrl, options: { create?: bool
   try {
     if (db !== 0) {
       await redis.select(db).catch((error: unknown) => {
-        throw new TandemError('TANDEM_ERR_EVENTS_REDIS_DB', { db, url: redact(target.url), detail: String(error) }, { cause: error })
+        throw new TandemError(
+          'TANDEM_ERR_EVENTS_REDIS_DB',
+          { db, url: redact(target.url), detail: String(error) },
+          { cause: error },
+        )
       })
     }
     const stream = new RedisStream(target, redis)
@@ -59,8 +72,14 @@ class RedisStream implements EventStream {
       throw this.failure(error)
     })
     if (type === 'stream' || (type === 'none' && missingOk)) return type
-    if (type === 'none') throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.key })
-    throw new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type: `a Redis ${type}`, hint: REDIS_HINT })
+    if (type === 'none')
+      throw new TandemError('TANDEM_ERR_EVENTS_NOT_FOUND', { url: redact(this.url), stream: this.target.key })
+    throw new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', {
+      url: redact(this.url),
+      stream: this.target.key,
+      type: `a Redis ${type}`,
+      hint: REDIS_HINT,
+    })
   }
 
   /** Create the stream key, empty, when it is missing (a consumer group made and dropped at once). */
@@ -78,20 +97,37 @@ class RedisStream implements EventStream {
   private failure(error: unknown): TandemError {
     if (error instanceof TandemError) return error
     if (/^WRONGTYPE/.test((error as Error).message ?? '')) {
-      return new TandemError('TANDEM_ERR_EVENTS_WRONG_TYPE', { url: redact(this.url), stream: this.target.key, type: 'a Redis value of another type', hint: REDIS_HINT }, { cause: error })
+      return new TandemError(
+        'TANDEM_ERR_EVENTS_WRONG_TYPE',
+        { url: redact(this.url), stream: this.target.key, type: 'a Redis value of another type', hint: REDIS_HINT },
+        { cause: error },
+      )
     }
-    return new TandemError('TANDEM_ERR_EVENTS_CONNECT', { url: redact(this.url), detail: String(error) }, { cause: error })
+    return new TandemError(
+      'TANDEM_ERR_EVENTS_CONNECT',
+      { url: redact(this.url), detail: String(error) },
+      { cause: error },
+    )
   }
 
   async publish(event: OutgoingEvent): Promise<string> {
-    const fields: Array<string | Buffer> = ['id', event.id, 'data', typeof event.data === 'string' ? event.data : Buffer.from(event.data)]
+    const fields: Array<string | Buffer> = [
+      'id',
+      event.id,
+      'data',
+      typeof event.data === 'string' ? event.data : Buffer.from(event.data),
+    ]
     for (const [k, v] of Object.entries(event.headers ?? {})) fields.push(`${HEADER_PREFIX}${k}`, v)
     try {
       const id = await this.redis.xadd(this.target.key, '*', ...fields)
       return String(id)
     } catch (error) {
       if (/^WRONGTYPE/.test((error as Error).message ?? '')) throw this.failure(error)
-      throw new TandemError('TANDEM_ERR_EVENTS_PUBLISH', { url: redact(this.url), detail: String(error) }, { cause: error })
+      throw new TandemError(
+        'TANDEM_ERR_EVENTS_PUBLISH',
+        { url: redact(this.url), detail: String(error) },
+        { cause: error },
+      )
     }
   }
 
@@ -102,12 +138,15 @@ class RedisStream implements EventStream {
     const batch = options.batch ?? DEFAULT_BATCH
     let start: string
     if (options.after !== undefined) start = `(${options.after}`
-    else if (options.fromTime !== undefined && Number.isFinite(options.fromTime)) start = `${Math.max(0, Math.floor(options.fromTime))}-0`
+    else if (options.fromTime !== undefined && Number.isFinite(options.fromTime))
+      start = `${Math.max(0, Math.floor(options.fromTime))}-0`
     else start = '-'
     for (;;) {
-      const rows = (await this.redis.xrangeBuffer(this.target.key, start, until, 'COUNT', batch).catch((error: unknown) => {
-        throw this.failure(error)
-      })) as Array<[Buffer, Buffer[]]>
+      const rows = (await this.redis
+        .xrangeBuffer(this.target.key, start, until, 'COUNT', batch)
+        .catch((error: unknown) => {
+          throw this.failure(error)
+        })) as Array<[Buffer, Buffer[]]>
       if (rows.length === 0) return
       yield rows.map(([id, fields]) => toEvent(id.toString(), fields))
       if (rows.length < batch) return
@@ -139,7 +178,12 @@ class RedisStream implements EventStream {
   }
 
   parsePosition(text: string): string {
-    if (!/^\d+-\d+$/.test(text)) throw new TandemError('TANDEM_ERR_EVENTS_POSITION', { url: redact(this.url), position: text, detail: 'a Redis position is an entry id such as 1700000000000-0' })
+    if (!/^\d+-\d+$/.test(text))
+      throw new TandemError('TANDEM_ERR_EVENTS_POSITION', {
+        url: redact(this.url),
+        position: text,
+        detail: 'a Redis position is an entry id such as 1700000000000-0',
+      })
     return text
   }
 
@@ -161,6 +205,7 @@ function toEvent(position: string, fields: Buffer[]): StoredEvent {
     else if (k.startsWith(HEADER_PREFIX)) headers[k.slice(HEADER_PREFIX.length)] = v.toString()
     else plain[k] = v.toString()
   }
-  if (data === undefined) data = Buffer.from(JSON.stringify(messageId === undefined ? plain : { id: messageId, ...plain }))
+  if (data === undefined)
+    data = Buffer.from(JSON.stringify(messageId === undefined ? plain : { id: messageId, ...plain }))
   return { position, time: Number(position.slice(0, position.indexOf('-'))), messageId, headers, data }
 }

@@ -21,7 +21,11 @@ describe('parseStreamUrl', () => {
       connection: 'amqp://guest:guest@127.0.0.1:5672/%2f',
       stream: 'orders',
     })
-    expect(parseStreamUrl('redis://127.0.0.1:6379/2?stream=orders')).toMatchObject({ kind: 'redis', connection: 'redis://127.0.0.1:6379/2', key: 'orders' })
+    expect(parseStreamUrl('redis://127.0.0.1:6379/2?stream=orders')).toMatchObject({
+      kind: 'redis',
+      connection: 'redis://127.0.0.1:6379/2',
+      key: 'orders',
+    })
   })
 
   it.each([
@@ -62,7 +66,10 @@ describe('parseStreamUrl', () => {
       tls: true,
       sasl: { mechanism: 'scram-sha-512', username: 'app', password: 's@cret' },
     })
-    expect(parseStreamUrl('kafka://app:pw@b1:9092/orders?tls=true')).toMatchObject({ tls: true, sasl: { mechanism: 'plain' } })
+    expect(parseStreamUrl('kafka://app:pw@b1:9092/orders?tls=true')).toMatchObject({
+      tls: true,
+      sasl: { mechanism: 'plain' },
+    })
     expect(redact('kafka://app:pw@b1:9092,b2:9092/orders')).toBe('kafka://app:***@b1:9092,b2:9092/orders')
   })
 

@@ -4,7 +4,15 @@ import { TandemError } from '../errors.js'
 import { redactSecrets } from '../redact.js'
 
 export type StreamUrl =
-  | { readonly kind: 'nats'; readonly url: string; readonly servers: string; readonly user?: string; readonly pass?: string; readonly stream: string; readonly subject?: string }
+  | {
+      readonly kind: 'nats'
+      readonly url: string
+      readonly servers: string
+      readonly user?: string
+      readonly pass?: string
+      readonly stream: string
+      readonly subject?: string
+    }
   | { readonly kind: 'amqp'; readonly url: string; readonly connection: string; readonly stream: string }
   | { readonly kind: 'redis'; readonly url: string; readonly connection: string; readonly key: string }
   | KafkaUrl
@@ -17,7 +25,11 @@ export interface KafkaUrl {
   readonly topic: string
   readonly group?: string
   readonly tls: boolean
-  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string }
+  readonly sasl?: {
+    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'
+    readonly username: string
+    readonly password: string
+  }
 }
 
 const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/
@@ -26,7 +38,8 @@ const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
 const STREAM_NAME = /^[A-Za-z0-9_-]+$/
 
 export function parseStreamUrl(text: string): StreamUrl {
-  const bad = (detail: string): TandemError => new TandemError('TANDEM_ERR_EVENTS_URL', { url: redactSecrets(text), detail })
+  const bad = (detail: string): TandemError =>
+    new TandemError('TANDEM_ERR_EVENTS_URL', { url: redactSecrets(text), detail })
   if (/^kafkas?:\/\//.test(text)) return parseKafkaUrl(text, bad)
   let u: URL
   try {
@@ -36,7 +49,8 @@ export function parseStreamUrl(text: string): StreamUrl {
   }
   const path = decodeURIComponent(u.pathname.replace(/^\//, ''))
   const allowed = (names: string[]): void => {
-    for (const key of u.searchParams.keys()) if (!names.includes(key)) throw bad(`unknown parameter "${key}" (allowed: ${names.join(', ')})`)
+    for (const key of u.searchParams.keys())
+      if (!names.includes(key)) throw bad(`unknown parameter "${key}" (allowed: ${names.join(', ')})`)
   }
   if (u.hostname === '') throw bad('the host is missing')
   switch (u.protocol) {
@@ -46,7 +60,8 @@ export function parseStreamUrl(text: string): StreamUrl {
       if (path === '') throw bad('the JetStream stream name is missing from the path')
       if (!STREAM_NAME.test(path)) throw bad(`"${path}" is not a JetStream stream name (letters, digits, _ and -)`)
       const subject = u.searchParams.get('subject') ?? undefined
-      if (subject !== undefined && (subject === '' || /\s/.test(subject))) throw bad('subject is empty or contains spaces')
+      if (subject !== undefined && (subject === '' || /\s/.test(subject)))
+        throw bad('subject is empty or contains spaces')
       return {
         kind: 'nats',
         url: text,
@@ -87,12 +102,16 @@ function parseKafkaUrl(text: string, bad: (detail: string) => TandemError): Kafk
   const [, scheme, userinfo, hosts, rawTopic, query] = m
   const brokers = (hosts ?? '').split(',').filter((h) => h !== '')
   if (brokers.length === 0) throw bad('the broker list (host:port[,host:port]) is missing')
-  for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b)) throw bad(`broker "${b}" is not host:port`)
+  for (const b of brokers)
+    if (!/^[^:\s]+:\d{1,5}$/.test(b) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(b))
+      throw bad(`broker "${b}" is not host:port`)
   const topic = decodeURIComponent(rawTopic ?? '')
   if (topic === '') throw bad('the topic is missing from the path')
-  if (!KAFKA_TOPIC.test(topic)) throw bad(`"${topic}" is not a Kafka topic name (letters, digits, ".", "_" and "-", at most 249)`)
+  if (!KAFKA_TOPIC.test(topic))
+    throw bad(`"${topic}" is not a Kafka topic name (letters, digits, ".", "_" and "-", at most 249)`)
   const params = new URLSearchParams(query ?? '')
-  for (const key of params.keys()) if (!['group', 'tls', 'sasl'].includes(key)) throw bad(`unknown parameter "${key}" (allowed: group, tls, sasl)`)
+  for (const key of params.keys())
+    if (!['group', 'tls', 'sasl'].includes(key)) throw bad(`unknown parameter "${key}" (allowed: group, tls, sasl)`)
   const group = params.get('group') ?? undefined
   if (group === '') throw bad('group is empty')
   const tlsText = params.get('tls')
@@ -105,9 +124,21 @@ function parseKafkaUrl(text: string, bad: (detail: string) => TandemError): Kafk
     if (!SASL_MECHANISMS.includes(m2)) throw bad(`sasl "${mechanism}" is not supported (${SASL_MECHANISMS.join(', ')})`)
     const colon = (userinfo ?? '').indexOf(':')
     if (userinfo === undefined || colon < 0) throw bad('SASL needs user:password@ before the brokers')
-    sasl = { mechanism: m2, username: decodeURIComponent(userinfo.slice(0, colon)), password: decodeURIComponent(userinfo.slice(colon + 1)) }
+    sasl = {
+      mechanism: m2,
+      username: decodeURIComponent(userinfo.slice(0, colon)),
+      password: decodeURIComponent(userinfo.slice(colon + 1)),
+    }
   }
-  return { kind: 'kafka', url: text, brokers, topic, ...(group !== undefined ? { group } : {}), tls, ...(sasl !== undefined ? { sasl } : {}) }
+  return {
+    kind: 'kafka',
+    url: text,
+    brokers,
+    topic,
+    ...(group !== undefined ? { group } : {}),
+    tls,
+    ...(sasl !== undefined ? { sasl } : {}),
+  }
 }
 
 /** The URL without its password or secret parameters, for messages, logs and checkpoints (src/redact.ts). */

@@ -7,9 +7,11 @@ import { classify, planPass } from './drill-down.js'
 import { runVerification, type SideScan } from './verify-engine.js'
 
 type Msg = { t: number; id: string }
-const scanOf = (msgs: readonly Msg[]): SideScan => async (visit) => {
-  for (const m of msgs) visit(m.t, m.id)
-}
+const scanOf =
+  (msgs: readonly Msg[]): SideScan =>
+  async (visit) => {
+    for (const m of msgs) visit(m.t, m.id)
+  }
 const opts = { bucketMs: 1000, toleranceMs: 200, maxIds: 1_000_000, since: -Infinity, until: Infinity }
 
 /** The expected report, computed the naive way from whole-stream counts. */
@@ -36,12 +38,17 @@ const scenario = fc
   .map(({ n, drops, dups, extras, skew, shuffleSeed, maxIds }) => {
     const old: Msg[] = Array.from({ length: n }, (_, i) => ({ t: 10_000 + i * 37, id: `id-${i}` }))
     const dropped = new Set(n === 0 ? [] : drops.map((d) => d % n))
-    let neu: Msg[] = old.filter((_, i) => !dropped.has(i)).map((m, i) => ({ t: m.t + skew[i % skew.length]!, id: m.id }))
+    let neu: Msg[] = old
+      .filter((_, i) => !dropped.has(i))
+      .map((m, i) => ({ t: m.t + skew[i % skew.length]!, id: m.id }))
     if (n > 0) for (const d of dups) neu.push({ ...old[d % n]!, t: old[d % n]!.t + 5 })
     for (let e = 0; e < extras; e++) neu.push({ t: 10_000 + e * 911, id: `extra-${e}` })
     // Deterministic shuffle: order must not matter.
     let s = shuffleSeed
-    neu = neu.map((m) => ({ m, k: (s = (s * 1103515245 + 12345) % 2 ** 31) })).sort((a, b) => a.k - b.k).map((x) => x.m)
+    neu = neu
+      .map((m) => ({ m, k: (s = (s * 1103515245 + 12345) % 2 ** 31) }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.m)
     return { old, neu, maxIds }
   })
 
@@ -68,7 +75,12 @@ describe('verification engine', () => {
   it('splits a differing bucket too large for one id set and still finds the single loss', async () => {
     const old = Array.from({ length: 5000 }, (_, i) => ({ t: i / 10, id: `m${i}` }))
     const neu = old.filter((m) => m.id !== 'm4321')
-    const got = await runVerification(scanOf(old), scanOf(neu), { ...opts, bucketMs: 60_000, toleranceMs: 0, maxIds: 100 })
+    const got = await runVerification(scanOf(old), scanOf(neu), {
+      ...opts,
+      bucketMs: 60_000,
+      toleranceMs: 0,
+      maxIds: 100,
+    })
     expect(got.missing).toEqual(['m4321'])
     expect(got.extra).toEqual([])
     expect(got.passes).toBeGreaterThan(3)
@@ -77,7 +89,12 @@ describe('verification engine', () => {
   it('leaves messages outside [since, until) out of the comparison', async () => {
     const old = Array.from({ length: 100 }, (_, i) => ({ t: i * 1000, id: `m${i}` }))
     const neu = old.filter((m) => m.id !== 'm5' && m.id !== 'm50')
-    const got = await runVerification(scanOf(old), scanOf(neu), { ...opts, toleranceMs: 0, since: 20_000, until: 80_000 })
+    const got = await runVerification(scanOf(old), scanOf(neu), {
+      ...opts,
+      toleranceMs: 0,
+      since: 20_000,
+      until: 80_000,
+    })
     expect(got.missing).toEqual(['m50'])
   })
 })
@@ -118,20 +135,26 @@ describe('bucket hash', () => {
 describe('drill-down planning', () => {
   it('never puts more than maxIds in one pass except a single unsplittable range', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ w: fc.integer({ min: 1, max: 100 }), size: fc.integer({ min: 0, max: 500 }) }), { maxLength: 30 }), fc.integer({ min: 1, max: 600 }), (specs, maxIds) => {
-        let start = 0
-        const ranges = specs.map(({ w, size }) => {
-          const r = { start, end: start + w, size }
-          start += w + 1
-          return r
-        })
-        const plan = planPass(ranges, maxIds)
-        expect(plan.drill.length + plan.split.length + plan.later.length).toBe(ranges.length)
-        const held = plan.drill.reduce((n, r) => n + r.size, 0)
-        if (plan.drill.length > 1) expect(held).toBeLessThanOrEqual(maxIds)
-        for (const r of plan.split) expect(r.size).toBeGreaterThan(maxIds)
-        if (ranges.length > 0) expect(plan.drill.length + plan.split.length).toBeGreaterThan(0)
-      }),
+      fc.property(
+        fc.array(fc.record({ w: fc.integer({ min: 1, max: 100 }), size: fc.integer({ min: 0, max: 500 }) }), {
+          maxLength: 30,
+        }),
+        fc.integer({ min: 1, max: 600 }),
+        (specs, maxIds) => {
+          let start = 0
+          const ranges = specs.map(({ w, size }) => {
+            const r = { start, end: start + w, size }
+            start += w + 1
+            return r
+          })
+          const plan = planPass(ranges, maxIds)
+          expect(plan.drill.length + plan.split.length + plan.later.length).toBe(ranges.length)
+          const held = plan.drill.reduce((n, r) => n + r.size, 0)
+          if (plan.drill.length > 1) expect(held).toBeLessThanOrEqual(maxIds)
+          for (const r of plan.split) expect(r.size).toBeGreaterThan(maxIds)
+          if (ranges.length > 0) expect(plan.drill.length + plan.split.length).toBeGreaterThan(0)
+        },
+      ),
     )
   })
 })

@@ -58,9 +58,19 @@ export async function verifyStreams(options: VerifyOptions): Promise<VerifyRepor
     const until = options.until ?? Number.POSITIVE_INFINITY
     // Each pass reads up to the end seen now, so messages arriving meanwhile never skew a comparison.
     const [oldEnd, newEnd] = await bothEnds(old, neu)
-    const scan = (stream: EventStream, end: string | undefined): SideScan => (visit) =>
-      // A payload time may be far from the broker time, so only broker-time windows may seek.
-      scanStream(stream, end, timeOf === undefined ? since - 2 * toleranceMs : Number.NEGATIVE_INFINITY, idOfEvent, options.id, timeOf, visit)
+    const scan =
+      (stream: EventStream, end: string | undefined): SideScan =>
+      (visit) =>
+        // A payload time may be far from the broker time, so only broker-time windows may seek.
+        scanStream(
+          stream,
+          end,
+          timeOf === undefined ? since - 2 * toleranceMs : Number.NEGATIVE_INFINITY,
+          idOfEvent,
+          options.id,
+          timeOf,
+          visit,
+        )
     const result = await runVerification(scan(old, oldEnd), scan(neu, newEnd), {
       bucketMs,
       toleranceMs,
@@ -97,11 +107,17 @@ async function bothEnds(old: EventStream, neu: EventStream): Promise<[string | u
 /** The window [since, until) must be a real interval: an empty or inverted one would verify nothing and say "no loss". */
 function checkWindow(since: number | undefined, until: number | undefined): void {
   const iso = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString() : String(t))
-  for (const [name, t] of [['--since', since], ['--until', until]] as const) {
-    if (t !== undefined && Number.isNaN(t)) throw new TandemError('TANDEM_ERR_USAGE', { detail: `${name} is not a time` })
+  for (const [name, t] of [
+    ['--since', since],
+    ['--until', until],
+  ] as const) {
+    if (t !== undefined && Number.isNaN(t))
+      throw new TandemError('TANDEM_ERR_USAGE', { detail: `${name} is not a time` })
   }
   if (since !== undefined && until !== undefined && since >= until) {
-    throw new TandemError('TANDEM_ERR_USAGE', { detail: `--since (${iso(since)}) must be before --until (${iso(until)}); the window is [since, until)` })
+    throw new TandemError('TANDEM_ERR_USAGE', {
+      detail: `--since (${iso(since)}) must be before --until (${iso(until)}); the window is [since, until)`,
+    })
   }
 }
 
@@ -119,10 +135,19 @@ async function scanStream(
   for await (const batch of read) {
     for (const event of batch) {
       const id = idOf(idOfEvent, event)
-      if (id === undefined) throw new TandemError('TANDEM_ERR_EVENTS_NO_ID', { position: event.position, url: redact(stream.url), extractor: idText })
+      if (id === undefined)
+        throw new TandemError('TANDEM_ERR_EVENTS_NO_ID', {
+          position: event.position,
+          url: redact(stream.url),
+          extractor: idText,
+        })
       const t = agreedTime(event, timeOf)
       if (!Number.isFinite(t)) {
-        throw new TandemError('TANDEM_ERR_EVENTS_NO_TIME', { position: event.position, url: redact(stream.url), detail: timeOf ? 'at --time' : 'from the broker' })
+        throw new TandemError('TANDEM_ERR_EVENTS_NO_TIME', {
+          position: event.position,
+          url: redact(stream.url),
+          detail: timeOf ? 'at --time' : 'from the broker',
+        })
       }
       visit(t, id)
     }

@@ -29,7 +29,9 @@ export interface CheckResult {
 export const VERIFY_TIMEOUT_MS = 10 * 60_000
 
 /** The `tandem` command: the compiled one beside this module, or from src/ (tests) the checkout's launcher. */
-const TANDEM_BIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../bin/tandem.js' : '../cli/bin.js', import.meta.url))
+const TANDEM_BIN = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../../bin/tandem.js' : '../cli/bin.js', import.meta.url),
+)
 
 export interface RunChecklistOptions {
   /** Stored stages, when the caller already read them. */
@@ -45,35 +47,55 @@ export interface RunChecklistOptions {
 const NO_POST = { custom: [] as const }
 
 /** Run every check of `system` (configured or not, so the result lists all six) and persist them. */
-export async function runChecklist(config: Config, store: Store, system: string, options: RunChecklistOptions = {}): Promise<CheckResult[]> {
+export async function runChecklist(
+  config: Config,
+  store: Store,
+  system: string,
+  options: RunChecklistOptions = {},
+): Promise<CheckResult[]> {
   const sys = config.systems.find((s) => s.name === system)
   if (sys === undefined) throw new TandemError('TANDEM_ERR_SYSTEM_NOT_FOUND', { system })
   const now = options.now ?? Date.now
   const stages = options.stages ?? new Map((await listStates(store)).map((s) => [s.system, s.stage]))
-  const list: Omit<SystemConfig['checklist'], 'post'> = options.post === true ? (sys.checklist.post ?? NO_POST) : sys.checklist
+  const list: Omit<SystemConfig['checklist'], 'post'> =
+    options.post === true ? (sys.checklist.post ?? NO_POST) : sys.checklist
 
   const jobs: Promise<CheckResult>[] = BUILTIN_CHECKS.map(async (name): Promise<CheckResult> => {
     const cfg = list[name]
-    if (cfg === undefined) return { check: name, configured: false, ok: true, status: 'not-configured', output: 'not configured', at: now() }
+    if (cfg === undefined)
+      return { check: name, configured: false, ok: true, status: 'not-configured', output: 'not configured', at: now() }
     return finish(name, await runBuiltin(name, cfg, sys, stages), now)
   })
   for (const custom of list.custom) {
-    jobs.push(runProbes({ command: custom.command, http: custom.http, timeout: custom.timeout }).then((r) => finish(`custom:${custom.name}`, r ?? nothingToRun('a command or http'), now)))
+    jobs.push(
+      runProbes({ command: custom.command, http: custom.http, timeout: custom.timeout }).then((r) =>
+        finish(`custom:${custom.name}`, r ?? nothingToRun('a command or http'), now),
+      ),
+    )
   }
   const dd = list.dataDiff
   if (dd !== undefined) {
-    const parts: Promise<ProbeResult>[] = dd.verifiedWithin === undefined ? [] : [watermarkCheck(store, sys.name, dd.verifiedWithin, now)]
-    if (dd.from !== undefined && dd.to !== undefined && dd.table !== undefined) parts.push(dataDiffCheck({ ...dd, from: dd.from, to: dd.to, table: dd.table }))
+    const parts: Promise<ProbeResult>[] =
+      dd.verifiedWithin === undefined ? [] : [watermarkCheck(store, sys.name, dd.verifiedWithin, now)]
+    if (dd.from !== undefined && dd.to !== undefined && dd.table !== undefined)
+      parts.push(dataDiffCheck({ ...dd, from: dd.from, to: dd.to, table: dd.table }))
     jobs.push(Promise.all(parts).then((r) => finish('dataDiff', combine(r), now)))
   }
   const ev = list.eventsVerify
   if (ev !== undefined) {
-    const parts: Promise<ProbeResult>[] = ev.verifiedWithin === undefined ? [] : [watermarkCheck(store, sys.name, ev.verifiedWithin, now)]
-    if (ev.from !== undefined && ev.to !== undefined && ev.id !== undefined) parts.push(eventsVerifyCheck({ ...ev, from: ev.from, to: ev.to, id: ev.id }))
+    const parts: Promise<ProbeResult>[] =
+      ev.verifiedWithin === undefined ? [] : [watermarkCheck(store, sys.name, ev.verifiedWithin, now)]
+    if (ev.from !== undefined && ev.to !== undefined && ev.id !== undefined)
+      parts.push(eventsVerifyCheck({ ...ev, from: ev.from, to: ev.to, id: ev.id }))
     jobs.push(Promise.all(parts).then((r) => finish('eventsVerify', combine(r), now)))
   }
   const results = await Promise.all(jobs)
-  if (options.persist !== false) await saveChecklistResults(store, system, options.post === true ? results.map((r) => ({ ...r, check: `post:${r.check}` })) : results)
+  if (options.persist !== false)
+    await saveChecklistResults(
+      store,
+      system,
+      options.post === true ? results.map((r) => ({ ...r, check: `post:${r.check}` })) : results,
+    )
   return results
 }
 
@@ -99,7 +121,8 @@ function eventsVerifyCheck(ev: EventsVerifyCheck & { from: string; to: string; i
 /** The move's verified-through watermark (SPEC 13) must be at most `within` ms old. */
 async function watermarkCheck(store: Store, system: string, within: number, now: () => number): Promise<ProbeResult> {
   const w = await getWatermark(store, system)
-  if (w === undefined) return { ok: false, output: `${system} has no verified window yet; start it and let continuous verification run` }
+  if (w === undefined)
+    return { ok: false, output: `${system} has no verified window yet; start it and let continuous verification run` }
   const age = now() - w.verifiedThrough
   const text = `verified through ${new Date(w.verifiedThrough).toISOString()} (${Math.round(age / 1000)}s ago, limit ${Math.round(within / 1000)}s)`
   return { ok: age <= within, output: text }
@@ -114,7 +137,11 @@ function nothingToRun(what: string): ProbeResult {
 }
 
 /** The `command` and `http` probes any check may carry; undefined when it has neither. */
-async function runProbes(cfg: { command?: string | undefined; http?: string | undefined; timeout: number }): Promise<ProbeResult | undefined> {
+async function runProbes(cfg: {
+  command?: string | undefined
+  http?: string | undefined
+  timeout: number
+}): Promise<ProbeResult | undefined> {
   const parts: ProbeResult[] = []
   if (cfg.command !== undefined) parts.push(await runCommand(cfg.command, cfg.timeout))
   if (cfg.http !== undefined) parts.push(await probeHttp(cfg.http, cfg.timeout))
@@ -125,7 +152,12 @@ function combine(parts: readonly ProbeResult[]): ProbeResult {
   return { ok: parts.every((p) => p.ok), output: parts.map((p) => p.output).join('\n') }
 }
 
-async function runBuiltin(name: BuiltinCheck, cfg: CheckConfig, sys: SystemConfig, stages: ReadonlyMap<string, Stage>): Promise<ProbeResult> {
+async function runBuiltin(
+  name: BuiltinCheck,
+  cfg: CheckConfig,
+  sys: SystemConfig,
+  stages: ReadonlyMap<string, Stage>,
+): Promise<ProbeResult> {
   const parts: ProbeResult[] = []
   const probes = await runProbes(cfg)
   if (probes !== undefined) parts.push(probes)
@@ -151,7 +183,14 @@ async function runBuiltin(name: BuiltinCheck, cfg: CheckConfig, sys: SystemConfi
     case 'notify':
       if (cfg.webhook !== undefined) {
         const text = `tandem: pre-migration checklist of ${sys.name} (notification check)`
-        parts.push(await probeHttp(cfg.webhook, cfg.timeout, { text, system: sys.name, event: 'checklist' }, redactWebhook(cfg.webhook)))
+        parts.push(
+          await probeHttp(
+            cfg.webhook,
+            cfg.timeout,
+            { text, system: sys.name, event: 'checklist' },
+            redactWebhook(cfg.webhook),
+          ),
+        )
       }
       if (parts.length === 0) return nothingToRun('`webhook` (must accept a POST)')
       break
@@ -178,7 +217,14 @@ async function monitoring(sys: SystemConfig, timeoutMs: number): Promise<ProbeRe
   if (targets.some(([, url]) => url === undefined)) {
     return nothingToRun('`http` or `command` (this system has no legacy and candidate targets to probe)')
   }
-  const parts = await Promise.all(targets.map(([arm, url]) => probeHttp(`${url!.replace(/\/+$/, '')}${sys.health.path}`, timeoutMs).then((r) => ({ ok: r.ok, output: `${arm}: ${r.output}` }))))
+  const parts = await Promise.all(
+    targets.map(([arm, url]) =>
+      probeHttp(`${url!.replace(/\/+$/, '')}${sys.health.path}`, timeoutMs).then((r) => ({
+        ok: r.ok,
+        output: `${arm}: ${r.output}`,
+      })),
+    ),
+  )
   return combine(parts)
 }
 
@@ -186,6 +232,11 @@ async function monitoring(sys: SystemConfig, timeoutMs: number): Promise<ProbeRe
 async function runTandem(argv: readonly string[]): Promise<ProbeResult> {
   const r = await runCommand([process.execPath, TANDEM_BIN, ...argv, '--json'], VERIFY_TIMEOUT_MS)
   if (r.ok) return r
-  const why = r.exitCode === 1 ? 'differences found' : r.exitCode === 2 ? 'the verification could not run' : 'the verification did not finish'
+  const why =
+    r.exitCode === 1
+      ? 'differences found'
+      : r.exitCode === 2
+        ? 'the verification could not run'
+        : 'the verification did not finish'
   return { ok: false, output: `${why}\n${r.output}` }
 }

@@ -46,7 +46,10 @@ describe('waves', () => {
       { system: 'a', stage: 'promoted' },
       { system: 'b', stage: 'canary' },
     ])
-    expect(status.map((w) => w.systems)).toEqual([['a', 'b', 'e'], ['c', 'd']])
+    expect(status.map((w) => w.systems)).toEqual([
+      ['a', 'b', 'e'],
+      ['c', 'd'],
+    ])
     expect(status[0]!.counts).toMatchObject({ promoted: 1, canary: 1, pending: 1 })
     expect(status[0]!.open).toBe(true)
     expect(status[1]!.open).toBe(false)
@@ -73,7 +76,9 @@ describe('startGate', () => {
     await setStage(store, 'b', 'canary')
     const refused = await startGate(config, store, 'c', {})
     expect(refused.allowed).toBe(false)
-    expect(refused.reasons.join('\n')).toMatch(/wave expansion is closed: waiting for b \(pilot, canary\), e \(pilot, pending\)/)
+    expect(refused.reasons.join('\n')).toMatch(
+      /wave expansion is closed: waiting for b \(pilot, canary\), e \(pilot, pending\)/,
+    )
 
     const forced = await startGate(config, store, 'c', { force: true })
     expect(forced.allowed).toBe(true)
@@ -113,7 +118,14 @@ describe('startGate', () => {
     expect(gate.checks.find((c) => c.check === 'backup')!.status).toBe('not-configured')
 
     const rows = await store.db.selectFrom('checklist_results').selectAll().where('system', '=', 'f').execute()
-    expect(rows.map((r) => r.check).sort()).toEqual(['backup', 'dependencies', 'monitoring', 'notify', 'rollbackPlan', 'tests'])
+    expect(rows.map((r) => r.check).sort()).toEqual([
+      'backup',
+      'dependencies',
+      'monitoring',
+      'notify',
+      'rollbackPlan',
+      'tests',
+    ])
     expect(rows.find((r) => r.check === 'rollbackPlan')).toMatchObject({ ok: 0, configured: 1 })
 
     await writeFile(plan, '1. set weight 0\n')

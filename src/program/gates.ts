@@ -26,14 +26,23 @@ export function waveReasons(config: Config, stages: ReadonlyMap<string, Stage>, 
   const status = waveStatus(config, states).find((w) => w.name === wave.name)!
   const reasons: string[] = []
   if (!status.open) reasons.push(`wave ${wave.name} is ${status.reason}`)
-  const othersActive = status.systems.filter((s) => s !== system && TRIAL_STAGES.includes(stages.get(s) ?? 'pending')).length
+  const othersActive = status.systems.filter(
+    (s) => s !== system && TRIAL_STAGES.includes(stages.get(s) ?? 'pending'),
+  ).length
   if (othersActive >= wave.maxConcurrent) {
-    reasons.push(`wave ${wave.name} already has ${othersActive} active system(s), its maxConcurrent is ${wave.maxConcurrent}`)
+    reasons.push(
+      `wave ${wave.name} already has ${othersActive} active system(s), its maxConcurrent is ${wave.maxConcurrent}`,
+    )
   }
   return reasons
 }
 
-export async function startGate(config: Config, store: Store, system: string, options: { force?: boolean } = {}): Promise<GateResult> {
+export async function startGate(
+  config: Config,
+  store: Store,
+  system: string,
+  options: { force?: boolean } = {},
+): Promise<GateResult> {
   if (!config.systems.some((s) => s.name === system)) throw new TandemError('TANDEM_ERR_SYSTEM_NOT_FOUND', { system })
   const stages = stageMap(await listStates(store))
   const reasons = waveReasons(config, stages, system)

@@ -36,7 +36,12 @@ export async function rolledBackSince(config: Config, store: Store, wave: string
  * rolled back since the program last resumed. Returns the new halt, or null (below the limit, no
  * wave, already halted, or another writer halted first).
  */
-export async function haltAfterRollback(config: Config, store: Store, system: string, now: number): Promise<ProgramState | null> {
+export async function haltAfterRollback(
+  config: Config,
+  store: Store,
+  system: string,
+  now: number,
+): Promise<ProgramState | null> {
   const wave = waveOf(config, system)
   if (wave === undefined) return null
   const current = await getProgramState(store)
@@ -47,7 +52,18 @@ export async function haltAfterRollback(config: Config, store: Store, system: st
   const reason = `mass failure: ${rolledBack.length} systems of wave ${wave.name} rolled back (${rolledBack.join(', ')}); program.haltAfterRollbacks is ${limit}`
   const halted = await setProgramState(store, { halted: true, reason, actor: 'controller', wave: wave.name }, now)
   if (halted !== null) {
-    await writeAudit(store, { actor: 'controller', role: 'controller', action: 'program.halt', target: null, params: { reason, wave: wave.name, systems: rolledBack }, result: 'ok' }, now)
+    await writeAudit(
+      store,
+      {
+        actor: 'controller',
+        role: 'controller',
+        action: 'program.halt',
+        target: null,
+        params: { reason, wave: wave.name, systems: rolledBack },
+        result: 'ok',
+      },
+      now,
+    )
   }
   return halted
 }
@@ -56,7 +72,8 @@ export async function haltAfterRollback(config: Config, store: Store, system: st
 export async function haltProgram(store: Store, request: HaltRequest, now: number): Promise<ProgramState> {
   const reason = request.reason ?? `halted by ${request.actor}`
   const halted = await setProgramState(store, { halted: true, reason, actor: request.actor, wave: null }, now)
-  if (halted === null) throw new TandemError('TANDEM_ERR_PROGRAM_ALREADY_HALTED', { reason: describeHalt(await getProgramState(store)) })
+  if (halted === null)
+    throw new TandemError('TANDEM_ERR_PROGRAM_ALREADY_HALTED', { reason: describeHalt(await getProgramState(store)) })
   return halted
 }
 
@@ -71,5 +88,10 @@ export async function resumeProgram(store: Store, request: HaltRequest, now: num
 /** Throws TANDEM_ERR_PROGRAM_HALTED when the program is halted: for start, retry, advance, promote, finalize. */
 export async function assertNotHalted(store: Store, action: string, system: string): Promise<void> {
   const p = await getProgramState(store)
-  if (p.halted) throw new TandemError('TANDEM_ERR_PROGRAM_HALTED', { action, system, reason: describeHalt(p) }, { details: { program: p } })
+  if (p.halted)
+    throw new TandemError(
+      'TANDEM_ERR_PROGRAM_HALTED',
+      { action, system, reason: describeHalt(p) },
+      { details: { program: p } },
+    )
 }

@@ -46,7 +46,9 @@ export function computeKpis(facts: readonly SystemFacts[], startedAt: number | n
   const avgThroughputImprovement = mean(migrated.map((f) => f.throughputChange).filter((v): v is number => v !== null))
   const avgLatencyChange = mean(migrated.map((f) => f.latencyChange).filter((v): v is number => v !== null))
   const avgMigrationTimeHours = mean(
-    migrated.filter((f) => f.startedAt !== null && f.promotedAt !== null).map((f) => (f.promotedAt! - f.startedAt!) / HOUR_MS),
+    migrated
+      .filter((f) => f.startedAt !== null && f.promotedAt !== null)
+      .map((f) => (f.promotedAt! - f.startedAt!) / HOUR_MS),
   )
   const totalDowntimeMinutes = facts.reduce((n, f) => n + f.downtimeMinutes, 0)
   // Before any promotion or rollback the terms only restate defaults ("no failure", "no downtime"):
@@ -77,7 +79,11 @@ export function computeKpis(facts: readonly SystemFacts[], startedAt: number | n
 }
 
 /** KPIs of the program described by `config`, read from `store`. */
-export async function programKpis(config: Config, store: Store, now = Date.now()): Promise<{ kpis: Kpis; facts: SystemFacts[] }> {
+export async function programKpis(
+  config: Config,
+  store: Store,
+  now = Date.now(),
+): Promise<{ kpis: Kpis; facts: SystemFacts[] }> {
   const [facts, startedAt] = await Promise.all([systemFacts(config, store, now), programStartedAt(config, store)])
   return { kpis: computeKpis(facts, startedAt, now), facts }
 }

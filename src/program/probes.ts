@@ -26,7 +26,11 @@ export function capOutput(raw: string, cap = OUTPUT_CAP): string {
  * Run `argv` (or a shell command line) and pass when it exits 0. The child gets its own process group
  * so a timeout kills everything it started, not only the shell.
  */
-export function runCommand(command: string | readonly string[], timeoutMs: number, cwd = process.cwd()): Promise<ProbeResult & { exitCode: number | null }> {
+export function runCommand(
+  command: string | readonly string[],
+  timeoutMs: number,
+  cwd = process.cwd(),
+): Promise<ProbeResult & { exitCode: number | null }> {
   return new Promise((resolve) => {
     const child =
       typeof command === 'string'
@@ -60,8 +64,16 @@ export function runCommand(command: string | readonly string[], timeoutMs: numbe
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const text = chunks.join('')
-      const status = timedOut ? `timed out after ${timeoutMs} ms` : signal !== null ? `killed by ${signal}` : `exit ${code}`
-      resolve({ ok: !timedOut && code === 0, exitCode: timedOut ? null : code, output: capOutput(`$ ${label}\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}(${status})`) })
+      const status = timedOut
+        ? `timed out after ${timeoutMs} ms`
+        : signal !== null
+          ? `killed by ${signal}`
+          : `exit ${code}`
+      resolve({
+        ok: !timedOut && code === 0,
+        exitCode: timedOut ? null : code,
+        output: capOutput(`$ ${label}\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}(${status})`),
+      })
     })
   })
 }

@@ -15,7 +15,10 @@ export function esc(text: string): string {
 }
 
 /** One horizontal bar per row, split by stage. */
-export function stageBars(rows: readonly { label: string; counts: Readonly<Record<Stage, number>> }[], width = 760): string {
+export function stageBars(
+  rows: readonly { label: string; counts: Readonly<Record<Stage, number>> }[],
+  width = 760,
+): string {
   const labelW = 130
   const barW = width - labelW - 60
   const rowH = 30
@@ -30,17 +33,25 @@ export function stageBars(rows: readonly { label: string; counts: Readonly<Recor
       const n = row.counts[s]
       if (n === 0 || total === 0) continue
       const w = (n / total) * barW
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="22" fill="${STAGE_COLORS[s]}"><title>${esc(`${row.label}: ${n} ${s}`)}</title></rect>`)
-      if (w > 18) parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y + 15}" text-anchor="middle" class="in">${n}</text>`)
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="22" fill="${STAGE_COLORS[s]}"><title>${esc(`${row.label}: ${n} ${s}`)}</title></rect>`,
+      )
+      if (w > 18)
+        parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y + 15}" text-anchor="middle" class="in">${n}</text>`)
       x += w
     }
-    if (total === 0) parts.push(`<rect x="${labelW}" y="${y}" width="${barW}" height="22" fill="none" stroke="#cbd5e1" stroke-dasharray="4 3"/>`)
+    if (total === 0)
+      parts.push(
+        `<rect x="${labelW}" y="${y}" width="${barW}" height="22" fill="none" stroke="#cbd5e1" stroke-dasharray="4 3"/>`,
+      )
     parts.push(`<text x="${labelW + barW + 8}" y="${y + 17}" class="lbl">${total}</text>`)
   })
   const legendY = rows.length * rowH + 18
   let lx = labelW
   for (const s of STAGES) {
-    parts.push(`<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${STAGE_COLORS[s]}"/><text x="${lx + 16}" y="${legendY + 10}" class="lgd">${s}</text>`)
+    parts.push(
+      `<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${STAGE_COLORS[s]}"/><text x="${lx + 16}" y="${legendY + 10}" class="lgd">${s}</text>`,
+    )
     lx += 16 + s.length * 7 + 18
   }
   return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="systems by stage">${parts.join('')}</svg>`
@@ -59,7 +70,11 @@ export function scoreRing(score: number | null, label: string): string {
 }
 
 /** Diverging horizontal bars around zero for relative changes (latency, throughput) per system. */
-export function changeBars(rows: readonly { label: string; value: number }[], lowerIsBetter: boolean, width = 760): string {
+export function changeBars(
+  rows: readonly { label: string; value: number }[],
+  lowerIsBetter: boolean,
+  width = 760,
+): string {
   if (rows.length === 0) return '<p class="muted">No measurements yet.</p>'
   const labelW = 160
   const plotW = width - labelW - 70
@@ -74,9 +89,13 @@ export function changeBars(rows: readonly { label: string; value: number }[], lo
     const good = lowerIsBetter ? row.value <= 0 : row.value >= 0
     const x = row.value >= 0 ? mid : mid - w
     parts.push(`<text x="${labelW - 8}" y="${y + 13}" text-anchor="end" class="lbl">${esc(row.label)}</text>`)
-    parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="16" fill="${good ? '#22c55e' : '#ef4444'}"/>`)
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="16" fill="${good ? '#22c55e' : '#ef4444'}"/>`,
+    )
     const tx = row.value >= 0 ? mid + w + 4 : mid - w - 4
-    parts.push(`<text x="${tx.toFixed(1)}" y="${y + 13}" text-anchor="${row.value >= 0 ? 'start' : 'end'}" class="lgd">${row.value > 0 ? '+' : ''}${(row.value * 100).toFixed(1)} %</text>`)
+    parts.push(
+      `<text x="${tx.toFixed(1)}" y="${y + 13}" text-anchor="${row.value >= 0 ? 'start' : 'end'}" class="lgd">${row.value > 0 ? '+' : ''}${(row.value * 100).toFixed(1)} %</text>`,
+    )
   })
   return `<svg viewBox="0 0 ${width} ${rows.length * rowH + 4}" width="100%" role="img">${parts.join('')}</svg>`
 }

@@ -82,9 +82,17 @@ export interface ProgramReport {
 /** A rollback decision and a failure report belong together when written within this much of each other. */
 const MATCH_WINDOW_MS = 10 * 60_000
 
-export async function buildReport(config: Config, store: Store, options: { now?: number; failureDirs?: readonly string[] } = {}): Promise<ProgramReport> {
+export async function buildReport(
+  config: Config,
+  store: Store,
+  options: { now?: number; failureDirs?: readonly string[] } = {},
+): Promise<ProgramReport> {
   const now = options.now ?? Date.now()
-  const [{ kpis, facts }, states, watermarks] = await Promise.all([programKpis(config, store, now), listStates(store), listWatermarks(store)])
+  const [{ kpis, facts }, states, watermarks] = await Promise.all([
+    programKpis(config, store, now),
+    listStates(store),
+    listWatermarks(store),
+  ])
   const verified = new Map(watermarks.map((w) => [w.system, w.verifiedThrough]))
   const systems: SystemRow[] = config.systems.map((s, i) => {
     const f = facts[i]!
@@ -111,9 +119,14 @@ export async function buildReport(config: Config, store: Store, options: { now?:
     }
   })
   const names = new Set(config.systems.map((s) => s.name))
-  const reports = (await readFailureReports(options.failureDirs ?? failureDirs(config))).filter((r) => names.has(r.system))
+  const reports = (await readFailureReports(options.failureDirs ?? failureDirs(config))).filter((r) =>
+    names.has(r.system),
+  )
   const playbook = await playbookFacts(config, store, kpis, facts, now)
-  const rollbacks = pairRollbacks(facts.flatMap((f) => f.rollbacks), reports).map((r, i, all) => {
+  const rollbacks = pairRollbacks(
+    facts.flatMap((f) => f.rollbacks),
+    reports,
+  ).map((r, i, all) => {
     const next = all.slice(i + 1).find((o) => o.system === r.system)?.at ?? null
     return { ...r, verification: verificationOf(playbook.verifications.get(r.system), r.at, next) }
   })
@@ -177,7 +190,17 @@ function parseTime(v: unknown): number | null {
 }
 
 /** Attach to each rollback decision the closest failure report of the same system; unclaimed reports get their own row. */
-function pairRollbacks(decisions: readonly { system: string; at: number; reason: string; actor: string; fromStage: string; weight: number }[], reports: readonly FailureReport[]): Omit<RollbackRow, 'verification'>[] {
+function pairRollbacks(
+  decisions: readonly {
+    system: string
+    at: number
+    reason: string
+    actor: string
+    fromStage: string
+    weight: number
+  }[],
+  reports: readonly FailureReport[],
+): Omit<RollbackRow, 'verification'>[] {
   const unclaimed = new Set(reports)
   const rows: Omit<RollbackRow, 'verification'>[] = decisions.map((d) => {
     let best: FailureReport | null = null
@@ -187,10 +210,26 @@ function pairRollbacks(decisions: readonly { system: string; at: number; reason:
       if (gap <= MATCH_WINDOW_MS && (best === null || gap < Math.abs(best.timestamp! - d.at))) best = r
     }
     if (best !== null) unclaimed.delete(best)
-    return { system: d.system, at: d.at, reason: d.reason, actor: d.actor, fromStage: d.fromStage, weight: d.weight, failureReport: best }
+    return {
+      system: d.system,
+      at: d.at,
+      reason: d.reason,
+      actor: d.actor,
+      fromStage: d.fromStage,
+      weight: d.weight,
+      failureReport: best,
+    }
   })
   for (const r of unclaimed) {
-    rows.push({ system: r.system, at: r.timestamp, reason: r.reason, actor: null, fromStage: r.stage, weight: r.weight, failureReport: r })
+    rows.push({
+      system: r.system,
+      at: r.timestamp,
+      reason: r.reason,
+      actor: null,
+      fromStage: r.stage,
+      weight: r.weight,
+      failureReport: r,
+    })
   }
   return rows.sort((a, b) => (a.at ?? 0) - (b.at ?? 0))
 }

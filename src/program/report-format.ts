@@ -37,12 +37,19 @@ export function kpiRows(k: Kpis): { key: keyof Kpis; label: string; value: strin
     { key: 'avgLatencyChange', label: 'Avg latency change', value: change(k.avgLatencyChange) },
     { key: 'avgMigrationTimeHours', label: 'Avg migration time', value: hours(k.avgMigrationTimeHours) },
     { key: 'totalDowntimeMinutes', label: 'Total downtime', value: `${k.totalDowntimeMinutes.toFixed(1)} min` },
-    { key: 'successScore', label: 'Success score', value: k.successScore === null ? NO_SCORE : k.successScore.toFixed(3) },
+    {
+      key: 'successScore',
+      label: 'Success score',
+      value: k.successScore === null ? NO_SCORE : k.successScore.toFixed(3),
+    },
   ]
 }
 
 /** The target of a KPI and whether it is met, for the KPI tables: `—` when it has none. */
-export function targetOf(targets: readonly TargetResult[], key: keyof Kpis): { target: string; status: string; met: boolean | null } {
+export function targetOf(
+  targets: readonly TargetResult[],
+  key: keyof Kpis,
+): { target: string; status: string; met: boolean | null } {
   const t = targets.find((x) => x.kpi === key)
   if (t === undefined) return { target: '—', status: '—', met: null }
   return { target: t.target, status: t.met ? 'met' : 'MISSED', met: t.met }
@@ -55,5 +62,7 @@ export function span(ms: number | null): string {
 
 /** One line saying whether the program is halted and why. */
 export function programLine(p: { halted: boolean; reason: string | null; actor: string | null; at: number }): string {
-  return p.halted ? `PROGRAM HALTED since ${when(p.at)} by ${p.actor ?? '—'}: ${p.reason ?? 'no reason recorded'}. Nothing starts or advances until \`tandem program resume\`.` : 'The program is running.'
+  return p.halted
+    ? `PROGRAM HALTED since ${when(p.at)} by ${p.actor ?? '—'}: ${p.reason ?? 'no reason recorded'}. Nothing starts or advances until \`tandem program resume\`.`
+    : 'The program is running.'
 }

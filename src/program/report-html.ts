@@ -32,29 +32,54 @@ export function renderHtml(r: ProgramReport): string {
     .filter((row) => row.key !== 'successScore')
     .map((row) => {
       const t = targetOf(r.targets, row.key)
-      const goal = t.met === null ? '' : `<div class="k ${t.met ? 'open' : 'closed'}">target ${esc(t.target)}: ${t.status}</div>`
+      const goal =
+        t.met === null ? '' : `<div class="k ${t.met ? 'open' : 'closed'}">target ${esc(t.target)}: ${t.status}</div>`
       return `<div class="card"><div class="k">${esc(row.label)}</div><div class="v">${esc(row.value)}</div>${goal}</div>`
     })
     .join('')
 
-  const overall = Object.fromEntries(STAGES.map((s) => [s, r.systems.filter((x) => x.stage === s).length])) as Record<(typeof STAGES)[number], number>
-  const waveRows = [{ label: 'all systems', counts: overall }, ...r.waves.map((w) => ({ label: w.name, counts: w.counts }))]
+  const overall = Object.fromEntries(STAGES.map((s) => [s, r.systems.filter((x) => x.stage === s).length])) as Record<
+    (typeof STAGES)[number],
+    number
+  >
+  const waveRows = [
+    { label: 'all systems', counts: overall },
+    ...r.waves.map((w) => ({ label: w.name, counts: w.counts })),
+  ]
 
-  const waveTable = r.waves.length === 0
-    ? '<p class="muted">No waves are declared.</p>'
-    : `<table><tr><th>#</th><th>wave</th><th>rollback</th><th class="num">max concurrent</th><th class="num">systems</th><th class="num">active</th><th class="num">done</th><th>status</th></tr>${r.waves
-        .map((w) => `<tr><td>${w.index + 1}</td><td>${esc(w.name)}</td><td>${w.rollback}</td><td class="num">${w.maxConcurrent}</td><td class="num">${w.systems.length}</td><td class="num">${w.active}</td><td class="num">${w.done}</td><td class="${w.open ? 'open' : 'closed'}" style="white-space:normal">${esc(w.reason)}</td></tr>`)
-        .join('')}</table>`
+  const waveTable =
+    r.waves.length === 0
+      ? '<p class="muted">No waves are declared.</p>'
+      : `<table><tr><th>#</th><th>wave</th><th>rollback</th><th class="num">max concurrent</th><th class="num">systems</th><th class="num">active</th><th class="num">done</th><th>status</th></tr>${r.waves
+          .map(
+            (w) =>
+              `<tr><td>${w.index + 1}</td><td>${esc(w.name)}</td><td>${w.rollback}</td><td class="num">${w.maxConcurrent}</td><td class="num">${w.systems.length}</td><td class="num">${w.active}</td><td class="num">${w.done}</td><td class="${w.open ? 'open' : 'closed'}" style="white-space:normal">${esc(w.reason)}</td></tr>`,
+          )
+          .join('')}</table>`
 
-  const plans = r.wavePlans.length === 0
-    ? ''
-    : `<table style="margin-top:12px"><tr><th>wave</th><th class="num">planned</th><th class="num">actual</th><th class="num">remaining</th><th>planned end</th><th>projected end</th><th>on plan</th></tr>${r.wavePlans
-        .map((p) => `<tr><td>${esc(p.wave)}</td><td class="num">${span(p.plannedMs)}</td><td class="num">${span(p.actualMs)}</td><td class="num">${p.remaining}</td><td>${when(p.plannedEnd)}</td><td>${when(p.projectedEnd)}</td><td class="${p.late ? 'closed' : 'open'}">${p.late === null ? '—' : p.late ? 'late' : 'yes'}</td></tr>`)
-        .join('')}</table>`
-  const halted = r.program.halted ? `<p class="halted" style="background:#fee2e2;border:1px solid #b91c1c;color:#7f1d1d;border-radius:10px;padding:10px 14px;font-weight:600">${esc(programLine(r.program))}</p>` : ''
+  const plans =
+    r.wavePlans.length === 0
+      ? ''
+      : `<table style="margin-top:12px"><tr><th>wave</th><th class="num">planned</th><th class="num">actual</th><th class="num">remaining</th><th>planned end</th><th>projected end</th><th>on plan</th></tr>${r.wavePlans
+          .map(
+            (p) =>
+              `<tr><td>${esc(p.wave)}</td><td class="num">${span(p.plannedMs)}</td><td class="num">${span(p.actualMs)}</td><td class="num">${p.remaining}</td><td>${when(p.plannedEnd)}</td><td>${when(p.projectedEnd)}</td><td class="${p.late ? 'closed' : 'open'}">${p.late === null ? '—' : p.late ? 'late' : 'yes'}</td></tr>`,
+          )
+          .join('')}</table>`
+  const halted = r.program.halted
+    ? `<p class="halted" style="background:#fee2e2;border:1px solid #b91c1c;color:#7f1d1d;border-radius:10px;padding:10px 14px;font-weight:600">${esc(programLine(r.program))}</p>`
+    : ''
   const measured = r.systems.filter((s) => s.latencyChange !== null || s.throughputChange !== null)
-  const latency = changeBars(measured.filter((s) => s.latencyChange !== null).map((s) => ({ label: s.name, value: s.latencyChange! })), true, 560)
-  const throughput = changeBars(measured.filter((s) => s.throughputChange !== null).map((s) => ({ label: s.name, value: s.throughputChange! })), false, 560)
+  const latency = changeBars(
+    measured.filter((s) => s.latencyChange !== null).map((s) => ({ label: s.name, value: s.latencyChange! })),
+    true,
+    560,
+  )
+  const throughput = changeBars(
+    measured.filter((s) => s.throughputChange !== null).map((s) => ({ label: s.name, value: s.throughputChange! })),
+    false,
+    560,
+  )
 
   const systemRows = r.systems
     .map(
@@ -63,17 +88,19 @@ export function renderHtml(r: ProgramReport): string {
     )
     .join('')
 
-  const rollbacks = r.rollbacks.length === 0
-    ? '<p class="muted">No rollbacks.</p>'
-    : r.rollbacks
-        .map((b) => {
-          const report = b.failureReport
-          const body = report === null
-            ? '<p class="muted">No failure report found for this rollback.</p>'
-            : `<p class="muted">${esc(report.file)}</p><pre>${esc(JSON.stringify({ evidence: report.content.evidence, recentDecisions: report.content.recentDecisions, metrics: report.content.metrics, diffs: report.content.diffs }, null, 2).slice(0, 20000))}</pre>`
-          return `<details><summary>${esc(b.system)} — ${when(b.at)} — ${esc(b.reason || 'no reason recorded')}</summary><p>From <b>${esc(b.fromStage ?? '—')}</b> at weight ${b.weight ?? '—'} %, by ${esc(b.actor ?? '—')}.</p><p class="${b.verification?.result === 'rollback-failed' ? 'closed' : 'open'}">${b.verification === null ? 'Verification pending or not recorded.' : esc(`${b.verification.result}: ${b.verification.reason}`)}</p>${body}</details>`
-        })
-        .join('')
+  const rollbacks =
+    r.rollbacks.length === 0
+      ? '<p class="muted">No rollbacks.</p>'
+      : r.rollbacks
+          .map((b) => {
+            const report = b.failureReport
+            const body =
+              report === null
+                ? '<p class="muted">No failure report found for this rollback.</p>'
+                : `<p class="muted">${esc(report.file)}</p><pre>${esc(JSON.stringify({ evidence: report.content.evidence, recentDecisions: report.content.recentDecisions, metrics: report.content.metrics, diffs: report.content.diffs }, null, 2).slice(0, 20000))}</pre>`
+            return `<details><summary>${esc(b.system)} — ${when(b.at)} — ${esc(b.reason || 'no reason recorded')}</summary><p>From <b>${esc(b.fromStage ?? '—')}</b> at weight ${b.weight ?? '—'} %, by ${esc(b.actor ?? '—')}.</p><p class="${b.verification?.result === 'rollback-failed' ? 'closed' : 'open'}">${b.verification === null ? 'Verification pending or not recorded.' : esc(`${b.verification.result}: ${b.verification.reason}`)}</p>${body}</details>`
+          })
+          .join('')
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -104,6 +131,9 @@ ${rollbacks}
 function movesHtml(r: ProgramReport): string {
   const moves = r.systems.filter((s) => s.verifiedThrough !== undefined)
   if (moves.length === 0) return ''
-  const items = moves.map((s) => `<li>${esc(s.name)}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}</li>`)
+  const items = moves.map(
+    (s) =>
+      `<li>${esc(s.name)}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}</li>`,
+  )
   return `<p class="muted">Data and event moves, verified through:</p><ul>${items.join('')}</ul>\n`
 }

@@ -9,10 +9,22 @@ function cell(text: string): string {
 }
 
 export function renderMarkdown(r: ProgramReport): string {
-  const out: string[] = ['# Migration program report', '', `Generated ${when(r.generatedAt)} from store \`${r.store}\`.`, '']
+  const out: string[] = [
+    '# Migration program report',
+    '',
+    `Generated ${when(r.generatedAt)} from store \`${r.store}\`.`,
+    '',
+  ]
   out.push(r.program.halted ? `> **${cell(programLine(r.program))}**` : programLine(r.program), '')
   const missed = r.targets.filter((t) => !t.met).length
-  out.push('## KPIs', '', `${r.targets.length - missed} of ${r.targets.length} targets met.`, '', '| KPI | value | target | met |', '| --- | --- | --- | --- |')
+  out.push(
+    '## KPIs',
+    '',
+    `${r.targets.length - missed} of ${r.targets.length} targets met.`,
+    '',
+    '| KPI | value | target | met |',
+    '| --- | --- | --- | --- |',
+  )
   for (const k of kpiRows(r.kpis)) {
     const t = targetOf(r.targets, k.key)
     out.push(`| ${k.label} (\`${k.key}\`) | ${k.value} | ${t.target} | ${t.status} |`)
@@ -21,23 +33,39 @@ export function renderMarkdown(r: ProgramReport): string {
   out.push('', '## Waves', '')
   if (r.waves.length === 0) out.push('No waves are declared.')
   else {
-    out.push(`| wave | rollback | max concurrent | systems | ${STAGES.join(' | ')} | status |`, `| --- | --- | --- | --- | ${STAGES.map(() => '---').join(' | ')} | --- |`)
+    out.push(
+      `| wave | rollback | max concurrent | systems | ${STAGES.join(' | ')} | status |`,
+      `| --- | --- | --- | --- | ${STAGES.map(() => '---').join(' | ')} | --- |`,
+    )
     for (const w of r.waves) {
-      out.push(`| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`)
+      out.push(
+        `| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`,
+      )
     }
   }
   if (r.wavePlans.length > 0) {
-    out.push('', '### Planned against actual', '', '| wave | planned | actual | remaining | planned end | projected end | on plan |', '| --- | --- | --- | --- | --- | --- | --- |')
+    out.push(
+      '',
+      '### Planned against actual',
+      '',
+      '| wave | planned | actual | remaining | planned end | projected end | on plan |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    )
     for (const p of r.wavePlans) {
-      out.push(`| ${p.wave} | ${span(p.plannedMs)} | ${span(p.actualMs)} | ${p.remaining} | ${when(p.plannedEnd)} | ${when(p.projectedEnd)} | ${p.late === null ? '—' : p.late ? 'late' : 'yes'} |`)
+      out.push(
+        `| ${p.wave} | ${span(p.plannedMs)} | ${span(p.actualMs)} | ${p.remaining} | ${when(p.plannedEnd)} | ${when(p.projectedEnd)} | ${p.late === null ? '—' : p.late ? 'late' : 'yes'} |`,
+      )
     }
   }
-  if (r.unassigned.length > 0) out.push('', `Not in any wave (gated by their checklist only): ${r.unassigned.join(', ')}.`)
+  if (r.unassigned.length > 0)
+    out.push('', `Not in any wave (gated by their checklist only): ${r.unassigned.join(', ')}.`)
 
   out.push('', '## Systems', '')
   if (r.systems.length === 0) out.push('No systems are declared.')
   else {
-    out.push('| system | category | priority | wave | stage | weight | match rate | latency change | throughput change | time in migration | verdicts (pass/fail/inconcl.) | rollbacks |')
+    out.push(
+      '| system | category | priority | wave | stage | weight | match rate | latency change | throughput change | time in migration | verdicts (pass/fail/inconcl.) | rollbacks |',
+    )
     out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     for (const s of r.systems) {
       const stage = s.paused ? `${s.stage} (paused)` : s.stage
@@ -50,18 +78,44 @@ export function renderMarkdown(r: ProgramReport): string {
   const moves = r.systems.filter((s) => s.verifiedThrough !== undefined)
   if (moves.length > 0) {
     out.push('', 'Data and event moves, verified through (both sides proven equal up to):', '')
-    for (const s of moves) out.push(`- ${s.name}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}`)
+    for (const s of moves)
+      out.push(
+        `- ${s.name}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}`,
+      )
   }
 
   out.push('', '## Rollbacks', '')
   if (r.rollbacks.length === 0) out.push('No rollbacks.')
   for (const b of r.rollbacks) {
-    out.push(`### ${b.system} at ${when(b.at)}`, '', `- Reason: ${b.reason || '—'}`, `- From stage: ${b.fromStage ?? '—'} at weight ${b.weight ?? '—'} %`, `- By: ${b.actor ?? '—'}`)
-    out.push(`- Verification: ${b.verification === null ? 'pending or not recorded' : `${b.verification.result === 'rollback-failed' ? '**rollback-failed** (emergency)' : 'rollback-verified'}: ${cell(b.verification.reason)}`}`)
+    out.push(
+      `### ${b.system} at ${when(b.at)}`,
+      '',
+      `- Reason: ${b.reason || '—'}`,
+      `- From stage: ${b.fromStage ?? '—'} at weight ${b.weight ?? '—'} %`,
+      `- By: ${b.actor ?? '—'}`,
+    )
+    out.push(
+      `- Verification: ${b.verification === null ? 'pending or not recorded' : `${b.verification.result === 'rollback-failed' ? '**rollback-failed** (emergency)' : 'rollback-verified'}: ${cell(b.verification.reason)}`}`,
+    )
     if (b.failureReport === null) out.push('- Failure report: none found')
     else {
       const { file, content } = b.failureReport
-      out.push(`- Failure report: \`${file}\``, '', '```json', JSON.stringify({ evidence: content.evidence, recentDecisions: content.recentDecisions, metrics: content.metrics, diffs: content.diffs }, null, 2).slice(0, 6000), '```')
+      out.push(
+        `- Failure report: \`${file}\``,
+        '',
+        '```json',
+        JSON.stringify(
+          {
+            evidence: content.evidence,
+            recentDecisions: content.recentDecisions,
+            metrics: content.metrics,
+            diffs: content.diffs,
+          },
+          null,
+          2,
+        ).slice(0, 6000),
+        '```',
+      )
     }
     out.push('')
   }

@@ -24,7 +24,13 @@ export interface PlaybookFacts {
   readonly verifications: ReadonlyMap<string, readonly RollbackVerification[]>
 }
 
-export async function playbookFacts(config: Config, store: Store, kpis: Kpis, facts: readonly SystemFacts[], now: number): Promise<PlaybookFacts> {
+export async function playbookFacts(
+  config: Config,
+  store: Store,
+  kpis: Kpis,
+  facts: readonly SystemFacts[],
+  now: number,
+): Promise<PlaybookFacts> {
   const names = config.systems.map((s) => s.name)
   const [program, starts, checks] = await Promise.all([
     getProgramState(store),
@@ -46,7 +52,11 @@ export async function playbookFacts(config: Config, store: Store, kpis: Kpis, fa
 }
 
 /** The verification of a rollback at `at`: the first one of the system at or after it, before `next`. */
-export function verificationOf(list: readonly RollbackVerification[] | undefined, at: number | null, next: number | null): RollbackVerification | null {
+export function verificationOf(
+  list: readonly RollbackVerification[] | undefined,
+  at: number | null,
+  next: number | null,
+): RollbackVerification | null {
   if (list === undefined || at === null) return null
   return list.find((v) => v.at >= at && (next === null || v.at < next)) ?? null
 }

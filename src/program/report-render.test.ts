@@ -13,24 +13,73 @@ const report: ProgramReport = {
   unassigned: [],
   systems: [
     {
-      name: 'pipe-api', kind: 'http', category: 'a|b', priority: 'P1', wave: null, stage: 'rolled-back', paused: true, weight: 0,
-      matchRate: null, latencyChange: 0.125, throughputChange: -0.5, migrationHours: 72, startedAt: 1, promotedAt: null,
-      verdicts: { pass: 1, fail: 2, inconclusive: 3 }, lastVerdict: 'fail', rollbacks: 1,
+      name: 'pipe-api',
+      kind: 'http',
+      category: 'a|b',
+      priority: 'P1',
+      wave: null,
+      stage: 'rolled-back',
+      paused: true,
+      weight: 0,
+      matchRate: null,
+      latencyChange: 0.125,
+      throughputChange: -0.5,
+      migrationHours: 72,
+      startedAt: 1,
+      promotedAt: null,
+      verdicts: { pass: 1, fail: 2, inconclusive: 3 },
+      lastVerdict: 'fail',
+      rollbacks: 1,
     },
   ],
-  rollbacks: [{ system: 'pipe-api', at: Date.UTC(2026, 0, 1, 12), reason: 'errorRate <0.3> | high', actor: 'controller', fromStage: 'canary', weight: 5, failureReport: null, verification: { result: 'rollback-failed', reason: 'rollback failed: legacy health check failed', at: Date.UTC(2026, 0, 1, 12, 1) } }],
-  program: { halted: true, reason: 'mass failure: 3 systems of wave pilot rolled back', actor: 'controller', wave: 'pilot', at: Date.UTC(2026, 0, 1, 12, 2) },
+  rollbacks: [
+    {
+      system: 'pipe-api',
+      at: Date.UTC(2026, 0, 1, 12),
+      reason: 'errorRate <0.3> | high',
+      actor: 'controller',
+      fromStage: 'canary',
+      weight: 5,
+      failureReport: null,
+      verification: {
+        result: 'rollback-failed',
+        reason: 'rollback failed: legacy health check failed',
+        at: Date.UTC(2026, 0, 1, 12, 1),
+      },
+    },
+  ],
+  program: {
+    halted: true,
+    reason: 'mass failure: 3 systems of wave pilot rolled back',
+    actor: 'controller',
+    wave: 'pilot',
+    at: Date.UTC(2026, 0, 1, 12, 2),
+  },
   targets: [
     { kpi: 'validationSuccessRate', value: 0.85, target: '>= 0.8', met: true },
     { kpi: 'failedMigrations', value: 1, target: '== 0', met: false },
   ],
-  wavePlans: [{ wave: 'pilot', plannedMs: 3 * 86_400_000, startedAt: Date.UTC(2026, 0, 1), finishedAt: null, actualMs: 86_400_000, plannedEnd: Date.UTC(2026, 0, 4), projectedEnd: Date.UTC(2026, 0, 6), remaining: 2, late: true }],
+  wavePlans: [
+    {
+      wave: 'pilot',
+      plannedMs: 3 * 86_400_000,
+      startedAt: Date.UTC(2026, 0, 1),
+      finishedAt: null,
+      actualMs: 86_400_000,
+      plannedEnd: Date.UTC(2026, 0, 4),
+      projectedEnd: Date.UTC(2026, 0, 6),
+      remaining: 2,
+      late: true,
+    },
+  ],
 }
 
 describe('report rendering', () => {
   it('writes Markdown rows that survive pipes in values and say when a failure report is missing', () => {
     const md = renderMarkdown(report)
-    expect(md).toContain('| pipe-api | a\\|b | P1 | — | rolled-back (paused) | 0 % | — | +12.5 % | -50.0 % | 3.0 d | 1/2/3 | 1 |')
+    expect(md).toContain(
+      '| pipe-api | a\\|b | P1 | — | rolled-back (paused) | 0 % | — | +12.5 % | -50.0 % | 3.0 d | 1/2/3 | 1 |',
+    )
     expect(md).toContain('### pipe-api at 2026-01-01 12:00:00Z')
     expect(md).toContain('- Failure report: none found')
     expect(md).toContain('No waves are declared.')
@@ -38,7 +87,9 @@ describe('report rendering', () => {
 
   it('shows the halt, each KPI against its target, planned waves and the rollback verification', () => {
     const md = renderMarkdown(report)
-    expect(md).toContain('> **PROGRAM HALTED since 2026-01-01 12:02:00Z by controller: mass failure: 3 systems of wave pilot rolled back.')
+    expect(md).toContain(
+      '> **PROGRAM HALTED since 2026-01-01 12:02:00Z by controller: mass failure: 3 systems of wave pilot rolled back.',
+    )
     expect(md).toContain('1 of 2 targets met.')
     expect(md).toContain('| Validation success rate (`validationSuccessRate`) | 0.0 % | >= 0.8 | met |')
     expect(md).toContain('| Failed migrations (`failedMigrations`) | 0 | == 0 | MISSED |')

@@ -5,7 +5,13 @@ import type { Config } from '../config/schema.js'
 import { comparisonTotals } from '../store/comparisons.js'
 import { armTotals, windowTotals } from '../store/metric-windows.js'
 import type { Store } from '../store/open.js'
-import { decisionHistory, firstStarts, listStates, type DecisionSummary, type SystemState } from '../store/system-state.js'
+import {
+  decisionHistory,
+  firstStarts,
+  listStates,
+  type DecisionSummary,
+  type SystemState,
+} from '../store/system-state.js'
 import { ACTIVE_STAGES, RESTING_STAGES, type Stage } from '../domain/stages.js'
 import { verdictsBetween } from '../store/verdicts.js'
 
@@ -44,7 +50,6 @@ export interface SystemFacts {
   readonly rollbacks: readonly RollbackFact[]
 }
 
-
 /** Facts for every configured system, in config order. */
 export async function systemFacts(config: Config, store: Store, now: number): Promise<SystemFacts[]> {
   const names = config.systems.map((s) => s.name)
@@ -62,7 +67,14 @@ export async function systemFacts(config: Config, store: Store, now: number): Pr
 
 /** Earliest move of any system out of pending: when the program started. */
 export async function programStartedAt(config: Config, store: Store): Promise<number | null> {
-  const starts = [...(await firstStarts(store, config.systems.map((s) => s.name))).values()]
+  const starts = [
+    ...(
+      await firstStarts(
+        store,
+        config.systems.map((s) => s.name),
+      )
+    ).values(),
+  ]
   return starts.length === 0 ? null : Math.min(...starts)
 }
 
@@ -77,8 +89,10 @@ async function factsOf(
   const starts = decisions.filter((d) => RESTING_STAGES.includes(d.fromStage) && ACTIVE_STAGES.includes(d.toStage))
   const startedAt = starts.at(-1)?.at ?? state?.startedAt ?? null
   const after = decisions.filter((d) => startedAt !== null && d.at >= startedAt)
-  const promotedAt = after.find((d) => d.toStage === 'promoted' && d.fromStage !== 'promoted')?.at ?? state?.promotedAt ?? null
-  const completedAt = after.find((d) => d.toStage === 'completed' && d.fromStage !== 'completed')?.at ?? state?.completedAt ?? null
+  const promotedAt =
+    after.find((d) => d.toStage === 'promoted' && d.fromStage !== 'promoted')?.at ?? state?.promotedAt ?? null
+  const completedAt =
+    after.find((d) => d.toStage === 'completed' && d.fromStage !== 'completed')?.at ?? state?.completedAt ?? null
   const endingRollback = stage === 'rolled-back' ? after.find((d) => d.toStage === 'rolled-back')?.at : undefined
   const periodEnd = startedAt === null ? null : (promotedAt ?? endingRollback ?? now)
 
@@ -96,13 +110,15 @@ async function factsOf(
   ])
 
   const lastVerdict = verdictRows.at(-1)
-  const matchRate = matchRateOf(counts) ?? (lastVerdict === undefined ? null : matchRateFromEvidence(lastVerdict.evidenceJson))
+  const matchRate =
+    matchRateOf(counts) ?? (lastVerdict === undefined ? null : matchRateFromEvidence(lastVerdict.evidenceJson))
 
   const arm = (name: string) => arms.find((a) => a.arm === name)
   const legacy = arm('legacy')
   const candidate = arm('candidate')
   const ratio = (c: number, l: number) => (l > 0 && Number.isFinite(c / l) ? c / l - 1 : null)
-  const meanLatency = (a: typeof legacy) => (a === undefined || a.latencyRequests === 0 ? null : a.latencyTotal / a.latencyRequests)
+  const meanLatency = (a: typeof legacy) =>
+    a === undefined || a.latencyRequests === 0 ? null : a.latencyTotal / a.latencyRequests
   const successRate = (a: typeof legacy) => (a === undefined || a.requests === 0 ? null : a.successes / a.requests)
   const lc = meanLatency(candidate)
   const ll = meanLatency(legacy)
@@ -148,7 +164,8 @@ export function matchRateFromEvidence(text: string): number | null {
     const parsed = JSON.parse(text) as unknown
     const rules = Array.isArray(parsed) ? parsed : ((parsed as { rules?: unknown })?.rules ?? [])
     if (!Array.isArray(rules)) return null
-    const rule = rules.find((r) => (r as { metric?: unknown })?.metric === 'matchRate') as { value?: unknown } | undefined
+    const rule = rules.find((r) => (r as { metric?: unknown })?.metric === 'matchRate') as
+      { value?: unknown } | undefined
     return typeof rule?.value === 'number' ? rule.value : null
   } catch {
     return null

@@ -26,7 +26,13 @@ export interface WavePlan {
   readonly late: boolean | null
 }
 
-export function wavePlans(config: Config, facts: readonly SystemFacts[], firstStarts: ReadonlyMap<string, number>, migrationRate: number, now: number): WavePlan[] {
+export function wavePlans(
+  config: Config,
+  facts: readonly SystemFacts[],
+  firstStarts: ReadonlyMap<string, number>,
+  migrationRate: number,
+  now: number,
+): WavePlan[] {
   const byName = new Map(facts.map((f) => [f.system, f]))
   return config.waves.map((wave) => {
     const systems = systemsOfWave(config, wave.name)
@@ -35,11 +41,15 @@ export function wavePlans(config: Config, facts: readonly SystemFacts[], firstSt
     const done = systems.filter((s) => DONE_STAGES.includes(byName.get(s)?.stage ?? 'pending'))
     const remaining = systems.length - done.length
     const promoted = done.map((s) => byName.get(s)?.promotedAt ?? null)
-    const finishedAt = systems.length > 0 && remaining === 0 && promoted.every((t) => t !== null) ? Math.max(...(promoted as number[])) : null
+    const finishedAt =
+      systems.length > 0 && remaining === 0 && promoted.every((t) => t !== null)
+        ? Math.max(...(promoted as number[]))
+        : null
     const plannedMs = wave.duration ?? null
     const actualMs = startedAt === null ? null : (finishedAt ?? now) - startedAt
     const plannedEnd = startedAt === null || plannedMs === null ? null : startedAt + plannedMs
-    const projectedEnd = finishedAt ?? (remaining === 0 ? null : migrationRate > 0 ? now + (remaining / migrationRate) * DAY_MS : null)
+    const projectedEnd =
+      finishedAt ?? (remaining === 0 ? null : migrationRate > 0 ? now + (remaining / migrationRate) * DAY_MS : null)
     const late = plannedEnd === null || projectedEnd === null ? null : projectedEnd > plannedEnd
     return { wave: wave.name, plannedMs, startedAt, finishedAt, actualMs, plannedEnd, projectedEnd, remaining, late }
   })

@@ -77,7 +77,10 @@ export function waveStatus(config: Config, states: readonly StageOf[]): WaveStat
     if (index === 0) reason = 'first wave: open'
     else if (open) reason = `open: every system of earlier waves is promoted or completed`
     else {
-      const first = blockers.slice(0, 3).map((b) => `${b.system} (${b.wave}, ${b.stage})`).join(', ')
+      const first = blockers
+        .slice(0, 3)
+        .map((b) => `${b.system} (${b.wave}, ${b.stage})`)
+        .join(', ')
       const more = blockers.length > 3 ? ` and ${blockers.length - 3} more` : ''
       reason = `closed: waiting for ${first}${more} to be promoted or completed`
     }
@@ -87,6 +90,17 @@ export function waveStatus(config: Config, states: readonly StageOf[]): WaveStat
     }
     const active = TRIAL_STAGES.reduce((n, s) => n + counts[s], 0)
     const done = DONE_STAGES.reduce((n, s) => n + counts[s], 0)
-    return { name: wave.name, index, rollback: wave.rollback, maxConcurrent: wave.maxConcurrent, systems, counts, active, done, open, reason }
+    return {
+      name: wave.name,
+      index,
+      rollback: wave.rollback,
+      maxConcurrent: wave.maxConcurrent,
+      systems,
+      counts,
+      active,
+      done,
+      open,
+      reason,
+    }
   })
 }

@@ -28,7 +28,11 @@ export interface AfterRollbackContext {
 }
 
 /** Verify the last rollback of a rolled-back system once its interval has passed; true when it decided. */
-export async function verifyPendingRollback(ctx: AfterRollbackContext, system: SystemConfig, state: SystemState): Promise<boolean> {
+export async function verifyPendingRollback(
+  ctx: AfterRollbackContext,
+  system: SystemConfig,
+  state: SystemState,
+): Promise<boolean> {
   const pending = await unverifiedRollback(ctx.store, system.name)
   if (pending === null) return false
   const now = ctx.now()
@@ -40,25 +44,67 @@ export async function verifyPendingRollback(ctx: AfterRollbackContext, system: S
     window.start < window.end
       ? (await ctx.metrics.window(system.name, window.start, window.end)).legacy
       : { requests: 0, errors: 0 }
-  const judgement = judgeRollback({ window, health, legacy, errorRate: system.analysis.rollback.errorRate, minSamples: system.analysis.minSamples })
+  const judgement = judgeRollback({
+    window,
+    health,
+    legacy,
+    errorRate: system.analysis.rollback.errorRate,
+    minSamples: system.analysis.minSamples,
+  })
   let result: { state: SystemState; decision: Decision }
   try {
     // No state change: a failed verification moves no traffic; legacy stays, the emergency procedure starts.
-    result = await recordDecision(ctx.store, system.name, state.version, {}, { action: judgement.action, actor: 'controller', reason: judgement.reason, evidence: { rollbackSeq: pending.seq, ...judgement.evidence } }, ctx.now(), ctx.fence?.())
+    result = await recordDecision(
+      ctx.store,
+      system.name,
+      state.version,
+      {},
+      {
+        action: judgement.action,
+        actor: 'controller',
+        reason: judgement.reason,
+        evidence: { rollbackSeq: pending.seq, ...judgement.evidence },
+      },
+      ctx.now(),
+      ctx.fence?.(),
+    )
   } catch (error) {
     // An operator (retry) or another instance wrote first: judge again next interval, if still due.
     if (isTandemError(error) && error.code === 'TANDEM_ERR_STORE_CONFLICT') return false
     throw error
   }
-  ctx.announce(system, judgement.action === 'rollback-failed' ? 'emergency' : 'event', result.state, judgement.reason, result.decision)
-  const verification = { result: judgement.action, reason: judgement.reason, at: result.decision.at, evidence: judgement.evidence }
-  await addVerification(ctx.failuresDir, system.name, pending.at, verification).catch((error: unknown) => ctx.error(system.name, error))
+  ctx.announce(
+    system,
+    judgement.action === 'rollback-failed' ? 'emergency' : 'event',
+    result.state,
+    judgement.reason,
+    result.decision,
+  )
+  const verification = {
+    result: judgement.action,
+    reason: judgement.reason,
+    at: result.decision.at,
+    evidence: judgement.evidence,
+  }
+  await addVerification(ctx.failuresDir, system.name, pending.at, verification).catch((error: unknown) =>
+    ctx.error(system.name, error),
+  )
   return true
 }
 
 /** After a rollback decision: halt the program when the system's wave reached `haltAfterRollbacks`. */
-export async function checkMassFailure(ctx: AfterRollbackContext, system: SystemConfig, state: SystemState): Promise<ProgramState | null> {
+export async function checkMassFailure(
+  ctx: AfterRollbackContext,
+  system: SystemConfig,
+  state: SystemState,
+): Promise<ProgramState | null> {
   const halted = await haltAfterRollback(ctx.config(), ctx.store, system.name, ctx.now())
-  if (halted !== null) ctx.announce(system, 'event', state, `program halted: ${halted.reason}; run \`tandem program resume\` once the cause is fixed`)
+  if (halted !== null)
+    ctx.announce(
+      system,
+      'event',
+      state,
+      `program halted: ${halted.reason}; run \`tandem program resume\` once the cause is fixed`,
+    )
   return halted
 }

@@ -1,7 +1,16 @@
 // What the admin API (and through it the CLI) may ask of the rollout controller.
 import type { Decision, SystemState } from '../store/system-state.js'
 
-export const OPERATOR_ACTIONS = ['start', 'advance', 'promote', 'pause', 'resume', 'rollback', 'retry', 'finalize'] as const
+export const OPERATOR_ACTIONS = [
+  'start',
+  'advance',
+  'promote',
+  'pause',
+  'resume',
+  'rollback',
+  'retry',
+  'finalize',
+] as const
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number]
 
 export interface ActionOptions {
@@ -20,6 +29,10 @@ export interface SystemStatus {
 
 export interface RolloutControl {
   /** Perform an operator action; throws TandemError(TANDEM_ERR_ACTION_INVALID) when not allowed now. */
-  act(system: string, action: OperatorAction, options: ActionOptions): Promise<{ state: SystemState; decision: Decision }>
+  act(
+    system: string,
+    action: OperatorAction,
+    options: ActionOptions,
+  ): Promise<{ state: SystemState; decision: Decision }>
   status(system: string): Promise<SystemStatus>
 }

@@ -13,7 +13,14 @@ import { controllerLease, type Lease } from '../store/lease.js'
 import { consecutiveFailures, saveVerdict } from '../store/verdicts.js'
 import type { Store } from '../store/open.js'
 import { getProgramState } from '../store/program-state.js'
-import { getState, lastActor, type Decision, type NewDecision, type StateChange, type SystemState } from '../store/system-state.js'
+import {
+  getState,
+  lastActor,
+  type Decision,
+  type NewDecision,
+  type StateChange,
+  type SystemState,
+} from '../store/system-state.js'
 import { planAction, type StartGate } from './actions.js'
 import type { ActionOptions, OperatorAction, RolloutControl, SystemStatus } from './control.js'
 import { readCustomMetrics } from '../analysis/prometheus-rule.js'

@@ -143,7 +143,15 @@ export class Executor {
     this.hold(state.system, reason, kind)
     if (!record || reason === null) return
     const decision: NewDecision = { action: 'hold', actor: 'controller', reason, evidence }
-    const result = await recordDecision(this.#o.store, state.system, state.version, {}, decision, this.#o.now(), this.#fence(decision))
+    const result = await recordDecision(
+      this.#o.store,
+      state.system,
+      state.version,
+      {},
+      decision,
+      this.#o.now(),
+      this.#fence(decision),
+    )
     this.#o.events.emit('decision', result.decision, result.state)
     const system = this.#system(state.system)
     if (system === undefined) return
@@ -158,7 +166,15 @@ export class Executor {
     decision: NewDecision,
   ): Promise<Change> {
     const fence = this.#fence(decision)
-    const result = await recordDecision(this.#o.store, system.name, state.version, change, decision, this.#o.now(), fence)
+    const result = await recordDecision(
+      this.#o.store,
+      system.name,
+      state.version,
+      change,
+      decision,
+      this.#o.now(),
+      fence,
+    )
     this.publish(result.state)
     this.#holds.delete(system.name)
     this.#o.events.emit('decision', result.decision, result.state)
@@ -176,7 +192,15 @@ export class Executor {
       try {
         const change = { ...ROLLED_BACK, paused: false, stepStartedAt: this.#o.now() }
         const fence = this.#fence(decision)
-        result = await recordDecision(this.#o.store, system.name, current.version, change, decision, this.#o.now(), fence)
+        result = await recordDecision(
+          this.#o.store,
+          system.name,
+          current.version,
+          change,
+          decision,
+          this.#o.now(),
+          fence,
+        )
       } catch (error) {
         // A stale lease holder's rollback is refused: the routing goes back to what the store says.
         if (isTandemError(error) && error.code === 'TANDEM_ERR_LEASE_LOST') {

@@ -30,7 +30,14 @@ export function reportStamp(at: number): string {
 export async function writeFailureReport(
   dir: string,
   store: Store,
-  input: { system: SystemConfig; at: number; reason: string; before: SystemState; evidence: unknown; current?: unknown },
+  input: {
+    system: SystemConfig
+    at: number
+    reason: string
+    before: SystemState
+    evidence: unknown
+    current?: unknown
+  },
 ): Promise<string> {
   const system = input.system.name
   const [recentDecisions, history, diffs] = await Promise.all([
@@ -53,7 +60,7 @@ export async function writeFailureReport(
   await mkdir(dir, { recursive: true })
   let file = join(dir, `${system}_${reportStamp(input.at)}.json`)
   // Two rollbacks in the same second (rollback, retry, rollback) must not overwrite each other.
-  for (let n = 2; await exists(file) && n < 100; n++) file = join(dir, `${system}_${reportStamp(input.at)}-${n}.json`)
+  for (let n = 2; (await exists(file)) && n < 100; n++) file = join(dir, `${system}_${reportStamp(input.at)}-${n}.json`)
   // Written aside and renamed into place: `tandem report` and the dashboard never read half a report.
   const partial = `${file}.${process.pid}.partial`
   await writeFile(partial, `${JSON.stringify(report, null, 2)}\n`)
@@ -72,9 +79,16 @@ async function exists(file: string): Promise<boolean> {
  * Add the verification of a rollback to its failure report (the newest report of `system` written in
  * the second of the rollback, or the one after). Returns the file, or null when none is found.
  */
-export async function addVerification(dir: string, system: string, rollbackAt: number, verification: unknown): Promise<string | null> {
+export async function addVerification(
+  dir: string,
+  system: string,
+  rollbackAt: number,
+  verification: unknown,
+): Promise<string | null> {
   const stamps = [reportStamp(rollbackAt), reportStamp(rollbackAt + 1000)]
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json') && stamps.some((s) => f.startsWith(`${system}_${s}`))).sort()
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((f) => f.endsWith('.json') && stamps.some((s) => f.startsWith(`${system}_${s}`)))
+    .sort()
   const name = names.at(-1)
   if (name === undefined) return null
   const file = join(dir, name)

@@ -44,7 +44,10 @@ export class HealthMonitor {
   describe(name: string): Record<Arm, { failures: number; last: string }> | null {
     const p = this.#probes.get(name)
     if (p === undefined) return null
-    return { legacy: { failures: p.failures.legacy, last: p.last.legacy }, candidate: { failures: p.failures.candidate, last: p.last.candidate } }
+    return {
+      legacy: { failures: p.failures.legacy, last: p.last.legacy },
+      candidate: { failures: p.failures.candidate, last: p.last.candidate },
+    }
   }
 
   stop(): void {

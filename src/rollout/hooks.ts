@@ -5,7 +5,16 @@ import { request } from 'undici'
 import type { Config, HookConfig, SystemConfig } from '../config/schema.js'
 import { redactSecrets, redactWebhook } from '../redact.js'
 
-export const HOOK_KINDS = ['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'emergency', 'event'] as const
+export const HOOK_KINDS = [
+  'confirm-rollout',
+  'pre-rollout',
+  'step',
+  'confirm-promotion',
+  'promoted',
+  'rollback',
+  'emergency',
+  'event',
+] as const
 export type HookKind = (typeof HOOK_KINDS)[number]
 
 const CONFIG_KEY: Record<HookKind, keyof SystemConfig['hooks']> = {
@@ -45,7 +54,10 @@ type Runnable = Pick<HookConfig, 'webhook' | 'command' | 'headers' | 'timeout'>
  */
 export async function runHook(hook: Runnable, payload: HookPayload): Promise<HookOutcome> {
   try {
-    const outcome = hook.webhook !== undefined ? await postWebhook(hook.webhook, hook, payload) : await runCommand(hook.command ?? 'false', hook, payload)
+    const outcome =
+      hook.webhook !== undefined
+        ? await postWebhook(hook.webhook, hook, payload)
+        : await runCommand(hook.command ?? 'false', hook, payload)
     return { ok: outcome.ok, detail: redactSecrets(outcome.detail) }
   } catch (error) {
     const where = hook.webhook !== undefined ? `POST ${redactWebhook(hook.webhook)} failed: ` : ''
@@ -108,7 +120,12 @@ function targets(config: Config, system: SystemConfig, kind: HookKind): Runnable
 }
 
 /** Confirm hooks: every one must accept. No configured hook means confirmed. */
-export async function gate(config: Config, system: SystemConfig, kind: HookKind, payload: HookPayload): Promise<HookOutcome> {
+export async function gate(
+  config: Config,
+  system: SystemConfig,
+  kind: HookKind,
+  payload: HookPayload,
+): Promise<HookOutcome> {
   for (const hook of system.hooks[CONFIG_KEY[kind]] ?? []) {
     const outcome = await runHook(hook, payload)
     if (!outcome.ok) return outcome
@@ -119,9 +136,17 @@ export async function gate(config: Config, system: SystemConfig, kind: HookKind,
 }
 
 /** Informative hooks: fire and forget, every `event` hook too; failures are returned for logging. */
-export function notify(config: Config, system: SystemConfig, kind: HookKind, payload: HookPayload): Promise<HookOutcome[]> {
+export function notify(
+  config: Config,
+  system: SystemConfig,
+  kind: HookKind,
+  payload: HookPayload,
+): Promise<HookOutcome[]> {
   // A notification subscribed to both `kind` and `event` is told once, not twice.
-  const list = kind === 'event' ? targets(config, system, 'event') : [...new Set([...targets(config, system, kind), ...targets(config, system, 'event')])]
+  const list =
+    kind === 'event'
+      ? targets(config, system, 'event')
+      : [...new Set([...targets(config, system, kind), ...targets(config, system, 'event')])]
   return Promise.all(list.map((hook) => runHook(hook, { ...payload, kind })))
 }
 

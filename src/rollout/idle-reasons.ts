@@ -20,7 +20,14 @@ export async function holdWhileIdle(config: Config, store: Store, state: SystemS
     case 'rolled-back': {
       const rows = await latestDecisions(store, state.system, ['rollback', ...VERIFY_ACTIONS], 2)
       const last = rows.find((r) => r.action === 'rollback')
-      const check = rows[0]?.action === 'rollback' ? 'verification pending' : rows[0]?.action === 'rollback-failed' ? `EMERGENCY: ${rows[0].reason}` : rows[0]?.action === 'rollback-verified' ? rows[0].reason : null
+      const check =
+        rows[0]?.action === 'rollback'
+          ? 'verification pending'
+          : rows[0]?.action === 'rollback-failed'
+            ? `EMERGENCY: ${rows[0].reason}`
+            : rows[0]?.action === 'rollback-verified'
+              ? rows[0].reason
+              : null
       return `rolled back${last ? `: ${last.reason}` : ''}${check === null ? '' : ` [${check}]`}; run \`tandem retry\` once fixed`
     }
     default:

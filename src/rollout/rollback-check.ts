@@ -43,7 +43,9 @@ export function judgeRollback(input: {
   if (input.health !== null && !input.health.ok) failures.push(`legacy health check failed: ${input.health.detail}`)
   const judged = input.errorRate !== null && errorRate !== null && requests >= input.minSamples
   if (judged && compare(errorRate, input.errorRate!.op, input.errorRate!.value)) {
-    failures.push(`legacy errorRate ${errorRate.toPrecision(3)} ${input.errorRate!.source} (${errors} of ${requests} requests)`)
+    failures.push(
+      `legacy errorRate ${errorRate.toPrecision(3)} ${input.errorRate!.source} (${errors} of ${requests} requests)`,
+    )
   }
   const evidence = {
     window: input.window,
@@ -54,10 +56,23 @@ export function judgeRollback(input: {
     failures,
   }
   if (failures.length > 0) {
-    return { action: 'rollback-failed', reason: `rollback failed: ${failures.join('; ')}; legacy is not healthy either: start the emergency procedure`, evidence }
+    return {
+      action: 'rollback-failed',
+      reason: `rollback failed: ${failures.join('; ')}; legacy is not healthy either: start the emergency procedure`,
+      evidence,
+    }
   }
-  const parts = [input.health === null ? null : `legacy health check passed`, judged ? `legacy errorRate ${errorRate!.toPrecision(3)} over ${requests} requests` : `legacy errorRate not judged (${requests} of ${input.minSamples} samples)`]
-  return { action: 'rollback-verified', reason: `rollback verified: ${parts.filter((p) => p !== null).join(', ')}`, evidence }
+  const parts = [
+    input.health === null ? null : `legacy health check passed`,
+    judged
+      ? `legacy errorRate ${errorRate!.toPrecision(3)} over ${requests} requests`
+      : `legacy errorRate not judged (${requests} of ${input.minSamples} samples)`,
+  ]
+  return {
+    action: 'rollback-verified',
+    reason: `rollback verified: ${parts.filter((p) => p !== null).join(', ')}`,
+    evidence,
+  }
 }
 
 /** The last rollback of a system when no verification followed it yet, else null. */

@@ -29,7 +29,9 @@ describe('stage machine', () => {
   it('uses the strategy defaults of SPEC 2', () => {
     expect(stepsOf('{ strategy: canary }').map((s) => placementOf(s).weight)).toEqual([0, 5, 25, 50, 100])
     expect(stepsOf('{ strategy: blue-green }').map((s) => placementOf(s).activeArm)).toEqual(['legacy', 'candidate'])
-    expect(stepsOf('{ strategy: direct }').map(placementOf)).toEqual([{ stage: 'canary', weight: 100, activeArm: 'legacy' }])
+    expect(stepsOf('{ strategy: direct }').map(placementOf)).toEqual([
+      { stage: 'canary', weight: 100, activeArm: 'legacy' },
+    ])
   })
 
   it('allows rollback from every active stage and retry only after one', () => {

@@ -31,7 +31,8 @@ export function servesCandidate(p: Placement): boolean {
 export function describeStep(steps: readonly RolloutStep[], index: number): string {
   const step = steps[index]
   if (step === undefined) return 'no step'
-  const what = step.kind === 'shadow' ? 'shadow' : step.kind === 'weight' ? `weight ${step.weight}%` : 'blue-green switch'
+  const what =
+    step.kind === 'shadow' ? 'shadow' : step.kind === 'weight' ? `weight ${step.weight}%` : 'blue-green switch'
   return `step ${index + 1} of ${steps.length} (${what})`
 }
 

@@ -52,7 +52,10 @@ export async function listAudit(store: Store, query: AuditQuery = {}): Promise<A
   if (query.target !== undefined) q = q.where('target', '=', query.target)
   if (query.actor !== undefined) q = q.where('actor', '=', query.actor)
   if (query.before !== undefined) q = q.where('id', '<', query.before)
-  const rows = await q.orderBy('id', 'desc').limit(query.limit ?? 100).execute()
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(query.limit ?? 100)
+    .execute()
   return rows.map((r) => ({
     id: Number(r.id),
     at: Number(r.at),

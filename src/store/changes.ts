@@ -30,7 +30,12 @@ export function channelFor(store: Store, kind: ChangeKind): string {
  * Announce a change. On PostgreSQL pass the transaction that made it (`db`), so listeners hear of it
  * only once it is committed; on SQLite call it after the commit.
  */
-export async function announce(store: Store, kind: ChangeKind, subject: string, db: Kysely<Database> = store.db): Promise<void> {
+export async function announce(
+  store: Store,
+  kind: ChangeKind,
+  subject: string,
+  db: Kysely<Database> = store.db,
+): Promise<void> {
   if (store.dialect === 'postgres') await sql`select pg_notify(${channelFor(store, kind)}, ${subject})`.execute(db)
   else local.emit(store.url, kind, subject)
 }
@@ -50,7 +55,10 @@ export async function openChangeFeed(store: Store): Promise<ChangeFeed> {
     return { on, close: async () => void local.off(store.url, fire) }
   }
 
-  const channels = { [channelFor(store, 'state')]: 'state', [channelFor(store, 'config')]: 'config' } as Record<string, ChangeKind>
+  const channels = { [channelFor(store, 'state')]: 'state', [channelFor(store, 'config')]: 'config' } as Record<
+    string,
+    ChangeKind
+  >
   const client = new pg.Client({ connectionString: parseStoreUrl(store.url).target })
   // A dropped listener connection must not crash the instance; it stops hearing of changes and the
   // periodic state refresh of the instance still converges.

@@ -84,7 +84,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('p99_ms', real)
           .addColumn('mean_ms', real)
           .execute()
-        await db.schema.createIndex('metric_windows_system').on('metric_windows').columns(['system', 'window_end']).execute()
+        await db.schema
+          .createIndex('metric_windows_system')
+          .on('metric_windows')
+          .columns(['system', 'window_end'])
+          .execute()
 
         await db.schema
           .createTable('compare_routes')
@@ -122,7 +126,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('at', big, (c) => c.notNull())
           .addColumn('sample', 'text', (c) => c.notNull())
           .execute()
-        await db.schema.createIndex('compare_samples_field').on('compare_samples').columns(['system', 'route', 'path']).execute()
+        await db.schema
+          .createIndex('compare_samples_field')
+          .on('compare_samples')
+          .columns(['system', 'route', 'path'])
+          .execute()
 
         await db.schema
           .createTable('compare_windows')
@@ -136,7 +144,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('skipped', 'integer', (c) => c.notNull())
           .addColumn('candidate_errors', 'integer', (c) => c.notNull())
           .execute()
-        await db.schema.createIndex('compare_windows_system').on('compare_windows').columns(['system', 'window_end']).execute()
+        await db.schema
+          .createIndex('compare_windows_system')
+          .on('compare_windows')
+          .columns(['system', 'window_end'])
+          .execute()
 
         await db.schema
           .createTable('checklist_results')
@@ -163,7 +175,18 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
       async down(db: Kysely<any>) {
-        for (const t of ['audit', 'checklist_results', 'compare_windows', 'compare_samples', 'compare_fields', 'compare_routes', 'metric_windows', 'verdicts', 'decisions', 'system_state']) {
+        for (const t of [
+          'audit',
+          'checklist_results',
+          'compare_windows',
+          'compare_samples',
+          'compare_fields',
+          'compare_routes',
+          'metric_windows',
+          'verdicts',
+          'decisions',
+          'system_state',
+        ]) {
           await db.schema.dropTable(t).ifExists().execute()
         }
       },
@@ -244,7 +267,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('candidate_errors', 'integer', (c) => c.notNull())
           .addPrimaryKeyConstraint('metric_seconds_pk', ['instance', 'system', 'route', 'arm', 'second'])
           .execute()
-        await db.schema.createIndex('metric_seconds_system').on('metric_seconds').columns(['system', 'second']).execute()
+        await db.schema
+          .createIndex('metric_seconds_system')
+          .on('metric_seconds')
+          .columns(['system', 'second'])
+          .execute()
         await db.schema.createIndex('metric_seconds_second').on('metric_seconds').columns(['second']).execute()
       },
       async down(db: Kysely<any>) {

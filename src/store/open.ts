@@ -26,9 +26,12 @@ export function parseStoreUrl(url: string): { dialect: Dialect; target: string; 
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const parsed = new URL(url)
     const schema = parsed.searchParams.get('schema') ?? undefined
-    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new TandemError('TANDEM_ERR_STORE_URL', { url })
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new TandemError('TANDEM_ERR_STORE_URL', { url })
     parsed.searchParams.delete('schema')
-    return schema === undefined ? { dialect: 'postgres', target: parsed.toString() } : { dialect: 'postgres', target: parsed.toString(), schema }
+    return schema === undefined
+      ? { dialect: 'postgres', target: parsed.toString() }
+      : { dialect: 'postgres', target: parsed.toString(), schema }
   }
   throw new TandemError('TANDEM_ERR_STORE_URL', { url })
 }
@@ -39,13 +42,23 @@ export function sqliteFile(url: string): string | undefined {
   return dialect === 'sqlite' && target !== ':memory:' ? resolve(target) : undefined
 }
 
-const DAMAGED = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB'])
+const DAMAGED = new Set([
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_CORRUPT_INDEX',
+  'SQLITE_CORRUPT_SEQUENCE',
+  'SQLITE_CORRUPT_VTAB',
+])
 
 /** TANDEM_ERR_STORE_CORRUPT naming the file when `error` is SQLite reporting a damaged file; else undefined. */
 export function storeError(store: Pick<Store, 'url'>, error: unknown): TandemError | undefined {
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code !== 'string' || !DAMAGED.has(code)) return undefined
-  return new TandemError('TANDEM_ERR_STORE_CORRUPT', { file: sqliteFile(store.url) ?? store.url, detail: (error as Error).message }, { cause: error })
+  return new TandemError(
+    'TANDEM_ERR_STORE_CORRUPT',
+    { file: sqliteFile(store.url) ?? store.url, detail: (error as Error).message },
+    { cause: error },
+  )
 }
 
 /**
@@ -105,7 +118,10 @@ export async function openStore(url: string): Promise<Store> {
         max: 10,
         ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
         // bigint columns hold epoch milliseconds: read them as numbers, not strings.
-        types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) },
+        types: {
+          getTypeParser: (oid: number, format?: any) =>
+            oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+        },
       })
       db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     }
@@ -134,8 +150,13 @@ async function migrate(db: Kysely<Database>, url: string, dialect: Dialect): Pro
       .execute()
     for (const [name, migration] of Object.entries(migrations(dialect)).sort(([a], [b]) => a.localeCompare(b))) {
       await any.transaction().execute(async (trx) => {
-        if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(7391823, hashtext(current_schema()))`.execute(trx)
-        const done = await trx.selectFrom('tandem_migrations').select('name').where('name', '=', name).executeTakeFirst()
+        if (dialect === 'postgres')
+          await sql`select pg_advisory_xact_lock(7391823, hashtext(current_schema()))`.execute(trx)
+        const done = await trx
+          .selectFrom('tandem_migrations')
+          .select('name')
+          .where('name', '=', name)
+          .executeTakeFirst()
         if (done !== undefined) return
         await migration.up(trx)
         await trx.insertInto('tandem_migrations').values({ name, at: Date.now() }).execute()

@@ -25,14 +25,26 @@ export async function getProgramState(store: Store): Promise<ProgramState> {
  * Halt or resume, only if the program is not already in that state: returns the new state, or null
  * when another writer (a second rollback racing this one, another instance) got there first.
  */
-export async function setProgramState(store: Store, next: Omit<ProgramState, 'at'>, now: number): Promise<ProgramState | null> {
+export async function setProgramState(
+  store: Store,
+  next: Omit<ProgramState, 'at'>,
+  now: number,
+): Promise<ProgramState | null> {
   const changed = await store.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('program_state').select(['halted', 'version']).where('id', '=', 1).executeTakeFirst()
+    const row = await trx
+      .selectFrom('program_state')
+      .select(['halted', 'version'])
+      .where('id', '=', 1)
+      .executeTakeFirst()
     const values = { halted: next.halted ? 1 : 0, reason: next.reason, actor: next.actor, wave: next.wave, at: now }
     if (row === undefined) {
       if (!next.halted) return false
       // Two instances halting at once: the second insert does nothing and reports no change.
-      const res = await trx.insertInto('program_state').values({ id: 1, ...values, version: 1 }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst()
+      const res = await trx
+        .insertInto('program_state')
+        .values({ id: 1, ...values, version: 1 })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .executeTakeFirst()
       return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1
     }
     if (Boolean(row.halted) === next.halted) return false

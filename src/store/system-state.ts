@@ -205,7 +205,11 @@ const SUMMARY_COLUMNS = [
 ] as const
 
 function summaryFromRow(r: Omit<DecisionTable, 'id' | 'evidence' | 'lease_token'> & { id: number }): DecisionSummary {
-  const { evidence: _evidence, leaseToken: _token, ...summary } = decisionFromRow({ ...r, evidence: null, lease_token: null })
+  const {
+    evidence: _evidence,
+    leaseToken: _token,
+    ...summary
+  } = decisionFromRow({ ...r, evidence: null, lease_token: null })
   return summary
 }
 

@@ -38,10 +38,24 @@ export const overview: View<Data> = {
         return h(
           'div',
           { class: 'card', 'data-kpi': key },
-          h('div', { class: 'kpi-value' }, key === 'systemsMigrated' ? `${format(k[key] ?? 0)} / ${k.systemsTotal ?? 0}` : format(k[key] ?? NaN)),
+          h(
+            'div',
+            { class: 'kpi-value' },
+            key === 'systemsMigrated' ? `${format(k[key] ?? 0)} / ${k.systemsTotal ?? 0}` : format(k[key] ?? NaN),
+          ),
           // No score before the first promotion or rollback: there is nothing to score yet.
-          h('div', { class: 'kpi-label' }, key === 'successScore' && k[key] === null ? `${label} (after a promotion or rollback)` : label),
-          target === undefined ? null : h('div', { class: `kpi-target small ${target.met ? 'met' : 'missed'}` }, `target ${target.target}: ${target.met ? 'met' : 'missed'}`),
+          h(
+            'div',
+            { class: 'kpi-label' },
+            key === 'successScore' && k[key] === null ? `${label} (after a promotion or rollback)` : label,
+          ),
+          target === undefined
+            ? null
+            : h(
+                'div',
+                { class: `kpi-target small ${target.met ? 'met' : 'missed'}` },
+                `target ${target.target}: ${target.met ? 'met' : 'missed'}`,
+              ),
         )
       }),
     )
@@ -69,9 +83,27 @@ export const overview: View<Data> = {
               h(
                 'li',
                 { class: `wave ${w.open ? 'open' : 'closed'}`, 'data-wave': w.name },
-                h('div', { class: 'wave-head' }, h('strong', {}, w.name), h('span', { class: 'badge' }, w.open ? 'open' : 'closed'), h('span', { class: 'muted' }, `${w.done}/${w.systems.length} done`)),
+                h(
+                  'div',
+                  { class: 'wave-head' },
+                  h('strong', {}, w.name),
+                  h('span', { class: 'badge' }, w.open ? 'open' : 'closed'),
+                  h('span', { class: 'muted' }, `${w.done}/${w.systems.length} done`),
+                ),
                 h('div', { class: 'muted small' }, w.reason),
-                h('div', { class: 'chips' }, ...w.systems.map((name) => h('a', { class: 'chip', href: `#/systems/${name}` }, name, ' ', stageBadge(byName.get(name)?.stage ?? 'pending')))),
+                h(
+                  'div',
+                  { class: 'chips' },
+                  ...w.systems.map((name) =>
+                    h(
+                      'a',
+                      { class: 'chip', href: `#/systems/${name}` },
+                      name,
+                      ' ',
+                      stageBadge(byName.get(name)?.stage ?? 'pending'),
+                    ),
+                  ),
+                ),
               ),
             ),
           ),

@@ -39,7 +39,13 @@ function actionBar(s: SystemDetail, ctx: ViewContext): HTMLElement | null {
   const actions = actionsFor(s)
   if (actions.length === 0) return null
   // The page re-renders when data changes; keep what the operator is typing.
-  const reason = h('input', { type: 'text', class: 'reason', placeholder: 'reason (audited)', 'aria-label': 'reason', value: reasonDraft }) as HTMLInputElement
+  const reason = h('input', {
+    type: 'text',
+    class: 'reason',
+    placeholder: 'reason (audited)',
+    'aria-label': 'reason',
+    value: reasonDraft,
+  }) as HTMLInputElement
   reason.addEventListener('input', () => {
     reasonDraft = reason.value
   })
@@ -51,11 +57,17 @@ function actionBar(s: SystemDetail, ctx: ViewContext): HTMLElement | null {
       const body: { reason?: string; force?: boolean } = {}
       if (reason.value.trim() !== '') body.reason = reason.value.trim()
       if (action === 'start' && force.checked) body.force = true
-      const res = await api<{ state: { stage: string } }>(`/systems/${encodeURIComponent(s.name)}/actions/${action}`, { method: 'POST', body })
+      const res = await api<{ state: { stage: string } }>(`/systems/${encodeURIComponent(s.name)}/actions/${action}`, {
+        method: 'POST',
+        body,
+      })
       reasonDraft = ''
       ctx.notify(`${action}: ${s.name} is now ${res.state.stage}`, 'ok')
     } catch (error) {
-      ctx.notify(error instanceof ApiError ? `${action} refused: ${error.message} [${error.code}]` : String(error), 'error')
+      ctx.notify(
+        error instanceof ApiError ? `${action} refused: ${error.message} [${error.code}]` : String(error),
+        'error',
+      )
     } finally {
       button.disabled = false
       ctx.refresh()
@@ -65,7 +77,11 @@ function actionBar(s: SystemDetail, ctx: ViewContext): HTMLElement | null {
     'div',
     { class: 'actions', 'data-testid': 'actions' },
     ...actions.map((action) => {
-      const button = h('button', { type: 'button', class: `action ${DANGEROUS.has(action) ? 'danger' : ''}`, 'data-action': action }, action) as HTMLButtonElement
+      const button = h(
+        'button',
+        { type: 'button', class: `action ${DANGEROUS.has(action) ? 'danger' : ''}`, 'data-action': action },
+        action,
+      ) as HTMLButtonElement
       button.addEventListener('click', () => void run(action, button))
       return button
     }),
@@ -127,7 +143,14 @@ function evidenceTable(evidence: unknown): HTMLElement {
   const rules = Array.isArray(evidence) ? evidence : Array.isArray(e?.rules) ? (e!.rules as unknown[]) : null
   if (rules === null) return h('pre', { class: 'json' }, JSON.stringify(evidence, null, 2))
   const cols = ['rule', 'metric', 'value', 'threshold', 'baseline', 'samples', 'result']
-  const cell = (v: unknown) => (v === null || v === undefined ? '–' : typeof v === 'number' ? num(v, 4) : typeof v === 'object' ? JSON.stringify(v) : String(v))
+  const cell = (v: unknown) =>
+    v === null || v === undefined
+      ? '–'
+      : typeof v === 'number'
+        ? num(v, 4)
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v)
   return h(
     'div',
     {},
@@ -158,7 +181,12 @@ function verdicts(s: SystemDetail): HTMLElement {
             h(
               'details',
               { class: `verdict verdict-${v.verdict}` },
-              h('summary', {}, h('span', { class: `badge verdict-${v.verdict}` }, v.verdict), ` ${time(v.at)} · ${v.stage} at ${num(v.weight)} % · ${v.judge}${v.score === null ? '' : ` · score ${num(v.score, 0)}`}`),
+              h(
+                'summary',
+                {},
+                h('span', { class: `badge verdict-${v.verdict}` }, v.verdict),
+                ` ${time(v.at)} · ${v.stage} at ${num(v.weight)} % · ${v.judge}${v.score === null ? '' : ` · score ${num(v.score, 0)}`}`,
+              ),
               evidenceTable(v.evidence),
             ),
           ),
@@ -183,7 +211,11 @@ function charts(points: MetricsPoint[]): HTMLElement {
       'Error rate',
       [
         { label: 'legacy', className: 'legacy', points: points.map((p) => [at(p), p.legacy.errorRate] as const) },
-        { label: 'candidate', className: 'candidate', points: points.map((p) => [at(p), p.candidate.errorRate] as const) },
+        {
+          label: 'candidate',
+          className: 'candidate',
+          points: points.map((p) => [at(p), p.candidate.errorRate] as const),
+        },
       ],
       (v) => pct(v, 1),
     ),
@@ -199,7 +231,9 @@ export function systemView(name: string): View<Data> {
       const until = Math.ceil(Date.now() / STEP_MS) * STEP_MS
       const [system, metrics] = await Promise.all([
         api<SystemDetail>(`/systems/${path}`),
-        api<{ windows: MetricsPoint[] }>(`/systems/${path}/metrics?source=live&step=${STEP_MS}&since=${until - RANGE_MS}&until=${until}`),
+        api<{ windows: MetricsPoint[] }>(
+          `/systems/${path}/metrics?source=live&step=${STEP_MS}&since=${until - RANGE_MS}&until=${until}`,
+        ),
       ])
       return { system, metrics: metrics.windows }
     },
@@ -219,7 +253,12 @@ export function systemView(name: string): View<Data> {
             h('span', {}, `active arm ${s.activeArm}`),
             s.verifiedThrough === undefined
               ? null
-              : h('span', { 'data-testid': 'verified-through' }, 'verified through ', h('strong', {}, s.verifiedThrough === null ? 'not yet' : new Date(s.verifiedThrough).toISOString())),
+              : h(
+                  'span',
+                  { 'data-testid': 'verified-through' },
+                  'verified through ',
+                  h('strong', {}, s.verifiedThrough === null ? 'not yet' : new Date(s.verifiedThrough).toISOString()),
+                ),
             h('a', { href: `#/systems/${path}/diffs`, class: 'button-link' }, 'Diff explorer →'),
           ),
           s.holdReason ? h('p', { class: 'hold' }, s.holdReason) : null,
