@@ -1,0 +1,166 @@
+// `tandem up --workers 2` as a user runs it, on SQLite and on PostgreSQL: two gateway processes share
+// the listener, every request is counted once by the primary, a promote from the CLI reaches both
+// workers, and SIGTERM drains them all and exits 0.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, ROOT, tandem } from '../support/cli.js'
+import { withPostgresSchema } from '../support/postgres.js'
+import { eventually, origin, removeDir, type Origin } from '../gateway/fixtures/harness.js'
+
+let legacy: Origin
+let candidate: Origin
+
+beforeAll(async () => {
+  const answer = (arm: string) => (_req: unknown, res: import('node:http').ServerResponse) => {
+    res.writeHead(200)
+    res.end(arm)
+  }
+  legacy = await origin(answer('legacy'))
+  candidate = await origin(answer('candidate'))
+})
+
+afterAll(async () => {
+  await Promise.all([legacy?.close(), candidate?.close()])
+})
+
+interface Up {
+  readonly child: ChildProcess
+  readonly gateway: string
+  readonly admin: string
+  log(): string
+}
+
+async function up(configFile: string): Promise<Up> {
+  const child = spawn(process.execPath, [BIN, 'up', '-c', configFile, '--json', '--workers', '2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let log = ''
+  child.stderr!.on('data', (b: Buffer) => (log += b.toString()))
+  const summary = await new Promise<{ gateway: string; admin: string }>((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString()
+      try {
+        resolve(JSON.parse(out) as { gateway: string; admin: string })
+      } catch {
+        // not complete yet
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`tandem up exited early with ${code}: ${log}`)))
+  })
+  return { child, gateway: summary.gateway, admin: summary.admin, log: () => log }
+}
+
+function childrenOf(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
+  return text === '' ? [] : text.split(/\s+/).map(Number)
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function totals(admin: string, since: number): Promise<{ legacy: number; candidate: number }> {
+  const until = Date.now() + 1000
+  const res = await request(`${admin}/api/v1/systems/alpha/metrics?source=live&since=${since}&until=${until}&step=${until - since}`)
+  const body = (await res.body.json()) as { windows: Array<{ legacy: { requests: number }; candidate: { requests: number } }> }
+  const sum = { legacy: 0, candidate: 0 }
+  for (const w of body.windows) {
+    sum.legacy += w.legacy.requests
+    sum.candidate += w.candidate.requests
+  }
+  return sum
+}
+
+async function send(gateway: string, count: number): Promise<string[]> {
+  const arms: string[] = []
+  for (let i = 0; i < count; i += 10) {
+    const batch = await Promise.all(Array.from({ length: Math.min(10, count - i) }, async () => {
+      const res = await request(`${gateway}/alpha/x`)
+      expect(res.statusCode).toBe(200)
+      return res.body.text()
+    }))
+    arms.push(...batch)
+  }
+  return arms
+}
+
+async function workersCase(store: string, dir: string): Promise<void> {
+  const file = join(dir, 'tandem.yaml')
+  writeFileSync(file, `version: 1
+store: ${store}
+gateway: { listen: 127.0.0.1:0 }
+admin: { listen: 127.0.0.1:0 }
+systems:
+  - name: alpha
+    legacy: { url: ${legacy.url} }
+    candidate: { url: ${candidate.url} }
+    routes: [{ path: /alpha/** }]
+`)
+  const since = Date.now() - 1000
+  const t = await up(file)
+  try {
+    const workers = childrenOf(t.child.pid!)
+    expect(workers).toHaveLength(2)
+    // Every request counted once: the workers report to the primary, which alone records.
+    const arms = await send(t.gateway, 400)
+    expect(arms.every((a) => a === 'legacy')).toBe(true)
+    const counted = await eventually(() => totals(t.admin, since), (s) => s.legacy >= 400, 100, 50)
+    expect(counted).toEqual({ legacy: 400, candidate: 0 })
+
+    // A promote through the CLI reaches both workers: 40 answers in a row (round robin) from the candidate.
+    const started = await tandem(['start', 'alpha', '--admin', t.admin])
+    expect(started.code, started.stderr).toBe(0)
+    const promoted = await tandem(['promote', 'alpha', '--admin', t.admin])
+    expect(promoted.code, promoted.stderr).toBe(0)
+    let streak = 0
+    for (let i = 0; i < 400 && streak < 40; i++) {
+      const [arm] = await send(t.gateway, 1)
+      streak = arm === 'candidate' ? streak + 1 : 0
+    }
+    expect(streak).toBe(40)
+    const after = await eventually(() => totals(t.admin, since), (s) => s.legacy + s.candidate >= 400 + 40, 100, 50)
+    expect(after.candidate).toBeGreaterThanOrEqual(40)
+    const decisions = await request(`${t.admin}/api/v1/systems/alpha/decisions`)
+    const body = JSON.stringify(await decisions.body.json())
+    expect(body).toContain('promote')
+
+    const exited = once(t.child, 'exit')
+    t.child.kill('SIGTERM')
+    const [code] = await exited
+    expect(code, t.log()).toBe(0)
+    expect(workers.filter(alive)).toEqual([])
+  } finally {
+    if (t.child.exitCode === null) t.child.kill('SIGKILL')
+  }
+}
+
+describe('tandem up --workers 2', () => {
+  it('on SQLite: counts each request once, promotes on both workers, drains on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-workers-'))
+    try {
+      await workersCase(`sqlite:${join(dir, 'tandem.db')}`, dir)
+    } finally {
+      removeDir(dir)
+    }
+  }, 60_000)
+
+  it('on PostgreSQL: the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-workers-pg-'))
+    const pg = await withPostgresSchema()
+    try {
+      await workersCase(pg.url, dir)
+    } finally {
+      await pg.drop()
+      removeDir(dir)
+    }
+  }, 60_000)
+})
