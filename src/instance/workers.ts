@@ -49,7 +49,10 @@ export async function startWorkers(instance: Instance, count: number, listen: st
 
   const onReport = (m: Extract<FromWorker, { type: 'report' }>) => {
     const gateway = instance.gateway
-    for (const [kind, system, route, arm, status, durationMs, at] of m.calls) {
+    // Stamped with the primary's clock as it records: series take seconds in order, and two workers'
+    // batches interleave (a call lands at most one report interval later than it ended).
+    const at = Date.now()
+    for (const [kind, system, route, arm, status, durationMs] of m.calls) {
       const channel = kind === 'request' ? channels.request : channels.mirror
       if (channel.hasSubscribers) channel.publish({ gateway, system, route, arm, status, durationMs, at })
     }

@@ -3,7 +3,7 @@
 // workers, and SIGTERM drains them all and exits 0.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
@@ -44,7 +44,9 @@ async function up(configFile: string): Promise<Up> {
     child.stdout!.on('data', (b: Buffer) => {
       out += b.toString()
       try {
-        resolve(JSON.parse(out) as { gateway: string; admin: string })
+        const parsed = JSON.parse(out) as { gateway?: string; admin: string; error?: unknown }
+        if (parsed.gateway === undefined) reject(new Error(`tandem up failed: ${out}`))
+        else resolve(parsed as { gateway: string; admin: string })
       } catch {
         // not complete yet
       }
@@ -54,12 +56,32 @@ async function up(configFile: string): Promise<Up> {
   return { child, gateway: summary.gateway, admin: summary.admin, log: () => log }
 }
 
+/** Live child processes of `pid`, read from /proc/<n>/stat (field 4 is the parent). */
 function childrenOf(pid: number): number[] {
-  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
-  return text === '' ? [] : text.split(/\s+/).map(Number)
+  const out: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(ppid) === pid && state !== 'Z') out.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+function statusOf(pid: number): string {
+  try {
+    return /State:\s+(.*)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? ''
+  } catch {
+    return ''
+  }
 }
 
 function alive(pid: number): boolean {
+  if (/^Z/m.test(statusOf(pid))) return false
   try {
     process.kill(pid, 0)
     return true
@@ -113,8 +135,8 @@ systems:
     // Every request counted once: the workers report to the primary, which alone records.
     const arms = await send(t.gateway, 400)
     expect(arms.every((a) => a === 'legacy')).toBe(true)
-    const counted = await eventually(() => totals(t.admin, since), (s) => s.legacy >= 400, 100, 50)
-    expect(counted).toEqual({ legacy: 400, candidate: 0 })
+    const counted = await eventually(() => totals(t.admin, since), (s) => s.legacy >= 400, 200, 100)
+    expect(counted, t.log().slice(-3000)).toEqual({ legacy: 400, candidate: 0 })
 
     // A promote through the CLI reaches both workers: 40 answers in a row (round robin) from the candidate.
     const started = await tandem(['start', 'alpha', '--admin', t.admin])
@@ -137,11 +159,33 @@ systems:
     const body = JSON.stringify(await decisions.body.json())
     expect(body).toContain('promote')
 
+    // SIGHUP reload reaches the workers: a new route answers from every worker.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('routes: [{ path: /alpha/** }]', 'routes: [{ path: /alpha/** }, { path: /beta/** }]'))
+    t.child.kill('SIGHUP')
+    let found = 0
+    for (let i = 0; i < 400 && found < 20; i++) {
+      const res = await request(`${t.gateway}/beta/x`)
+      await res.body.dump()
+      found = res.statusCode === 200 ? found + 1 : 0
+      if (found === 0) await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(found).toBe(20)
+
+    // A crashed worker is replaced, with a log line.
+    process.kill(workers[0]!, 'SIGKILL')
+    const replaced = await eventually(async () => childrenOf(t.child.pid!), (c) => c.length === 2 && !c.includes(workers[0]!), 200, 50)
+    expect(replaced).toHaveLength(2)
+    expect(t.log()).toContain('gateway worker died')
+    const again = await eventually(() => send(t.gateway, 10).catch(() => []), (a) => a.length === 10, 100, 50)
+    expect(again).toEqual(Array(10).fill('candidate'))
+
     const exited = once(t.child, 'exit')
     t.child.kill('SIGTERM')
     const [code] = await exited
     expect(code, t.log()).toBe(0)
-    expect(workers.filter(alive)).toEqual([])
+    // Reaped by now, or within a bounded wait (an exited child may linger briefly as a zombie).
+    const left = await eventually(async () => [...workers, ...replaced].filter(alive), (l) => l.length === 0, 100, 50)
+    expect(left, t.log()).toEqual([])
   } finally {
     if (t.child.exitCode === null) t.child.kill('SIGKILL')
   }
