@@ -5,7 +5,8 @@ import type { Exchange } from '../compare/sink.js'
 import { channels, type CallMessage, type ShadowMessage, type ShadowResult } from '../gateway/diagnostics.js'
 import { Gateway } from '../gateway/gateway.js'
 import { RoutingTable } from '../domain/routing-table.js'
-import { REPORT_INTERVAL_MS, REPORT_MAX_CALLS, type CallRecord, type FromWorker, type ToWorker } from './worker-messages.js'
+import { REPORT_INTERVAL_MS, REPORT_MAX_CALLS } from './worker-messages.js'
+import type { CallRecord, FromWorker, ToWorker } from './worker-messages.js'
 
 function send(message: FromWorker, done?: () => void): void {
   if (process.connected) process.send!(message, undefined, undefined, done)
@@ -16,6 +17,8 @@ function send(message: FromWorker, done?: () => void): void {
 export async function runGatewayWorker(): Promise<void> {
   const init = await new Promise<Extract<ToWorker, { type: 'init' }>>((resolve) => {
     const first = (m: ToWorker) => {
+      // Told to stop before it served anything (the primary is shutting down): nothing to drain.
+      if (m.type === 'shutdown') process.exit(0)
       if (m.type !== 'init') return
       process.off('message', first)
       resolve(m)

@@ -10,7 +10,12 @@ import type { ShadowResult } from '../gateway/diagnostics.js'
 export type CallRecord = readonly ['request' | 'mirror', string, string, Arm, number, number, number]
 
 export type ToWorker =
-  | { readonly type: 'init'; readonly config: Config; readonly routing: Record<string, SystemRouting>; readonly listen: string }
+  | {
+      readonly type: 'init'
+      readonly config: Config
+      readonly routing: Record<string, SystemRouting>
+      readonly listen: string
+    }
   | { readonly type: 'config'; readonly config: Config }
   | { readonly type: 'routing'; readonly system: string; readonly routing: SystemRouting; readonly sentAt: number }
   | { readonly type: 'shutdown'; readonly drainMs: number }

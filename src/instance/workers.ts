@@ -27,7 +27,8 @@ export function parseWorkers(value: string): number {
   if (value === 'auto') return availableParallelism()
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new TandemError('TANDEM_ERR_USAGE', { detail: `--workers takes a whole number from 1 or "auto", not "${value}"` })
+    const detail = `--workers takes a whole number from 1 or "auto", not "${value}"`
+    throw new TandemError('TANDEM_ERR_USAGE', { detail })
   }
   return n
 }
@@ -36,7 +37,12 @@ export function isGatewayWorker(): boolean {
   return cluster.isWorker && process.env[WORKER_ENV] === '1'
 }
 
-export async function startWorkers(instance: Instance, count: number, listen: string, logger: Logger): Promise<WorkerPool> {
+export async function startWorkers(
+  instance: Instance,
+  count: number,
+  listen: string,
+  logger: Logger,
+): Promise<WorkerPool> {
   cluster.setupPrimary({ serialization: 'advanced', silent: false })
   const workers = new Set<Worker>()
   let stopping = false
@@ -46,6 +52,7 @@ export async function startWorkers(instance: Instance, count: number, listen: st
   }
   const pending = new Map<number, { waiting: number; started: number }>()
   let nextChange = 0
+  let restartDelay = 100
 
   const onReport = (m: Extract<FromWorker, { type: 'report' }>) => {
     const gateway = instance.gateway
@@ -62,10 +69,12 @@ export async function startWorkers(instance: Instance, count: number, listen: st
 
   const fork = (onListening?: (url: string) => void, onFailed?: (message: string) => void) => {
     const worker = cluster.fork({ [WORKER_ENV]: '1' })
+    const bornAt = Date.now()
     workers.add(worker)
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
-        worker.send({ type: 'init', config: instance.config(), routing: instance.routing.snapshot(), listen } satisfies ToWorker)
+        const init: ToWorker = { type: 'init', config: instance.config(), routing: instance.routing.snapshot(), listen }
+        worker.send(init)
       } else if (m.type === 'report') onReport(m)
       else if (m.type === 'listening') onListening?.(m.url)
       else if (m.type === 'error') onFailed?.(m.message)
@@ -82,10 +91,13 @@ export async function startWorkers(instance: Instance, count: number, listen: st
       workers.delete(worker)
       if (stopping) return
       onFailed?.(`worker exited with ${signal ?? code} before listening`)
-      logger.error({ worker: worker.process.pid, code, signal }, 'gateway worker died; starting a new one')
+      // A worker that keeps dying young is restarted ever more slowly (200 ms doubling up to 10 s).
+      restartDelay = Date.now() - bornAt < 5_000 ? Math.min(restartDelay * 2, 10_000) : 200
+      const pid = worker.process.pid
+      logger.error({ worker: pid, code, signal, restartInMs: restartDelay }, 'gateway worker died; starting a new one')
       setTimeout(() => {
         if (!stopping) fork()
-      }, 200).unref()
+      }, restartDelay).unref()
     })
     return worker
   }
