@@ -56,7 +56,7 @@ async function up(configFile: string): Promise<Up> {
   return { child, gateway: summary.gateway, admin: summary.admin, log: () => log }
 }
 
-/** Live child processes of `pid`, read from /proc/<n>/stat (field 4 is the parent). */
+/** Live gateway workers (child processes) of `pid`, read from /proc/<n>/stat (field 4 is the parent). */
 function childrenOf(pid: number): number[] {
   const out: number[] = []
   for (const entry of readdirSync('/proc')) {
@@ -64,7 +64,9 @@ function childrenOf(pid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(ppid) === pid && state !== 'Z') out.push(Number(entry))
+      // Gateway workers run the same command as the primary (tsx may add an esbuild child: not counted).
+      const command = Number(ppid) === pid && state !== 'Z' ? readFileSync(`/proc/${entry}/cmdline`, 'utf8') : ''
+      if (command.includes('tandem.js')) out.push(Number(entry))
     } catch {
       // gone meanwhile
     }
@@ -199,7 +201,7 @@ describe('tandem up --workers 2', () => {
     } finally {
       removeDir(dir)
     }
-  }, 60_000)
+  }, 150_000)
 
   it('on PostgreSQL: the same', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-workers-pg-'))
@@ -210,5 +212,5 @@ describe('tandem up --workers 2', () => {
       await pg.drop()
       removeDir(dir)
     }
-  }, 60_000)
+  }, 150_000)
 })
