@@ -10,7 +10,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, ROOT, tandem } from '../support/cli.js'
 import { withPostgresSchema } from '../support/postgres.js'
-import { eventually, origin, removeDir, type Origin } from '../gateway/fixtures/harness.js'
+import { eventually, origin, promValue, removeDir, type Origin } from '../gateway/fixtures/harness.js'
 
 let legacy: Origin
 let candidate: Origin
@@ -139,6 +139,9 @@ systems:
     expect(arms.every((a) => a === 'legacy')).toBe(true)
     const counted = await eventually(() => totals(t.admin, since), (s) => s.legacy >= 400, 200, 100)
     expect(counted, t.log().slice(-3000)).toEqual({ legacy: 400, candidate: 0 })
+    // The primary's one latency histogram holds every sample of both workers, once.
+    const histogramCount = await promValue(t.admin, 'tandem_request_duration_seconds_count', { system: 'alpha', arm: 'legacy' })
+    expect(histogramCount).toBe(400)
 
     // A promote through the CLI reaches both workers: 40 answers in a row (round robin) from the candidate.
     const started = await tandem(['start', 'alpha', '--admin', t.admin])
