@@ -197,6 +197,14 @@ systems:
 }
 
 describe('tandem up --workers 2', () => {
+  it('refuses a --workers that is not a whole number from 1 or auto, with a usage error', async () => {
+    for (const bad of ['0', 'two', '1.5']) {
+      const run = await tandem(['up', '--workers', bad, '-c', join(tmpdir(), 'never-read.yaml')])
+      expect(run.code).toBe(2)
+      expect(run.stdout + run.stderr).toContain('TANDEM_ERR_USAGE')
+    }
+  })
+
   it('on SQLite: counts each request once, promotes on both workers, drains on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-workers-'))
     try {
