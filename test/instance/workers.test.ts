@@ -3,29 +3,66 @@
 // workers, and SIGTERM drains them all and exits 0.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, ROOT, tandem } from '../support/cli.js'
 import { withPostgresSchema } from '../support/postgres.js'
-import { eventually, origin, promValue, removeDir, type Origin } from '../gateway/fixtures/harness.js'
+
+// Self-contained helpers (the shared test kit is being reorganised): an origin answering its arm's name,
+// a bounded poll, one value of the admin listener's /metrics.
+interface Origin {
+  readonly url: string
+  readonly server: Server
+}
+
+async function origin(arm: string): Promise<Origin> {
+  const server = createServer((_req, res: ServerResponse) => {
+    res.writeHead(200)
+    res.end(arm)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }
+}
+
+/** Poll `read` until `ok` holds or `attempts` reads were made; returns the last value read. */
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, attempts: number, pauseMs: number): Promise<T> {
+  let value = await read()
+  for (let i = 0; i < attempts && !ok(value); i++) {
+    await new Promise((r) => setTimeout(r, pauseMs))
+    value = await read()
+  }
+  return value
+}
+
+async function promValue(adminUrl: string, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await request(`${adminUrl}/metrics`)).body.text()
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue
+    const labelText = line.slice(name.length + 1, line.lastIndexOf('}'))
+    if (want.every((w) => labelText.split(',').includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return 0
+}
+
+const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true })
 
 let legacy: Origin
 let candidate: Origin
 
 beforeAll(async () => {
-  const answer = (arm: string) => (_req: unknown, res: import('node:http').ServerResponse) => {
-    res.writeHead(200)
-    res.end(arm)
-  }
-  legacy = await origin(answer('legacy'))
-  candidate = await origin(answer('candidate'))
+  legacy = await origin('legacy')
+  candidate = await origin('candidate')
 })
 
-afterAll(async () => {
-  await Promise.all([legacy?.close(), candidate?.close()])
+afterAll(() => {
+  legacy?.server.close()
+  candidate?.server.close()
 })
 
 interface Up {
