@@ -68,6 +68,13 @@ export interface InstanceOptions {
   readonly lockStore?: boolean
   /** Passed to createAdminServer (e.g. `dashboard: false` for a headless gateway). */
   readonly admin?: AdminServerOptions
+  /**
+   * Listen on the gateway address (default true). The primary of `tandem up --workers N` passes false:
+   * its workers serve the listener and report to this instance's gateway channels (instance/workers.ts).
+   */
+  readonly serveGateway?: boolean
+  /** Called with each configuration a reload applied (the primary pushes it to its workers). */
+  readonly onReload?: (config: Config) => void
 }
 
 export interface Instance {
@@ -75,6 +82,8 @@ export interface Instance {
   readonly adminUrl: string
   readonly store: Store
   readonly routing: RoutingTable
+  /** The gateway; its diagnostics channels feed `metrics` (workers' reports are published on them too). */
+  readonly gateway: Gateway
   readonly metrics: RequestMetrics
   /** This process among the instances on the store (hostname:pid:random). */
   readonly instanceId: string
@@ -160,7 +169,8 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
     await gateway.apply(config)
     writer.start()
     const gatewayListen = options.gatewayListen ?? config.gateway.listen
-    const gatewayAddress = await gateway.listen(gatewayListen, config.gateway.maxHeaderSize)
+    const serve = options.serveGateway !== false
+    const gatewayAddress = serve ? await gateway.listen(gatewayListen, config.gateway.maxHeaderSize) : undefined
     cleanup.push(() => gateway.close(options.drainMs ?? 30_000))
 
     const reload = async (actor: string): Promise<{ ok: true } | { ok: false; errors: readonly ConfigIssue[] }> => {
@@ -182,6 +192,7 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
       await gateway.apply(next)
       comparisons.reload?.(next)
       config = next
+      options.onReload?.(next)
       logger.info({ actor, systems: next.systems.length }, 'configuration reloaded')
       return { ok: true }
     }
@@ -213,10 +224,11 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
 
     let closing: Promise<void> | null = null
     return {
-      gatewayUrl: urlOf(gatewayAddress),
+      gatewayUrl: gatewayAddress ? urlOf(gatewayAddress) : '',
       adminUrl: urlOf(adminAddress),
       store,
       routing,
+      gateway,
       metrics,
       instanceId: instance,
       metricsWriter: writer,
