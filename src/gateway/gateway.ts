@@ -17,6 +17,7 @@ import { beginShadow, type ShadowRun } from './shadow.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
 import { requestTarget, type RequestTarget } from './request-target.js'
 import { PoolRegistry, type Upstream } from './upstreams.js'
+import { refuse, Tunnels } from './websocket.js'
 
 export interface GatewayOptions {
   readonly routing: RoutingTable
@@ -49,9 +50,11 @@ export class Gateway {
   #server: Server | null = null
   #inFlight = 0
   #idle: (() => void) | null = null
+  readonly #tunnels: Tunnels
 
   constructor(options: GatewayOptions) {
     this.#options = options
+    this.#tunnels = new Tunnels(options)
   }
 
   /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
@@ -85,6 +88,7 @@ export class Gateway {
       (req, res) => this.#handle(req, res),
     )
     applyLimits(server, limits)
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#upgrade(req, socket, head))
     server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket, server.headersTimeout))
     this.#server = server
     await new Promise<void>((resolve, reject) => {
@@ -110,6 +114,7 @@ export class Gateway {
         })
       }
       server.closeAllConnections()
+      this.#tunnels.closeAll()
       await closed
     }
     await this.#pools.closeAll()
@@ -119,9 +124,7 @@ export class Gateway {
     const plan = this.#plan
     if (plan === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
     this.#inFlight++
-    res.once('close', () => {
-      if (--this.#inFlight === 0 && this.#idle !== null) this.#idle()
-    })
+    res.once('close', () => this.#finished())
     const target = requestTarget(req.method!, req.url!)
     if (target.kind !== 'path') return answerTarget(res, target)
     // Upstreams (and mirrors, and the comparison) receive the normalised target that was routed on.
@@ -142,6 +145,19 @@ export class Gateway {
     const shadow = mirrors(routing.stage) ? beginShadow(this.#options, route, arm, req, facts, withBody) : null
     this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
     shadow?.primaryStarted()
+  }
+
+  #finished(): void {
+    if (--this.#inFlight === 0 && this.#idle !== null) this.#idle()
+  }
+
+  /** An Upgrade request (WebSocket): tunnelled to the chosen arm; a drain lets it finish there. */
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const plan = this.#plan
+    if (plan === null) return refuse(socket, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
+    this.#inFlight++
+    socket.once('close', () => this.#finished())
+    this.#tunnels.open(plan, req, socket, head)
   }
 
   #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {

@@ -10,6 +10,16 @@ export interface Upstream {
   /** Path prefix of the target URL ('' for the root), prepended to the request path. */
   readonly basePath: string
   readonly headers: TargetHeaders
+  /** The target URL (for connections outside the pool: WebSocket tunnels). */
+  readonly url: URL
+  /** TLS options for `https://` targets (node:tls connect options), null for the system CAs. */
+  readonly tls?: TargetTls
+}
+
+/** A target's `tls: { ca, insecure }`, as node:tls connect options. */
+export interface TargetTls {
+  readonly ca?: string
+  readonly rejectUnauthorized: boolean
 }
 
 export interface PoolOptions {
@@ -42,7 +52,7 @@ export class PoolRegistry {
   upstream(label: string, url: string, headers: Readonly<Record<string, string>>, host: 'keep' | 'target', kind: 'serve' | 'mirror', options: PoolOptions): Upstream {
     const parsed = new URL(url)
     const basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/$/, '')
-    return { label, pool: this.pool(parsed.origin, kind, options), basePath, headers: compileTargetHeaders(parsed, headers, host) }
+    return { label, pool: this.pool(parsed.origin, kind, options), basePath, headers: compileTargetHeaders(parsed, headers, host), url: parsed }
   }
 
   /** Close (gracefully: in-flight requests finish) every pool not in `keep`. */

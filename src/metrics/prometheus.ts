@@ -9,7 +9,16 @@ import { PROM_BOUNDS, STATUS_CLASSES } from './series.js'
 const STAGES: readonly Stage[] = ['pending', 'shadow', 'canary', 'promoted', 'completed', 'rolled-back']
 
 /** Results counted in tandem_shadow_total by the gateway; the comparison engine adds its own results. */
-export type ShadowResult = 'mirrored' | 'unsafe-method' | 'body-too-large' | 'sampled-out' | 'queue-full' | 'timeout' | 'error'
+export type ShadowResult =
+  | 'mirrored'
+  | 'unsafe-method'
+  | 'body-too-large'
+  | 'sampled-out'
+  | 'queue-full'
+  | 'timeout'
+  | 'error'
+  | 'websocket'
+  | 'streaming'
 
 export interface TandemPrometheus {
   readonly registry: Registry
