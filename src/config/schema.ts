@@ -17,6 +17,24 @@ export const targetSchema = z.strictObject({
   secondary: httpUrl.optional().describe('A second legacy instance used for noise detection'),
   headers: z.record(z.string(), z.string()).default({}),
   host: z.enum(['keep', 'target']).default('keep').describe('keep the client Host header or use the target host'),
+  protocol: z
+    .enum(['http1', 'h2c', 'h2'])
+    .optional()
+    .describe('how Tandem talks to the target: http1, h2c (HTTP/2 cleartext) or h2 (HTTP/2 over TLS); default http1 for http://, ALPN for https://'),
+  tls: z
+    .strictObject({
+      ca: z.string().min(1).optional().describe('PEM file of the CA that signed the target certificate (private CAs)'),
+      insecure: z.boolean().default(false).describe('accept any certificate (tests only: the connection is not authenticated)'),
+    })
+    .optional()
+    .describe('TLS settings for an https:// target'),
+}).superRefine((target, ctx) => {
+  const secure = target.url.startsWith('https:')
+  if ((target.protocol === 'h2' && !secure) || (target.protocol === 'h2c' && secure)) {
+    const detail = target.protocol === 'h2' ? '`protocol: h2` needs an https:// URL (use h2c for cleartext)' : '`protocol: h2c` needs an http:// URL (use h2 over TLS)'
+    issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail }, ['protocol'])
+  }
+  if (target.tls !== undefined && !secure) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: '`tls` applies to https:// targets only' }, ['tls'])
 })
 
 const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
@@ -260,6 +278,13 @@ export const configSchema = z.strictObject({
         .describe('how long a client connection may take to send a request line and headers; a silent connection is answered 408 and closed'),
       idleTimeout: positiveDuration.prefault('5s').describe('how long an idle keep-alive client connection stays open between requests'),
       maxConnections: z.number().int().min(1).default(8192).describe('client connections the gateway listener accepts at once; more are closed on arrival'),
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).describe('PEM file with the certificate chain'),
+          key: z.string().min(1).describe('PEM file with the private key'),
+        })
+        .optional()
+        .describe('serve HTTPS (ALPN h2 and http/1.1) with these files, re-read on reload'),
     })
     .prefault({}),
   admin: z

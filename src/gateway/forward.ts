@@ -257,5 +257,7 @@ class BodyCapture {
 export function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length']
   if (len !== undefined) return len !== '0'
-  return req.headers['transfer-encoding'] !== undefined
+  if (req.headers['transfer-encoding'] !== undefined) return true
+  // HTTP/2 frames bodies itself: a request without one ends its stream with the headers.
+  return req.httpVersionMajor === 2 && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
 }

@@ -1,6 +1,6 @@
 // The gateway listener (node:http): match the route, choose the arm, forward to it, mirror to the
 // other arm when the stage says so, record metrics. The plan is swapped atomically on reload.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { ComparisonSink } from '../compare/sink.js'
 import type { Config } from '../config/schema.js'
@@ -14,6 +14,8 @@ import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './plan.js'
 import { mirrors, type RoutingTable } from './routing-table.js'
 import { beginShadow, type ShadowRun } from './shadow.js'
+import { GatewayListener } from './listener.js'
+import { readServerTls, type ServerTls } from './tls-files.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
 import { requestTarget, type RequestTarget } from './request-target.js'
 import { PoolRegistry, type Upstream } from './upstreams.js'
@@ -32,13 +34,6 @@ const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
 type ClientLimits = Pick<Config['gateway'], 'headersTimeout' | 'idleTimeout' | 'maxConnections'>
 const DEFAULT_LIMITS: ClientLimits = { headersTimeout: 20_000, idleTimeout: 5_000, maxConnections: 8192 }
 
-/** Set on listen and again on reload (node:http reads them for every new connection and check). */
-function applyLimits(server: Server, limits: ClientLimits): void {
-  server.headersTimeout = limits.headersTimeout
-  server.keepAliveTimeout = limits.idleTimeout
-  server.maxConnections = limits.maxConnections
-}
-
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 export class Gateway {
@@ -47,7 +42,10 @@ export class Gateway {
   readonly #queues = new Map<string, MirrorQueue>()
   #plan: GatewayPlan | null = null
   #limits: ClientLimits | null = null
-  #server: Server | null = null
+  #listener: GatewayListener | null = null
+  /** `gateway.tls` as last read; null serves cleartext (HTTP/1.1 and h2c). */
+  #tls: ServerTls | null = null
+  #encrypted = false
   #inFlight = 0
   #idle: (() => void) | null = null
   readonly #tunnels: Tunnels
@@ -59,9 +57,13 @@ export class Gateway {
 
   /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
   async apply(config: Config): Promise<void> {
+    // TLS files first: a bad one rejects the whole config (coded error) and the running certificate stays.
+    const tls = config.gateway.tls === undefined ? null : readServerTls(config.gateway.tls)
     this.#plan = compilePlan(config, this.#pools, this.#options.metrics, this.#queues)
     this.#limits = config.gateway
-    if (this.#server !== null) applyLimits(this.#server, config.gateway)
+    if (tls !== null) this.#listener?.setCertificate(tls)
+    this.#tls = tls
+    this.#listener?.applyLimits(config.gateway)
     // Pools of targets no longer configured close once their in-flight requests are done.
     await this.#pools.retain(this.#plan.pools)
   }
@@ -74,36 +76,29 @@ export class Gateway {
   async listen(listen: string, maxHeaderSize: number): Promise<AddressInfo> {
     const { host, port } = splitListen(listen)
     const limits = this.#limits ?? DEFAULT_LIMITS
-    const server = createServer(
+    const listener = new GatewayListener(
+      { tls: this.#tls, maxHeaderSize, limits },
       {
-        maxHeaderSize,
-        // Bodies may stream for as long as they need (uploads, downloads); the request head may not:
-        // with requestTimeout 0 node:http also set headersTimeout to 0, so a silent connection stayed forever.
-        requestTimeout: 0,
-        headersTimeout: limits.headersTimeout,
-        keepAliveTimeout: limits.idleTimeout,
-        // How often node:http looks for connections past headersTimeout (the timeout's resolution).
-        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.headersTimeout / 4))),
+        // HTTP/2 compat requests behave as node:http's for everything the request path uses (see h2-request.ts).
+        request: (req, res) => this.#handle(req as IncomingMessage, res as unknown as ServerResponse),
+        upgrade: (req, socket, head) => this.#upgrade(req, socket, head),
+        clientError: answerClientError,
       },
-      (req, res) => this.#handle(req, res),
     )
-    applyLimits(server, limits)
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#upgrade(req, socket, head))
-    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket, server.headersTimeout))
-    this.#server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: error.message }, { cause: error })))
-      server.listen(port, host, () => resolve())
-    })
-    return server.address() as AddressInfo
+    this.#listener = listener
+    this.#encrypted = listener.secure
+    try {
+      return await listener.listen(port, host)
+    } catch (error) {
+      throw new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: (error as Error).message }, { cause: error })
+    }
   }
 
   /** Stop accepting, let in-flight requests finish (up to `drainMs`), then close everything. */
   async close(drainMs = 30_000): Promise<void> {
-    const server = this.#server
-    if (server !== null) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeIdleConnections()
+    const listener = this.#listener
+    if (listener !== null) {
+      const closed = listener.stopAccepting()
       if (this.#inFlight > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, drainMs)
@@ -113,7 +108,7 @@ export class Gateway {
           }
         })
       }
-      server.closeAllConnections()
+      listener.closeAll()
       this.#tunnels.closeAll()
       await closed
     }
@@ -133,7 +128,7 @@ export class Gateway {
     const path = target.path
     const route = plan.matcher.match(req.method!, path)
     const socket = req.socket
-    const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: false }
+    const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: this.#encrypted }
     if (route === undefined) {
       if (plan.fallback === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path }))
       return this.#forward(plan, req, res, facts, plan.fallback, 0, hasBody(req) ? req : null, null)

@@ -68,7 +68,7 @@ export function compilePlan(config: Config, pools: PoolRegistry, metrics: Reques
   const options = { connections: config.gateway.connections, connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000) }
   const used = new Set<Pool>()
   const upstream = (label: string, t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url): Upstream => {
-    const u = pools.upstream(label, url, t.headers, t.host, kind, options)
+    const u = pools.upstream(label, url, t.headers, t.host, kind, options, t)
     used.add(u.pool)
     return u
   }

@@ -1,7 +1,9 @@
 // Upstream targets and their undici pools: one keep-alive pool per origin (and a separate one for
 // mirror traffic, so a slow shadow arm can never take connections from requests clients wait on).
-import { Pool } from 'undici'
+import { buildConnector, Pool } from 'undici'
+import type { TargetConfig } from '../config/schema.js'
 import { compileTargetHeaders, type TargetHeaders } from './headers.js'
+import { readTlsFile } from './tls-files.js'
 
 export interface Upstream {
   /** For messages to gateway clients: the target's role (`legacy of system "todo-api"`), never its URL. */
@@ -27,12 +29,31 @@ export interface PoolOptions {
   readonly connectTimeoutMs: number
 }
 
+/** How to talk to a target: `protocol` and `tls` of its config. */
+export interface TargetTransport {
+  readonly protocol?: TargetConfig['protocol']
+  readonly tls?: TargetConfig['tls']
+}
+
+/** undici options for a target's protocol: http1, h2c (prior knowledge) or h2 (ALPN over TLS). */
+function transportOptions(url: URL, transport: TargetTransport, tls: TargetTls | undefined, connectTimeoutMs: number): Record<string, unknown> {
+  const secure = url.protocol === 'https:'
+  // https:// negotiates by ALPN unless told http1; h2c is HTTP/2 without TLS (prior knowledge).
+  const h2 = transport.protocol === 'h2' || transport.protocol === 'h2c' || (secure && transport.protocol === undefined)
+  return {
+    ...(h2 ? { allowH2: true } : {}),
+    // undici's Pool does not pass useH2c on to the connector it builds: give it one that does.
+    ...(transport.protocol === 'h2c' && !secure ? { connect: buildConnector({ allowH2: true, useH2c: true, timeout: connectTimeoutMs } as never) } : {}),
+    ...(tls === undefined ? {} : { connect: { ...tls } }),
+  }
+}
+
 export class PoolRegistry {
   readonly #pools = new Map<string, Pool>()
 
   /** The pool for `origin`; `kind` keeps mirror traffic on its own connections. */
-  pool(origin: string, kind: 'serve' | 'mirror', options: PoolOptions): Pool {
-    const key = `${kind} ${origin} ${options.connections} ${options.connectTimeoutMs}`
+  pool(origin: string, kind: 'serve' | 'mirror', options: PoolOptions, transport: Record<string, unknown> = {}, variant = ''): Pool {
+    const key = `${kind} ${origin} ${options.connections} ${options.connectTimeoutMs} ${variant}`
     let pool = this.#pools.get(key)
     if (pool === undefined) {
       pool = new Pool(origin, {
@@ -43,16 +64,28 @@ export class PoolRegistry {
         // Timeouts are set per request (gateway.upstreamTimeout, shadow.timeout).
         headersTimeout: 0,
         bodyTimeout: 0,
+        ...transport,
       })
       this.#pools.set(key, pool)
     }
     return pool
   }
 
-  upstream(label: string, url: string, headers: Readonly<Record<string, string>>, host: 'keep' | 'target', kind: 'serve' | 'mirror', options: PoolOptions): Upstream {
+  upstream(
+    label: string,
+    url: string,
+    headers: Readonly<Record<string, string>>,
+    host: 'keep' | 'target',
+    kind: 'serve' | 'mirror',
+    options: PoolOptions,
+    transport: TargetTransport = {},
+  ): Upstream {
     const parsed = new URL(url)
     const basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/$/, '')
-    return { label, pool: this.pool(parsed.origin, kind, options), basePath, headers: compileTargetHeaders(parsed, headers, host), url: parsed }
+    const tls = targetTls(parsed, transport, label)
+    const variant = transport.protocol === undefined && tls === undefined ? '' : JSON.stringify([transport.protocol, tls])
+    const pool = this.pool(parsed.origin, kind, options, transportOptions(parsed, transport, tls, options.connectTimeoutMs), variant)
+    return { label, pool, basePath, headers: compileTargetHeaders(parsed, headers, host), url: parsed, ...(tls === undefined ? {} : { tls }) }
   }
 
   /** Close (gracefully: in-flight requests finish) every pool not in `keep`. */
@@ -70,4 +103,11 @@ export class PoolRegistry {
   async closeAll(): Promise<void> {
     await this.retain(new Set())
   }
+}
+
+/** A target's `tls: { ca, insecure }` as connect options (the CA file is read now: a bad one is a coded error). */
+function targetTls(url: URL, transport: TargetTransport, label: string): TargetTls | undefined {
+  if (url.protocol !== 'https:' || transport.tls === undefined) return undefined
+  const { ca, insecure } = transport.tls
+  return { ...(ca === undefined ? {} : { ca: readTlsFile(ca, `tls.ca of the ${label}`).toString() }), rejectUnauthorized: !insecure }
 }
