@@ -114,6 +114,11 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
+  TANDEM_ERR_GRPC_PROTO: {
+    message: 'the .proto files of system "{system}" cannot be loaded: {detail}; check grpc.protos and grpc.includeDirs (paths from the working directory)',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_TLS_INVALID: {
     message: 'the TLS files of {key} cannot be used: {detail}; give a PEM certificate chain and the PEM private key that belongs to it',
     status: 400,

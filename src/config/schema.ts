@@ -176,9 +176,27 @@ const healthSchema = z.strictObject({
   timeout: durationSchema.prefault('2s'),
 })
 
+/** gRPC status names, for `grpc.errorCodes`. */
+export const GRPC_STATUS_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const
+
+const grpcSchema = z.strictObject({
+  protos: z.array(z.string().min(1)).default([]).describe('.proto files with the services and message types (paths from the working directory)'),
+  includeDirs: z.array(z.string().min(1)).default([]).describe('directories searched for imports of the .proto files'),
+  errorCodes: z
+    .array(z.enum(GRPC_STATUS_NAMES))
+    .default(['UNKNOWN', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS'])
+    .describe('grpc-status values counted as errors in metrics (besides transport failures)'),
+})
+
 /** The keys a system may inherit from `defaults`. */
 const systemBody = {
   kind: z.enum(['http', 'datastore', 'events']).default('http'),
+  protocol: z.enum(['http', 'grpc']).default('http').describe('grpc: routes are /package.Service/Method, calls go over HTTP/2 with trailers'),
+  grpc: grpcSchema.prefault({}),
   category: z.string().default('uncategorized'),
   priority: z.enum(['P0', 'P1', 'P2', 'P3', 'P4']).default('P2'),
   wave: z.string().optional(),

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { CapturedResponse } from '../compare/sink.js'
+import { captureH2 } from './h2-upstream.js'
 import { stripResponseHeaders } from './headers.js'
 import { countStreamedBody, streamed } from './memory.js'
 import type { Upstream } from './upstreams.js'
@@ -217,6 +218,7 @@ function expire(handler: CaptureHandler): void {
 
 /** Send a buffered request and capture the answer; `timeoutMs` bounds the whole exchange (headers and body). */
 export function forwardAndCapture(request: ForwardRequest, captureCap: number, receiver: CaptureReceiver, tag: number): void {
+  if (request.upstream.h2 !== undefined) return captureH2(request, captureCap, receiver, tag)
   const handler = new CaptureHandler(captureCap, receiver, tag, request.timeoutMs)
   request.upstream.pool.dispatch(dispatchOptions(request), handler)
 }

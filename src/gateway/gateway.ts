@@ -14,6 +14,7 @@ import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './plan.js'
 import { mirrors, type RoutingTable } from './routing-table.js'
 import { beginShadow, type ShadowRun } from './shadow.js'
+import { answerGrpcStatus, GRPC, GrpcCalls, isGrpcRequest } from './grpc.js'
 import { GatewayListener } from './listener.js'
 import { readServerTls, type ServerTls } from './tls-files.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
@@ -49,10 +50,12 @@ export class Gateway {
   #inFlight = 0
   #idle: (() => void) | null = null
   readonly #tunnels: Tunnels
+  readonly #grpc: GrpcCalls
 
   constructor(options: GatewayOptions) {
     this.#options = options
     this.#tunnels = new Tunnels(options)
+    this.#grpc = new GrpcCalls(options)
   }
 
   /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
@@ -130,13 +133,18 @@ export class Gateway {
     const socket = req.socket
     const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: this.#encrypted }
     if (route === undefined) {
-      if (plan.fallback === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path }))
+      if (plan.fallback === null) {
+        const error = new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path })
+        // A gRPC client gets a gRPC status, not an HTTP error page.
+        return isGrpcRequest(req) ? answerGrpcStatus(res, GRPC.UNIMPLEMENTED, error.message) : sendError(res, error)
+      }
       return this.#forward(plan, req, res, facts, plan.fallback, 0, hasBody(req) ? req : null, null)
     }
     const system = route.system
     const routing = this.#options.routing.get(system.name)
     const arm = assignArm(system.policy, routing, { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress })
     const withBody = hasBody(req)
+    if (system.grpc !== null) return this.#grpc.serve(plan, route, arm, routing.stage, req, res, facts, withBody)
     const shadow = mirrors(routing.stage) ? beginShadow(this.#options, route, arm, req, facts, withBody) : null
     this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
     shadow?.primaryStarted()

@@ -2,6 +2,7 @@
 // mirror traffic, so a slow shadow arm can never take connections from requests clients wait on).
 import { buildConnector, Pool } from 'undici'
 import type { TargetConfig } from '../config/schema.js'
+import { H2Sessions } from './h2-upstream.js'
 import { compileTargetHeaders, type TargetHeaders } from './headers.js'
 import { readTlsFile } from './tls-files.js'
 
@@ -16,6 +17,10 @@ export interface Upstream {
   readonly url: URL
   /** TLS options for `https://` targets (node:tls connect options), null for the system CAs. */
   readonly tls?: TargetTls
+  /** Set for gRPC targets: calls go over node:http2 sessions (with trailers), not the undici pool. */
+  readonly h2?: H2Sessions
+  /** gRPC targets: grpc-status values that are errors for metrics (a mirror's capture counts them as 5xx). */
+  readonly grpcErrorCodes?: ReadonlySet<number>
 }
 
 /** A target's `tls: { ca, insecure }`, as node:tls connect options. */
@@ -33,6 +38,8 @@ export interface PoolOptions {
 export interface TargetTransport {
   readonly protocol?: TargetConfig['protocol']
   readonly tls?: TargetConfig['tls']
+  /** A gRPC target (always HTTP/2, h2c for http://): the grpc-status values that are errors. */
+  readonly grpc?: ReadonlySet<number>
 }
 
 /** undici options for a target's protocol: http1, h2c (prior knowledge) or h2 (ALPN over TLS). */
@@ -50,6 +57,7 @@ function transportOptions(url: URL, transport: TargetTransport, tls: TargetTls |
 
 export class PoolRegistry {
   readonly #pools = new Map<string, Pool>()
+  readonly #h2 = new H2Sessions()
 
   /** The pool for `origin`; `kind` keeps mirror traffic on its own connections. */
   pool(origin: string, kind: 'serve' | 'mirror', options: PoolOptions, transport: Record<string, unknown> = {}, variant = ''): Pool {
@@ -85,7 +93,7 @@ export class PoolRegistry {
     const tls = targetTls(parsed, transport, label)
     const variant = transport.protocol === undefined && tls === undefined ? '' : JSON.stringify([transport.protocol, tls])
     const pool = this.pool(parsed.origin, kind, options, transportOptions(parsed, transport, tls, options.connectTimeoutMs), variant)
-    return { label, pool, basePath, headers: compileTargetHeaders(parsed, headers, host), url: parsed, ...(tls === undefined ? {} : { tls }) }
+    return { label, pool, basePath, headers: compileTargetHeaders(parsed, headers, host), url: parsed, ...(tls === undefined ? {} : { tls }), ...(transport.grpc === undefined ? {} : { h2: this.#h2, grpcErrorCodes: transport.grpc }) }
   }
 
   /** Close (gracefully: in-flight requests finish) every pool not in `keep`. */
@@ -101,6 +109,7 @@ export class PoolRegistry {
   }
 
   async closeAll(): Promise<void> {
+    this.#h2.closeAll()
     await this.retain(new Set())
   }
 }
