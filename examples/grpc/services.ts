@@ -16,6 +16,8 @@ export interface Order {
   note?: string
 }
 
+type Summary = { count: number }
+
 export interface OrdersBehaviour {
   /** The rewrite's differences: price of the second item, an added note, NOT_FOUND for id "404". */
   readonly rewrite: boolean
@@ -25,7 +27,8 @@ export interface OrdersBehaviour {
 
 export function loadOrdersService(): grpc.ServiceDefinition {
   const definition = loader.loadSync(PROTO, { keepCase: false, longs: String, defaults: false })
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { orders: { v1: { Orders: { service: grpc.ServiceDefinition } } } }
+  type Package = { orders: { v1: { Orders: { service: grpc.ServiceDefinition } } } }
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as Package
   return pkg.orders.v1.Orders.service
 }
 
@@ -48,14 +51,16 @@ function order(id: string, b: OrdersBehaviour): Order {
 export function ordersHandlers(b: OrdersBehaviour): grpc.UntypedServiceImplementation {
   return {
     GetOrder(call: grpc.ServerUnaryCall<{ id: string }, Order>, callback: grpc.sendUnaryData<Order>) {
-      if (b.rewrite && call.request.id === '404') return callback({ code: grpc.status.NOT_FOUND, details: 'no such order' })
+      if (b.rewrite && call.request.id === '404') {
+        return callback({ code: grpc.status.NOT_FOUND, details: 'no such order' })
+      }
       callback(null, order(call.request.id, b))
     },
     ListOrders(call: grpc.ServerWritableStream<{ limit: number }, Order>) {
       for (let i = 1; i <= (call.request.limit || 3); i++) call.write(order(String(i), b))
       call.end()
     },
-    ImportOrders(call: grpc.ServerReadableStream<Order, { count: number }>, callback: grpc.sendUnaryData<{ count: number }>) {
+    ImportOrders(call: grpc.ServerReadableStream<Order, Summary>, callback: grpc.sendUnaryData<Summary>) {
       let count = 0
       call.on('data', () => count++)
       call.on('end', () => callback(null, { count }))
@@ -72,7 +77,10 @@ export async function startOrders(address: string, b: OrdersBehaviour): Promise<
   const server = new grpc.Server()
   server.addService(loadOrdersService(), ordersHandlers(b))
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, p) => {
+      if (error) reject(error)
+      else resolve(p)
+    }),
   )
   return { port, server }
 }

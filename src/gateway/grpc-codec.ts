@@ -18,7 +18,11 @@ export interface GrpcCodec {
 }
 
 /** Load the .proto files of a system; a file that is missing or does not parse is a coded error. */
-export function loadGrpcCodec(system: string, protos: readonly string[], includeDirs: readonly string[]): GrpcCodec | null {
+export function loadGrpcCodec(
+  system: string,
+  protos: readonly string[],
+  includeDirs: readonly string[],
+): GrpcCodec | null {
   if (protos.length === 0) return null
   const root = new protobuf.Root()
   root.resolvePath = (origin, target) => {
@@ -43,7 +47,9 @@ export function loadGrpcCodec(system: string, protos: readonly string[], include
       if (nested instanceof protobuf.Service) {
         for (const m of nested.methodsArray) {
           const path = `/${nested.fullName.slice(1)}/${m.name}`
-          methods.set(path, { path, requestStream: m.requestStream === true, responseStream: m.responseStream === true, responseType: m.resolvedResponseType! })
+          const requestStream = m.requestStream === true
+          const responseStream = m.responseStream === true
+          methods.set(path, { path, requestStream, responseStream, responseType: m.resolvedResponseType! })
         }
       } else if (nested instanceof protobuf.Namespace) visit(nested)
     }
@@ -75,12 +81,17 @@ export function splitMessages(body: Buffer, encoding: string | undefined): Buffe
  * proto3 JSON of the response messages: one object for a unary call (null without a message), an array
  * for a server stream; null when they do not decode (then the bytes are compared).
  */
-export function decodeResponse(method: GrpcMethod, body: Buffer, encoding: string | undefined): { value: unknown } | null {
+export function decodeResponse(
+  method: GrpcMethod,
+  body: Buffer,
+  encoding: string | undefined,
+): { value: unknown } | null {
   const messages = splitMessages(body, encoding)
   if (messages === null) return null
   try {
     const type = method.responseType
-    const objects = messages.map((m) => type.toObject(type.decode(m), { longs: String, enums: String, bytes: String, json: true }))
+    const json = { longs: String, enums: String, bytes: String, json: true }
+    const objects = messages.map((m) => type.toObject(type.decode(m), json))
     return { value: method.responseStream ? objects : (objects[0] ?? null) }
   } catch {
     return null

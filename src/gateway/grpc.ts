@@ -13,7 +13,16 @@ import { ShadowRun, type ShadowDeps } from './shadow.js'
 import { isTimeout } from './upstream-error.js'
 
 /** gRPC status codes the gateway answers with. */
-export const GRPC = { OK: 0, UNKNOWN: 2, DEADLINE_EXCEEDED: 4, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16, PERMISSION_DENIED: 7 } as const
+export const GRPC = {
+  OK: 0,
+  UNKNOWN: 2,
+  DEADLINE_EXCEEDED: 4,
+  PERMISSION_DENIED: 7,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const
 
 export interface GrpcPlan {
   readonly codec: GrpcCodec | null
@@ -58,7 +67,8 @@ function refuseNonGrpc(headers: Record<string, string | string[] | number | unde
   const status = Number(headers[':status'])
   const type = String(headers['content-type'] ?? '')
   if (status === 200 && type.startsWith('application/grpc')) return null
-  return Object.assign(new Error(`the target answered HTTP ${status} (${type || 'no content-type'}), not gRPC`), { code: 'TANDEM_GRPC_NOT_GRPC', grpcStatus: fromHttpStatus(status) })
+  const message = `the target answered HTTP ${status} (${type || 'no content-type'}), not gRPC`
+  return Object.assign(new Error(message), { code: 'TANDEM_GRPC_NOT_GRPC', grpcStatus: fromHttpStatus(status) })
 }
 
 /** Answer with a gRPC status: trailers-only before anything was sent, trailers after a started response. */
@@ -97,7 +107,16 @@ export class GrpcCalls {
     this.#deps = deps
   }
 
-  serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, stage: Stage, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean): void {
+  serve(
+    plan: GatewayPlan,
+    route: RoutePlan,
+    arm: Arm,
+    stage: Stage,
+    req: IncomingMessage,
+    res: ServerResponse,
+    facts: ForwardFacts,
+    withBody: boolean,
+  ): void {
     const system = route.system
     const grpc = system.grpc!
     const method = grpc.codec?.method(req.url!.split('?')[0]!)
@@ -107,7 +126,9 @@ export class GrpcCalls {
       // Every gRPC call is a POST: SPEC 3a mirrors unary and server-streaming calls whatever their method
       // (unsafeMethods is about HTTP methods); sampling and maxBodyBytes apply as for HTTP.
       if (method !== undefined && method.requestStream) this.#deps.countShadow(system.name, 'streaming')
-      else if (system.shadow.sample < 1 && Math.random() >= system.shadow.sample) this.#deps.countShadow(system.name, 'sampled-out')
+      else if (system.shadow.sample < 1 && Math.random() >= system.shadow.sample) {
+        this.#deps.countShadow(system.name, 'sampled-out')
+      }
       else shadow = new ShadowRun(this.#shadowDepsOf(grpc), route, arm, req, facts, withBody)
     }
     const upstream = system.serve[arm]
@@ -120,7 +141,8 @@ export class GrpcCalls {
       timeoutMs: plan.upstreamTimeoutMs,
     }
     const deadlineMs = parseGrpcTimeout(req.headers['grpc-timeout'])
-    forwardH2ToClient(request, res, { captureCap: shadow?.captureCap ?? 0, deadlineMs, refuse: refuseNonGrpc }, (o: H2Outcome) => {
+    const options = { captureCap: shadow?.captureCap ?? 0, deadlineMs, refuse: refuseNonGrpc }
+    forwardH2ToClient(request, res, options, (o: H2Outcome) => {
       const status = o.error === null ? grpcStatusOf(o.trailers ?? o.headers) : statusForError(o.error)
       const error = o.error !== null || grpc.errorCodes.has(status)
       // An error for metrics: a transport failure (0) or a grpc-status in grpc.errorCodes (counted as 5xx).
@@ -162,7 +184,8 @@ export class GrpcExchangeSink implements ComparisonSink {
       const headers: Record<string, string | string[] | undefined> = { ...r.headers }
       const status = grpcStatusOf(headers)
       const encoding = headers['grpc-encoding']
-      const decoded = method === undefined || r.truncated ? null : decodeResponse(method, r.body, typeof encoding === 'string' ? encoding : undefined)
+      const grpcEncoding = typeof encoding === 'string' ? encoding : undefined
+      const decoded = method === undefined || r.truncated ? null : decodeResponse(method, r.body, grpcEncoding)
       if (decoded === null) return { ...r, status, headers }
       headers['content-type'] = 'application/json'
       delete headers['content-encoding']

@@ -1,7 +1,14 @@
 // HTTP/2 calls to targets on node:http2 client sessions, with trailers (gRPC needs them; undici drops
 // data still buffered when trailers arrive): one session per target origin, streams flow-controlled
 // both ways, a capped copy of the response (trailers included) kept for comparison.
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2'
 import type { Readable } from 'node:stream'
 import type { CapturedResponse } from '../compare/sink.js'
 import type { ForwardOutcome, ForwardRequest } from './forward.js'
@@ -9,7 +16,16 @@ import type { ServerResponse } from 'node:http'
 import type { Upstream } from './upstreams.js'
 
 /** Headers a proxy never forwards in HTTP/2 (connection-specific, RFC 9113 8.2.2) or sets itself. */
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host', 'http2-settings'])
+const NOT_FORWARDED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'host',
+  'http2-settings',
+])
 
 /** The outcome of an HTTP/2 call: with the response's trailers (grpc-status lives there). */
 export interface H2Outcome extends ForwardOutcome {
@@ -23,7 +39,8 @@ export class H2Sessions {
 
   get(upstream: Upstream): ClientHttp2Session {
     const url = upstream.url
-    const key = `${url.origin} ${upstream.tls?.ca === undefined ? '' : upstream.tls.ca.length} ${upstream.tls?.rejectUnauthorized ?? ''}`
+    const tls = upstream.tls
+    const key = `${url.origin} ${tls?.ca === undefined ? '' : tls.ca.length} ${tls?.rejectUnauthorized ?? ''}`
     const known = this.#sessions.get(key)
     if (known !== undefined && !known.closed && !known.destroyed) return known
     const session = connect(url.origin, { ...(upstream.tls ?? {}) })
@@ -106,7 +123,9 @@ class Capture {
 
   response(headers: IncomingHttpHeaders, trailers: IncomingHttpHeaders | null, durationMs: number): CapturedResponse {
     const merged = { ...clientHeaders(headers), ...(trailers === null ? {} : clientHeaders(trailers)) }
-    return { ok: true, status: Number(headers[':status']), headers: merged, body: Buffer.concat(this.chunks, this.length), truncated: this.truncated, durationMs }
+    const body = Buffer.concat(this.chunks, this.length)
+    const status = Number(headers[':status'])
+    return { ok: true, status, headers: merged, body, truncated: this.truncated, durationMs }
   }
 }
 
@@ -135,7 +154,8 @@ export function forwardH2ToClient(
     const durationMs = performance.now() - start
     const ok = error === null && headers !== null
     const status = ok ? Number(headers![':status']) : 0
-    done({ status, error, started: res.headersSent || trailersOnly, durationMs, capture: ok && capture !== null ? capture.response(headers!, trailers, durationMs) : null, headers, trailers })
+    const copy = ok && capture !== null ? capture.response(headers!, trailers, durationMs) : null
+    done({ status, error, started: res.headersSent || trailersOnly, durationMs, capture: copy, headers, trailers })
   }
   const limit = deadlineMs ?? request.timeoutMs
   const timer = setTimeout(() => {
@@ -195,7 +215,8 @@ export function forwardH2ToClient(
 
 /** A stream that closed before its end: reset by the target, or its session went away. */
 function resetError(rstCode: number | undefined): Error {
-  return Object.assign(new Error(`the stream was closed before the response was complete (HTTP/2 code ${rstCode ?? 'none'})`), { code: 'ECONNRESET' })
+  const message = `the stream was closed before the response was complete (HTTP/2 code ${rstCode ?? 'none'})`
+  return Object.assign(new Error(message), { code: 'ECONNRESET' })
 }
 
 /** Who receives a mirror's capture (see forward.ts CaptureReceiver). */
@@ -219,13 +240,15 @@ export function captureH2(request: ForwardRequest, captureCap: number, receiver:
     if (error !== null || headers === null) return receiver.captured(error ?? new Error('no response'), durationMs, tag)
     const response = capture.response(headers, trailers, durationMs)
     // A gRPC error status is an error of the mirrored arm in its metrics (the comparison reads grpc-status).
-    const failed = errorCodes !== undefined && response.status === 200 && errorCodes.has(Number(response.headers['grpc-status'] ?? 2))
+    const grpcStatus = Number(response.headers['grpc-status'] ?? 2)
+    const failed = errorCodes !== undefined && response.status === 200 && errorCodes.has(grpcStatus)
     receiver.captured(failed ? { ...response, status: 500 } : response, durationMs, tag)
   }
   const errorCodes = request.upstream.grpcErrorCodes
   const timer = setTimeout(() => {
     stream?.close(constants.NGHTTP2_CANCEL)
-    finish(Object.assign(new Error(`the mirror call took longer than shadow.timeout (${request.timeoutMs}ms)`), { code: 'TANDEM_MIRROR_TIMEOUT' }))
+    const message = `the mirror call took longer than shadow.timeout (${request.timeoutMs}ms)`
+    finish(Object.assign(new Error(message), { code: 'TANDEM_MIRROR_TIMEOUT' }))
   }, request.timeoutMs)
   timer.unref()
   try {

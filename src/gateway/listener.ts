@@ -2,7 +2,13 @@
 // told apart by the HTTP/2 preface on each new connection; with `gateway.tls`, one TLS server offering
 // ALPN h2 and http/1.1. HTTP/2 sessions close gracefully on drain (GOAWAY: open streams finish).
 import { createServer, Server, type IncomingMessage, type ServerResponse } from 'node:http'
-import { createServer as createH2Server, createSecureServer, type Http2Server, type Http2SecureServer, type ServerHttp2Session } from 'node:http2'
+import {
+  createServer as createH2Server,
+  createSecureServer,
+  type Http2Server,
+  type Http2SecureServer,
+  type ServerHttp2Session,
+} from 'node:http2'
 import type { AddressInfo, Socket } from 'node:net'
 import { TandemH2Request, TandemH2Response } from './h2-request.js'
 import type { ServerTls } from './tls-files.js'
@@ -49,7 +55,10 @@ export class GatewayListener {
   readonly #handlers: ListenerHandlers
   #limits: ClientLimits
 
-  constructor(options: { tls: ServerTls | null; maxHeaderSize: number; limits: ClientLimits }, handlers: ListenerHandlers) {
+  constructor(
+    options: { tls: ServerTls | null; maxHeaderSize: number; limits: ClientLimits },
+    handlers: ListenerHandlers,
+  ) {
     const { limits, maxHeaderSize, tls } = options
     this.#handlers = handlers
     this.#limits = limits
@@ -78,7 +87,8 @@ export class GatewayListener {
       this.#sniffConnections(server)
       this.#server = server
     } else {
-      const server = createSecureServer({ ...h2Options, cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] }, onRequest)
+      const secure = { cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] }
+      const server = createSecureServer({ ...h2Options, ...secure }, onRequest)
       Object.assign(server, { maxHeaderSize, connectionsCheckingInterval: checkingInterval(limits) })
       server.on('session', (session) => this.#track(session))
       this.#h2c = null
@@ -87,7 +97,9 @@ export class GatewayListener {
     this.applyLimits(limits)
     const server = this.#server as Server
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handlers.upgrade(req, socket, head))
-    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => handlers.clientError(error, socket, this.#limits.headersTimeout))
+    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
+      handlers.clientError(error, socket, this.#limits.headersTimeout)
+    })
   }
 
   /** Set on listen and again on reload (node:http reads them for every new connection and check). */
@@ -161,7 +173,8 @@ export class GatewayListener {
       const onTimeout = () => {
         this.#sniffing.delete(socket)
         socket.off('data', onData)
-        this.#handlers.clientError(Object.assign(new Error('request head timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket, this.#limits.headersTimeout)
+        const error = Object.assign(new Error('request head timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' })
+        this.#handlers.clientError(error, socket, this.#limits.headersTimeout)
       }
       const onData = (chunk: Buffer) => {
         this.#sniffing.delete(socket)

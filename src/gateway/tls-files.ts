@@ -14,7 +14,8 @@ export function readTlsFile(file: string, key: string): Buffer {
   try {
     return readFileSync(file)
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_TLS_FILE', { file, key, detail: (error as { code?: string }).code ?? String(error) }, { cause: error })
+    const detail = (error as { code?: string }).code ?? String(error)
+    throw new TandemError('TANDEM_ERR_TLS_FILE', { file, key, detail }, { cause: error })
   }
 }
 

@@ -43,14 +43,21 @@ export interface TargetTransport {
 }
 
 /** undici options for a target's protocol: http1, h2c (prior knowledge) or h2 (ALPN over TLS). */
-function transportOptions(url: URL, transport: TargetTransport, tls: TargetTls | undefined, connectTimeoutMs: number): Record<string, unknown> {
+function transportOptions(
+  url: URL,
+  transport: TargetTransport,
+  tls: TargetTls | undefined,
+  connectTimeoutMs: number,
+): Record<string, unknown> {
   const secure = url.protocol === 'https:'
   // https:// negotiates by ALPN unless told http1; h2c is HTTP/2 without TLS (prior knowledge).
   const h2 = transport.protocol === 'h2' || transport.protocol === 'h2c' || (secure && transport.protocol === undefined)
   return {
     ...(h2 ? { allowH2: true } : {}),
     // undici's Pool does not pass useH2c on to the connector it builds: give it one that does.
-    ...(transport.protocol === 'h2c' && !secure ? { connect: buildConnector({ allowH2: true, useH2c: true, timeout: connectTimeoutMs } as never) } : {}),
+    ...(transport.protocol === 'h2c' && !secure
+      ? { connect: buildConnector({ allowH2: true, useH2c: true, timeout: connectTimeoutMs } as never) }
+      : {}),
     ...(tls === undefined ? {} : { connect: { ...tls } }),
   }
 }
@@ -60,7 +67,13 @@ export class PoolRegistry {
   readonly #h2 = new H2Sessions()
 
   /** The pool for `origin`; `kind` keeps mirror traffic on its own connections. */
-  pool(origin: string, kind: 'serve' | 'mirror', options: PoolOptions, transport: Record<string, unknown> = {}, variant = ''): Pool {
+  pool(
+    origin: string,
+    kind: 'serve' | 'mirror',
+    options: PoolOptions,
+    transport: Record<string, unknown> = {},
+    variant = '',
+  ): Pool {
     const key = `${kind} ${origin} ${options.connections} ${options.connectTimeoutMs} ${variant}`
     let pool = this.#pools.get(key)
     if (pool === undefined) {
@@ -91,9 +104,20 @@ export class PoolRegistry {
     const parsed = new URL(url)
     const basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/$/, '')
     const tls = targetTls(parsed, transport, label)
-    const variant = transport.protocol === undefined && tls === undefined ? '' : JSON.stringify([transport.protocol, tls])
-    const pool = this.pool(parsed.origin, kind, options, transportOptions(parsed, transport, tls, options.connectTimeoutMs), variant)
-    return { label, pool, basePath, headers: compileTargetHeaders(parsed, headers, host), url: parsed, ...(tls === undefined ? {} : { tls }), ...(transport.grpc === undefined ? {} : { h2: this.#h2, grpcErrorCodes: transport.grpc }) }
+    // Targets with a protocol or TLS settings get pools of their own (the key tells them apart).
+    const variant =
+      transport.protocol === undefined && tls === undefined ? '' : JSON.stringify([transport.protocol, tls])
+    const poolOptions = transportOptions(parsed, transport, tls, options.connectTimeoutMs)
+    const pool = this.pool(parsed.origin, kind, options, poolOptions, variant)
+    return {
+      label,
+      pool,
+      basePath,
+      headers: compileTargetHeaders(parsed, headers, host),
+      url: parsed,
+      ...(tls === undefined ? {} : { tls }),
+      ...(transport.grpc === undefined ? {} : { h2: this.#h2, grpcErrorCodes: transport.grpc }),
+    }
   }
 
   /** Close (gracefully: in-flight requests finish) every pool not in `keep`. */
@@ -118,5 +142,6 @@ export class PoolRegistry {
 function targetTls(url: URL, transport: TargetTransport, label: string): TargetTls | undefined {
   if (url.protocol !== 'https:' || transport.tls === undefined) return undefined
   const { ca, insecure } = transport.tls
-  return { ...(ca === undefined ? {} : { ca: readTlsFile(ca, `tls.ca of the ${label}`).toString() }), rejectUnauthorized: !insecure }
+  const pem = ca === undefined ? {} : { ca: readTlsFile(ca, `tls.ca of the ${label}`).toString() }
+  return { ...pem, rejectUnauthorized: !insecure }
 }

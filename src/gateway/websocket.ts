@@ -54,7 +54,8 @@ export class Tunnels {
     headers.push('connection', 'upgrade', 'upgrade', String(req.headers.upgrade))
     const start = performance.now()
     const record = (status: number) => series?.record(status, performance.now() - start, Date.now())
-    const upstreamReq = connectUpstream(upstream, req.method!, upstream.basePath + req.url!, headers, plan.upstreamTimeoutMs)
+    const path = upstream.basePath + req.url!
+    const upstreamReq = connectUpstream(upstream, req.method!, path, headers, plan.upstreamTimeoutMs)
     // The client may give up before the upstream answered.
     const abandon = () => upstreamReq.destroy()
     socket.once('close', abandon)
@@ -83,17 +84,23 @@ export class Tunnels {
   #route(plan: GatewayPlan, req: IncomingMessage, socket: Socket): TunnelTarget | TandemError {
     const target = requestTarget(req.method!, req.url!)
     if (target.kind === 'outside-root') return new TandemError('TANDEM_ERR_PATH_OUTSIDE_ROOT', { path: target.path })
-    if (target.kind !== 'path') return new TandemError('TANDEM_ERR_BAD_TARGET', { detail: target.kind === 'asterisk' ? '"*" cannot be upgraded' : target.detail })
+    if (target.kind !== 'path') {
+      const detail = target.kind === 'asterisk' ? '"*" cannot be upgraded' : target.detail
+      return new TandemError('TANDEM_ERR_BAD_TARGET', { detail })
+    }
     req.url = target.url
     if (target.host !== null) req.headers.host = target.host
     const route = plan.matcher.match(req.method!, target.path)
     if (route === undefined) {
-      if (plan.fallback === null) return new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: target.path })
+      if (plan.fallback === null) {
+        return new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: target.path })
+      }
       return { upstream: plan.fallback, series: null }
     }
     const system = route.system
     const routing = this.#deps.routing.get(system.name)
-    const arm = assignArm(system.policy, routing, { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress })
+    const facts = { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress }
+    const arm = assignArm(system.policy, routing, facts)
     if (mirrors(routing.stage)) this.#deps.countShadow(system.name, 'websocket')
     return { upstream: system.serve[arm], series: route.series[arm] }
   }
@@ -121,7 +128,13 @@ export class Tunnels {
   }
 }
 
-function connectUpstream(upstream: Upstream, method: string, path: string, headers: string[], timeoutMs: number): ClientRequest {
+function connectUpstream(
+  upstream: Upstream,
+  method: string,
+  path: string,
+  headers: string[],
+  timeoutMs: number,
+): ClientRequest {
   const url = upstream.url
   const secure = url.protocol === 'https:'
   const options = {
@@ -135,7 +148,9 @@ function connectUpstream(upstream: Upstream, method: string, path: string, heade
     ...(secure ? upstream.tls ?? {} : {}),
   }
   const req = secure ? httpsRequest(options) : httpRequest(options)
-  req.once('timeout', () => req.destroy(Object.assign(new Error('upgrade timed out'), { code: 'UND_ERR_HEADERS_TIMEOUT' })))
+  req.once('timeout', () => {
+    req.destroy(Object.assign(new Error('upgrade timed out'), { code: 'UND_ERR_HEADERS_TIMEOUT' }))
+  })
   return req
 }
 

@@ -30,8 +30,8 @@ interface CallResult<T> {
   readonly details: string
 }
 
-function unary<T>(c: OrdersClient, method: string, request: object, options: grpc.CallOptions = {}): Promise<CallResult<T>> {
-  return new Promise((resolve) =>
+function unary<T>(c: OrdersClient, method: string, request: object, options: grpc.CallOptions = {}) {
+  return new Promise<CallResult<T>>((resolve) =>
     c[method]!(request, new grpc.Metadata(), options, (error: grpc.ServiceError | null, value: T) =>
       resolve(error === null ? { value, code: 0, details: '' } : { code: error.code, details: error.details }),
     ),
@@ -101,7 +101,7 @@ systems:
     if (dir) removeDir(dir)
   })
 
-  it('in shadow, clients get exactly legacy answers and statuses; streaming calls are forwarded, not mirrored', async () => {
+  it('in shadow, clients get exactly legacy answers and statuses; streams are forwarded, not mirrored', async () => {
     const direct = client(`http://127.0.0.1:${legacyPort}`)
     const through = client(instance!.gatewayUrl)
     let recorded = 0
@@ -109,7 +109,10 @@ systems:
     const all = new Promise<void>((resolve) => engine.onRecord(() => void (++recorded === expected && resolve())))
     for (let i = 1; i <= 20; i++) {
       const id = i === 20 ? '404' : String(i)
-      const [want, got] = await Promise.all([unary<Order>(direct, 'GetOrder', { id }), unary<Order>(through, 'GetOrder', { id })])
+      const [want, got] = (await Promise.all([direct, through].map((c) => unary<Order>(c, 'GetOrder', { id })))) as [
+        CallResult<Order>,
+        CallResult<Order>,
+      ]
       expect(got.code).toBe(want.code)
       expect(withoutTrace(got.value!)).toEqual(withoutTrace(want.value!))
     }
@@ -119,13 +122,16 @@ systems:
     }
     // Client streaming through the gateway works, and is counted as skip `streaming`.
     const summary = await new Promise<{ count: number }>((resolve, reject) => {
-      const call = through.ImportOrders!((e: Error | null, v: { count: number }) => (e ? reject(e) : resolve(v))) as grpc.ClientWritableStream<Order>
+      const done = (e: Error | null, v: { count: number }) => (e ? reject(e) : resolve(v))
+      const call = through.ImportOrders!(done) as grpc.ClientWritableStream<Order>
       for (let i = 0; i < 3; i++) call.write({ id: String(i) } as Order)
       call.end()
     })
     expect(summary.count).toBe(3)
     await all
-    expect(await promValue(instance!.adminUrl, 'tandem_shadow_total', { system: 'orders', result: 'streaming' })).toBe(1)
+    const labels = { system: 'orders', result: 'streaming' }
+    const skipped = await promValue(instance!.adminUrl, 'tandem_shadow_total', labels)
+    expect(skipped).toBe(1)
     direct.close()
     through.close()
   })
@@ -135,7 +141,8 @@ systems:
     instance = undefined
     const out = await cli(['diffs', 'orders', '--json', '-c', configFile])
     const report = JSON.parse(out.stdout)
-    const route = (name: string) => report.routes.find((r: { route: string }) => r.route === `/orders.v1.Orders/${name}`)
+    const routes = report.routes as { route: string }[]
+    const route = (name: string) => routes.find((r) => r.route === `/orders.v1.Orders/${name}`) as never
     const field = (r: { fields: { path: string }[] }, path: string) => r.fields.find((f) => f.path === path)
     const get = route('GetOrder')
     expect(get).toMatchObject({ compared: 20 })
@@ -199,11 +206,14 @@ store: sqlite:${join(tandem?.dir ?? '', 'tandem.db')}
       ...ordersHandlers({ rewrite: true }),
       GetOrder(call: grpc.ServerUnaryCall<{ id: string }, Order>, callback: grpc.sendUnaryData<Order>) {
         // Answers well after gateway.upstreamTimeout and shadow.timeout (bounded: the test ends first).
-        setTimeout(() => callback(null, { id: call.request.id, customer: 'late', items: [], totalCents: '0', traceId: '' }), 3_000).unref()
+        const late = { id: call.request.id, customer: 'late', items: [], totalCents: '0', traceId: '' }
+        setTimeout(() => callback(null, late), 3_000).unref()
       },
     })
     const bind = (s: grpc.Server) =>
-      new Promise<number>((resolve, reject) => s.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))))
+      new Promise<number>((resolve, reject) =>
+        s.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+      )
     legacyUrl = `http://127.0.0.1:${await bind(legacy)}`
     slowUrl = `http://127.0.0.1:${await bind(slow)}`
     servers.push(legacy, slow)
@@ -241,7 +251,9 @@ store: sqlite:${join(tandem?.dir ?? '', 'tandem.db')}
   it('in canary the client gets UNAVAILABLE or DEADLINE_EXCEEDED, counted as candidate errors', async () => {
     tandem.instance.routing.set('orders', { stage: 'canary', weight: 100, activeArm: 'legacy', paused: false })
     const c = client(tandem.instance.gatewayUrl)
-    const errorsBefore = await promValue(tandem.instance.adminUrl, 'tandem_requests_total', { system: 'orders', arm: 'candidate', status: 'error' })
+    const labels = { system: 'orders', arm: 'candidate', status: 'error' }
+    const candidateErrors = () => promValue(tandem.instance.adminUrl, 'tandem_requests_total', labels)
+    const errorsBefore = await candidateErrors()
     await useCandidate(downUrl)
     const down = await unary<Order>(c, 'GetOrder', { id: 'x' })
     expect(down.code).toBe(grpc.status.UNAVAILABLE)
@@ -252,12 +264,12 @@ store: sqlite:${join(tandem?.dir ?? '', 'tandem.db')}
     await useCandidate(resetUrl)
     const reset = await unary<Order>(c, 'GetOrder', { id: 'x' })
     expect(reset.code).toBe(grpc.status.UNAVAILABLE)
-    const errorsAfter = await promValue(tandem.instance.adminUrl, 'tandem_requests_total', { system: 'orders', arm: 'candidate', status: 'error' })
+    const errorsAfter = await candidateErrors()
     expect(errorsAfter - errorsBefore).toBe(3)
     c.close()
   })
 
-  it('passes grpc-timeout through; an unknown method or an undecodable message is a gRPC status and the gateway keeps serving', async () => {
+  it('passes grpc-timeout; an unknown method or an undecodable message is a gRPC status; keeps serving', async () => {
     tandem.instance.routing.set('orders', { stage: 'pending', weight: 0, activeArm: 'legacy', paused: false })
     const c = client(tandem.instance.gatewayUrl)
     deadlines.length = 0

@@ -4,7 +4,8 @@
 import { once } from 'node:events'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
-import { connect as h2connect, createSecureServer, createServer as createH2Server, type ClientHttp2Session } from 'node:http2'
+import { connect as h2connect, createSecureServer, createServer as createH2Server } from 'node:http2'
+import type { ClientHttp2Session } from 'node:http2'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { connect as netConnect, type AddressInfo, type Server } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
@@ -14,6 +15,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CountingSink } from '../../src/gateway/counting-sink.js'
 import { makeCert, type TestCert } from './fixtures/certs.js'
+import { drainedOrStalled } from './fixtures/flood.js'
 import { eventually, origin, removeDir, startTandem, type Origin, type TestInstance } from './fixtures/harness.js'
 
 const MiB = 1024 * 1024
@@ -26,7 +28,8 @@ function describeRequest(name: string) {
     req.on('data', (c: Buffer) => (length += c.length))
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ name, version: req.httpVersion, host: req.headers.host ?? (req as { authority?: string }).authority ?? null, proto: req.headers['x-forwarded-proto'], length }))
+      const host = req.headers.host ?? (req as { authority?: string }).authority ?? null
+      res.end(JSON.stringify({ name, version: req.httpVersion, host, proto: req.headers['x-forwarded-proto'], length }))
     })
   }
 }
@@ -38,7 +41,7 @@ async function listening<T extends Server>(server: T): Promise<{ server: T; url:
 }
 
 /** One HTTP/2 request; resolves with status, headers and body text. */
-async function h2Get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+async function h2Get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}) {
   const stream = session.request({ ':path': path, ...headers })
   const [response] = (await once(stream, 'response')) as [Record<string, string | number>]
   let body = ''
@@ -73,9 +76,10 @@ describe('TLS listener and HTTP/2', () => {
     dir = mkdtempSync(join(tmpdir(), 'tandem-tls-'))
     cert = makeCert(dir, 'server')
     plain = await origin(describeRequest('plain'), false)
-    const secure = await listening(createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, describeRequest('secure')))
+    const pems = { cert: cert.certPem, key: cert.keyPem }
+    const secure = await listening(createHttpsServer(pems, describeRequest('secure')))
     const h2c = await listening(createH2Server(describeRequest('h2c') as never))
-    const h2 = await listening(createSecureServer({ cert: cert.certPem, key: cert.keyPem }, describeRequest('h2') as never))
+    const h2 = await listening(createSecureServer(pems, describeRequest('h2') as never))
     servers.push(secure.server, h2c.server, h2.server)
     big = await origin((req, res) => {
       if (req.method === 'POST') {
@@ -107,7 +111,12 @@ describe('TLS listener and HTTP/2', () => {
     tandem = await startTandem(`version: 1
 gateway: { tls: { cert: ${cert.cert}, key: ${cert.key} } }
 systems:
-${system('plain', plain.url)}${system('secure', secure.url('https'), `, tls: { ca: ${cert.cert} }`)}${system('untrusted', secure.url('https'))}${system('insecure', secure.url('https'), ', tls: { insecure: true }')}${system('h2c', h2c.url('http'), ', protocol: h2c')}${system('h2', h2.url('https'), `, protocol: h2, tls: { ca: ${cert.cert} }`)}`, {}, dir)
+${system('plain', plain.url)}\
+${system('secure', secure.url('https'), `, tls: { ca: ${cert.cert} }`)}\
+${system('untrusted', secure.url('https'))}\
+${system('insecure', secure.url('https'), ', tls: { insecure: true }')}\
+${system('h2c', h2c.url('http'), ', protocol: h2c')}\
+${system('h2', h2.url('https'), `, protocol: h2, tls: { ca: ${cert.cert} }`)}`, {}, dir)
     // idleTimeout bounds how long a session that was sent GOAWAY may stay open if its client does not close.
     cleartext = await startTandem(`version: 1
 gateway: { idleTimeout: 1s }
@@ -128,11 +137,18 @@ ${system('plain', plain.url)}${system('big', big.url)}`)
   it('serves HTTP/2 and HTTP/1.1 clients on one TLS port (ALPN), to http1, https, h2c and h2 targets', async () => {
     const session = h2connect(tandem.instance.gatewayUrl.replace('http://', 'https://'), { ca: cert.certPem })
     try {
-      const cases = [['plain', 'plain', '1.1'], ['secure', 'secure', '1.1'], ['insecure', 'secure', '1.1'], ['h2c', 'h2c', '2.0'], ['h2', 'h2', '2.0']] as const
+      const cases = [
+        ['plain', 'plain', '1.1'],
+        ['secure', 'secure', '1.1'],
+        ['insecure', 'secure', '1.1'],
+        ['h2c', 'h2c', '2.0'],
+        ['h2', 'h2', '2.0'],
+      ] as const
       for (const [system, name, version] of cases) {
         const { status, body } = await h2Get(session, `/${system}/x`)
         expect({ system, status, body: status === 200 ? '' : body }).toEqual({ system, status: 200, body: '' })
-        expect(JSON.parse(body)).toMatchObject({ name, version, proto: 'https', host: expect.stringContaining('127.0.0.1') })
+        const host = expect.stringContaining('127.0.0.1')
+        expect(JSON.parse(body)).toMatchObject({ name, version, proto: 'https', host })
       }
       const untrusted = await h2Get(session, '/untrusted/x')
       expect(untrusted.status).toBe(502)
@@ -141,7 +157,8 @@ ${system('plain', plain.url)}${system('big', big.url)}`)
       session.close()
     }
     const h1 = await new Promise<IncomingMessage>((resolve, reject) => {
-      const r = httpsRequest(`${tandem.instance.gatewayUrl.replace('http://', 'https://')}/plain/y`, { ca: cert.certPem, agent: false }, resolve)
+      const url = `${tandem.instance.gatewayUrl.replace('http://', 'https://')}/plain/y`
+      const r = httpsRequest(url, { ca: cert.certPem, agent: false }, resolve)
       r.on('error', reject)
       r.end()
     })
@@ -216,7 +233,7 @@ ${system('plain', plain.url)}${system('big', big.url)}`)
     const session = h2connect(cleartext.instance.gatewayUrl)
     try {
       uploadReceived = 0
-      const up = session.request({ ':method': 'POST', ':path': '/big/upload', 'content-type': 'application/octet-stream' })
+      const up = session.request({ ':method': 'POST', ':path': '/big/upload' })
       let sent = 0
       const write = () => {
         while (sent < 50 * MiB) {
@@ -270,7 +287,7 @@ ${system('plain', plain.url)}${system('big', big.url)}`)
     while (sent < limit) {
       sent += CHUNK.length
       if (!up.write(CHUNK)) {
-        const drained = await Promise.race([once(up, 'drain').then(() => true), new Promise<boolean>((r) => setTimeout(r, 1_000, false))])
+        const drained = await drainedOrStalled(up)
         if (!drained) break
       }
     }

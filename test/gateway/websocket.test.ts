@@ -8,6 +8,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import { deadUrl, eventually, promValue, removeDir, startTandem, type TestInstance } from './fixtures/harness.js'
+import { drainedOrStalled } from './fixtures/flood.js'
 
 interface WsOrigin {
   readonly url: string
@@ -74,7 +75,9 @@ describe('WebSocket through the gateway', () => {
     legacy = await wsOrigin('legacy')
     candidate = await wsOrigin('candidate')
     refusing = createServer((_req, res) => res.end())
-    refusing.on('upgrade', (_req: IncomingMessage, socket: Socket) => socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\nno'))
+    refusing.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\nno')
+    })
     // Accepts the upgrade and then reads nothing: a flood must wait in the gateway's kernel buffers.
     stalled = createServer()
     stalled.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
@@ -123,7 +126,7 @@ systems:
     if (tandem) removeDir(tandem.dir)
   })
 
-  it('echoes on the arm the user is sticky to, never mirrored, counted as skip `websocket` and as requests', async () => {
+  it('echoes on the sticky arm of the user, never mirrored, counted as skip `websocket` and as requests', async () => {
     tandem.instance.routing.set('chat', { stage: 'canary', weight: 50, activeArm: 'legacy', paused: false })
     const arms = new Set<string>()
     for (let i = 0; i < 16; i++) {
@@ -141,8 +144,9 @@ systems:
     expect(arms).toEqual(new Set(['legacy', 'candidate']))
     const admin = tandem.instance.adminUrl
     expect(await promValue(admin, 'tandem_shadow_total', { system: 'chat', result: 'websocket' })).toBe(16)
-    const upgrades = (await promValue(admin, 'tandem_requests_total', { system: 'chat', route: '/chat/**', arm: 'legacy', status: '1xx' })) +
-      (await promValue(admin, 'tandem_requests_total', { system: 'chat', route: '/chat/**', arm: 'candidate', status: '1xx' }))
+    const accepted = (arm: string) =>
+      promValue(admin, 'tandem_requests_total', { system: 'chat', route: '/chat/**', arm, status: '1xx' })
+    const upgrades = (await accepted('legacy')) + (await accepted('candidate'))
     expect(upgrades).toBe(16)
   })
 
@@ -170,7 +174,8 @@ systems:
     const chunks: Buffer[] = []
     for await (const c of res2) chunks.push(c as Buffer)
     expect(JSON.parse(Buffer.concat(chunks).toString()).code).toBe('TANDEM_ERR_UPSTREAM_CONNECT')
-    const errors = async (arm: string) => promValue(tandem.instance.adminUrl, 'tandem_requests_total', { system: 'refused', arm, status: 'error' })
+    const errors = async (arm: string) =>
+      promValue(tandem.instance.adminUrl, 'tandem_requests_total', { system: 'refused', arm, status: 'error' })
     expect(await errors('legacy')).toBe(1)
     expect(await errors('candidate')).toBe(1)
   })
@@ -191,23 +196,26 @@ systems:
     await Promise.all([...before, after].map((ws) => once(ws, 'close')))
   })
 
-  it('a frame flood to an upstream that does not read is held back (bounded), and the gateway keeps serving', async () => {
+  it('a frame flood to an upstream that does not read is held back (bounded); the gateway keeps serving', async () => {
     const { port } = new URL(tandem.instance.gatewayUrl)
     const socket = connect(Number(port), '127.0.0.1')
-    socket.write('GET /flood/x HTTP/1.1\r\nhost: t\r\nconnection: upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\n' +
-      'sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n')
+    socket.write(
+      'GET /flood/x HTTP/1.1\r\nhost: t\r\nconnection: upgrade\r\nupgrade: websocket\r\n' +
+        'sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    )
     const [head] = (await once(socket, 'data')) as [Buffer]
     expect(head.toString()).toMatch(/^HTTP\/1.1 101/)
     // A masked binary frame of 64 KiB, written over and over, waiting for drain: the flood stops when
     // the gateway stops reading (no drain while nothing moves), at most 512 MiB.
     const payload = 64 * 1024
-    const frame = Buffer.concat([Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4]), Buffer.alloc(payload, 9)])
+    const header = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4]) // FIN binary, masked, 64-bit length
+    const frame = Buffer.concat([header, Buffer.alloc(payload, 9)])
     let written = 0
     const limit = 512 * 1024 * 1024
     while (written < limit) {
       written += frame.length
       if (!socket.write(frame)) {
-        const drained = await Promise.race([once(socket, 'drain').then(() => true), new Promise<boolean>((r) => setTimeout(r, 1_000, false))])
+        const drained = await drainedOrStalled(socket)
         if (!drained) break
       }
     }
