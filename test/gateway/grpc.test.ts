@@ -128,10 +128,19 @@ systems:
       call.end()
     })
     expect(summary.count).toBe(3)
+    // So is bidi streaming.
+    const watch = through.Watch!() as grpc.ClientDuplexStream<{ id: string }, Order>
+    const watched: string[] = []
+    watch.on('data', (o: Order) => watched.push(o.id))
+    watch.write({ id: 'a' })
+    watch.write({ id: 'b' })
+    watch.end()
+    await new Promise((resolve) => watch.on('end', resolve))
+    expect(watched).toEqual(['a', 'b'])
     await all
     const labels = { system: 'orders', result: 'streaming' }
     const skipped = await promValue(instance!.adminUrl, 'tandem_shadow_total', labels)
-    expect(skipped).toBe(1)
+    expect(skipped).toBe(2)
     direct.close()
     through.close()
   })
