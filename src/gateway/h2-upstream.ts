@@ -8,6 +8,7 @@ import {
   type ClientHttp2Stream,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
+  type SecureClientSessionOptions,
 } from 'node:http2'
 import type { Readable } from 'node:stream'
 import type { CapturedResponse } from '../compare/sink.js'
@@ -43,7 +44,8 @@ export class H2Sessions {
     const key = `${url.origin} ${tls?.ca === undefined ? '' : tls.ca.length} ${tls?.rejectUnauthorized ?? ''}`
     const known = this.#sessions.get(key)
     if (known !== undefined && !known.closed && !known.destroyed) return known
-    const session = connect(url.origin, { ...(upstream.tls ?? {}) })
+    // noDelay: small frames (a unary call) go out at once, not after the peer's delayed ACK.
+    const session = connect(url.origin, { ...(upstream.tls ?? {}), noDelay: true } as SecureClientSessionOptions)
     const forget = () => {
       if (this.#sessions.get(key) === session) this.#sessions.delete(key)
     }
@@ -210,7 +212,9 @@ export function forwardH2ToClient(
     finish(null)
   })
   stream.on('error', (error: Error) => finish(error))
-  stream.on('close', () => finish(resetError(stream.rstCode)))
+  stream.on('close', () => {
+    if (!finished) finish(resetError(stream.rstCode))
+  })
 }
 
 /** A stream that closed before its end: reset by the target, or its session went away. */
@@ -261,5 +265,7 @@ export function captureH2(request: ForwardRequest, captureCap: number, receiver:
   stream.on('data', (chunk: Buffer) => capture.keep(chunk))
   stream.on('end', () => finish(null))
   stream.on('error', (error: Error) => finish(error))
-  stream.on('close', () => finish(resetError(stream?.rstCode)))
+  stream.on('close', () => {
+    if (!finished) finish(resetError(stream?.rstCode))
+  })
 }

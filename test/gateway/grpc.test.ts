@@ -15,7 +15,7 @@ import type { ComparisonEngine } from '../../src/compare/engine.js'
 import { comparisonEngine } from '../../src/instance/engines.js'
 import { startInstance, type Instance } from '../../src/instance/start-instance.js'
 import { tandem as cli } from '../support/cli.js'
-import { deadUrl, promValue, removeDir, startTandem, type TestInstance } from './fixtures/harness.js'
+import { deadUrl, eventually, promValue, removeDir, startTandem, type TestInstance } from './fixtures/harness.js'
 
 type OrdersClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>
 const Orders = grpc.makeGenericClientConstructor(loadOrdersService(), 'Orders')
@@ -255,6 +255,11 @@ store: sqlite:${join(tandem?.dir ?? '', 'tandem.db')}
       expect(got).toMatchObject({ code: 0, value: { id: 'x' } })
     }
     c.close()
+    // The mirrors' failures are the candidate's errors in metrics (what rollback triggers read).
+    const labels = { system: 'orders', arm: 'candidate', status: 'error' }
+    const read = () => promValue(tandem.instance.adminUrl, 'tandem_requests_total', labels)
+    const errors = await eventually(read, (n) => n >= 3)
+    expect(errors).toBe(3)
   })
 
   it('in canary the client gets UNAVAILABLE or DEADLINE_EXCEEDED, counted as candidate errors', async () => {
