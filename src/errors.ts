@@ -121,6 +121,21 @@ export const ERRORS = define({
 
   // --- gateway --------------------------------------------------------------------------------------
   TANDEM_ERR_LISTEN: { message: 'cannot listen on {address}: {detail}; choose another address or stop what uses it', status: 500, exit: 2 },
+  TANDEM_ERR_TLS_FILE: {
+    message: 'cannot read the TLS file {file} ({key}): {detail}; check the path (relative paths start at the working directory) and its permissions',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_GRPC_PROTO: {
+    message: 'the .proto files of system "{system}" cannot be loaded: {detail}; check grpc.protos and grpc.includeDirs (paths from the working directory)',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_TLS_INVALID: {
+    message: 'the TLS files of {key} cannot be used: {detail}; give a PEM certificate chain and the PEM private key that belongs to it',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_NO_ROUTE: {
     message: 'no system route matches {method} {path} and no gateway.fallback is configured; add a route for it or set gateway.fallback to the legacy app',
     status: 404,

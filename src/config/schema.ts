@@ -19,6 +19,24 @@ export const targetSchema = z.strictObject({
   secondary: httpUrl.optional().describe('A second legacy instance used for noise detection'),
   headers: z.record(z.string(), z.string()).default({}),
   host: z.enum(['keep', 'target']).default('keep').describe('keep the client Host header or use the target host'),
+  protocol: z
+    .enum(['http1', 'h2c', 'h2'])
+    .optional()
+    .describe('how Tandem talks to the target: http1, h2c (HTTP/2 cleartext) or h2 (HTTP/2 over TLS); default http1 for http://, ALPN for https://'),
+  tls: z
+    .strictObject({
+      ca: z.string().min(1).optional().describe('PEM file of the CA that signed the target certificate (private CAs)'),
+      insecure: z.boolean().default(false).describe('accept any certificate (tests only: the connection is not authenticated)'),
+    })
+    .optional()
+    .describe('TLS settings for an https:// target'),
+}).superRefine((target, ctx) => {
+  const secure = target.url.startsWith('https:')
+  if ((target.protocol === 'h2' && !secure) || (target.protocol === 'h2c' && secure)) {
+    const detail = target.protocol === 'h2' ? '`protocol: h2` needs an https:// URL (use h2c for cleartext)' : '`protocol: h2c` needs an http:// URL (use h2 over TLS)'
+    issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail }, ['protocol'])
+  }
+  if (target.tls !== undefined && !secure) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: '`tls` applies to https:// targets only' }, ['tls'])
 })
 
 const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
@@ -181,12 +199,33 @@ const healthSchema = z.strictObject({
   timeout: durationSchema.prefault('2s'),
 })
 
+/** gRPC status names, for `grpc.errorCodes`. */
+export const GRPC_STATUS_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const
+
+const grpcSchema = z.strictObject({
+  protos: z.array(z.string().min(1)).default([]).describe('.proto files with the services and message types (paths from the working directory)'),
+  includeDirs: z.array(z.string().min(1)).default([]).describe('directories searched for imports of the .proto files'),
+  errorCodes: z
+    .array(z.enum(GRPC_STATUS_NAMES))
+    .default(['UNKNOWN', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS'])
+    .describe('grpc-status values counted as errors in metrics (besides transport failures)'),
+})
+
 /** The keys a system may inherit from `defaults`. */
 const systemBody = {
   kind: z
     .enum(['http', 'code', 'datastore', 'events'])
     .default('http')
     .describe('code: a flag served over OFREP to the application (SPEC 12)'),
+  protocol: z
+    .enum(['http', 'grpc'])
+    .default('http')
+    .describe('grpc: routes are /package.Service/Method, calls go over HTTP/2 with trailers'),
+  grpc: grpcSchema.prefault({}),
   category: z.string().default('uncategorized'),
   priority: z.enum(['P0', 'P1', 'P2', 'P3', 'P4']).default('P2'),
   wave: z.string().optional(),
@@ -292,6 +331,13 @@ export const configSchema = z.strictObject({
         .describe('how long a client connection may take to send a request line and headers; a silent connection is answered 408 and closed'),
       idleTimeout: positiveDuration.prefault('5s').describe('how long an idle keep-alive client connection stays open between requests'),
       maxConnections: z.number().int().min(1).default(8192).describe('client connections the gateway listener accepts at once; more are closed on arrival'),
+      tls: z
+        .strictObject({
+          cert: z.string().min(1).describe('PEM file with the certificate chain'),
+          key: z.string().min(1).describe('PEM file with the private key'),
+        })
+        .optional()
+        .describe('serve HTTPS (ALPN h2 and http/1.1) with these files, re-read on reload'),
     })
     .prefault({}),
   admin: z

@@ -13,6 +13,8 @@ export type ShadowResult =
   | 'queue-full'
   | 'timeout'
   | 'error'
+  | 'websocket'
+  | 'streaming'
 
 /** Every message names the Gateway that published it: one process may run several (tests, workers). */
 interface FromGateway {

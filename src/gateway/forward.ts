@@ -2,33 +2,14 @@
 // the client, the response is streamed back with backpressure (a slow client pauses the upstream),
 // a client that goes away aborts the upstream call, and a capped copy can be kept for comparison.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { CapturedResponse } from '../compare/sink.js'
+import { captureH2 } from './h2-upstream.js'
 import { stripResponseHeaders } from './headers.js'
 import { countStreamedBody, streamed } from './memory.js'
-import type { Upstream } from './upstreams.js'
+import type { ForwardOutcome, ForwardRequest } from './upstream-call.js'
 
-export interface ForwardOutcome {
-  /** Upstream status, or 0 when no response arrived. */
-  readonly status: number
-  readonly error: Error | null
-  /** True when response headers were sent to the client (a retry is no longer possible). */
-  readonly started: boolean
-  readonly durationMs: number
-  /** The capped copy, when a capture cap was given and the call succeeded. */
-  readonly capture: CapturedResponse | null
-}
-
-export interface ForwardRequest {
-  readonly upstream: Upstream
-  readonly method: string
-  /** Path and query to send (the target's base path already prepended). */
-  readonly path: string
-  readonly headers: string[]
-  readonly body: Readable | Buffer | null
-  readonly timeoutMs: number
-}
+export type { ForwardOutcome, ForwardRequest } from './upstream-call.js'
 
 /** Streams an upstream response into a ServerResponse. */
 class ProxyHandler implements Dispatcher.DispatchHandler {
@@ -217,6 +198,7 @@ function expire(handler: CaptureHandler): void {
 
 /** Send a buffered request and capture the answer; `timeoutMs` bounds the whole exchange (headers and body). */
 export function forwardAndCapture(request: ForwardRequest, captureCap: number, receiver: CaptureReceiver, tag: number): void {
+  if (request.upstream.h2 !== undefined) return captureH2(request, captureCap, receiver, tag)
   const handler = new CaptureHandler(captureCap, receiver, tag, request.timeoutMs)
   request.upstream.pool.dispatch(dispatchOptions(request), handler)
 }
@@ -257,5 +239,7 @@ class BodyCapture {
 export function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length']
   if (len !== undefined) return len !== '0'
-  return req.headers['transfer-encoding'] !== undefined
+  if (req.headers['transfer-encoding'] !== undefined) return true
+  // HTTP/2 frames bodies itself: a request without one ends its stream with the headers.
+  return req.httpVersionMajor === 2 && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
 }

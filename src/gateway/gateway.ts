@@ -1,7 +1,7 @@
 // The gateway listener (node:http): match the route, choose the arm, forward to it, mirror to the
 // other arm when the stage says so, publish what happened (diagnostics.ts). The plan is swapped
 // atomically on reload.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { ComparisonSink } from '../compare/sink.js'
 import type { Config } from '../config/schema.js'
@@ -14,9 +14,13 @@ import { forwardToClient, hasBody, type ForwardOutcome } from './forward.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './plan.js'
 import { beginShadow, type ShadowDeps, type ShadowRun } from './shadow.js'
+import { answerGrpcStatus, GRPC, GrpcCalls, isGrpcRequest } from './grpc.js'
+import { GatewayListener } from './listener.js'
+import { readServerTls, type ServerTls } from './tls-files.js'
 import { isConnectFailure, sendError, upstreamError } from './upstream-error.js'
 import { requestTarget, type RequestTarget } from './request-target.js'
 import { PoolRegistry, type Upstream } from './upstreams.js'
+import { refuse, Tunnels } from './websocket.js'
 
 /** Metrics and shadow counts are not options: they subscribe to the events of diagnostics.ts. */
 export interface GatewayOptions {
@@ -30,13 +34,6 @@ const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
 type ClientLimits = Pick<Config['gateway'], 'headersTimeout' | 'idleTimeout' | 'maxConnections'>
 const DEFAULT_LIMITS: ClientLimits = { headersTimeout: 20_000, idleTimeout: 5_000, maxConnections: 8192 }
 
-/** Set on listen and again on reload (node:http reads them for every new connection and check). */
-function applyLimits(server: Server, limits: ClientLimits): void {
-  server.headersTimeout = limits.headersTimeout
-  server.keepAliveTimeout = limits.idleTimeout
-  server.maxConnections = limits.maxConnections
-}
-
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 export class Gateway {
@@ -46,21 +43,32 @@ export class Gateway {
   readonly #queues = new Map<string, MirrorQueue>()
   #plan: GatewayPlan | null = null
   #limits: ClientLimits | null = null
-  #server: Server | null = null
+  #listener: GatewayListener | null = null
+  /** `gateway.tls` as last read; null serves cleartext (HTTP/1.1 and h2c). */
+  #tls: ServerTls | null = null
+  #encrypted = false
   #inFlight = 0
   #idle: (() => void) | null = null
+  readonly #tunnels: Tunnels
+  readonly #grpc: GrpcCalls
 
   constructor(options: GatewayOptions) {
     this.#options = options
     this.#shadowDeps = { sink: options.sink, gateway: this }
+    this.#tunnels = new Tunnels({ routing: options.routing, gateway: this })
+    this.#grpc = new GrpcCalls(this.#shadowDeps)
   }
 
   /** Compile `config` and swap it in; requests already running finish on the plan they started with. */
   async apply(config: Config): Promise<void> {
+    // TLS files first: a bad one rejects the whole config (coded error) and the running certificate stays.
+    const tls = config.gateway.tls === undefined ? null : readServerTls(config.gateway.tls)
     this.#plan = compilePlan(config, this.#pools, this.#queues)
     if (channels.plan.hasSubscribers) channels.plan.publish({ gateway: this, routes: this.#plan.routes })
     this.#limits = config.gateway
-    if (this.#server !== null) applyLimits(this.#server, config.gateway)
+    if (tls !== null) this.#listener?.setCertificate(tls)
+    this.#tls = tls
+    this.#listener?.applyLimits(config.gateway)
     // Pools of targets no longer configured close once their in-flight requests are done.
     await this.#pools.retain(this.#plan.pools)
   }
@@ -73,35 +81,29 @@ export class Gateway {
   async listen(listen: string, maxHeaderSize: number): Promise<AddressInfo> {
     const { host, port } = splitListen(listen)
     const limits = this.#limits ?? DEFAULT_LIMITS
-    const server = createServer(
+    const listener = new GatewayListener(
+      { tls: this.#tls, maxHeaderSize, limits },
       {
-        maxHeaderSize,
-        // Bodies may stream for as long as they need (uploads, downloads); the request head may not:
-        // with requestTimeout 0 node:http also set headersTimeout to 0, so a silent connection stayed forever.
-        requestTimeout: 0,
-        headersTimeout: limits.headersTimeout,
-        keepAliveTimeout: limits.idleTimeout,
-        // How often node:http looks for connections past headersTimeout (the timeout's resolution).
-        connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(limits.headersTimeout / 4))),
+        // HTTP/2 compat requests behave as node:http's for everything the request path uses (see h2-request.ts).
+        request: (req, res) => this.#handle(req as IncomingMessage, res as unknown as ServerResponse),
+        upgrade: (req, socket, head) => this.#upgrade(req, socket, head),
+        clientError: answerClientError,
       },
-      (req, res) => this.#handle(req, res),
     )
-    applyLimits(server, limits)
-    server.on('clientError', (error: Error & { code?: string }, socket: Socket) => answerClientError(error, socket, server.headersTimeout))
-    this.#server = server
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) => reject(new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: error.message }, { cause: error })))
-      server.listen(port, host, () => resolve())
-    })
-    return server.address() as AddressInfo
+    this.#listener = listener
+    this.#encrypted = listener.secure
+    try {
+      return await listener.listen(port, host)
+    } catch (error) {
+      throw new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: (error as Error).message }, { cause: error })
+    }
   }
 
   /** Stop accepting, let in-flight requests finish (up to `drainMs`), then close everything. */
   async close(drainMs = 30_000): Promise<void> {
-    const server = this.#server
-    if (server !== null) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeIdleConnections()
+    const listener = this.#listener
+    if (listener !== null) {
+      const closed = listener.stopAccepting()
       if (this.#inFlight > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, drainMs)
@@ -111,7 +113,8 @@ export class Gateway {
           }
         })
       }
-      server.closeAllConnections()
+      listener.closeAll()
+      this.#tunnels.closeAll()
       await closed
     }
     await this.#pools.closeAll()
@@ -121,9 +124,7 @@ export class Gateway {
     const plan = this.#plan
     if (plan === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
     this.#inFlight++
-    res.once('close', () => {
-      if (--this.#inFlight === 0 && this.#idle !== null) this.#idle()
-    })
+    res.once('close', () => this.#finished())
     const target = requestTarget(req.method!, req.url!)
     if (target.kind !== 'path') return answerTarget(res, target)
     // Upstreams (and mirrors, and the comparison) receive the normalised target that was routed on.
@@ -132,18 +133,36 @@ export class Gateway {
     const path = target.path
     const route = plan.matcher.match(req.method!, path)
     const socket = req.socket
-    const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: false }
+    const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: this.#encrypted }
     if (route === undefined) {
-      if (plan.fallback === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path }))
+      if (plan.fallback === null) {
+        const error = new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path })
+        // A gRPC client gets a gRPC status, not an HTTP error page.
+        return isGrpcRequest(req) ? answerGrpcStatus(res, GRPC.UNIMPLEMENTED, error.message) : sendError(res, error)
+      }
       return this.#forward(plan, req, res, facts, plan.fallback, 0, hasBody(req) ? req : null, null)
     }
     const system = route.system
     const routing = this.#options.routing.get(system.name)
     const arm = assignArm(system.policy, routing, { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress })
     const withBody = hasBody(req)
+    if (system.grpc !== null) return this.#grpc.serve(plan, route, arm, routing.stage, req, res, facts, withBody)
     const shadow = mirrors(routing.stage) ? beginShadow(this.#shadowDeps, route, arm, req, facts, withBody) : null
     this.#serve(plan, route, arm, req, res, facts, withBody, shadow)
     shadow?.primaryStarted()
+  }
+
+  #finished(): void {
+    if (--this.#inFlight === 0 && this.#idle !== null) this.#idle()
+  }
+
+  /** An Upgrade request (WebSocket): tunnelled to the chosen arm; a drain lets it finish there. */
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const plan = this.#plan
+    if (plan === null) return refuse(socket, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
+    this.#inFlight++
+    socket.once('close', () => this.#finished())
+    this.#tunnels.open(plan, req, socket, head)
   }
 
   #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {

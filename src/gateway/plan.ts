@@ -1,9 +1,10 @@
 // The gateway plan: everything the request path needs, compiled once from a Config (route matcher,
 // arm policies, upstream pools, shadow settings). A reload builds a new plan and swaps it.
 import type { Pool } from 'undici'
-import type { Config, SystemConfig } from '../config/schema.js'
+import { GRPC_STATUS_NAMES, type Config, type SystemConfig } from '../config/schema.js'
 import type { Arm } from '../domain/stages.js'
 import { compileTargeting, parseStickiness, type ArmPolicy } from './assign-arm.js'
+import { loadGrpcCodec, type GrpcPlan } from './grpc-codec.js'
 import { RouteMatcher } from './route-matcher.js'
 import type { PoolRegistry, Upstream } from './upstreams.js'
 
@@ -44,6 +45,8 @@ export interface SystemPlan {
   readonly mirror: Readonly<Record<Arm, Upstream>>
   readonly secondary: Upstream | null
   readonly fallbackToLegacy: boolean
+  /** `protocol: grpc`: message types and the statuses that are errors; null for HTTP systems. */
+  readonly grpc: GrpcPlan | null
 }
 
 export interface RoutePlan {
@@ -66,8 +69,8 @@ export interface GatewayPlan {
 export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<string, MirrorQueue>): GatewayPlan {
   const options = { connections: config.gateway.connections, connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000) }
   const used = new Set<Pool>()
-  const upstream = (label: string, t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url): Upstream => {
-    const u = pools.upstream(label, url, t.headers, t.host, kind, options)
+  const upstream = (label: string, t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url, grpc: GrpcPlan | null = null): Upstream => {
+    const u = pools.upstream(label, url, t.headers, t.host, kind, options, grpc === null ? t : { ...t, grpc: grpc.errorCodes })
     used.add(u.pool)
     return u
   }
@@ -79,6 +82,10 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
     let queue = queues.get(s.name)
     if (queue === undefined) queues.set(s.name, (queue = new MirrorQueue(s.shadow.maxInFlight)))
     queue.max = s.shadow.maxInFlight
+    const grpc: GrpcPlan | null =
+      s.protocol !== 'grpc'
+        ? null
+        : { codec: loadGrpcCodec(s.name, s.grpc.protos, s.grpc.includeDirs), errorCodes: new Set(s.grpc.errorCodes.map((n) => GRPC_STATUS_NAMES.indexOf(n))) }
     const system: SystemPlan = {
       name: s.name,
       policy: { system: s.name, strategy: s.rollout.strategy, stickiness: parseStickiness(s.rollout.stickiness), targeting: compileTargeting(s.rollout.targeting) },
@@ -90,10 +97,17 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
         timeoutMs: s.shadow.timeout,
       },
       queue,
-      serve: { legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'serve'), candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'serve') },
-      mirror: { legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'mirror'), candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'mirror') },
-      secondary: s.legacy.secondary === undefined ? null : upstream(`legacy secondary of system "${s.name}"`, s.legacy, 'mirror', s.legacy.secondary),
+      serve: {
+        legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'serve', s.legacy.url, grpc),
+        candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'serve', s.candidate.url, grpc),
+      },
+      mirror: {
+        legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'mirror', s.legacy.url, grpc),
+        candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'mirror', s.candidate.url, grpc),
+      },
+      secondary: s.legacy.secondary === undefined ? null : upstream(`legacy secondary of system "${s.name}"`, s.legacy, 'mirror', s.legacy.secondary, grpc),
       fallbackToLegacy: s.rollout.fallbackToLegacy,
+      grpc,
     }
     for (const r of s.routes) {
       routes.push({ path: r.path, methods: r.methods, value: { system, template: r.path } })

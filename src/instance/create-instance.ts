@@ -189,7 +189,15 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
         const message = 'listen addresses and the store change only on restart'
         logger.warn({ actor }, `${message}; the rest of the new configuration is applied`)
       }
-      await gateway.apply(next)
+      try {
+        // Files the gateway reads (gateway.tls) are checked here: a bad one keeps the running config.
+        await gateway.apply(next)
+      } catch (error) {
+        if (!isTandemError(error)) throw error
+        const errors = issuesOf(error, file)
+        logger.error({ actor, errors: errors.map(formatIssue) }, 'reload rejected: the running configuration stays')
+        return { ok: false, errors }
+      }
       comparisons.reload?.(next)
       config = next
       options.onReload?.(next)

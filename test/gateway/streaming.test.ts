@@ -1,7 +1,8 @@
 // Bodies stream through the gateway of a real `tandem up` process (gateway, admin listener, store and
-// controller): 50 MiB each way with the process's peak RSS under 150 MB, a client that stops reading
-// pauses the upstream instead of filling the gateway, a client abort cancels upstream.
+// controller): 50 MiB each way (HTTP/1.1 and HTTP/2) with the process's peak RSS under 150 MB, a client
+// that stops reading pauses the upstream instead of filling the gateway, a client abort cancels upstream.
 import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { connect as h2connect } from 'node:http2'
 import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -95,6 +96,24 @@ describe('streaming through the gateway of `tandem up` (child process)', () => {
     let received = 0
     for await (const chunk of res.body) received += (chunk as Buffer).length
     expect(received).toBe(50 * MiB)
+    expect(gw.peakRss()).toBeLessThan(RSS_LIMIT)
+  })
+
+  it('streams a 50 MiB HTTP/2 (h2c) upload and download within the same RSS bound', async () => {
+    const session = h2connect(gw.gatewayUrl)
+    try {
+      const up = session.request({ ':method': 'POST', ':path': '/upload' })
+      generated(50 * MiB).pipe(up)
+      let answer = ''
+      for await (const c of up) answer += (c as Buffer).toString()
+      expect(JSON.parse(answer)).toEqual({ received: 50 * MiB })
+      const down = session.request({ ':path': `/download?size=${50 * MiB}`, 'x-test-id': 'h2-download' })
+      let received = 0
+      for await (const c of down) received += (c as Buffer).length
+      expect(received).toBe(50 * MiB)
+    } finally {
+      session.close()
+    }
     expect(gw.peakRss()).toBeLessThan(RSS_LIMIT)
   })
 
