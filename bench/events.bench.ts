@@ -59,7 +59,6 @@ const mb = (bytes: number): string => `${(Math.max(0, bytes) / 2 ** 20).toFixed(
 
 export async function run(): Promise<BenchSection> {
   const { old, neu } = synthetic()
-  const total = old.length + neu.length
   const rows: Array<Record<string, string | number>> = []
 
   const enginePeak = { bytes: 0, base: process.memoryUsage().heapUsed }

@@ -74,7 +74,7 @@ export function registerProgramCommands(program: Command): void {
         const config = await configFrom(opts)
         const store = await openStore(config.store)
         let text: string
-        let missed: TargetResult[] = []
+        let missed: TargetResult[]
         try {
           const report = await buildReport(config, store)
           missed = missedTargets(report.targets)
