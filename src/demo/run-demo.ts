@@ -129,7 +129,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say('(this ran in a temporary directory; `tandem demo --dir DIR` keeps the config, store and failure report)')
     say(
       ok
-        ? `done in ${(result.durationMs / 1000).toFixed(0)}s, ${result.requests} requests, ${decisions.length} decisions in the audit trail`
+        ? `done in ${(result.durationMs / 1000).toFixed(0)}s, ${result.requests} requests, ${decisions.length}` +
+            ` decisions in the audit trail`
         : 'the demo did not finish in time; see the decisions above',
     )
     return result

@@ -23,7 +23,10 @@ pre{background:#0f172a;color:#e2e8f0;padding:10px;border-radius:8px;overflow:aut
 
 function stagePill(stage: string, paused: boolean): string {
   const color = STAGE_COLORS[stage as keyof typeof STAGE_COLORS] ?? '#e2e8f0'
-  return `<span class="pill" style="background:${color}">${esc(stage)}</span>${paused ? ' <span class="muted">paused</span>' : ''}`
+  return (
+    `<span class="pill"` +
+    ` style="background:${color}">${esc(stage)}</span>${paused ? ' <span class="muted">paused</span>' : ''}`
+  )
 }
 
 export function renderHtml(r: ProgramReport): string {
@@ -34,7 +37,10 @@ export function renderHtml(r: ProgramReport): string {
       const t = targetOf(r.targets, row.key)
       const goal =
         t.met === null ? '' : `<div class="k ${t.met ? 'open' : 'closed'}">target ${esc(t.target)}: ${t.status}</div>`
-      return `<div class="card"><div class="k">${esc(row.label)}</div><div class="v">${esc(row.value)}</div>${goal}</div>`
+      return (
+        `<div class="card"><div class="k">${esc(row.label)}</div><div` +
+        ` class="v">${esc(row.value)}</div>${goal}</div>`
+      )
     })
     .join('')
 
@@ -53,7 +59,10 @@ export function renderHtml(r: ProgramReport): string {
       : `<table><tr><th>#</th><th>wave</th><th>rollback</th><th class="num">max concurrent</th><th class="num">systems</th><th class="num">active</th><th class="num">done</th><th>status</th></tr>${r.waves
           .map(
             (w) =>
-              `<tr><td>${w.index + 1}</td><td>${esc(w.name)}</td><td>${w.rollback}</td><td class="num">${w.maxConcurrent}</td><td class="num">${w.systems.length}</td><td class="num">${w.active}</td><td class="num">${w.done}</td><td class="${w.open ? 'open' : 'closed'}" style="white-space:normal">${esc(w.reason)}</td></tr>`,
+              `<tr><td>${w.index + 1}</td><td>${esc(w.name)}</td><td>${w.rollback}</td><td` +
+              ` class="num">${w.maxConcurrent}</td><td class="num">${w.systems.length}</td><td` +
+              ` class="num">${w.active}</td><td class="num">${w.done}</td><td` +
+              ` class="${w.open ? 'open' : 'closed'}" style="white-space:normal">${esc(w.reason)}</td></tr>`,
           )
           .join('')}</table>`
 
@@ -63,11 +72,15 @@ export function renderHtml(r: ProgramReport): string {
       : `<table style="margin-top:12px"><tr><th>wave</th><th class="num">planned</th><th class="num">actual</th><th class="num">remaining</th><th>planned end</th><th>projected end</th><th>on plan</th></tr>${r.wavePlans
           .map(
             (p) =>
-              `<tr><td>${esc(p.wave)}</td><td class="num">${span(p.plannedMs)}</td><td class="num">${span(p.actualMs)}</td><td class="num">${p.remaining}</td><td>${when(p.plannedEnd)}</td><td>${when(p.projectedEnd)}</td><td class="${p.late ? 'closed' : 'open'}">${p.late === null ? '—' : p.late ? 'late' : 'yes'}</td></tr>`,
+              `<tr><td>${esc(p.wave)}</td><td class="num">${span(p.plannedMs)}</td><td` +
+              ` class="num">${span(p.actualMs)}</td><td` +
+              ` class="num">${p.remaining}</td><td>${when(p.plannedEnd)}</td><td>${when(p.projectedEnd)}</td><td` +
+              ` class="${p.late ? 'closed' : 'open'}">${p.late === null ? '—' : p.late ? 'late' : 'yes'}</td></tr>`,
           )
           .join('')}</table>`
   const halted = r.program.halted
-    ? `<p class="halted" style="background:#fee2e2;border:1px solid #b91c1c;color:#7f1d1d;border-radius:10px;padding:10px 14px;font-weight:600">${esc(programLine(r.program))}</p>`
+    ? `<p class="halted" style="background:#fee2e2;border:1px solid` +
+      ` #b91c1c;color:#7f1d1d;border-radius:10px;padding:10px 14px;font-weight:600">${esc(programLine(r.program))}</p>`
     : ''
   const measured = r.systems.filter((s) => s.latencyChange !== null || s.throughputChange !== null)
   const latency = changeBars(
@@ -133,7 +146,8 @@ function movesHtml(r: ProgramReport): string {
   if (moves.length === 0) return ''
   const items = moves.map(
     (s) =>
-      `<li>${esc(s.name)}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}</li>`,
+      `<li>${esc(s.name)}:` +
+      ` ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}</li>`,
   )
   return `<p class="muted">Data and event moves, verified through:</p><ul>${items.join('')}</ul>\n`
 }

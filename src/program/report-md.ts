@@ -39,7 +39,8 @@ export function renderMarkdown(r: ProgramReport): string {
     )
     for (const w of r.waves) {
       out.push(
-        `| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`,
+        `| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} |` +
+          ` ${STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`,
       )
     }
   }
@@ -53,7 +54,8 @@ export function renderMarkdown(r: ProgramReport): string {
     )
     for (const p of r.wavePlans) {
       out.push(
-        `| ${p.wave} | ${span(p.plannedMs)} | ${span(p.actualMs)} | ${p.remaining} | ${when(p.plannedEnd)} | ${when(p.projectedEnd)} | ${p.late === null ? '—' : p.late ? 'late' : 'yes'} |`,
+        `| ${p.wave} | ${span(p.plannedMs)} | ${span(p.actualMs)} | ${p.remaining} | ${when(p.plannedEnd)} |` +
+          ` ${when(p.projectedEnd)} | ${p.late === null ? '—' : p.late ? 'late' : 'yes'} |`,
       )
     }
   }
@@ -64,13 +66,17 @@ export function renderMarkdown(r: ProgramReport): string {
   if (r.systems.length === 0) out.push('No systems are declared.')
   else {
     out.push(
-      '| system | category | priority | wave | stage | weight | match rate | latency change | throughput change | time in migration | verdicts (pass/fail/inconcl.) | rollbacks |',
+      '| system | category | priority | wave | stage | weight | match rate | latency change | throughput change |' +
+        ' time in migration | verdicts (pass/fail/inconcl.) | rollbacks |',
     )
     out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     for (const s of r.systems) {
       const stage = s.paused ? `${s.stage} (paused)` : s.stage
       out.push(
-        `| ${s.name} | ${cell(s.category)} | ${s.priority} | ${s.wave ?? '—'} | ${stage} | ${s.weight} % | ${pct(s.matchRate)} | ${change(s.latencyChange)} | ${change(s.throughputChange)} | ${hours(s.migrationHours)} | ${s.verdicts.pass}/${s.verdicts.fail}/${s.verdicts.inconclusive} | ${s.rollbacks} |`,
+        `| ${s.name} | ${cell(s.category)} | ${s.priority} | ${s.wave ?? '—'} | ${stage} | ${s.weight} % |` +
+          ` ${pct(s.matchRate)} | ${change(s.latencyChange)} | ${change(s.throughputChange)} |` +
+          ` ${hours(s.migrationHours)} | ${s.verdicts.pass}/${s.verdicts.fail}/${s.verdicts.inconclusive} |` +
+          ` ${s.rollbacks} |`,
       )
     }
   }
@@ -80,7 +86,8 @@ export function renderMarkdown(r: ProgramReport): string {
     out.push('', 'Data and event moves, verified through (both sides proven equal up to):', '')
     for (const s of moves)
       out.push(
-        `- ${s.name}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}`,
+        `- ${s.name}:` +
+          ` ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}`,
       )
   }
 
