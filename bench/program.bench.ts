@@ -54,7 +54,8 @@ export async function run(): Promise<BenchSection> {
         await seed(store, names, t0)
         const report = await time(() => buildReport(config, store, { failureDirs: [] }))
         const raw = await time(() =>
-          sql`select system, arm, sum(requests), sum(successes), sum(mean_ms * requests) from metric_windows group by system, arm`
+          sql`select system, arm, sum(requests), sum(successes), sum(mean_ms * requests)
+              from metric_windows group by system, arm`
             .execute(store.db)
             .then(() =>
               sql`select system, sum(matches), sum(mismatches) from compare_windows group by system`.execute(store.db),

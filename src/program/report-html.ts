@@ -21,6 +21,12 @@ pre{background:#0f172a;color:#e2e8f0;padding:10px;border-radius:8px;overflow:aut
 @media print{body{background:#fff}details{break-inside:avoid}}
 `
 
+/** The failure report's evidence, decisions, metrics and diffs, pretty-printed and cut at 20 000 characters. */
+function failureJson(content: Record<string, unknown>): string {
+  const { evidence, recentDecisions, metrics, diffs } = content
+  return JSON.stringify({ evidence, recentDecisions, metrics, diffs }, null, 2).slice(0, 20000)
+}
+
 function stagePill(stage: string, paused: boolean): string {
   const color = STAGE_COLORS[stage as keyof typeof STAGE_COLORS] ?? '#e2e8f0'
   return (
@@ -110,10 +116,15 @@ export function renderHtml(r: ProgramReport): string {
             const body =
               report === null
                 ? '<p class="muted">No failure report found for this rollback.</p>'
-                : `<p class="muted">${esc(report.file)}</p><pre>${esc(JSON.stringify({ evidence: report.content.evidence, recentDecisions: report.content.recentDecisions, metrics: report.content.metrics, diffs: report.content.diffs }, null, 2).slice(0, 20000))}</pre>`
+                : `<p class="muted">${esc(report.file)}</p><pre>${esc(failureJson(report.content))}</pre>`
             return `<details><summary>${esc(b.system)} — ${when(b.at)} — ${esc(b.reason || 'no reason recorded')}</summary><p>From <b>${esc(b.fromStage ?? '—')}</b> at weight ${b.weight ?? '—'} %, by ${esc(b.actor ?? '—')}.</p><p class="${b.verification?.result === 'rollback-failed' ? 'closed' : 'open'}">${b.verification === null ? 'Verification pending or not recorded.' : esc(`${b.verification.result}: ${b.verification.reason}`)}</p>${body}</details>`
           })
           .join('')
+
+  const unassigned =
+    r.unassigned.length > 0
+      ? `<p class="muted">Not in any wave (gated by their checklist only): ${esc(r.unassigned.join(', '))}</p>`
+      : ''
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -129,7 +140,7 @@ ${halted}
 <div class="panel">${stageBars(waveRows, 1100)}</div>
 <div style="margin-top:12px">${waveTable}</div>
 ${plans}
-${r.unassigned.length > 0 ? `<p class="muted">Not in any wave (gated by their checklist only): ${esc(r.unassigned.join(', '))}</p>` : ''}
+${unassigned}
 <h2>Candidate vs legacy</h2>
 <div class="grid2"><div class="panel"><b>Latency change</b> <span class="muted">(lower is better)</span>${latency}</div><div class="panel"><b>Throughput change</b> <span class="muted">(successes per request)</span>${throughput}</div></div>
 <h2>Systems</h2>

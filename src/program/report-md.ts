@@ -1,11 +1,19 @@
 // `tandem report --format md`: the program report as Markdown, for a pull request or a wiki page.
 import { STAGES } from '../domain/stages.js'
 import type { ProgramReport } from './report-data.js'
+import type { RollbackVerification } from './report-playbook.js'
 import { change, hours, kpiRows, pct, programLine, span, targetOf, when } from './report-format.js'
 
 /** Pipes and newlines would break a table cell. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+}
+
+/** How the rollback was verified, with the playbook's reason. */
+function verificationText(v: RollbackVerification | null): string {
+  if (v === null) return 'pending or not recorded'
+  const outcome = v.result === 'rollback-failed' ? '**rollback-failed** (emergency)' : 'rollback-verified'
+  return `${outcome}: ${cell(v.reason)}`
 }
 
 export function renderMarkdown(r: ProgramReport): string {
@@ -101,9 +109,7 @@ export function renderMarkdown(r: ProgramReport): string {
       `- From stage: ${b.fromStage ?? '—'} at weight ${b.weight ?? '—'} %`,
       `- By: ${b.actor ?? '—'}`,
     )
-    out.push(
-      `- Verification: ${b.verification === null ? 'pending or not recorded' : `${b.verification.result === 'rollback-failed' ? '**rollback-failed** (emergency)' : 'rollback-verified'}: ${cell(b.verification.reason)}`}`,
-    )
+    out.push(`- Verification: ${verificationText(b.verification)}`)
     if (b.failureReport === null) out.push('- Failure report: none found')
     else {
       const { file, content } = b.failureReport
