@@ -71,7 +71,8 @@ export function scoreRing(score: number | null, label: string): string {
   const color = v >= 0.8 ? '#16a34a' : v >= 0.5 ? '#d97706' : '#dc2626'
   return `<svg viewBox="0 0 140 140" width="140" height="140" role="img" aria-label="${esc(label)}">
 <circle cx="70" cy="70" r="${r}" fill="none" stroke="#e2e8f0" stroke-width="14"/>
-<circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" stroke-dasharray="${(v * c).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/>
+<circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" \
+stroke-dasharray="${(v * c).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/>
 <text x="70" y="76" text-anchor="middle" class="big">${score === null ? '—' : score.toFixed(2)}</text></svg>`
 }
 
