@@ -130,7 +130,9 @@ export async function run(): Promise<BenchSection> {
 
   return {
     title: 'Response comparison',
-    description: `Bodies of ${(a.length / 1024).toFixed(1)} KB JSON (${n10k} items), one core; "full" includes decoding and JSON.parse of both bodies.`,
+    description:
+      `Bodies of ${(a.length / 1024).toFixed(1)} KB JSON (${n10k} items), one core; "full" includes` +
+      ` decoding and JSON.parse of both bodies.`,
     rows: [
       {
         case: 'tandem compareExchange, byte-identical bodies',
@@ -152,19 +154,25 @@ export async function run(): Promise<BenchSection> {
       { case: 'tandem diff on parsed values', 'ops/s': fmt(tandemDiff), 'vs naive': (tandemDiff / naive).toFixed(2) },
       { case: 'peer: microdiff on parsed values', 'ops/s': fmt(peerDiff), 'vs naive': (peerDiff / naive).toFixed(2) },
       {
-        case: `engine, ${(bigBodies[0].length / 2 ** 20).toFixed(1)} MiB bodies inline (event loop p99 delay ${inline.delayP99.toFixed(0)} ms)`,
+        case:
+          `engine, ${(bigBodies[0].length / 2 ** 20).toFixed(1)} MiB bodies inline (event loop p99 delay` +
+          ` ${inline.delayP99.toFixed(0)} ms)`,
         'ops/s': inline.rate.toFixed(1),
         'vs naive': '',
       },
       {
-        case: `engine, ${(bigBodies[0].length / 2 ** 20).toFixed(1)} MiB bodies in 2 worker threads (event loop p99 delay ${workers.delayP99.toFixed(0)} ms)`,
+        case:
+          `engine, ${(bigBodies[0].length / 2 ** 20).toFixed(1)} MiB bodies in 2 worker threads (event loop p99` +
+          ` delay ${workers.delayP99.toFixed(0)} ms)`,
         'ops/s': workers.rate.toFixed(1),
         'vs naive': '',
       },
     ],
     notes: [
-      `tandem full comparison: ${fmt(tandemFull)}/s (target >= 20 000/s); ${(tandemDiff / peerDiff).toFixed(2)}x microdiff on parsed values.`,
-      'Worker threads keep the event loop free for the gateway; their throughput gain depends on free cores (the large-body rows include structured-clone copies).',
+      `tandem full comparison: ${fmt(tandemFull)}/s (target >= 20 000/s); ${(tandemDiff / peerDiff).toFixed(2)}x` +
+        ` microdiff on parsed values.`,
+      'Worker threads keep the event loop free for the gateway; their throughput gain depends on free cores (the' +
+        ' large-body rows include structured-clone copies).',
     ],
   }
 }

@@ -121,12 +121,14 @@ export async function run(): Promise<BenchSection> {
     await sql(`ALTER TABLE ${b} ADD PRIMARY KEY (id)`)
     const step = Math.floor(rows / 10)
     await sql(
-      `UPDATE ${b} SET name = name || ' changed' WHERE id IN (${Array.from({ length: 10 }, (_, k) => 1 + k * step).join(', ')})`,
+      `UPDATE ${b} SET name = name || ' changed' WHERE id IN` +
+        ` (${Array.from({ length: 10 }, (_, k) => 1 + k * step).join(', ')})`,
     )
     // A tenth-size copy: incremental verification should cost the same on both sizes.
     const [small, smallB] = [`${sa}.s`, `${sb}.s`]
     await sql(
-      `CREATE TABLE ${small} AS SELECT * FROM ${a} WHERE id <= ${Math.ceil(rows / 10)}; ALTER TABLE ${small} ADD PRIMARY KEY (id)`,
+      `CREATE TABLE ${small} AS SELECT * FROM ${a} WHERE id <= ${Math.ceil(rows / 10)}; ALTER TABLE ${small} ADD` +
+        ` PRIMARY KEY (id)`,
     )
     await sql(`CREATE TABLE ${smallB} AS SELECT * FROM ${small}; ALTER TABLE ${smallB} ADD PRIMARY KEY (id)`)
     for (const t of [a, b, small, smallB]) await sql(`CREATE INDEX ON ${t} (created_at)`)
@@ -149,7 +151,9 @@ export async function run(): Promise<BenchSection> {
     const ratio = (ms: number): string => `${(ms / count.ms).toFixed(1)}x`
     return {
       title: 'Data diff (PostgreSQL -> PostgreSQL)',
-      description: `${rows.toLocaleString('en-US')} rows, 10 changed; both sides in the same local PostgreSQL (two schemas). Ratios are against SELECT count(*) run on both sides at once.`,
+      description:
+        `${rows.toLocaleString('en-US')} rows, 10 changed; both sides in the same local PostgreSQL (two` +
+        ` schemas). Ratios are against SELECT count(*) run on both sides at once.`,
       rows: [
         { method: 'SELECT count(*) on both sides', ms: Math.round(count.ms), 'vs count(*)': '1.0x', differences: '-' },
         {
@@ -184,11 +188,17 @@ export async function run(): Promise<BenchSection> {
         },
       ],
       notes: [
-        `parallel segments vs the sum(hash) floor: ${(fast.ms / floor.ms).toFixed(2)}x; one connection per side: ${(serial.ms / floor.ms).toFixed(2)}x`,
-        `incremental verification (${incBig.checked} changed rows by updatedAt): ${Math.round(incBig.ms)} ms on ${rows.toLocaleString('en-US')} rows, ${Math.round(incSmall.ms)} ms on ${Math.ceil(rows / 10).toLocaleString('en-US')} rows (${incBig.differing} differing)`,
-        `data diff (fast) vs naive full scan: ${(naive.ms / fast.ms).toFixed(1)}x faster; portable: ${(naive.ms / portable.ms).toFixed(1)}x faster`,
-        `fast path: ${fast.value.stats.checksumQueries} checksum queries, ${fast.value.stats.rowsDownloaded} rows downloaded, depth ${fast.value.stats.maxDepth}`,
-        `portable path: ${portable.value.stats.checksumQueries} checksum queries, ${portable.value.stats.rowsDownloaded} rows downloaded, depth ${portable.value.stats.maxDepth}`,
+        `parallel segments vs the sum(hash) floor: ${(fast.ms / floor.ms).toFixed(2)}x; one connection per side:` +
+          ` ${(serial.ms / floor.ms).toFixed(2)}x`,
+        `incremental verification (${incBig.checked} changed rows by updatedAt): ${Math.round(incBig.ms)} ms on` +
+          ` ${rows.toLocaleString('en-US')} rows, ${Math.round(incSmall.ms)} ms on` +
+          ` ${Math.ceil(rows / 10).toLocaleString('en-US')} rows (${incBig.differing} differing)`,
+        `data diff (fast) vs naive full scan: ${(naive.ms / fast.ms).toFixed(1)}x faster; portable:` +
+          ` ${(naive.ms / portable.ms).toFixed(1)}x faster`,
+        `fast path: ${fast.value.stats.checksumQueries} checksum queries, ${fast.value.stats.rowsDownloaded} rows` +
+          ` downloaded, depth ${fast.value.stats.maxDepth}`,
+        `portable path: ${portable.value.stats.checksumQueries} checksum queries,` +
+          ` ${portable.value.stats.rowsDownloaded} rows downloaded, depth ${portable.value.stats.maxDepth}`,
         'data diff is timed as a library call (the engine `tandem data diff` runs), without the CLI process start-up.',
       ],
     }

@@ -59,7 +59,6 @@ const mb = (bytes: number): string => `${(Math.max(0, bytes) / 2 ** 20).toFixed(
 
 export async function run(): Promise<BenchSection> {
   const { old, neu } = synthetic()
-  const total = old.length + neu.length
   const rows: Array<Record<string, string | number>> = []
 
   const enginePeak = { bytes: 0, base: process.memoryUsage().heapUsed }
@@ -85,7 +84,9 @@ export async function run(): Promise<BenchSection> {
     case: `in memory, ${N.toLocaleString('en')} messages per side`,
     tandem: `${engineRate.toLocaleString('en')} msg/s (${result.passes} passes, peak +${mb(enginePeak.bytes)})`,
     peer: `naive id maps: ${naiveRate.toLocaleString('en')} msg/s (peak +${mb(naivePeak.bytes)})`,
-    ratio: `${(engineRate / naiveRate).toFixed(2)}x speed, ${(naivePeak.bytes / Math.max(1, enginePeak.bytes)).toFixed(1)}x less memory`,
+    ratio:
+      `${(engineRate / naiveRate).toFixed(2)}x speed,` +
+      ` ${(naivePeak.bytes / Math.max(1, enginePeak.bytes)).toFixed(1)}x less memory`,
   })
 
   // End to end: one real JetStream stream of NATS_N messages, verified against itself, vs a raw read of it.
@@ -132,10 +133,13 @@ export async function run(): Promise<BenchSection> {
       'Messages per second per side; memory is heap growth above the input arrays, sampled every 50 000 messages.',
     rows,
     notes: [
-      `in-memory run found ${engineFindings} finding(s) (10 drops, 11 duplicates planted); the naive peer found ${naiveFindings}`,
-      'the engine keeps only per-bucket aggregates in its first pass and re-reads just the differing buckets; the peer holds every id of both sides',
+      `in-memory run found ${engineFindings} finding(s) (10 drops, 11 duplicates planted); the naive peer found` +
+        ` ${naiveFindings}`,
+      'the engine keeps only per-bucket aggregates in its first pass and re-reads just the differing buckets; the' +
+        ' peer holds every id of both sides',
       'end to end, both sides are the same stream (each pass reads it twice); the id is JSON-parsed from every payload',
-      'Kafka: both sides read with KafkaJS consumers (one group join each, about 3 s on the mock cluster, included in both figures)',
+      'Kafka: both sides read with KafkaJS consumers (one group join each, about 3 s on the mock cluster, included' +
+        ' in both figures)',
     ],
   }
 }

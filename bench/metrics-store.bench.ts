@@ -206,12 +206,16 @@ export async function run(): Promise<BenchSection> {
     return {
       title: 'Scale-out: metrics in the store, merge per tick, propagation',
       description:
-        "Every instance writes each second per system x route x arm (counts, encoded HDR histogram) to PostgreSQL; the lease holder merges every instance's seconds for each verdict.",
+        'Every instance writes each second per system x route x arm (counts, encoded HDR histogram) to PostgreSQL;' +
+        " the lease holder merges every instance's seconds for each verdict.",
       rows,
       notes: [
-        'Targets (SPEC 11 / issue 15): the writer costs under 2 % of forwarding req/s; the merge under 50 ms per tick; a stage change reaches another instance in under 1 s (p99).',
-        "The merge row is one tick's reads (verdict window, comparison counts, per-route rollups): two queries, every stored histogram of the window inflated and parsed once.",
-        'The writer flush row is measured in this process on a clock of its own: CPU ms per second of traffic for 100 active series (2 series in the forwarding rows).',
+        'Targets (SPEC 11 / issue 15): the writer costs under 2 % of forwarding req/s; the merge under 50 ms per' +
+          ' tick; a stage change reaches another instance in under 1 s (p99).',
+        "The merge row is one tick's reads (verdict window, comparison counts, per-route rollups): two queries," +
+          ' every stored histogram of the window inflated and parsed once.',
+        'The writer flush row is measured in this process on a clock of its own: CPU ms per second of traffic for' +
+          ' 100 active series (2 series in the forwarding rows).',
       ],
     }
   } finally {

@@ -54,7 +54,8 @@ export async function run(): Promise<BenchSection> {
         await seed(store, names, t0)
         const report = await time(() => buildReport(config, store, { failureDirs: [] }))
         const raw = await time(() =>
-          sql`select system, arm, sum(requests), sum(successes), sum(mean_ms * requests) from metric_windows group by system, arm`
+          sql`select system, arm, sum(requests), sum(successes), sum(mean_ms * requests)
+              from metric_windows group by system, arm`
             .execute(store.db)
             .then(() =>
               sql`select system, sum(matches), sum(mismatches) from compare_windows group by system`.execute(store.db),
@@ -76,11 +77,15 @@ export async function run(): Promise<BenchSection> {
   }
   return {
     title: 'Program report',
-    description: `Building the full report (KPIs, waves, ${names.length} system rows) from a store with ${WINDOWS} metric and comparison windows per system, mean of ${ROUNDS} rounds after a warm-up.`,
+    description:
+      `Building the full report (KPIs, waves, ${names.length} system rows) from a store with ${WINDOWS}` +
+      ` metric and comparison windows per system, mean of ${ROUNDS} rounds after a warm-up.`,
     rows,
     notes: [
-      'The peer is two bare GROUP BY queries over the same tables: the least any report must read. The report also reads decisions and verdicts and filters each system to its current attempt.',
-      'The report runs a few queries per system; at 52 systems this stays well under a second, so it reads the store directly rather than keeping counters.',
+      'The peer is two bare GROUP BY queries over the same tables: the least any report must read. The report also' +
+        ' reads decisions and verdicts and filters each system to its current attempt.',
+      'The report runs a few queries per system; at 52 systems this stays well under a second, so it reads the store' +
+        ' directly rather than keeping counters.',
     ],
   }
 }

@@ -38,7 +38,8 @@ if (only.length === 0) {
     'Tandem with a peer measured in the same run on the same machine: quote the ratios, not the absolute',
     'numbers, which move with the machine.',
     '',
-    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB,` +
+      ` Node.js ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
     '',
   ]
   await writeFile(

@@ -58,7 +58,8 @@ export function registerProgramRoutes(api: FastifyInstance, deps: AdminDeps): vo
           throw error
         }
         await writeAudit(deps.store, { ...audit, result: 'ok', detail: state.reason })
-        const text = `tandem: program ${verb === 'halt' ? 'halted' : 'resumed'} by ${principal.name}: ${state.reason ?? ''}`
+        const text =
+          `tandem: program ${verb === 'halt' ? 'halted' : 'resumed'} by ${principal.name}:` + ` ${state.reason ?? ''}`
         void notifyProgram(deps.config(), 'event', {
           kind: 'event',
           system: '*',

@@ -196,19 +196,23 @@ describe('judge scoring', () => {
 })
 
 describe('analysis.latencyFloor (loopback noise)', () => {
-  it('does not judge latencyP95 "> 2x" or promote.latencyChange while both arms are below the 5ms default, and says so', () => {
-    // 0.1 ms against 0.4 ms: four times slower, and meaningless on loopback.
-    const v = analyse(input(arm(200, 0, 0.1), arm(100, 0, 0.4)))
-    expect(v.verdict).toBe('pass')
-    expect(v.promoteOk).toBe(true)
-    for (const name of ['rollback.latencyP95', 'promote.latencyChange']) {
-      const rule = v.rules.find((r) => r.rule === name)!
-      expect(rule).toMatchObject({ result: 'inconclusive', judged: false, limit: null })
-      expect(rule.note).toContain('below analysis.latencyFloor 5 ms')
-      expect(rule.value).toBeGreaterThan(0)
-    }
-    expect(v.rules.find((r) => r.rule === 'rollback.errorRate')!.judged).toBeUndefined()
-  })
+  it(
+    'does not judge latencyP95 "> 2x" or promote.latencyChange while both arms are below the 5ms default,' +
+      ' and says so',
+    () => {
+      // 0.1 ms against 0.4 ms: four times slower, and meaningless on loopback.
+      const v = analyse(input(arm(200, 0, 0.1), arm(100, 0, 0.4)))
+      expect(v.verdict).toBe('pass')
+      expect(v.promoteOk).toBe(true)
+      for (const name of ['rollback.latencyP95', 'promote.latencyChange']) {
+        const rule = v.rules.find((r) => r.rule === name)!
+        expect(rule).toMatchObject({ result: 'inconclusive', judged: false, limit: null })
+        expect(rule.note).toContain('below analysis.latencyFloor 5 ms')
+        expect(rule.value).toBeGreaterThan(0)
+      }
+      expect(v.rules.find((r) => r.rule === 'rollback.errorRate')!.judged).toBeUndefined()
+    },
+  )
 
   it('judges them as soon as one arm reaches the floor', () => {
     const v = analyse(input(arm(200, 0, 1), arm(100, 0, 9)))

@@ -104,7 +104,9 @@ export function analyse(input: AnalysisInput): Verdict {
     candidate.latency.count > 0 &&
     legacy.latency.p95 < floor &&
     candidate.latency.p95 < floor
-  const floorNote = `not judged: both arms' p95 (legacy ${fmt(legacy.latency.p95)} ms, candidate ${fmt(candidate.latency.p95)} ms) are below analysis.latencyFloor ${fmt(floor)} ms`
+  const floorNote =
+    `not judged: both arms' p95 (legacy ${fmt(legacy.latency.p95)} ms, candidate` +
+    ` ${fmt(candidate.latency.p95)} ms) are below analysis.latencyFloor ${fmt(floor)} ms`
   const rules = [
     rule(
       'rollback',

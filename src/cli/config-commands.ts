@@ -61,7 +61,8 @@ systems:
     rollout:
       strategy: canary
       stickiness: header:x-user-id
-      steps: [ {shadow: 10m}, {weight: 5, pause: 5m}, {weight: 25, pause: 10m}, {weight: 50, pause: 10m}, {weight: 100} ]
+      steps: [ {shadow: 10m}, {weight: 5, pause: 5m}, {weight: 25, pause: 10m}, {weight: 50, pause: 10m}, {weight: 100}\
+ ]
     analysis:
       interval: 10s
       minSamples: 50

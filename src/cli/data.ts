@@ -128,7 +128,8 @@ async function runDiff(flags: DiffFlags): Promise<void> {
     if (!flags.output) for (const row of result.rows) process.stdout.write(`${JSON.stringify(row)}\n`)
     const s = summaryOf(result)
     process.stderr.write(
-      `${s.table}: ${s.rowsFrom} rows in from, ${s.rowsTo} in to; ${s.onlyInFrom} only in from (-), ${s.onlyInTo} only in to (+), ${s.changed} changed (~) in ${s.durationMs} ms\n`,
+      `${s.table}: ${s.rowsFrom} rows in from, ${s.rowsTo} in to; ${s.onlyInFrom} only in from (-), ${s.onlyInTo}` +
+        ` only in to (+), ${s.changed} changed (~) in ${s.durationMs} ms\n`,
     )
   }
   if (result.rows.length > 0) process.exitCode = 1
@@ -140,7 +141,8 @@ export function registerDataCommands(program: Command): void {
     data
       .command('diff')
       .description(
-        'compare a table across two databases by checksum-and-bisect; rows as JSONL to --output (or stdout without --json)',
+        'compare a table across two databases by checksum-and-bisect; rows as JSONL to --output (or stdout without' +
+          ' --json)',
       )
       .requiredOption('--from <url>', 'old database: postgres://..., mysql://... or sqlite:PATH')
       .requiredOption('--to <url>', 'new database, same forms')
@@ -169,7 +171,8 @@ export function registerDataCommands(program: Command): void {
     if (flags.json) printJson(result)
     else {
       process.stdout.write(
-        `${result.applied} applied, ${result.skipped} skipped (not replayable), ${result.failed.length} failed of ${result.entries}\n`,
+        `${result.applied} applied, ${result.skipped} skipped (not replayable), ${result.failed.length} failed of` +
+          ` ${result.entries}\n`,
       )
       for (const f of result.failed) process.stdout.write(`  line ${f.line}: ${f.error}\n`)
     }

@@ -90,7 +90,8 @@ export function registerEventsCommands(program: Command): void {
           if (o.json) printJson(result)
           else
             process.stdout.write(
-              `copied ${result.copied} message(s); last position ${result.position ?? 'none'}${result.resumedFrom ? ` (resumed after ${result.resumedFrom})` : ''}\n`,
+              `copied ${result.copied} message(s); last position` +
+                ` ${result.position ?? 'none'}${result.resumedFrom ? ` (resumed after ${result.resumedFrom})` : ''}\n`,
             )
         } finally {
           process.off('SIGINT', stop)
@@ -155,7 +156,8 @@ export function registerEventsCommands(program: Command): void {
           process.stdout.write(`resume the new stream at ${mapped.newPosition} (inclusive)\n`)
         else
           process.stdout.write(
-            `nothing after ${mapped.oldPosition} on the new stream yet: resume after ${mapped.resumeAfter ?? 'its start'}\n`,
+            `nothing after ${mapped.oldPosition} on the new stream yet: resume after` +
+              ` ${mapped.resumeAfter ?? 'its start'}\n`,
           )
       },
     )
@@ -164,13 +166,15 @@ export function registerEventsCommands(program: Command): void {
 function printGroup(m: MappedGroup): void {
   const w = (s: string): void => void process.stdout.write(`${s}\n`)
   w(
-    `group ${m.group}: ${m.unconsumed} unconsumed message(s) on the old topic; ${m.redeliveries} already consumed will be delivered again`,
+    `group ${m.group}: ${m.unconsumed} unconsumed message(s) on the old topic; ${m.redeliveries} already consumed` +
+      ` will be delivered again`,
   )
   for (const s of m.source)
     w(`  old partition ${s.partition}: committed ${s.committed ?? 'none'} of ${s.end} (${s.unconsumed} unconsumed)`)
   for (const t of m.target)
     w(
-      `  new partition ${t.partition}: ${m.committed ? 'committed' : 'commit'} ${t.offset} of ${t.end} (${t.redeliveries} redelivered)`,
+      `  new partition ${t.partition}: ${m.committed ? 'committed' : 'commit'} ${t.offset} of ${t.end}` +
+        ` (${t.redeliveries} redelivered)`,
     )
   if (!m.committed) w('nothing committed: pass --commit to commit these offsets for the group on the new cluster')
 }
@@ -178,7 +182,8 @@ function printGroup(m: MappedGroup): void {
 function printVerify(r: VerifyReport): void {
   const w = (s: string): void => void process.stdout.write(`${s}\n`)
   w(
-    `${r.ok ? 'no loss' : 'DIFFERENCES'}: old ${r.counts.old} message(s), new ${r.counts.new}; ${r.differingBuckets} of ${r.buckets} bucket(s) differ`,
+    `${r.ok ? 'no loss' : 'DIFFERENCES'}: old ${r.counts.old} message(s), new ${r.counts.new}; ${r.differingBuckets}` +
+      ` of ${r.buckets} bucket(s) differ`,
   )
   if (r.missing.length > 0) w(`missing (in old, not in new): ${r.missing.join(', ')}`)
   if (r.extra.length > 0) w(`extra (in new, not in old): ${r.extra.join(', ')}`)

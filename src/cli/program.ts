@@ -19,7 +19,8 @@ export function registerProgramCommands(program: Command): void {
   withJsonOption(withConfigOption(program.command('check')))
     .argument('<system>', 'the system whose checklist to run')
     .description(
-      'run the pre-migration checklist of a system (--post: the post-migration one); exit 1 when a configured check fails',
+      'run the pre-migration checklist of a system (--post: the post-migration one); exit 1 when a configured check' +
+        ' fails',
     )
     .option('--post', 'run checklist.post, the list that must pass before `tandem finalize`')
     .action(async (system: string, opts: { config: string; json?: boolean; post?: boolean }) => {
@@ -74,7 +75,7 @@ export function registerProgramCommands(program: Command): void {
         const config = await configFrom(opts)
         const store = await openStore(config.store)
         let text: string
-        let missed: TargetResult[] = []
+        let missed: TargetResult[]
         try {
           const report = await buildReport(config, store)
           missed = missedTargets(report.targets)

@@ -81,14 +81,16 @@ async function act(system: string, action: string, opts: Opts): Promise<void> {
   if (opts.json) return printJson(result)
   const s = result.state
   process.stdout.write(
-    `${system}: ${action} -> ${s.stage}, weight ${s.weight}%${s.paused ? ', paused' : ''} (decision #${result.decision.seq}: ${result.decision.reason})\n`,
+    `${system}: ${action} -> ${s.stage}, weight ${s.weight}%${s.paused ? ', paused' : ''} (decision` +
+      ` #${result.decision.seq}: ${result.decision.reason})\n`,
   )
 }
 
 /** The first line of `tandem status` while the program is halted. */
 function haltBanner(p: ProgramState): string {
   return p.halted
-    ? `PROGRAM HALTED: ${describeHalt(p)}. Nothing starts or advances; rollbacks still happen. Run \`tandem program resume\` once fixed.\n\n`
+    ? `PROGRAM HALTED: ${describeHalt(p)}. Nothing starts or advances; rollbacks still happen. Run \`tandem program` +
+        ` resume\` once fixed.\n\n`
     : ''
 }
 
@@ -169,7 +171,8 @@ function flagClientLines(d: Detail): string[] {
 
 function renderDetail(d: Detail): string {
   const lines = [
-    `${d.name}: ${d.stage}${d.paused ? ' (paused)' : ''}, weight ${d.weight}%, step ${stepLabel(d, d.steps)}, serving arm ${d.activeArm}`,
+    `${d.name}: ${d.stage}${d.paused ? ' (paused)' : ''}, weight ${d.weight}%, step ${stepLabel(d, d.steps)},` +
+      ` serving arm ${d.activeArm}`,
     `holding: ${d.holdReason ?? 'no'}`,
     ...(d.verifiedThrough === undefined ? [] : [`verified through: ${verifiedText(d.verifiedThrough)}`]),
     ...flagClientLines(d),
@@ -178,13 +181,15 @@ function renderDetail(d: Detail): string {
   ]
   for (const v of d.verdicts.slice(0, 5)) {
     lines.push(
-      `  ${new Date(v.at).toISOString()}  ${v.verdict.padEnd(12)} ${v.stage} ${v.weight}%${v.score === null ? '' : ` score ${num(v.score)}`}  ${v.evidence.reason ?? ''}`,
+      `  ${new Date(v.at).toISOString()}  ${v.verdict.padEnd(12)} ${v.stage}` +
+        ` ${v.weight}%${v.score === null ? '' : ` score ${num(v.score)}`}  ${v.evidence.reason ?? ''}`,
     )
     for (const r of v.evidence.rules ?? []) {
       if (r.result === 'pass' && v.verdict === 'pass') continue
       const base = r.baseline === null ? '' : ` legacy ${num(r.baseline)} limit ${num(r.limit)}`
       lines.push(
-        `      ${r.rule.padEnd(26)} ${num(r.value).padEnd(8)} ${r.threshold.padEnd(8)} ${r.result}${r.dryRun ? ' (dry run)' : ''}${base}  n=${r.samples.legacy}/${r.samples.candidate}`,
+        `      ${r.rule.padEnd(26)} ${num(r.value).padEnd(8)} ${r.threshold.padEnd(8)}` +
+          ` ${r.result}${r.dryRun ? ' (dry run)' : ''}${base}  n=${r.samples.legacy}/${r.samples.candidate}`,
       )
     }
   }
@@ -192,7 +197,8 @@ function renderDetail(d: Detail): string {
   lines.push('', 'decisions:')
   for (const x of d.decisions.slice(-10)) {
     lines.push(
-      `  #${x.seq} ${new Date(x.at).toISOString()} ${x.action} by ${x.actor}: ${x.fromStage} -> ${x.toStage} ${x.weight}%  ${x.reason}`,
+      `  #${x.seq} ${new Date(x.at).toISOString()} ${x.action} by ${x.actor}: ${x.fromStage} -> ${x.toStage}` +
+        ` ${x.weight}%  ${x.reason}`,
     )
   }
   return `${lines.join('\n')}\n`

@@ -34,6 +34,9 @@ export interface DemoResult {
   readonly decisions: Array<Pick<Decision, 'seq' | 'action' | 'actor' | 'fromStage' | 'toStage' | 'weight' | 'reason'>>
 }
 
+/** The time of day of an epoch-millisecond instant, HH:MM:SS in UTC. */
+const clock = (at: number): string => new Date(at).toISOString().slice(11, 19)
+
 function demoConfig(dir: string, legacy: string, rewrite: string): string {
   return `# Written by \`tandem demo\`: the schedule is accelerated (seconds instead of minutes).
 version: 1
@@ -129,7 +132,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say('(this ran in a temporary directory; `tandem demo --dir DIR` keeps the config, store and failure report)')
     say(
       ok
-        ? `done in ${(result.durationMs / 1000).toFixed(0)}s, ${result.requests} requests, ${decisions.length} decisions in the audit trail`
+        ? `done in ${(result.durationMs / 1000).toFixed(0)}s, ${result.requests} requests, ${decisions.length}` +
+            ` decisions in the audit trail`
         : 'the demo did not finish in time; see the decisions above',
     )
     return result
@@ -206,7 +210,8 @@ class Story {
     for (const r of report.evidence?.rules?.filter((r) => r.result === 'fail' && !r.rule.startsWith('promote.')) ??
       []) {
       this.say(
-        `    report: ${r.metric} = ${r.value?.toFixed(3)} with threshold "${r.threshold}" over ${r.samples.candidate} candidate requests, window ${new Date(r.window.start).toISOString().slice(11, 19)}-${new Date(r.window.end).toISOString().slice(11, 19)}`,
+        `    report: ${r.metric} = ${r.value?.toFixed(3)} with threshold "${r.threshold}" over` +
+          ` ${r.samples.candidate} candidate requests, window ${clock(r.window.start)}-${clock(r.window.end)}`,
       )
     }
     this.say(

@@ -144,7 +144,8 @@ class KafkaStream implements EventStream {
       await producer.send({ topic: this.target.topic, acks: -1, messages: sent.map((s) => s.message) })
       for (const s of sent) s.resolve()
     } catch (error) {
-      // A broker without topic auto-creation refuses a missing topic: that is the topic's absence, not a publish failure.
+      // A broker without topic auto-creation refuses a missing topic: that is the topic's absence, not a publish
+      // failure.
       const coded = hasType(error, 'UNKNOWN_TOPIC_OR_PARTITION')
         ? new TandemError(
             'TANDEM_ERR_EVENTS_NOT_FOUND',

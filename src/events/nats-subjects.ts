@@ -20,7 +20,10 @@ export function subjectSubsetOf(filter: string, pattern: string): boolean {
   return f.length === p.length
 }
 
-/** A filter fits a stream when it is within one of the stream's subjects (a stream without any, e.g. a mirror, takes any). */
+/**
+ * A filter fits a stream when it is within one of the stream's subjects (a stream without any, e.g. a mirror, takes
+ * any).
+ */
 export function filterWithinStream(filter: string, subjects: readonly string[]): boolean {
   return subjects.length === 0 || subjects.some((s) => subjectSubsetOf(filter, s))
 }

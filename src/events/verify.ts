@@ -104,7 +104,9 @@ async function bothEnds(old: EventStream, neu: EventStream): Promise<[string | u
   return [a.value, b.value]
 }
 
-/** The window [since, until) must be a real interval: an empty or inverted one would verify nothing and say "no loss". */
+/**
+ * The window [since, until) must be a real interval: an empty or inverted one would verify nothing and say "no loss".
+ */
 function checkWindow(since: number | undefined, until: number | undefined): void {
   const iso = (t: number): string => (Number.isFinite(t) ? new Date(t).toISOString() : String(t))
   for (const [name, t] of [

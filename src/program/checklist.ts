@@ -1,4 +1,5 @@
-// The pre-migration checklist of one system (SPEC 7), and with `post` the post-migration one: the six built-in checks, custom probes and the
+// The pre-migration checklist of one system (SPEC 7), and with `post` the post-migration one: the six built-in
+// checks, custom probes and the
 // data/events verifications, run with timeouts and persisted with their output in checklist_results.
 import { fileURLToPath } from 'node:url'
 import type { CheckConfig, Config, SystemConfig } from '../config/schema.js'
@@ -124,7 +125,9 @@ async function watermarkCheck(store: Store, system: string, within: number, now:
   if (w === undefined)
     return { ok: false, output: `${system} has no verified window yet; start it and let continuous verification run` }
   const age = now() - w.verifiedThrough
-  const text = `verified through ${new Date(w.verifiedThrough).toISOString()} (${Math.round(age / 1000)}s ago, limit ${Math.round(within / 1000)}s)`
+  const text =
+    `verified through ${new Date(w.verifiedThrough).toISOString()} (${Math.round(age / 1000)}s ago, limit` +
+    ` ${Math.round(within / 1000)}s)`
   return { ok: age <= within, output: text }
 }
 
@@ -228,7 +231,9 @@ async function monitoring(sys: SystemConfig, timeoutMs: number): Promise<ProbeRe
   return combine(parts)
 }
 
-/** Run a tandem verb in a child process (`data diff`, `events verify`): exit 0 passes, 1 found differences, 2 failed. */
+/**
+ * Run a tandem verb in a child process (`data diff`, `events verify`): exit 0 passes, 1 found differences, 2 failed.
+ */
 async function runTandem(argv: readonly string[]): Promise<ProbeResult> {
   const r = await runCommand([process.execPath, TANDEM_BIN, ...argv, '--json'], VERIFY_TIMEOUT_MS)
   if (r.ok) return r

@@ -105,7 +105,8 @@ describe('startGate', () => {
     await writeFile(plan, '')
     const withChecklist = PROGRAM.replace(
       '  - { name: f, priority: P4 }\n',
-      `  - name: f\n    priority: P4\n    checklist:\n      rollbackPlan: { file: ${plan} }\n      tests: { command: "echo all green" }\n`,
+      `  - name: f\n    priority: P4\n    checklist:\n      rollbackPlan: { file: ${plan} }\n      tests: { command:` +
+        ` "echo all green" }\n`,
     )
     const config = parseConfig(withChecklist)
     const gate = await startGate(config, store, 'f', {})

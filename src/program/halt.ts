@@ -49,7 +49,9 @@ export async function haltAfterRollback(
   const limit = config.program.haltAfterRollbacks
   const rolledBack = await rolledBackSince(config, store, wave.name, current.at)
   if (rolledBack.length < limit) return null
-  const reason = `mass failure: ${rolledBack.length} systems of wave ${wave.name} rolled back (${rolledBack.join(', ')}); program.haltAfterRollbacks is ${limit}`
+  const reason =
+    `mass failure: ${rolledBack.length} systems of wave ${wave.name} rolled back` +
+    ` (${rolledBack.join(', ')}); program.haltAfterRollbacks is ${limit}`
   const halted = await setProgramState(store, { halted: true, reason, actor: 'controller', wave: wave.name }, now)
   if (halted !== null) {
     await writeAudit(

@@ -34,7 +34,8 @@ export function stageBars(
       if (n === 0 || total === 0) continue
       const w = (n / total) * barW
       parts.push(
-        `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="22" fill="${STAGE_COLORS[s]}"><title>${esc(`${row.label}: ${n} ${s}`)}</title></rect>`,
+        `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="22"` +
+          ` fill="${STAGE_COLORS[s]}"><title>${esc(`${row.label}: ${n} ${s}`)}</title></rect>`,
       )
       if (w > 18)
         parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y + 15}" text-anchor="middle" class="in">${n}</text>`)
@@ -42,7 +43,8 @@ export function stageBars(
     }
     if (total === 0)
       parts.push(
-        `<rect x="${labelW}" y="${y}" width="${barW}" height="22" fill="none" stroke="#cbd5e1" stroke-dasharray="4 3"/>`,
+        `<rect x="${labelW}" y="${y}" width="${barW}" height="22" fill="none" stroke="#cbd5e1" stroke-dasharray="4` +
+          ` 3"/>`,
       )
     parts.push(`<text x="${labelW + barW + 8}" y="${y + 17}" class="lbl">${total}</text>`)
   })
@@ -50,11 +52,15 @@ export function stageBars(
   let lx = labelW
   for (const s of STAGES) {
     parts.push(
-      `<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${STAGE_COLORS[s]}"/><text x="${lx + 16}" y="${legendY + 10}" class="lgd">${s}</text>`,
+      `<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${STAGE_COLORS[s]}"/><text x="${lx + 16}"` +
+        ` y="${legendY + 10}" class="lgd">${s}</text>`,
     )
     lx += 16 + s.length * 7 + 18
   }
-  return `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="systems by stage">${parts.join('')}</svg>`
+  return (
+    `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="systems by` +
+    ` stage">${parts.join('')}</svg>`
+  )
 }
 
 /** A ring showing a 0..1 score with its value in the middle; an empty ring and a dash when there is none yet. */
@@ -65,7 +71,8 @@ export function scoreRing(score: number | null, label: string): string {
   const color = v >= 0.8 ? '#16a34a' : v >= 0.5 ? '#d97706' : '#dc2626'
   return `<svg viewBox="0 0 140 140" width="140" height="140" role="img" aria-label="${esc(label)}">
 <circle cx="70" cy="70" r="${r}" fill="none" stroke="#e2e8f0" stroke-width="14"/>
-<circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" stroke-dasharray="${(v * c).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/>
+<circle cx="70" cy="70" r="${r}" fill="none" stroke="${color}" stroke-width="14" \
+stroke-dasharray="${(v * c).toFixed(1)} ${c.toFixed(1)}" transform="rotate(-90 70 70)"/>
 <text x="70" y="76" text-anchor="middle" class="big">${score === null ? '—' : score.toFixed(2)}</text></svg>`
 }
 
@@ -90,11 +97,13 @@ export function changeBars(
     const x = row.value >= 0 ? mid : mid - w
     parts.push(`<text x="${labelW - 8}" y="${y + 13}" text-anchor="end" class="lbl">${esc(row.label)}</text>`)
     parts.push(
-      `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="16" fill="${good ? '#22c55e' : '#ef4444'}"/>`,
+      `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="16"` +
+        ` fill="${good ? '#22c55e' : '#ef4444'}"/>`,
     )
     const tx = row.value >= 0 ? mid + w + 4 : mid - w - 4
     parts.push(
-      `<text x="${tx.toFixed(1)}" y="${y + 13}" text-anchor="${row.value >= 0 ? 'start' : 'end'}" class="lgd">${row.value > 0 ? '+' : ''}${(row.value * 100).toFixed(1)} %</text>`,
+      `<text x="${tx.toFixed(1)}" y="${y + 13}" text-anchor="${row.value >= 0 ? 'start' : 'end'}"` +
+        ` class="lgd">${row.value > 0 ? '+' : ''}${(row.value * 100).toFixed(1)} %</text>`,
     )
   })
   return `<svg viewBox="0 0 ${width} ${rows.length * rowH + 4}" width="100%" role="img">${parts.join('')}</svg>`

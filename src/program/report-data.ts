@@ -189,7 +189,10 @@ function parseTime(v: unknown): number | null {
   return null
 }
 
-/** Attach to each rollback decision the closest failure report of the same system; unclaimed reports get their own row. */
+/**
+ * Attach to each rollback decision the closest failure report of the same system; unclaimed reports get their own
+ * row.
+ */
 function pairRollbacks(
   decisions: readonly {
     system: string

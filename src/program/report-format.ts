@@ -63,6 +63,7 @@ export function span(ms: number | null): string {
 /** One line saying whether the program is halted and why. */
 export function programLine(p: { halted: boolean; reason: string | null; actor: string | null; at: number }): string {
   return p.halted
-    ? `PROGRAM HALTED since ${when(p.at)} by ${p.actor ?? '—'}: ${p.reason ?? 'no reason recorded'}. Nothing starts or advances until \`tandem program resume\`.`
+    ? `PROGRAM HALTED since ${when(p.at)} by ${p.actor ?? '—'}: ${p.reason ?? 'no reason recorded'}. Nothing starts` +
+        ` or advances until \`tandem program resume\`.`
     : 'The program is running.'
 }

@@ -1,11 +1,19 @@
 // `tandem report --format md`: the program report as Markdown, for a pull request or a wiki page.
 import { STAGES } from '../domain/stages.js'
 import type { ProgramReport } from './report-data.js'
+import type { RollbackVerification } from './report-playbook.js'
 import { change, hours, kpiRows, pct, programLine, span, targetOf, when } from './report-format.js'
 
 /** Pipes and newlines would break a table cell. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ')
+}
+
+/** How the rollback was verified, with the playbook's reason. */
+function verificationText(v: RollbackVerification | null): string {
+  if (v === null) return 'pending or not recorded'
+  const outcome = v.result === 'rollback-failed' ? '**rollback-failed** (emergency)' : 'rollback-verified'
+  return `${outcome}: ${cell(v.reason)}`
 }
 
 export function renderMarkdown(r: ProgramReport): string {
@@ -39,7 +47,8 @@ export function renderMarkdown(r: ProgramReport): string {
     )
     for (const w of r.waves) {
       out.push(
-        `| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} | ${STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`,
+        `| ${w.name} | ${w.rollback} | ${w.maxConcurrent} | ${w.systems.length} |` +
+          ` ${STAGES.map((s) => w.counts[s]).join(' | ')} | ${cell(w.reason)} |`,
       )
     }
   }
@@ -53,7 +62,8 @@ export function renderMarkdown(r: ProgramReport): string {
     )
     for (const p of r.wavePlans) {
       out.push(
-        `| ${p.wave} | ${span(p.plannedMs)} | ${span(p.actualMs)} | ${p.remaining} | ${when(p.plannedEnd)} | ${when(p.projectedEnd)} | ${p.late === null ? '—' : p.late ? 'late' : 'yes'} |`,
+        `| ${p.wave} | ${span(p.plannedMs)} | ${span(p.actualMs)} | ${p.remaining} | ${when(p.plannedEnd)} |` +
+          ` ${when(p.projectedEnd)} | ${p.late === null ? '—' : p.late ? 'late' : 'yes'} |`,
       )
     }
   }
@@ -64,13 +74,17 @@ export function renderMarkdown(r: ProgramReport): string {
   if (r.systems.length === 0) out.push('No systems are declared.')
   else {
     out.push(
-      '| system | category | priority | wave | stage | weight | match rate | latency change | throughput change | time in migration | verdicts (pass/fail/inconcl.) | rollbacks |',
+      '| system | category | priority | wave | stage | weight | match rate | latency change | throughput change |' +
+        ' time in migration | verdicts (pass/fail/inconcl.) | rollbacks |',
     )
     out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
     for (const s of r.systems) {
       const stage = s.paused ? `${s.stage} (paused)` : s.stage
       out.push(
-        `| ${s.name} | ${cell(s.category)} | ${s.priority} | ${s.wave ?? '—'} | ${stage} | ${s.weight} % | ${pct(s.matchRate)} | ${change(s.latencyChange)} | ${change(s.throughputChange)} | ${hours(s.migrationHours)} | ${s.verdicts.pass}/${s.verdicts.fail}/${s.verdicts.inconclusive} | ${s.rollbacks} |`,
+        `| ${s.name} | ${cell(s.category)} | ${s.priority} | ${s.wave ?? '—'} | ${stage} | ${s.weight} % |` +
+          ` ${pct(s.matchRate)} | ${change(s.latencyChange)} | ${change(s.throughputChange)} |` +
+          ` ${hours(s.migrationHours)} | ${s.verdicts.pass}/${s.verdicts.fail}/${s.verdicts.inconclusive} |` +
+          ` ${s.rollbacks} |`,
       )
     }
   }
@@ -80,7 +94,8 @@ export function renderMarkdown(r: ProgramReport): string {
     out.push('', 'Data and event moves, verified through (both sides proven equal up to):', '')
     for (const s of moves)
       out.push(
-        `- ${s.name}: ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}`,
+        `- ${s.name}:` +
+          ` ${s.verifiedThrough == null ? 'no window verified yet' : new Date(s.verifiedThrough).toISOString()}`,
       )
   }
 
@@ -94,9 +109,7 @@ export function renderMarkdown(r: ProgramReport): string {
       `- From stage: ${b.fromStage ?? '—'} at weight ${b.weight ?? '—'} %`,
       `- By: ${b.actor ?? '—'}`,
     )
-    out.push(
-      `- Verification: ${b.verification === null ? 'pending or not recorded' : `${b.verification.result === 'rollback-failed' ? '**rollback-failed** (emergency)' : 'rollback-verified'}: ${cell(b.verification.reason)}`}`,
-    )
+    out.push(`- Verification: ${verificationText(b.verification)}`)
     if (b.failureReport === null) out.push('- Failure report: none found')
     else {
       const { file, content } = b.failureReport

@@ -36,7 +36,10 @@ export interface SystemFacts {
   readonly completedAt: number | null
   /** End of the measured period: promotion, the rollback that ended the attempt, or now. */
   readonly periodEnd: number | null
-  /** matches / (matches + mismatches) over the attempt; from the last verdict's evidence when no comparison windows exist. */
+  /**
+   * matches / (matches + mismatches) over the attempt; from the last verdict's evidence when no comparison windows
+   * exist.
+   */
   readonly matchRate: number | null
   readonly compared: number
   /** candidate mean latency / legacy mean latency - 1 (request-weighted means). */

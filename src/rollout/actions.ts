@@ -18,7 +18,9 @@ export type StartGate = (
   options: { force?: boolean },
 ) => Promise<GateResult>
 
-/** Actions a halted program refuses (SPEC 7): nothing starts or moves forward; pause, resume and rollback still work. */
+/**
+ * Actions a halted program refuses (SPEC 7): nothing starts or moves forward; pause, resume and rollback still work.
+ */
 const HALTED_REFUSES: readonly OperatorAction[] = ['start', 'retry', 'advance', 'promote', 'finalize']
 
 export interface ActionPlan {

@@ -78,7 +78,10 @@ describe('writeFailureReport', () => {
       { path: '/ts', raw: 5, noise: 5, total: 10, real: false },
     ])
     // samplesPerField (2), newest first.
-    expect(report.diffs[0].fields[0].samples.map((s: any) => s.request.url)).toEqual(['/orders/3', '/orders/2'])
+    expect(report.diffs[0].fields[0].samples.map((s: { request: { url: string } }) => s.request.url)).toEqual([
+      '/orders/3',
+      '/orders/2',
+    ])
     // The newest 40 persisted windows, oldest first, both arms.
     const history = report.metrics.history
     expect(history).toHaveLength(40)

@@ -19,7 +19,9 @@ describe('shell command hooks', () => {
   it('pass the payload on stdin and TANDEM_* variables', async () => {
     const out = await runHook(
       hook(
-        `read -r line; node -e 'const p = JSON.parse(process.argv[1]); if (p.weight !== 25 || process.env.TANDEM_STAGE !== "canary" || process.env.TANDEM_HOOK !== "step") process.exit(3); console.log("ok " + p.system)' "$line"`,
+        `read -r line; node -e 'const p = JSON.parse(process.argv[1]); if (p.weight !== 25 ||` +
+          ` process.env.TANDEM_STAGE !== "canary" || process.env.TANDEM_HOOK !== "step") process.exit(3);` +
+          ` console.log("ok " + p.system)' "$line"`,
       ),
       payload,
     )

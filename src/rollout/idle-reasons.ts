@@ -28,7 +28,10 @@ export async function holdWhileIdle(config: Config, store: Store, state: SystemS
             : rows[0]?.action === 'rollback-verified'
               ? rows[0].reason
               : null
-      return `rolled back${last ? `: ${last.reason}` : ''}${check === null ? '' : ` [${check}]`}; run \`tandem retry\` once fixed`
+      return (
+        `rolled back${last ? `: ${last.reason}` : ''}${check === null ? '' : ` [${check}]`}; run \`tandem` +
+        ` retry\` once fixed`
+      )
     }
     default:
       return null

@@ -1,6 +1,6 @@
 // Versioned schema migrations, the same on SQLite and PostgreSQL. Add a new entry; never edit one
 // that has shipped.
-import type { Kysely, Migration } from 'kysely'
+import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -13,11 +13,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
   const id = dialect === 'sqlite' ? 'integer' : 'bigserial'
   const big = dialect === 'sqlite' ? 'integer' : 'bigint'
   const real = dialect === 'sqlite' ? 'real' : 'double precision'
-  const idCol = (c: any) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey())
+  const idCol = (c: ColumnDefinitionBuilder) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey())
 
   return {
     '0001-core': {
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('system_state')
           .addColumn('system', 'text', (c) => c.primaryKey())
@@ -174,7 +174,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('detail', 'text')
           .execute()
       },
-      async down(db: Kysely<any>) {
+      async down(db: Kysely<unknown>) {
         for (const t of [
           'audit',
           'checklist_results',
@@ -193,7 +193,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     // Why comparisons were skipped (truncated, overloaded, legacy-error ...), per route.
     '0002-compare': {
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('compare_skips')
           .addColumn('system', 'text', (c) => c.notNull())
@@ -204,13 +204,13 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addPrimaryKeyConstraint('compare_skips_pk', ['system', 'route', 'reason'])
           .execute()
       },
-      async down(db: Kysely<any>) {
+      async down(db: Kysely<unknown>) {
         await db.schema.dropTable('compare_skips').ifExists().execute()
       },
     },
     // The program's halt (SPEC 7, mass failure): one row, shared by every instance on the store.
     '0003-program-state': {
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('program_state')
           .addColumn('id', 'integer', (c) => c.primaryKey())
@@ -222,14 +222,14 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('version', 'integer', (c) => c.notNull())
           .execute()
       },
-      async down(db: Kysely<any>) {
+      async down(db: Kysely<unknown>) {
         await db.schema.dropTable('program_state').ifExists().execute()
       },
     },
     // The time-bound controller lease (SPEC 11): holder, fencing token and expiry on the database's clock;
     // each controller decision records the lease term it was written under.
     '0004-controller-lease': {
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('controller_lease')
           .addColumn('name', 'text', (c) => c.primaryKey())
@@ -240,7 +240,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
         await db.schema.alterTable('decisions').addColumn('lease_token', big).execute()
       },
-      async down(db: Kysely<any>) {
+      async down(db: Kysely<unknown>) {
         await db.schema.alterTable('decisions').dropColumn('lease_token').execute()
         await db.schema.dropTable('controller_lease').ifExists().execute()
       },
@@ -248,7 +248,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // Every instance's metrics, one row per second x system x route x arm (SPEC 11): counts, the encoded
     // HDR histogram and the comparison counts; read merged across instances, pruned after metrics.retention.
     '0005-metric-seconds': {
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('metric_seconds')
           .addColumn('instance', 'text', (c) => c.notNull())
@@ -274,13 +274,13 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
         await db.schema.createIndex('metric_seconds_second').on('metric_seconds').columns(['second']).execute()
       },
-      async down(db: Kysely<any>) {
+      async down(db: Kysely<unknown>) {
         await db.schema.dropTable('metric_seconds').ifExists().execute()
       },
     },
     // Verified-through watermarks of datastore and events systems (SPEC 13), one row per system.
     '0006-move-watermarks': {
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('move_watermarks')
           .addColumn('system', 'text', (c) => c.primaryKey())
@@ -291,7 +291,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('updated_at', big, (c) => c.notNull())
           .execute()
       },
-      async down(db: Kysely<any>) {
+      async down(db: Kysely<unknown>) {
         await db.schema.dropTable('move_watermarks').ifExists().execute()
       },
     },

@@ -119,7 +119,7 @@ export async function openStore(url: string): Promise<Store> {
         ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
         // bigint columns hold epoch milliseconds: read them as numbers, not strings.
         types: {
-          getTypeParser: (oid: number, format?: any) =>
+          getTypeParser: (oid: number, format?: 'text' | 'binary') =>
             oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
         },
       })
@@ -140,16 +140,17 @@ export async function openStore(url: string): Promise<Store> {
  * On PostgreSQL a transaction-scoped advisory lock keeps two instances from migrating at once.
  */
 async function migrate(db: Kysely<Database>, url: string, dialect: Dialect): Promise<void> {
-  const any = db as unknown as Kysely<any>
+  // Only the bookkeeping table is typed here; the migrations themselves use the schema builder.
+  const own = db as unknown as Kysely<{ tandem_migrations: { name: string; at: number } }>
   try {
-    await any.schema
+    await own.schema
       .createTable('tandem_migrations')
       .ifNotExists()
       .addColumn('name', 'text', (c) => c.primaryKey())
       .addColumn('at', dialect === 'sqlite' ? 'integer' : 'bigint', (c) => c.notNull())
       .execute()
     for (const [name, migration] of Object.entries(migrations(dialect)).sort(([a], [b]) => a.localeCompare(b))) {
-      await any.transaction().execute(async (trx) => {
+      await own.transaction().execute(async (trx) => {
         if (dialect === 'postgres')
           await sql`select pg_advisory_xact_lock(7391823, hashtext(current_schema()))`.execute(trx)
         const done = await trx

@@ -66,7 +66,9 @@ export const overview: View<Data> = {
           'div',
           { class: 'halt-banner', role: 'alert', 'data-testid': 'halt-banner' },
           h('strong', {}, 'Program halted'),
-          ` — ${p.reason ?? 'no reason recorded'} (by ${p.actor ?? 'an operator'} at ${new Date(p.at).toISOString()}). Nothing starts or advances; rollbacks still happen. Run \`tandem program resume\` once fixed.`,
+          ` — ${p.reason ?? 'no reason recorded'} (by ${p.actor ?? 'an operator'} at` +
+            ` ${new Date(p.at).toISOString()}). Nothing starts or advances; rollbacks still happen. Run \`tandem` +
+            ` program resume\` once fixed.`,
         )
       : null
     const byName = new Map(systems.map((s) => [s.name, s]))

@@ -99,7 +99,8 @@ function steps(s: SystemDetail): HTMLElement {
         step.kind === 'shadow'
           ? `shadow ${num(Number(step.durationMs) / 60000, 1)} min`
           : step.kind === 'weight'
-            ? `weight ${num(Number(step.weight))} %${Number(step.pauseMs) > 0 ? `, pause ${num(Number(step.pauseMs) / 60000, 1)} min` : ''}`
+            ? `weight ${num(Number(step.weight))}` +
+              ` %${Number(step.pauseMs) > 0 ? `, pause ${num(Number(step.pauseMs) / 60000, 1)} min` : ''}`
             : 'switch to candidate'
       const state = i < s.stepIndex ? 'done' : i === s.stepIndex ? 'current' : 'todo'
       return h('li', { class: `step ${state}` }, label, step.confirm ? ' (confirm)' : '')
@@ -185,7 +186,8 @@ function verdicts(s: SystemDetail): HTMLElement {
                 'summary',
                 {},
                 h('span', { class: `badge verdict-${v.verdict}` }, v.verdict),
-                ` ${time(v.at)} · ${v.stage} at ${num(v.weight)} % · ${v.judge}${v.score === null ? '' : ` · score ${num(v.score, 0)}`}`,
+                ` ${time(v.at)} · ${v.stage} at ${num(v.weight)} % ·` +
+                  ` ${v.judge}${v.score === null ? '' : ` · score ${num(v.score, 0)}`}`,
               ),
               evidenceTable(v.evidence),
             ),
