@@ -41,14 +41,21 @@ export async function kafkaRows(): Promise<Array<Record<string, string | number>
     const newUrl = b.topicUrl('bench')
     const old = await openStream(oldUrl, { create: true })
     for (let i = 0; i < KAFKA_N; i += 5_000) {
-      await Promise.all(Array.from({ length: 5_000 }, (_, j) => old.publish({ id: `o-${i + j}`, data: JSON.stringify({ orderId: `o-${i + j}` }) })))
+      await Promise.all(
+        Array.from({ length: 5_000 }, (_, j) =>
+          old.publish({ id: `o-${i + j}`, data: JSON.stringify({ orderId: `o-${i + j}` }) }),
+        ),
+      )
     }
     await old.close()
     let t0 = performance.now()
     const copied = await bridge({ from: oldUrl, to: newUrl, untilIdle: true })
     const bridgeMs = performance.now() - t0
     t0 = performance.now()
-    const counts = await Promise.all([rawRead(a.bootstrap, oldUrl.slice(oldUrl.lastIndexOf('/') + 1)), rawRead(b.bootstrap, newUrl.slice(newUrl.lastIndexOf('/') + 1))])
+    const counts = await Promise.all([
+      rawRead(a.bootstrap, oldUrl.slice(oldUrl.lastIndexOf('/') + 1)),
+      rawRead(b.bootstrap, newUrl.slice(newUrl.lastIndexOf('/') + 1)),
+    ])
     const readMs = performance.now() - t0
     t0 = performance.now()
     const report = await verifyStreams({ from: oldUrl, to: newUrl, id: '/orderId' })

@@ -24,7 +24,9 @@ const ROUNDS = 5
 const CONNECTIONS = 32
 const MiB = 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 7)
-const BODY_BYTES = Buffer.byteLength(JSON.stringify({ id: 1, title: 'write the migration plan', done: true, tags: ['a', 'b'] }))
+const BODY_BYTES = Buffer.byteLength(
+  JSON.stringify({ id: 1, title: 'write the migration plan', done: true, tags: ['a', 'b'] }),
+)
 /** Linux USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
 const TICKS_PER_S = 100
 const KINDS = ['reply-from', 'http-proxy', 'tandem', 'tandem-shadow', 'tandem-shadow-compare'] as const
@@ -39,8 +41,19 @@ export interface Child {
 
 export async function bundle(name: string): Promise<string> {
   const entry = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url))
-  const script = fileURLToPath(new URL(`../node_modules/.cache/tandem-bench/${name}-${process.pid}.mjs`, import.meta.url))
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: script, logLevel: 'error' })
+  const script = fileURLToPath(
+    new URL(`../node_modules/.cache/tandem-bench/${name}-${process.pid}.mjs`, import.meta.url),
+  )
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: script,
+    logLevel: 'error',
+  })
   return script
 }
 
@@ -81,7 +94,13 @@ export async function measure(proxy: Child, origins: Child): Promise<Round> {
   const r = await load(proxy.line.url!, DURATION_S)
   const [p1, o1] = [proxy.cpuMs(), origins.cpuMs()]
   const served = Math.max(1, r.requests.total)
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx, proxyCpu: (p1 - p0) / served, originCpu: (o1 - o0) / served }
+  return {
+    rps: r.requests.average,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx,
+    proxyCpu: (p1 - p0) / served,
+    originCpu: (o1 - o0) / served,
+  }
 }
 
 export function median(values: number[]): number {
@@ -110,13 +129,18 @@ export async function run(): Promise<BenchSection> {
     for (const p of proxies.values()) await stop(p.child)
   }
 
-  const med = new Map([...rounds].map(([kind, rs]) => [kind, {
-    rps: median(rs.map((r) => r.rps)),
-    p99: median(rs.map((r) => r.p99)),
-    errors: rs.reduce((n, r) => n + r.errors, 0),
-    proxyCpu: median(rs.map((r) => r.proxyCpu)),
-    originCpu: median(rs.map((r) => r.originCpu)),
-  }]))
+  const med = new Map(
+    [...rounds].map(([kind, rs]) => [
+      kind,
+      {
+        rps: median(rs.map((r) => r.rps)),
+        p99: median(rs.map((r) => r.p99)),
+        errors: rs.reduce((n, r) => n + r.errors, 0),
+        proxyCpu: median(rs.map((r) => r.proxyCpu)),
+        originCpu: median(rs.map((r) => r.originCpu)),
+      },
+    ]),
+  )
   const base = med.get('reply-from')!
   const plain = med.get('tandem')!
   const shadow = med.get('tandem-shadow')!
@@ -141,7 +165,13 @@ export async function run(): Promise<BenchSection> {
     const url = up.gatewayUrl
     if (direction === 'upload') {
       let sent = 0
-      const body = new Readable({ read() { if (sent >= 50 * MiB) return void this.push(null); sent += CHUNK.length; this.push(CHUNK) } })
+      const body = new Readable({
+        read() {
+          if (sent >= 50 * MiB) return void this.push(null)
+          sent += CHUNK.length
+          this.push(CHUNK)
+        },
+      })
       const res = await request(`${url}/upload`, { method: 'POST', body })
       await res.body.dump()
     } else {
@@ -150,7 +180,9 @@ export async function run(): Promise<BenchSection> {
         // consume
       }
     }
-    rss.push(`\`tandem up\` peak RSS (VmHWM) for a 50 MiB ${direction}: ${(up.peakRss() / 1e6).toFixed(0)} MB (target < 150 MB)`)
+    rss.push(
+      `\`tandem up\` peak RSS (VmHWM) for a 50 MiB ${direction}: ${(up.peakRss() / 1e6).toFixed(0)} MB (target < 150 MB)`,
+    )
     await up.stop()
   }
   rmSync(dir, { recursive: true, force: true })

@@ -34,13 +34,20 @@ function arm(values: number[], errors: number): ArmWindow {
   const sorted = [...values].sort((a, b) => a - b)
   const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))]!
   const mean = values.reduce((a, b) => a + b, 0) / values.length
-  return { requests: values.length, errors, successes: values.length - errors, latency: { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean, count: values.length }, samples: values }
+  return {
+    requests: values.length,
+    errors,
+    successes: values.length - errors,
+    latency: { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean, count: values.length },
+    samples: values,
+  }
 }
 
 export async function run(): Promise<BenchSection> {
   const legacy = samples(2000, 10, 7)
   const candidate = samples(2000, 11, 13)
-  if (mannWhitneyU(candidate, legacy).u !== pairwiseU(candidate, legacy)) throw new Error('rank-sum U differs from the pairwise U')
+  if (mannWhitneyU(candidate, legacy).u !== pairwiseU(candidate, legacy))
+    throw new Error('rank-sum U differs from the pairwise U')
   const config = parseConfig(`version: 1
 systems:
   - name: api
@@ -65,11 +72,18 @@ systems:
     title: 'Rollout analysis',
     description: 'Time per call on one core; 2000 latency samples per arm (the metrics reader maximum).',
     rows: [
-      { operation: 'Mann-Whitney U, rank sums (tandem)', 'µs/op': ranked.toFixed(0), 'vs pairwise': `${(pairwise / ranked).toFixed(1)}x faster` },
+      {
+        operation: 'Mann-Whitney U, rank sums (tandem)',
+        'µs/op': ranked.toFixed(0),
+        'vs pairwise': `${(pairwise / ranked).toFixed(1)}x faster`,
+      },
       { operation: 'Mann-Whitney U, pairwise definition (peer)', 'µs/op': pairwise.toFixed(0), 'vs pairwise': '1.0x' },
       { operation: 'verdict, threshold judge', 'µs/op': threshold.toFixed(1), 'vs pairwise': '-' },
       { operation: 'verdict, mann-whitney judge (latency + errors)', 'µs/op': judged.toFixed(0), 'vs pairwise': '-' },
     ],
-    notes: ['Both U computations agree exactly on the benchmark samples (checked before timing).', 'An analysis tick runs once per analysis.interval per system, so even the judge costs well under 1% of a 10 s interval.'],
+    notes: [
+      'Both U computations agree exactly on the benchmark samples (checked before timing).',
+      'An analysis tick runs once per analysis.interval per system, so even the judge costs well under 1% of a 10 s interval.',
+    ],
   }
 }

@@ -25,7 +25,9 @@ interface Up {
 }
 
 async function up(config: string, workers: number): Promise<Up> {
-  const child = spawn(process.execPath, [BIN, 'up', '-c', config, '--json', '--workers', String(workers)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'up', '-c', config, '--json', '--workers', String(workers)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let log = ''
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()))
@@ -72,7 +74,11 @@ async function stop(t: Up): Promise<void> {
 }
 
 async function action(admin: string, system: string, verb: string): Promise<void> {
-  const res = await fetch(`${admin}/api/v1/systems/${system}/actions/${verb}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  const res = await fetch(`${admin}/api/v1/systems/${system}/actions/${verb}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  })
   if (!res.ok) throw new Error(`${verb}: ${res.status} ${await res.text()}`)
 }
 
@@ -90,8 +96,11 @@ export async function run(): Promise<BenchSection> {
   try {
     for (const workers of [1, 2]) {
       const config = join(dir, `tandem-${workers}.yaml`)
-      writeFileSync(config, `version: 1\nstore: sqlite:${join(dir, `w${workers}.db`)}\ngateway: { listen: 127.0.0.1:0 }\nadmin: { listen: 127.0.0.1:0 }\n` +
-        `systems:\n  - name: api\n    legacy: { url: ${url} }\n    candidate: { url: ${url} }\n    routes: [{ path: /** }]\n`)
+      writeFileSync(
+        config,
+        `version: 1\nstore: sqlite:${join(dir, `w${workers}.db`)}\ngateway: { listen: 127.0.0.1:0 }\nadmin: { listen: 127.0.0.1:0 }\n` +
+          `systems:\n  - name: api\n    legacy: { url: ${url} }\n    candidate: { url: ${url} }\n    routes: [{ path: /** }]\n`,
+      )
       const t = await up(config, workers)
       try {
         await autocannon({ url: `${t.gateway}/x`, connections: CONNECTIONS, duration: 1 })
@@ -113,7 +122,10 @@ export async function run(): Promise<BenchSection> {
           }
           // The primary logs when every worker acknowledged a routing change (pino JSON, `time` in ms).
           await new Promise((r) => setTimeout(r, 500))
-          const reached = t.log().split('\n').filter((l) => l.includes('reached every gateway worker'))
+          const reached = t
+            .log()
+            .split('\n')
+            .filter((l) => l.includes('reached every gateway worker'))
             .map((l) => JSON.parse(l) as { time: number; ms: number })
           const lastChanges = reached.slice(-CHANGES)
           const endToEnd = lastChanges.map((r, i) => r.time - started[i]!).sort((a, b) => a - b)

@@ -28,7 +28,11 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_CONFIG_TYPE: { message: '{detail}; see tandem.schema.json for the expected shape', status: 400, exit: 2 },
-  TANDEM_ERR_CONFIG_UNKNOWN_KEY: { message: 'unknown key "{key}"; remove it or check its spelling', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_UNKNOWN_KEY: {
+    message: 'unknown key "{key}"; remove it or check its spelling',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_CONFIG_KIND: {
     message: '`{key}` applies to {appliesTo}, not to a {kind} system; a {kind} system takes {takes}',
     status: 400,
@@ -40,7 +44,11 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_CONFIG_SIZE: { message: 'expected a size such as 512KiB, 1MiB or a byte count, got {value}', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_SIZE: {
+    message: 'expected a size such as 512KiB, 1MiB or a byte count, got {value}',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_CONFIG_THRESHOLD: {
     message: 'expected a rule such as ">= 0.8", "< 0.05" or "> 2x", got {value}',
     status: 400,
@@ -76,7 +84,11 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_CONFIG_ALIAS: { message: '{detail}; YAML aliases (*name) must follow their anchor (&name) and stay small', status: 400, exit: 2 },
+  TANDEM_ERR_CONFIG_ALIAS: {
+    message: '{detail}; YAML aliases (*name) must follow their anchor (&name) and stay small',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_CONFIG_TOO_MANY_ERRORS: {
     message: 'and {more} more error(s) not listed; fix the ones above and run `tandem validate` again',
     status: 400,
@@ -90,19 +102,26 @@ export const ERRORS = define({
     status: 500,
     exit: 2,
   },
-  TANDEM_ERR_STORE_OPEN: { message: 'cannot open the store {url}: {detail}; check the URL and that the database runs and accepts this user', status: 500, exit: 2 },
+  TANDEM_ERR_STORE_OPEN: {
+    message: 'cannot open the store {url}: {detail}; check the URL and that the database runs and accepts this user',
+    status: 500,
+    exit: 2,
+  },
   TANDEM_ERR_STORE_EMPTY: {
-    message: 'store file {file} exists but is empty (0 bytes), so it holds no rollout state to resume; restore it from a backup, or delete it to start a fresh store',
+    message:
+      'store file {file} exists but is empty (0 bytes), so it holds no rollout state to resume; restore it from a backup, or delete it to start a fresh store',
     status: 500,
     exit: 2,
   },
   TANDEM_ERR_STORE_CORRUPT: {
-    message: 'store file {file} is damaged ({detail}); stop tandem and restore the file from a backup, or rebuild it with `sqlite3 {file} .recover`',
+    message:
+      'store file {file} is damaged ({detail}); stop tandem and restore the file from a backup, or rebuild it with `sqlite3 {file} .recover`',
     status: 500,
     exit: 2,
   },
   TANDEM_ERR_STORE_LOCKED: {
-    message: 'store file {file} is in use by another `tandem up` (pid {pid}, lock {lock}); stop that one first or give this one another store. If no tandem runs with pid {pid}, delete {lock}',
+    message:
+      'store file {file} is in use by another `tandem up` (pid {pid}, lock {lock}); stop that one first or give this one another store. If no tandem runs with pid {pid}, delete {lock}',
     status: 409,
     exit: 2,
   },
@@ -120,24 +139,32 @@ export const ERRORS = define({
   },
 
   // --- gateway --------------------------------------------------------------------------------------
-  TANDEM_ERR_LISTEN: { message: 'cannot listen on {address}: {detail}; choose another address or stop what uses it', status: 500, exit: 2 },
+  TANDEM_ERR_LISTEN: {
+    message: 'cannot listen on {address}: {detail}; choose another address or stop what uses it',
+    status: 500,
+    exit: 2,
+  },
   TANDEM_ERR_TLS_FILE: {
-    message: 'cannot read the TLS file {file} ({key}): {detail}; check the path (relative paths start at the working directory) and its permissions',
+    message:
+      'cannot read the TLS file {file} ({key}): {detail}; check the path (relative paths start at the working directory) and its permissions',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_GRPC_PROTO: {
-    message: 'the .proto files of system "{system}" cannot be loaded: {detail}; check grpc.protos and grpc.includeDirs (paths from the working directory)',
+    message:
+      'the .proto files of system "{system}" cannot be loaded: {detail}; check grpc.protos and grpc.includeDirs (paths from the working directory)',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_TLS_INVALID: {
-    message: 'the TLS files of {key} cannot be used: {detail}; give a PEM certificate chain and the PEM private key that belongs to it',
+    message:
+      'the TLS files of {key} cannot be used: {detail}; give a PEM certificate chain and the PEM private key that belongs to it',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_NO_ROUTE: {
-    message: 'no system route matches {method} {path} and no gateway.fallback is configured; add a route for it or set gateway.fallback to the legacy app',
+    message:
+      'no system route matches {method} {path} and no gateway.fallback is configured; add a route for it or set gateway.fallback to the legacy app',
     status: 404,
     exit: 1,
   },
@@ -146,9 +173,14 @@ export const ERRORS = define({
     status: 502,
     exit: 2,
   },
-  TANDEM_ERR_UPSTREAM_TIMEOUT: { message: 'the upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout', status: 504, exit: 2 },
+  TANDEM_ERR_UPSTREAM_TIMEOUT: {
+    message: 'the upstream {target} did not answer within {timeout}; fix the upstream or raise gateway.upstreamTimeout',
+    status: 504,
+    exit: 2,
+  },
   TANDEM_ERR_UPSTREAM_PROTOCOL: {
-    message: 'the upstream {target} answered with an invalid HTTP response: {detail}; fix the upstream, or check that its URL in tandem.yaml points at an HTTP/1.1 service',
+    message:
+      'the upstream {target} answered with an invalid HTTP response: {detail}; fix the upstream, or check that its URL in tandem.yaml points at an HTTP/1.1 service',
     status: 502,
     exit: 2,
   },
@@ -157,11 +189,24 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_BAD_TARGET: { message: 'the request target is not supported: {detail}; send a path such as /items/1 (or an absolute http:// URL)', status: 400, exit: 2 },
-  TANDEM_ERR_BAD_REQUEST: { message: 'malformed request: {detail}; send a valid HTTP/1.1 request', status: 400, exit: 2 },
-  TANDEM_ERR_BODY_TOO_LARGE: { message: 'the request body is too large ({detail}); send a smaller body', status: 413, exit: 2 },
+  TANDEM_ERR_BAD_TARGET: {
+    message: 'the request target is not supported: {detail}; send a path such as /items/1 (or an absolute http:// URL)',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_BAD_REQUEST: {
+    message: 'malformed request: {detail}; send a valid HTTP/1.1 request',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_BODY_TOO_LARGE: {
+    message: 'the request body is too large ({detail}); send a smaller body',
+    status: 413,
+    exit: 2,
+  },
   TANDEM_ERR_PATH_FORBIDDEN: {
-    message: 'the path {path} is not served: it leaves the served directory or names a hidden file; request a page such as /',
+    message:
+      'the path {path} is not served: it leaves the served directory or names a hidden file; request a page such as /',
     status: 403,
     exit: 2,
   },
@@ -188,12 +233,21 @@ export const ERRORS = define({
     status: 503,
     exit: 2,
   },
-  TANDEM_ERR_SYSTEM_NOT_FOUND: { message: 'system "{system}" is not in the configuration; see `tandem status`', status: 404, exit: 2 },
-  TANDEM_ERR_ACTION_INVALID: { message: 'cannot {action} "{system}" while it is {stage}: {detail}', status: 409, exit: 2 },
+  TANDEM_ERR_SYSTEM_NOT_FOUND: {
+    message: 'system "{system}" is not in the configuration; see `tandem status`',
+    status: 404,
+    exit: 2,
+  },
+  TANDEM_ERR_ACTION_INVALID: {
+    message: 'cannot {action} "{system}" while it is {stage}: {detail}',
+    status: 409,
+    exit: 2,
+  },
 
   // --- admin API: auth, audit, bind safety ---------------------------------------------------------------
   TANDEM_ERR_ADMIN_UNAUTHORIZED: {
-    message: 'a valid bearer token is required: send `Authorization: Bearer TOKEN` (CLI: --token or TANDEM_TOKEN) with a token from admin.tokens',
+    message:
+      'a valid bearer token is required: send `Authorization: Bearer TOKEN` (CLI: --token or TANDEM_TOKEN) with a token from admin.tokens',
     status: 401,
     exit: 2,
   },
@@ -208,12 +262,14 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_ADMIN_UNSAFE_BIND: {
-    message: 'admin.listen is {listen} but admin.tokens is empty; add a token under admin.tokens or listen on 127.0.0.1',
+    message:
+      'admin.listen is {listen} but admin.tokens is empty; add a token under admin.tokens or listen on 127.0.0.1',
     status: 500,
     exit: 2,
   },
   TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE: {
-    message: 'the rollout controller is not running in this instance, so "{action}" cannot be performed; start it with `tandem up`',
+    message:
+      'the rollout controller is not running in this instance, so "{action}" cannot be performed; start it with `tandem up`',
     status: 503,
     exit: 2,
   },
@@ -223,17 +279,20 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_ADMIN_FOREIGN_HOST: {
-    message: 'Host "{host}" is not a name of this admin listener: with no admin.tokens only localhost, 127.0.0.1 and ::1 are answered (another name is how DNS rebinding reaches it); open http://127.0.0.1:{port}/ or configure admin.tokens',
+    message:
+      'Host "{host}" is not a name of this admin listener: with no admin.tokens only localhost, 127.0.0.1 and ::1 are answered (another name is how DNS rebinding reaches it); open http://127.0.0.1:{port}/ or configure admin.tokens',
     status: 421,
     exit: 2,
   },
   TANDEM_ERR_ADMIN_FOREIGN_ORIGIN: {
-    message: 'a page from {origin} may not call this admin listener: with no admin.tokens only its own pages (origin http://{host}) may; use the dashboard at http://{host}/ or the CLI, or configure admin.tokens',
+    message:
+      'a page from {origin} may not call this admin listener: with no admin.tokens only its own pages (origin http://{host}) may; use the dashboard at http://{host}/ or the CLI, or configure admin.tokens',
     status: 403,
     exit: 2,
   },
   TANDEM_ERR_ADMIN_CONTENT_TYPE: {
-    message: '{method} {url} needs `Content-Type: application/json` (got {got}); send that header, with a JSON body or none',
+    message:
+      '{method} {url} needs `Content-Type: application/json` (got {got}); send that header, with a JSON body or none',
     status: 415,
     exit: 2,
   },
@@ -255,46 +314,73 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_EVENTS_CONNECT: { message: 'cannot reach the broker of {url}: {detail}; check that it runs and the URL is right', status: 502, exit: 2 },
-  TANDEM_ERR_EVENTS_NOT_FOUND: { message: 'stream "{stream}" does not exist at {url}; create it first or fix the name', status: 404, exit: 2 },
+  TANDEM_ERR_EVENTS_CONNECT: {
+    message: 'cannot reach the broker of {url}: {detail}; check that it runs and the URL is right',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_NOT_FOUND: {
+    message: 'stream "{stream}" does not exist at {url}; create it first or fix the name',
+    status: 404,
+    exit: 2,
+  },
   TANDEM_ERR_EVENTS_WRONG_TYPE: {
     message: '"{stream}" at {url} is {type}, not a stream; pass ?stream= with the name of {hint}',
     status: 409,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_REDIS_DB: {
-    message: 'Redis database {db} cannot be used at {url} ({detail}); put a database number the server has in the URL path (0 up to its `databases` setting - 1, 0-15 by default)',
+    message:
+      'Redis database {db} cannot be used at {url} ({detail}); put a database number the server has in the URL path (0 up to its `databases` setting - 1, 0-15 by default)',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_SUBJECT: {
-    message: 'subject "{subject}" is outside JetStream stream "{stream}" at {url}, which stores {subjects}; pass a ?subject= within those (wildcards allowed) or leave it out to read the whole stream',
+    message:
+      'subject "{subject}" is outside JetStream stream "{stream}" at {url}, which stores {subjects}; pass a ?subject= within those (wildcards allowed) or leave it out to read the whole stream',
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_EVENTS_PUBLISH: { message: 'publishing to {url} failed: {detail}; check the broker and retry', status: 502, exit: 2 },
-  TANDEM_ERR_EVENTS_POSITION: { message: 'position "{position}" is not valid for {url}: {detail}; pass the position of a message stored in that stream', status: 400, exit: 2 },
+  TANDEM_ERR_EVENTS_PUBLISH: {
+    message: 'publishing to {url} failed: {detail}; check the broker and retry',
+    status: 502,
+    exit: 2,
+  },
+  TANDEM_ERR_EVENTS_POSITION: {
+    message:
+      'position "{position}" is not valid for {url}: {detail}; pass the position of a message stored in that stream',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_EVENTS_EXTRACTOR: {
-    message: '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, message-id, or key (Kafka)',
+    message:
+      '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, message-id, or key (Kafka)',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_NO_ID: {
-    message: 'the message at position {position} of {url} has no id at {extractor}; pass an --id that every message has',
+    message:
+      'the message at position {position} of {url} has no id at {extractor}; pass an --id that every message has',
     status: 422,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_NO_TIME: {
-    message: 'the message at position {position} of {url} has no usable time {detail}; pass --time PATH to a timestamp in the payload',
+    message:
+      'the message at position {position} of {url} has no usable time {detail}; pass --time PATH to a timestamp in the payload',
     status: 422,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_GROUP: {
-    message: 'consumer group "{group}" at {url} cannot be used: {detail}; check the group name (kafka-consumer-groups --describe --group NAME) and stop its consumers before --commit',
+    message:
+      'consumer group "{group}" at {url} cannot be used: {detail}; check the group name (kafka-consumer-groups --describe --group NAME) and stop its consumers before --commit',
     status: 409,
     exit: 2,
   },
-  TANDEM_ERR_EVENTS_CHECKPOINT: { message: 'checkpoint file {file} cannot be used: {detail}; fix or delete it to start over', status: 400, exit: 2 },
+  TANDEM_ERR_EVENTS_CHECKPOINT: {
+    message: 'checkpoint file {file} cannot be used: {detail}; fix or delete it to start over',
+    status: 400,
+    exit: 2,
+  },
   // --- rollout controller ---------------------------------------------------------------------------
   TANDEM_ERR_START_BLOCKED: {
     message: 'cannot start "{system}": {reasons}; fix these, or pass --force to override them (audited)',
@@ -302,7 +388,8 @@ export const ERRORS = define({
     exit: 1,
   },
   TANDEM_ERR_PROGRAM_HALTED: {
-    message: 'cannot {action} "{system}": the program is halted ({reason}); rollbacks still work. Fix the cause, then run `tandem program resume --reason TEXT`',
+    message:
+      'cannot {action} "{system}": the program is halted ({reason}); rollbacks still work. Fix the cause, then run `tandem program resume --reason TEXT`',
     status: 409,
     exit: 1,
   },
@@ -311,9 +398,14 @@ export const ERRORS = define({
     status: 409,
     exit: 2,
   },
-  TANDEM_ERR_PROGRAM_NOT_HALTED: { message: 'the program is not halted; nothing to resume (`tandem status` shows its state)', status: 409, exit: 2 },
+  TANDEM_ERR_PROGRAM_NOT_HALTED: {
+    message: 'the program is not halted; nothing to resume (`tandem status` shows its state)',
+    status: 409,
+    exit: 2,
+  },
   TANDEM_ERR_FINALIZE_BLOCKED: {
-    message: 'cannot finalize "{system}": post-migration check {checks} failed: {detail}; fix it (`tandem check {system} --post` shows the output), or pass --force to override (audited)',
+    message:
+      'cannot finalize "{system}": post-migration check {checks} failed: {detail}; fix it (`tandem check {system} --post` shows the output), or pass --force to override (audited)',
     status: 409,
     exit: 1,
   },
@@ -345,7 +437,8 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_ADMIN_RESPONSE: {
-    message: 'the tandem at {url} answered {status} unexpectedly: {detail}; check that --admin points at a tandem admin listener',
+    message:
+      'the tandem at {url} answered {status} unexpectedly: {detail}; check that --admin points at a tandem admin listener',
     status: 502,
     exit: 2,
   },
@@ -356,7 +449,8 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_REQUEST_TIMEOUT: {
-    message: 'the request line and headers did not arrive within gateway.headersTimeout ({timeout}); send the request head at once, or raise gateway.headersTimeout',
+    message:
+      'the request line and headers did not arrive within gateway.headersTimeout ({timeout}); send the request head at once, or raise gateway.headersTimeout',
     status: 408,
     exit: 2,
   },
@@ -367,18 +461,28 @@ export const ERRORS = define({
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_DATA_CONNECT: { message: 'cannot connect to {url}: {detail}; check the URL, credentials and that the server runs', status: 502, exit: 2 },
+  TANDEM_ERR_DATA_CONNECT: {
+    message: 'cannot connect to {url}: {detail}; check the URL, credentials and that the server runs',
+    status: 502,
+    exit: 2,
+  },
   TANDEM_ERR_DATA_TABLE_MISSING: {
-    message: 'table {table} does not exist in {url}; check the name (schema.table) or pass --to-table for a renamed table',
+    message:
+      'table {table} does not exist in {url}; check the name (schema.table) or pass --to-table for a renamed table',
     status: 404,
     exit: 2,
   },
   TANDEM_ERR_DATA_COLUMN_MISSING: {
-    message: 'column {column} does not exist in table {table} of {url}; pass --columns to choose columns or --map old=new for a renamed column',
+    message:
+      'column {column} does not exist in table {table} of {url}; pass --columns to choose columns or --map old=new for a renamed column',
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_DATA_NO_KEY: { message: 'table {table} in {url} has no primary key; pass --key with the column(s) that identify a row', status: 400, exit: 2 },
+  TANDEM_ERR_DATA_NO_KEY: {
+    message: 'table {table} in {url} has no primary key; pass --key with the column(s) that identify a row',
+    status: 400,
+    exit: 2,
+  },
   TANDEM_ERR_DATA_KEY_NULL: {
     message:
       '{count} row(s) of table {table} in {url} have a NULL in key {key}, and a diff cannot place or match them; pass --key with column(s) that are never NULL, or leave those rows out explicitly with --where "{exclude}"',
@@ -392,19 +496,33 @@ export const ERRORS = define({
     exit: 2,
   },
   TANDEM_ERR_DATA_UPDATED_AT: {
-    message: 'table {table} in {url} has no column {column} to find changed rows by; add it or set `updatedAt` to the column every write sets',
+    message:
+      'table {table} in {url} has no column {column} to find changed rows by; add it or set `updatedAt` to the column every write sets',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_DATA_KEY_TYPE: {
-    message: 'the key of table {table} differs in type between the sides: {detail}; give both sides the same key type or map the key to one that matches',
+    message:
+      'the key of table {table} differs in type between the sides: {detail}; give both sides the same key type or map the key to one that matches',
     status: 400,
     exit: 2,
   },
-  TANDEM_ERR_DATA_QUERY: { message: 'a query on {url} failed: {detail}; check --where and the column types', status: 500, exit: 2 },
+  TANDEM_ERR_DATA_QUERY: {
+    message: 'a query on {url} failed: {detail}; check --where and the column types',
+    status: 500,
+    exit: 2,
+  },
   TANDEM_ERR_DATA_OPTION: { message: '{detail}; see `tandem data diff --help`', status: 400, exit: 2 },
-  TANDEM_ERR_DATA_LOG: { message: 'reconciliation log {file} line {line} is not a replayable entry: {detail}; fix or remove the line', status: 400, exit: 2 },
-  TANDEM_ERR_DATA_SECONDARY_WRITE: { message: 'the write to the new store failed: {detail}; it was logged to {log} for `tandem data reconcile`', status: 502, exit: 2 },
+  TANDEM_ERR_DATA_LOG: {
+    message: 'reconciliation log {file} line {line} is not a replayable entry: {detail}; fix or remove the line',
+    status: 400,
+    exit: 2,
+  },
+  TANDEM_ERR_DATA_SECONDARY_WRITE: {
+    message: 'the write to the new store failed: {detail}; it was logged to {log} for `tandem data reconcile`',
+    status: 502,
+    exit: 2,
+  },
 
   // --- comparison ----------------------------------------------------------------------------------------
   TANDEM_ERR_EXPERIMENT_NO_CONTROL: {
@@ -414,7 +532,8 @@ export const ERRORS = define({
   },
   // --- program (waves, checklist, report) ------------------------------------------------------
   TANDEM_ERR_OUTPUT_WRITE: {
-    message: 'cannot write {option} {file}: {detail}; check that the directory exists and is writable, or choose another path',
+    message:
+      'cannot write {option} {file}: {detail}; check that the directory exists and is writable, or choose another path',
     status: 500,
     exit: 2,
   },
@@ -439,8 +558,15 @@ export class TandemError extends Error {
   readonly exitCode: 0 | 1 | 2
   readonly details: unknown
 
-  constructor(code: ErrorCode, params: Record<string, unknown> = {}, options: { details?: unknown; cause?: unknown } = {}) {
-    super(formatMessage(ERRORS[code].message, params), options.cause === undefined ? undefined : { cause: options.cause })
+  constructor(
+    code: ErrorCode,
+    params: Record<string, unknown> = {},
+    options: { details?: unknown; cause?: unknown } = {},
+  ) {
+    super(
+      formatMessage(ERRORS[code].message, params),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.name = 'TandemError'
     this.code = code
     this.status = ERRORS[code].status
@@ -467,7 +593,9 @@ export function clientErrorFor(status: number, detail: string, path: string): Ta
 
 /** Fill a template; every value goes through redactSecrets, so no message carries a URL password or token. */
 export function formatMessage(template: string, params: Record<string, unknown>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? redactSecrets(String(params[key])) : whole))
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
+    key in params ? redactSecrets(String(params[key])) : whole,
+  )
 }
 
 export function isTandemError(error: unknown): error is TandemError {

@@ -30,7 +30,9 @@ function todoApi(name: string, port: number, rewrite: boolean): void {
     const m = /^\/todos\/(\d+)$/.exec(url.pathname)
     if (m && req.method === 'GET') {
       const todo = todos.get(Number(m[1]))
-      return todo ? send(res, 200, { ...todo, updatedAt: new Date().toISOString() }) : send(res, 404, { error: 'not found' })
+      return todo
+        ? send(res, 200, { ...todo, updatedAt: new Date().toISOString() })
+        : send(res, 404, { error: 'not found' })
     }
     send(res, 404, { error: 'not found' })
   })

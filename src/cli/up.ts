@@ -50,12 +50,24 @@ export function registerUpCommands(program: Command): void {
       }
       const config = instance.config()
       const gateway = pool?.gatewayUrl ?? instance.gatewayUrl
-      const summary = { gateway, admin: instance.adminUrl, metrics: `${instance.adminUrl}/metrics`, systems: config.systems.map((s) => s.name), config: opts.config, pid: process.pid, workers }
+      const summary = {
+        gateway,
+        admin: instance.adminUrl,
+        metrics: `${instance.adminUrl}/metrics`,
+        systems: config.systems.map((s) => s.name),
+        config: opts.config,
+        pid: process.pid,
+        workers,
+      }
       if (opts.json) printJson(summary)
       else {
         process.stdout.write(`tandem is up (pid ${process.pid}${workers > 1 ? `, ${workers} gateway workers` : ''})\n`)
-        process.stdout.write(`  gateway   ${summary.gateway}\n  admin     ${summary.admin}  (dashboard, /api/v1, /metrics)\n`)
-        process.stdout.write(`  systems   ${summary.systems.join(', ') || '(none)'}\n  Ctrl-C drains and stops; kill -HUP ${process.pid} reloads ${opts.config}\n`)
+        process.stdout.write(
+          `  gateway   ${summary.gateway}\n  admin     ${summary.admin}  (dashboard, /api/v1, /metrics)\n`,
+        )
+        process.stdout.write(
+          `  systems   ${summary.systems.join(', ') || '(none)'}\n  Ctrl-C drains and stops; kill -HUP ${process.pid} reloads ${opts.config}\n`,
+        )
       }
       // Workers drain first, then the primary flushes what they reported and closes the store.
       const drained = pool

@@ -4,7 +4,16 @@ import { z } from 'zod'
 import { durationSchema, httpUrl, issue } from './primitives.js'
 
 /** Hook kinds a notification may subscribe to (the same as src/rollout/hooks.ts's HOOK_KINDS). */
-export const HOOK_EVENT_KINDS = ['confirm-rollout', 'pre-rollout', 'step', 'confirm-promotion', 'promoted', 'rollback', 'emergency', 'event'] as const
+export const HOOK_EVENT_KINDS = [
+  'confirm-rollout',
+  'pre-rollout',
+  'step',
+  'confirm-promotion',
+  'promoted',
+  'rollback',
+  'emergency',
+  'event',
+] as const
 
 export const checkSchema = z.preprocess(
   (v) => (v === true ? {} : v),
@@ -24,11 +33,21 @@ const VERIFIED_WITHIN = durationSchema
   .describe("datastore/events systems: pass only while the system's verified-through time is at most this old")
 
 /** A data/events check runs a diff (from, to and table or id), requires a recent watermark, or both. */
-function needsDiffOrWatermark(ctx: z.RefinementCtx, within: number | undefined, diff: Record<string, string | undefined>): void {
-  const missing = Object.entries(diff).filter(([, v]) => v === undefined).map(([k]) => k)
+function needsDiffOrWatermark(
+  ctx: z.RefinementCtx,
+  within: number | undefined,
+  diff: Record<string, string | undefined>,
+): void {
+  const missing = Object.entries(diff)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k)
   if (missing.length === 0 || (within !== undefined && missing.length === Object.keys(diff).length)) return
-  const keys = Object.keys(diff).map((k) => `\`${k}\``).join(', ')
-  issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: `${keys} (to run the verification) or \`verifiedWithin: DURATION\` alone; missing ${missing.join(', ')}` })
+  const keys = Object.keys(diff)
+    .map((k) => `\`${k}\``)
+    .join(', ')
+  issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', {
+    detail: `${keys} (to run the verification) or \`verifiedWithin: DURATION\` alone; missing ${missing.join(', ')}`,
+  })
 }
 
 const checkListShape = {
@@ -39,7 +58,14 @@ const checkListShape = {
   monitoring: checkSchema.optional(),
   notify: checkSchema.optional(),
   custom: z
-    .array(z.strictObject({ name: z.string().min(1), command: z.string().optional(), http: httpUrl.optional(), timeout: durationSchema.prefault('60s') }))
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        command: z.string().optional(),
+        http: httpUrl.optional(),
+        timeout: durationSchema.prefault('60s'),
+      }),
+    )
     .default([]),
   dataDiff: z
     .strictObject({
@@ -74,7 +100,9 @@ export const checklistSchema = z.strictObject({
   post: z
     .strictObject(checkListShape)
     .optional()
-    .describe('the post-migration checklist (decommission command, docs ...): must pass before `tandem finalize` (or --force, audited)'),
+    .describe(
+      'the post-migration checklist (decommission command, docs ...): must pass before `tandem finalize` (or --force, audited)',
+    ),
 })
 
 const hookSchema = z
@@ -101,4 +129,3 @@ export const hooksSchema = z.strictObject({
   emergency: hookListSchema.optional().describe('a rollback whose verification failed: legacy is not healthy either'),
   event: hookListSchema.optional(),
 })
-

@@ -5,8 +5,14 @@ import { parseConfig } from './load.js'
 
 describe('gateway client limits in tandem.yaml', () => {
   it('default to a 20s head timeout, 5s idle keep-alive and 8192 connections', () => {
-    expect(parseConfig('version: 1\n').gateway).toMatchObject({ headersTimeout: 20_000, idleTimeout: 5_000, maxConnections: 8192 })
-    expect(parseConfig('version: 1\ngateway: { headersTimeout: 2s, idleTimeout: 500ms, maxConnections: 10 }\n').gateway).toMatchObject({
+    expect(parseConfig('version: 1\n').gateway).toMatchObject({
+      headersTimeout: 20_000,
+      idleTimeout: 5_000,
+      maxConnections: 8192,
+    })
+    expect(
+      parseConfig('version: 1\ngateway: { headersTimeout: 2s, idleTimeout: 500ms, maxConnections: 10 }\n').gateway,
+    ).toMatchObject({
       headersTimeout: 2_000,
       idleTimeout: 500,
       maxConnections: 10,

@@ -17,7 +17,9 @@ function file(name: string, text: string): string {
 
 describe('loadConfigOffThread (the reload loader)', () => {
   it('answers a valid file with the same frozen Config as loadConfig', async () => {
-    const config = await loadConfigOffThread(file('ok.yaml', 'version: 1\nsystems:\n  - name: db\n    kind: datastore\n'))
+    const config = await loadConfigOffThread(
+      file('ok.yaml', 'version: 1\nsystems:\n  - name: db\n    kind: datastore\n'),
+    )
     expect(config.systems[0]).toMatchObject({ name: 'db', kind: 'datastore' })
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.systems[0]!.analysis)).toBe(true)
@@ -26,11 +28,18 @@ describe('loadConfigOffThread (the reload loader)', () => {
   it('refuses an alias bomb and a missing file with their codes, not an internal error', async () => {
     // Billion laughs: each level aliases the previous one nine times.
     const names = [...'abcdefghi']
-    const lol = names.map((n, i) => `${n}: &${n} [${Array(9).fill(i === 0 ? 'lol' : `*${names[i - 1]}`).join(', ')}]`)
+    const lol = names.map(
+      (n, i) =>
+        `${n}: &${n} [${Array(9)
+          .fill(i === 0 ? 'lol' : `*${names[i - 1]}`)
+          .join(', ')}]`,
+    )
     const bomb = loadConfigOffThread(file('bomb.yaml', `version: 1\n${lol.join('\n')}\n`))
     await expect(bomb).rejects.toMatchObject({ code: 'TANDEM_ERR_CONFIG_PARSE' })
     const issues = (await bomb.catch((e: TandemError) => e.details)) as ConfigIssue[]
     expect(issues[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_ALIAS' })
-    await expect(loadConfigOffThread(join(dir, 'missing.yaml'))).rejects.toMatchObject({ code: 'TANDEM_ERR_CONFIG_NOT_FOUND' })
+    await expect(loadConfigOffThread(join(dir, 'missing.yaml'))).rejects.toMatchObject({
+      code: 'TANDEM_ERR_CONFIG_NOT_FOUND',
+    })
   }, 60_000)
 })

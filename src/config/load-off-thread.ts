@@ -19,7 +19,10 @@ export async function loadConfigOffThread(file: string): Promise<Config> {
 function runWorker(file: string): Promise<LoadReply> {
   return new Promise((resolve, reject) => {
     const request: LoadRequest = { file }
-    const worker = startWorker(import.meta.url, 'load-worker', { workerData: request, resourceLimits: { maxOldGenerationSizeMb: RELOAD_BUDGET.memoryMb } })
+    const worker = startWorker(import.meta.url, 'load-worker', {
+      workerData: request,
+      resourceLimits: { maxOldGenerationSizeMb: RELOAD_BUDGET.memoryMb },
+    })
     let settled = false
     const settle = (fn: () => void) => {
       if (settled) return
@@ -28,9 +31,16 @@ function runWorker(file: string): Promise<LoadReply> {
       fn()
       void worker.terminate()
     }
-    const budget = (detail: string): ConfigFailure => ({ code: 'TANDEM_ERR_CONFIG_TOO_LARGE', params: { file, detail }, issues: [] })
+    const budget = (detail: string): ConfigFailure => ({
+      code: 'TANDEM_ERR_CONFIG_TOO_LARGE',
+      params: { file, detail },
+      issues: [],
+    })
     const timer = setTimeout(
-      () => settle(() => resolve({ ok: false, failure: budget(`loading it took more than ${RELOAD_BUDGET.timeoutMs / 1000} s`) })),
+      () =>
+        settle(() =>
+          resolve({ ok: false, failure: budget(`loading it took more than ${RELOAD_BUDGET.timeoutMs / 1000} s`) }),
+        ),
       RELOAD_BUDGET.timeoutMs,
     )
     timer.unref()
@@ -42,7 +52,8 @@ function runWorker(file: string): Promise<LoadReply> {
           : reject(error),
       ),
     )
-    worker.once('exit', (code) => settle(() => reject(new Error(`the config loader thread stopped (exit code ${code}) before answering`))))
+    worker.once('exit', (code) =>
+      settle(() => reject(new Error(`the config loader thread stopped (exit code ${code}) before answering`))),
+    )
   })
 }
-

@@ -12,5 +12,9 @@ export type LoadReply = ConfigOutcome | { readonly ok: false; readonly unexpecte
 const { file } = workerData as LoadRequest
 checkConfigFile(file).then(
   (outcome) => parentPort!.postMessage(outcome satisfies LoadReply),
-  (error: unknown) => parentPort!.postMessage({ ok: false, unexpected: error instanceof Error ? error.message : String(error) } satisfies LoadReply),
+  (error: unknown) =>
+    parentPort!.postMessage({
+      ok: false,
+      unexpected: error instanceof Error ? error.message : String(error),
+    } satisfies LoadReply),
 )

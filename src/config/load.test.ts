@@ -34,7 +34,13 @@ describe('parseConfig', () => {
     expect(config.gateway.listen).toBe('127.0.0.1:8080')
     expect(config.admin.listen).toBe('127.0.0.1:8081')
     expect(config.store).toBe('sqlite:.tandem/tandem.db')
-    expect(s.shadow).toMatchObject({ sample: 1, unsafeMethods: false, maxBodyBytes: 1024 * 1024, timeout: 2000, maxInFlight: 256 })
+    expect(s.shadow).toMatchObject({
+      sample: 1,
+      unsafeMethods: false,
+      maxBodyBytes: 1024 * 1024,
+      timeout: 2000,
+      maxInFlight: 256,
+    })
     expect(s.rollout.steps.map((x) => x.kind)).toEqual(['shadow', 'weight', 'weight', 'weight', 'weight'])
     expect(s.rollout.steps[1]).toEqual({ kind: 'weight', weight: 5, pauseMs: 300_000, confirm: false })
     expect(s.analysis.promote.matchRate).toMatchObject({ op: '>=', value: 0.8, relative: false })
@@ -67,7 +73,12 @@ describe('parseConfig', () => {
   it('locates an unknown key with file, line, column and key path', () => {
     const issues = issuesOf(`version: 1\nsystems:${SYSTEM}\n    colour: blue\n`)
     expect(issues).toHaveLength(1)
-    expect(issues[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', file: 'tandem.yaml', line: 7, path: 'systems[0].colour' })
+    expect(issues[0]).toMatchObject({
+      code: 'TANDEM_ERR_CONFIG_UNKNOWN_KEY',
+      file: 'tandem.yaml',
+      line: 7,
+      path: 'systems[0].colour',
+    })
     expect(issues[0]!.message).toContain('colour')
   })
 
@@ -77,11 +88,16 @@ describe('parseConfig', () => {
     )
     const codes = issues.map((i) => i.code).sort()
     expect(codes).toEqual(['TANDEM_ERR_CONFIG_DURATION', 'TANDEM_ERR_CONFIG_SIZE', 'TANDEM_ERR_CONFIG_THRESHOLD'])
-    expect(issues.find((i) => i.code === 'TANDEM_ERR_CONFIG_DURATION')).toMatchObject({ line: 7, path: 'systems[0].analysis.interval' })
+    expect(issues.find((i) => i.code === 'TANDEM_ERR_CONFIG_DURATION')).toMatchObject({
+      line: 7,
+      path: 'systems[0].analysis.interval',
+    })
   })
 
   it('reports a bad value under `defaults` once, at its own place', () => {
-    const issues = issuesOf(`version: 1\ndefaults:\n  health: { interval: often }\nsystems:${SYSTEM}${SYSTEM.replace('todo-api', 'b')}\n`)
+    const issues = issuesOf(
+      `version: 1\ndefaults:\n  health: { interval: often }\nsystems:${SYSTEM}${SYSTEM.replace('todo-api', 'b')}\n`,
+    )
     expect(issues).toHaveLength(1)
     expect(issues[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_DURATION', line: 3, path: 'defaults.health.interval' })
   })
@@ -114,13 +130,17 @@ describe('parseConfig', () => {
 
   it('resolves env:NAME secrets and reports unset ones where they are written', () => {
     const text = `version: 1\nadmin:\n  tokens:\n    - { name: ops, role: operator, token: env:OPS_TOKEN }\n`
-    expect(parseConfig(text, 'tandem.yaml', { OPS_TOKEN: 'a-very-long-secret-token' }).admin.tokens[0]!.token).toBe('a-very-long-secret-token')
+    expect(parseConfig(text, 'tandem.yaml', { OPS_TOKEN: 'a-very-long-secret-token' }).admin.tokens[0]!.token).toBe(
+      'a-very-long-secret-token',
+    )
     const issues = issuesOf(text, {})
     expect(issues[0]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_ENV_MISSING', line: 4, path: 'admin.tokens[0].token' })
   })
 
   it('reports YAML syntax errors with their position', () => {
-    expect(() => parseConfig('version: 1\nsystems: [\n')).toThrowError(expect.objectContaining({ code: 'TANDEM_ERR_CONFIG_PARSE' }))
+    expect(() => parseConfig('version: 1\nsystems: [\n')).toThrowError(
+      expect.objectContaining({ code: 'TANDEM_ERR_CONFIG_PARSE' }),
+    )
   })
 
   it('rejects every malformed duration and accepts every well-formed one (property)', () => {
@@ -162,7 +182,11 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
     expect(error.message).toContain('20000 error(s)')
     const issues = error.details as ConfigIssue[]
     expect(issues).toHaveLength(MAX_ISSUES + 1)
-    issues.slice(0, MAX_ISSUES).forEach((issue, i) => expect(issue).toMatchObject({ code: 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', line: i + 2, path: `k${i}` }))
+    issues
+      .slice(0, MAX_ISSUES)
+      .forEach((issue, i) =>
+        expect(issue).toMatchObject({ code: 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', line: i + 2, path: `k${i}` }),
+      )
     expect(issues[MAX_ISSUES]).toMatchObject({ code: 'TANDEM_ERR_CONFIG_TOO_MANY_ERRORS', line: MAX_ISSUES + 2 })
     expect(issues[MAX_ISSUES]!.message).toContain('19900 more')
   })
@@ -189,9 +213,13 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
   })
 
   it('accepts ordinary anchors and locates an error inside an aliased value at its anchor', () => {
-    const ok = parseConfig(`version: 1\nsystems:${SYSTEM}\n    health: &h { interval: 3s }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`)
+    const ok = parseConfig(
+      `version: 1\nsystems:${SYSTEM}\n    health: &h { interval: 3s }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`,
+    )
     expect(ok.systems[1]!.health.interval).toBe(3000)
-    const issues = issuesOf(`version: 1\nsystems:${SYSTEM}\n    health: &h { interval: often }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`)
+    const issues = issuesOf(
+      `version: 1\nsystems:${SYSTEM}\n    health: &h { interval: often }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`,
+    )
     expect(issues.map((i) => [i.code, i.line])).toEqual([['TANDEM_ERR_CONFIG_DURATION', 7]])
   })
 

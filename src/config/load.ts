@@ -42,7 +42,8 @@ export interface ConfigFailure {
   readonly issues: readonly ConfigIssue[]
 }
 
-export type ConfigOutcome = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly failure: ConfigFailure }
+export type ConfigOutcome =
+  { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly failure: ConfigFailure }
 
 export function failureError(f: ConfigFailure): TandemError {
   return new TandemError(f.code, f.params, f.issues.length > 0 ? { details: f.issues } : {})
@@ -70,7 +71,8 @@ export async function checkConfigFile(file: string, env: NodeJS.ProcessEnv = pro
     if (size > YAML_LIMITS.maxBytes) return { ok: false, failure: tooLarge(file, size) }
     text = await readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, failure: { code: 'TANDEM_ERR_CONFIG_NOT_FOUND', params: { file }, issues: [] } }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { ok: false, failure: { code: 'TANDEM_ERR_CONFIG_NOT_FOUND', params: { file }, issues: [] } }
     throw error
   }
   return checkConfigText(text, file, env)
@@ -82,7 +84,11 @@ function tooLarge(file: string, bytes: number): ConfigFailure {
   return { code: 'TANDEM_ERR_CONFIG_TOO_LARGE', params: { file, detail }, issues: [] }
 }
 
-export function checkConfigText(text: string, file = 'tandem.yaml', env: NodeJS.ProcessEnv = process.env): ConfigOutcome {
+export function checkConfigText(
+  text: string,
+  file = 'tandem.yaml',
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOutcome {
   const bytes = Buffer.byteLength(text, 'utf8')
   if (bytes > YAML_LIMITS.maxBytes) return { ok: false, failure: tooLarge(file, bytes) }
   const yaml = readYaml(text, MAX_ISSUES + 1)
@@ -93,7 +99,14 @@ export function checkConfigText(text: string, file = 'tandem.yaml', env: NodeJS.
       const message = p.code === 'TANDEM_ERR_CONFIG_PARSE' ? String(p.params.detail) : messageOf(p.code, p.params)
       return { code: p.code, message, file, line, column, path: '' }
     })
-    return { ok: false, failure: { code: 'TANDEM_ERR_CONFIG_PARSE', params: { detail: formatIssue(issues[0]!) }, issues: capped(issues, issues.length) } }
+    return {
+      ok: false,
+      failure: {
+        code: 'TANDEM_ERR_CONFIG_PARSE',
+        params: { detail: formatIssue(issues[0]!) },
+        issues: capped(issues, issues.length),
+      },
+    }
   }
 
   const locate = (path: Path, code: ErrorCode, message: string): ConfigIssue => {
@@ -104,10 +117,9 @@ export function checkConfigText(text: string, file = 'tandem.yaml', env: NodeJS.
 
   const raw = (yaml.value ?? {}) as Record<string, unknown>
   const issues: ConfigIssue[] = []
-  const resolved = resolveEnv(raw, [], env, (path, name) => issues.push(locate(path, 'TANDEM_ERR_CONFIG_ENV_MISSING', messageOf('TANDEM_ERR_CONFIG_ENV_MISSING', { name })))) as Record<
-    string,
-    unknown
-  >
+  const resolved = resolveEnv(raw, [], env, (path, name) =>
+    issues.push(locate(path, 'TANDEM_ERR_CONFIG_ENV_MISSING', messageOf('TANDEM_ERR_CONFIG_ENV_MISSING', { name }))),
+  ) as Record<string, unknown>
   const withDefaults = applyDefaults(resolved)
 
   const result = configSchema.safeParse(withDefaults)
@@ -123,7 +135,14 @@ export function checkConfigText(text: string, file = 'tandem.yaml', env: NodeJS.
     return !seen.has(key) && seen.add(key) !== undefined
   })
   if (unique.length > 0) {
-    return { ok: false, failure: { code: 'TANDEM_ERR_CONFIG_INVALID', params: { count: unique.length, file }, issues: capped(unique, unique.length) } }
+    return {
+      ok: false,
+      failure: {
+        code: 'TANDEM_ERR_CONFIG_INVALID',
+        params: { count: unique.length, file },
+        issues: capped(unique, unique.length),
+      },
+    }
   }
   return { ok: true, config: result.data as Config }
 }
@@ -133,28 +152,54 @@ function capped(issues: readonly ConfigIssue[], total: number): readonly ConfigI
   if (total <= MAX_ISSUES) return issues
   const next = issues[MAX_ISSUES]!
   const left = total - MAX_ISSUES
-  const more = { ...next, code: 'TANDEM_ERR_CONFIG_TOO_MANY_ERRORS' as const, message: messageOf('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS', { more: left }), more: left }
+  const more = {
+    ...next,
+    code: 'TANDEM_ERR_CONFIG_TOO_MANY_ERRORS' as const,
+    message: messageOf('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS', { more: left }),
+    more: left,
+  }
   return [...issues.slice(0, MAX_ISSUES), more]
 }
 
-const messageOf = (code: ErrorCode, params: Record<string, unknown>): string => formatMessage(ERRORS[code].message, params)
+const messageOf = (code: ErrorCode, params: Record<string, unknown>): string =>
+  formatMessage(ERRORS[code].message, params)
 
-function fromZodIssue(zi: z.core.$ZodIssue, locate: (p: Path, c: ErrorCode, m: string) => ConfigIssue, yaml: YamlText): ConfigIssue[] {
+function fromZodIssue(
+  zi: z.core.$ZodIssue,
+  locate: (p: Path, c: ErrorCode, m: string) => ConfigIssue,
+  yaml: YamlText,
+): ConfigIssue[] {
   const path = zi.path.filter((p): p is string | number => typeof p !== 'symbol')
   if (zi.code === 'unrecognized_keys') {
-    return zi.keys.map((key) => locate([...path, key], 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_KEY', { key })))
+    return zi.keys.map((key) =>
+      locate([...path, key], 'TANDEM_ERR_CONFIG_UNKNOWN_KEY', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_KEY', { key })),
+    )
   }
   if (zi.code === 'custom') {
     const code = (zi.params as { tandemCode?: ErrorCode } | undefined)?.tandemCode ?? 'TANDEM_ERR_CONFIG_TYPE'
     return [locate(path, code, zi.message)]
   }
   if (zi.code === 'invalid_type' && findNode(yaml, path, false) === undefined) {
-    return [locate(path, 'TANDEM_ERR_CONFIG_REQUIRED', messageOf('TANDEM_ERR_CONFIG_REQUIRED', { detail: `a value of type ${zi.expected}` }))]
+    return [
+      locate(
+        path,
+        'TANDEM_ERR_CONFIG_REQUIRED',
+        messageOf('TANDEM_ERR_CONFIG_REQUIRED', { detail: `a value of type ${zi.expected}` }),
+      ),
+    ]
   }
   if (zi.code === 'invalid_value' && path.length === 1 && path[0] === 'version') {
-    return [locate(path, 'TANDEM_ERR_CONFIG_TYPE', messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: 'expected `version: 1`' }))]
+    return [
+      locate(path, 'TANDEM_ERR_CONFIG_TYPE', messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: 'expected `version: 1`' })),
+    ]
   }
-  return [locate(path, 'TANDEM_ERR_CONFIG_TYPE', messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: zi.message.replace(/^Invalid input: /, '') }))]
+  return [
+    locate(
+      path,
+      'TANDEM_ERR_CONFIG_TYPE',
+      messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: zi.message.replace(/^Invalid input: /, '') }),
+    ),
+  ]
 }
 
 /** Checks that span several entries: unique names, known waves and systems, no dependency cycle. */
@@ -163,32 +208,71 @@ function crossCheck(config: Config, locate: (p: Path, c: ErrorCode, m: string) =
   const systems = new Map<string, number>()
   config.systems.forEach((s, i) => {
     if (systems.has(s.name)) {
-      issues.push(locate(['systems', i, 'name'], 'TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM', messageOf('TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM', { name: s.name })))
+      issues.push(
+        locate(
+          ['systems', i, 'name'],
+          'TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM',
+          messageOf('TANDEM_ERR_CONFIG_DUPLICATE_SYSTEM', { name: s.name }),
+        ),
+      )
     } else systems.set(s.name, i)
   })
   const waves = new Set<string>()
   config.waves.forEach((w, i) => {
-    if (waves.has(w.name)) issues.push(locate(['waves', i, 'name'], 'TANDEM_ERR_CONFIG_TYPE', messageOf('TANDEM_ERR_CONFIG_TYPE', { detail: `wave name "${w.name}" is used more than once; wave names must be unique` })))
+    if (waves.has(w.name))
+      issues.push(
+        locate(
+          ['waves', i, 'name'],
+          'TANDEM_ERR_CONFIG_TYPE',
+          messageOf('TANDEM_ERR_CONFIG_TYPE', {
+            detail: `wave name "${w.name}" is used more than once; wave names must be unique`,
+          }),
+        ),
+      )
     waves.add(w.name)
     w.systems.names?.forEach((n, j) => {
       if (!systems.has(n)) {
-        issues.push(locate(['waves', i, 'systems', 'names', j], 'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', { name: n })))
+        issues.push(
+          locate(
+            ['waves', i, 'systems', 'names', j],
+            'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM',
+            messageOf('TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', { name: n }),
+          ),
+        )
       }
     })
   })
   config.systems.forEach((s, i) => {
     if (s.wave !== undefined && !waves.has(s.wave)) {
-      issues.push(locate(['systems', i, 'wave'], 'TANDEM_ERR_CONFIG_UNKNOWN_WAVE', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_WAVE', { name: s.wave })))
+      issues.push(
+        locate(
+          ['systems', i, 'wave'],
+          'TANDEM_ERR_CONFIG_UNKNOWN_WAVE',
+          messageOf('TANDEM_ERR_CONFIG_UNKNOWN_WAVE', { name: s.wave }),
+        ),
+      )
     }
     s.dependsOn.forEach((d, j) => {
       if (!systems.has(d)) {
-        issues.push(locate(['systems', i, 'dependsOn', j], 'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', messageOf('TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', { name: d })))
+        issues.push(
+          locate(
+            ['systems', i, 'dependsOn', j],
+            'TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM',
+            messageOf('TANDEM_ERR_CONFIG_UNKNOWN_SYSTEM', { name: d }),
+          ),
+        )
       }
     })
   })
   const cycle = findCycle(config.systems.map((s) => [s.name, s.dependsOn.filter((d) => systems.has(d))] as const))
   if (cycle !== undefined) {
-    issues.push(locate(['systems', systems.get(cycle[0]!)!, 'dependsOn'], 'TANDEM_ERR_CONFIG_CYCLE', messageOf('TANDEM_ERR_CONFIG_CYCLE', { cycle: cycle.join(' -> ') })))
+    issues.push(
+      locate(
+        ['systems', systems.get(cycle[0]!)!, 'dependsOn'],
+        'TANDEM_ERR_CONFIG_CYCLE',
+        messageOf('TANDEM_ERR_CONFIG_CYCLE', { cycle: cycle.join(' -> ') }),
+      ),
+    )
   }
   return issues
 }
@@ -220,7 +304,12 @@ export function findCycle(graph: readonly (readonly [string, readonly string[]])
 
 const ENV_REF = /^env:([A-Za-z_][A-Za-z0-9_]*)$/
 
-function resolveEnv(value: unknown, path: Path, env: NodeJS.ProcessEnv, missing: (p: Path, name: string) => void): unknown {
+function resolveEnv(
+  value: unknown,
+  path: Path,
+  env: NodeJS.ProcessEnv,
+  missing: (p: Path, name: string) => void,
+): unknown {
   if (typeof value === 'string') {
     const m = ENV_REF.exec(value)
     if (m === null) return value

@@ -5,8 +5,18 @@ import { ERRORS, formatMessage, type ErrorCode } from '../errors.js'
 import { parseDuration, parseSize, parseThreshold, type Threshold } from './units.js'
 
 /** Attach a stable error code, and its message from the registry, to a custom issue for the loader. */
-export function issue(ctx: z.RefinementCtx, code: ErrorCode, params: Record<string, unknown>, path: PropertyKey[] = []): void {
-  ctx.addIssue({ code: 'custom', message: formatMessage(ERRORS[code].message, params), path, params: { tandemCode: code } })
+export function issue(
+  ctx: z.RefinementCtx,
+  code: ErrorCode,
+  params: Record<string, unknown>,
+  path: PropertyKey[] = [],
+): void {
+  ctx.addIssue({
+    code: 'custom',
+    message: formatMessage(ERRORS[code].message, params),
+    path,
+    params: { tandemCode: code },
+  })
 }
 
 export const durationSchema = z
@@ -23,7 +33,8 @@ export const durationSchema = z
 
 /** A duration that cannot be 0 (0 would switch the timeout off). */
 export const positiveDuration = durationSchema.superRefine((ms, ctx) => {
-  if (ms <= 0) issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', { value: '0 (a timeout of 0 would switch it off: give one above 0)' })
+  if (ms <= 0)
+    issue(ctx, 'TANDEM_ERR_CONFIG_DURATION', { value: '0 (a timeout of 0 would switch it off: give one above 0)' })
 })
 
 export const sizeSchema = z

@@ -15,7 +15,9 @@ export const targetsSchema = z
     totalDowntimeMinutes: thresholdSchema.prefault('== 0'),
   })
   .prefault({})
-  .describe('KPI targets: `tandem report` shows each KPI against its target; `tandem report --check` exits 1 when one is missed')
+  .describe(
+    'KPI targets: `tandem report` shows each KPI against its target; `tandem report --check` exits 1 when one is missed',
+  )
 
 export const programSchema = z.strictObject({
   targets: targetsSchema,

@@ -13,31 +13,45 @@ const listenSchema = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port such as 127.0.0.1:8080')
 
-
-export const targetSchema = z.strictObject({
-  url: httpUrl,
-  secondary: httpUrl.optional().describe('A second legacy instance used for noise detection'),
-  headers: z.record(z.string(), z.string()).default({}),
-  host: z.enum(['keep', 'target']).default('keep').describe('keep the client Host header or use the target host'),
-  protocol: z
-    .enum(['http1', 'h2c', 'h2'])
-    .optional()
-    .describe('how Tandem talks to the target: http1, h2c (HTTP/2 cleartext) or h2 (HTTP/2 over TLS); default http1 for http://, ALPN for https://'),
-  tls: z
-    .strictObject({
-      ca: z.string().min(1).optional().describe('PEM file of the CA that signed the target certificate (private CAs)'),
-      insecure: z.boolean().default(false).describe('accept any certificate (tests only: the connection is not authenticated)'),
-    })
-    .optional()
-    .describe('TLS settings for an https:// target'),
-}).superRefine((target, ctx) => {
-  const secure = target.url.startsWith('https:')
-  if ((target.protocol === 'h2' && !secure) || (target.protocol === 'h2c' && secure)) {
-    const detail = target.protocol === 'h2' ? '`protocol: h2` needs an https:// URL (use h2c for cleartext)' : '`protocol: h2c` needs an http:// URL (use h2 over TLS)'
-    issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail }, ['protocol'])
-  }
-  if (target.tls !== undefined && !secure) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: '`tls` applies to https:// targets only' }, ['tls'])
-})
+export const targetSchema = z
+  .strictObject({
+    url: httpUrl,
+    secondary: httpUrl.optional().describe('A second legacy instance used for noise detection'),
+    headers: z.record(z.string(), z.string()).default({}),
+    host: z.enum(['keep', 'target']).default('keep').describe('keep the client Host header or use the target host'),
+    protocol: z
+      .enum(['http1', 'h2c', 'h2'])
+      .optional()
+      .describe(
+        'how Tandem talks to the target: http1, h2c (HTTP/2 cleartext) or h2 (HTTP/2 over TLS); default http1 for http://, ALPN for https://',
+      ),
+    tls: z
+      .strictObject({
+        ca: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('PEM file of the CA that signed the target certificate (private CAs)'),
+        insecure: z
+          .boolean()
+          .default(false)
+          .describe('accept any certificate (tests only: the connection is not authenticated)'),
+      })
+      .optional()
+      .describe('TLS settings for an https:// target'),
+  })
+  .superRefine((target, ctx) => {
+    const secure = target.url.startsWith('https:')
+    if ((target.protocol === 'h2' && !secure) || (target.protocol === 'h2c' && secure)) {
+      const detail =
+        target.protocol === 'h2'
+          ? '`protocol: h2` needs an https:// URL (use h2c for cleartext)'
+          : '`protocol: h2c` needs an http:// URL (use h2 over TLS)'
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail }, ['protocol'])
+    }
+    if (target.tls !== undefined && !secure)
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: '`tls` applies to https:// targets only' }, ['tls'])
+  })
 
 const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 
@@ -69,7 +83,10 @@ const compareSchema = z.strictObject({
     .array(
       z
         .string()
-        .regex(/^(headers\.\S+|query\.\S+|[/*].*)$/, 'expected headers.NAME, query.NAME or a JSON Pointer glob such as /password or **/token'),
+        .regex(
+          /^(headers\.\S+|query\.\S+|[/*].*)$/,
+          'expected headers.NAME, query.NAME or a JSON Pointer glob such as /password or **/token',
+        ),
     )
     .default(['headers.authorization', 'headers.cookie', 'headers.set-cookie', '/password'])
     .describe(
@@ -93,12 +110,19 @@ const stepSchema = z
   .transform((step, ctx): RolloutStep => {
     const kinds = [step.shadow !== undefined, step.weight !== undefined, step.switch !== undefined].filter(Boolean)
     if (kinds.length !== 1) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a step has exactly one of `shadow: DURATION`, `weight: 0-100` or `switch: true`' })
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', {
+        detail: 'a step has exactly one of `shadow: DURATION`, `weight: 0-100` or `switch: true`',
+      })
       return z.NEVER
     }
     if (step.shadow !== undefined) return { kind: 'shadow', durationMs: step.shadow, confirm: step.confirm }
     if (step.weight !== undefined) {
-      return { kind: 'weight', weight: Math.round(step.weight * 100) / 100, pauseMs: step.pause ?? 0, confirm: step.confirm }
+      return {
+        kind: 'weight',
+        weight: Math.round(step.weight * 100) / 100,
+        pauseMs: step.pause ?? 0,
+        confirm: step.confirm,
+      }
     }
     return { kind: 'switch', pauseMs: step.pause ?? 0, confirm: step.confirm }
   })
@@ -117,7 +141,10 @@ const targetingRuleSchema = z
   })
   .superRefine((rule, ctx) => {
     const n = [rule.header, rule.cookie, rule.query].filter((v) => v !== undefined).length
-    if (n !== 1) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a targeting rule matches exactly one of header, cookie or query' })
+    if (n !== 1)
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', {
+        detail: 'a targeting rule matches exactly one of header, cookie or query',
+      })
   })
 
 const DEFAULT_STEPS = [
@@ -139,17 +166,24 @@ const rolloutSchema = z.strictObject({
 /** SPEC 5 custom metrics: a PromQL query run once per arm, judged like the built-in rules. */
 const customMetricSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a metric name starts with a letter and uses A-Z, a-z, 0-9, _ and -'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'a metric name starts with a letter and uses A-Z, a-z, 0-9, _ and -'),
     prometheus: z.strictObject({
       url: httpUrl.describe('the Prometheus server, e.g. http://prometheus:9090; credentials in it are never printed'),
       query: z.string().min(1).describe('PromQL, instant query; {{system}}, {{arm}} and {{interval}} are substituted'),
       timeout: durationSchema.prefault('5s'),
     }),
-    rollback: thresholdSchema.optional().describe('fires when the candidate\'s value meets it; "> 2x" is relative to legacy\'s'),
+    rollback: thresholdSchema
+      .optional()
+      .describe('fires when the candidate\'s value meets it; "> 2x" is relative to legacy\'s'),
     promote: thresholdSchema.optional().describe('must hold to promote'),
   })
   .superRefine((m, ctx) => {
-    if (!m.rollback && !m.promote) issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: `metric "${m.name}" needs a \`rollback\` or a \`promote\` threshold` })
+    if (!m.rollback && !m.promote)
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', {
+        detail: `metric "${m.name}" needs a \`rollback\` or a \`promote\` threshold`,
+      })
   })
 
 const analysisSchema = z.strictObject({
@@ -160,7 +194,9 @@ const analysisSchema = z.strictObject({
       matchRate: thresholdSchema.prefault('>= 0.8'),
       throughputChange: thresholdSchema.prefault('>= -0.05'),
       latencyChange: thresholdSchema.prefault('<= 0.10'),
-      maxLag: durationSchema.optional().describe('datastore/events systems: promote only while verified-through is this recent (default 1m)'),
+      maxLag: durationSchema
+        .optional()
+        .describe('datastore/events systems: promote only while verified-through is this recent (default 1m)'),
     })
     .prefault({}),
   rollback: z
@@ -170,16 +206,22 @@ const analysisSchema = z.strictObject({
       latencyP95: thresholdSchema.prefault('> 2x'),
       throughput: thresholdSchema.prefault('< 0.5x'),
       healthFailures: thresholdSchema.prefault('> 3'),
-      dataMismatches: thresholdSchema.optional().describe('datastore systems: differing rows in a verified window (default "> 0")'),
+      dataMismatches: thresholdSchema
+        .optional()
+        .describe('datastore systems: differing rows in a verified window (default "> 0")'),
       missingEvents: thresholdSchema.optional().describe('events systems: ids missing on the new side (default "> 0")'),
-      dualWriteFailures: thresholdSchema.optional().describe('datastore/events systems: failed secondary writes (default "> 0")'),
+      dualWriteFailures: thresholdSchema
+        .optional()
+        .describe('datastore/events systems: failed secondary writes (default "> 0")'),
     })
     .prefault({}),
   consecutiveFailures: z.number().int().min(1).default(1),
   judge: z.enum(['threshold', 'mann-whitney']).default('threshold'),
   latencyFloor: durationSchema
     .prefault('5ms')
-    .describe("relative latency rules (latencyP95 \"> 2x\", promote latencyChange) are not judged while both arms' p95 are below it"),
+    .describe(
+      'relative latency rules (latencyP95 "> 2x", promote latencyChange) are not judged while both arms\' p95 are below it',
+    ),
   mannWhitney: z
     .strictObject({
       confidence: z.number().gt(0).lt(1).default(0.98),
@@ -201,13 +243,30 @@ const healthSchema = z.strictObject({
 
 /** gRPC status names, for `grpc.errorCodes`. */
 export const GRPC_STATUS_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
   'UNAUTHENTICATED',
 ] as const
 
 const grpcSchema = z.strictObject({
-  protos: z.array(z.string().min(1)).default([]).describe('.proto files with the services and message types (paths from the working directory)'),
+  protos: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('.proto files with the services and message types (paths from the working directory)'),
   includeDirs: z.array(z.string().min(1)).default([]).describe('directories searched for imports of the .proto files'),
   errorCodes: z
     .array(z.enum(GRPC_STATUS_NAMES))
@@ -252,12 +311,20 @@ export const systemSchema = z
   .superRefine((system, ctx) => {
     checkKindKeys(system, ctx)
     if (system.kind !== 'http') return
-    if (system.legacy === undefined) issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`legacy: { url }`, which an http system needs' }, ['legacy'])
+    if (system.legacy === undefined)
+      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`legacy: { url }`, which an http system needs' }, ['legacy'])
     if (system.candidate === undefined) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`candidate: { url }`, which an http system needs' }, ['candidate'])
+      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: '`candidate: { url }`, which an http system needs' }, [
+        'candidate',
+      ])
     }
     if (system.routes.length === 0) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_REQUIRED', { detail: 'at least one route, which an http system needs, e.g. `routes: [{ path: /** }]`' }, ['routes'])
+      issue(
+        ctx,
+        'TANDEM_ERR_CONFIG_REQUIRED',
+        { detail: 'at least one route, which an http system needs, e.g. `routes: [{ path: /** }]`' },
+        ['routes'],
+      )
     }
   })
   .transform((system) => ({
@@ -267,7 +334,12 @@ export const systemSchema = z
 
 /** A code system is a flag: it has no targets and no routes (SPEC 12); say which keys apply instead. */
 function defaultSteps(strategy: 'canary' | 'blue-green' | 'direct'): RolloutStep[] {
-  const steps = strategy === 'canary' ? DEFAULT_STEPS : strategy === 'blue-green' ? [{ shadow: '10m' }, { switch: true, pause: '10m' }] : [{ weight: 100 }]
+  const steps =
+    strategy === 'canary'
+      ? DEFAULT_STEPS
+      : strategy === 'blue-green'
+        ? [{ shadow: '10m' }, { switch: true, pause: '10m' }]
+        : [{ weight: 100 }]
   return z.array(stepSchema).parse(steps)
 }
 
@@ -285,7 +357,9 @@ const waveSchema = z.strictObject({
     .default({}),
   rollback: z.enum(['easy', 'feasible', 'difficult', 'forward-only']).default('easy'),
   maxConcurrent: z.number().int().min(1).default(5),
-  duration: durationSchema.optional().describe('planned length of the wave (e.g. 3d); the report shows planned against actual'),
+  duration: durationSchema
+    .optional()
+    .describe('planned length of the wave (e.g. 3d); the report shows planned against actual'),
 })
 
 const tokenSchema = z.strictObject({
@@ -302,14 +376,14 @@ const notificationSchema = z
     webhook: httpUrl.optional(),
     command: z.string().optional(),
     headers: z.record(z.string(), z.string()).default({}),
-    on: z
-      .array(z.enum(HOOK_EVENT_KINDS))
-      .default(['promoted', 'rollback', 'emergency']),
+    on: z.array(z.enum(HOOK_EVENT_KINDS)).default(['promoted', 'rollback', 'emergency']),
     timeout: durationSchema.prefault('10s'),
   })
   .superRefine((n, ctx) => {
     if ((n.webhook === undefined) === (n.command === undefined)) {
-      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail: 'a notification has exactly one of `webhook: URL` or `command: SHELL`' })
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', {
+        detail: 'a notification has exactly one of `webhook: URL` or `command: SHELL`',
+      })
     }
   })
 
@@ -328,9 +402,18 @@ export const configSchema = z.strictObject({
       maxHeaderSize: sizeSchema.prefault('16KiB'),
       headersTimeout: positiveDuration
         .prefault('20s')
-        .describe('how long a client connection may take to send a request line and headers; a silent connection is answered 408 and closed'),
-      idleTimeout: positiveDuration.prefault('5s').describe('how long an idle keep-alive client connection stays open between requests'),
-      maxConnections: z.number().int().min(1).default(8192).describe('client connections the gateway listener accepts at once; more are closed on arrival'),
+        .describe(
+          'how long a client connection may take to send a request line and headers; a silent connection is answered 408 and closed',
+        ),
+      idleTimeout: positiveDuration
+        .prefault('5s')
+        .describe('how long an idle keep-alive client connection stays open between requests'),
+      maxConnections: z
+        .number()
+        .int()
+        .min(1)
+        .default(8192)
+        .describe('client connections the gateway listener accepts at once; more are closed on arrival'),
       tls: z
         .strictObject({
           cert: z.string().min(1).describe('PEM file with the certificate chain'),
@@ -348,7 +431,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       retention: positiveDuration
         .prefault('1h')
-        .describe('how long every instance\'s per-second metrics stay in the store (older seconds are pruned)'),
+        .describe("how long every instance's per-second metrics stay in the store (older seconds are pruned)"),
     })
     .prefault({}),
   defaults: defaultsSchema.optional(),

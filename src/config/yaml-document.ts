@@ -1,7 +1,19 @@
 // Reads tandem.yaml text into plain data without letting the text exhaust the process: bounded nesting
 // and alias expansion (billion laughs), aliases checked against their anchors, duplicate keys found in
 // one pass, and an index that finds the node of any key path in O(depth), so locating N errors is linear.
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node, type Pair, type YAMLMap } from 'yaml'
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Alias,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml'
 import type { ErrorCode } from '../errors.js'
 
 export const YAML_LIMITS = {
@@ -71,7 +83,8 @@ export function readYaml(text: string, maxProblems: number): YamlText {
     }
     return keys.get(String(key))
   }
-  const follow = (n: Node | undefined): Node | undefined => (n !== undefined && isAlias(n) ? (aliasTargets.get(n) ?? n) : n)
+  const follow = (n: Node | undefined): Node | undefined =>
+    n !== undefined && isAlias(n) ? (aliasTargets.get(n) ?? n) : n
   const nodeAt = (path: Path) => {
     let node = follow((doc.contents as Node | null) ?? undefined)
     for (const key of path) {
@@ -101,7 +114,7 @@ function checkStructure(doc: Document, aliasTargets: Map<Alias, Node>, maxProble
   const anchors = new Map<string, { node: Node; size: number | undefined }>()
   let aliasValues = 0
   let abort = false
-  const offsetOf = (n: unknown) => ((n as Node | null)?.range?.[0] ?? 0)
+  const offsetOf = (n: unknown) => (n as Node | null)?.range?.[0] ?? 0
   const add = (p: YamlProblem) => {
     if (problems.length < maxProblems) problems.push(p)
   }
@@ -116,17 +129,35 @@ function checkStructure(doc: Document, aliasTargets: Map<Alias, Node>, maxProble
     if (isAlias(node)) {
       const anchor = anchors.get(node.source)
       if (anchor === undefined) {
-        add({ code: 'TANDEM_ERR_CONFIG_ALIAS', params: { detail: `alias *${node.source} comes before its anchor &${node.source} (or there is none); define the anchor above its first use` }, offset: offsetOf(node) })
+        add({
+          code: 'TANDEM_ERR_CONFIG_ALIAS',
+          params: {
+            detail: `alias *${node.source} comes before its anchor &${node.source} (or there is none); define the anchor above its first use`,
+          },
+          offset: offsetOf(node),
+        })
         return 1
       }
       if (anchor.size === undefined) {
-        add({ code: 'TANDEM_ERR_CONFIG_ALIAS', params: { detail: `alias *${node.source} is inside the value it names, so that value would contain itself; remove the alias` }, offset: offsetOf(node) })
+        add({
+          code: 'TANDEM_ERR_CONFIG_ALIAS',
+          params: {
+            detail: `alias *${node.source} is inside the value it names, so that value would contain itself; remove the alias`,
+          },
+          offset: offsetOf(node),
+        })
         return 1
       }
       aliasTargets.set(node, anchor.node)
       aliasValues += anchor.size
       if (aliasValues > YAML_LIMITS.maxAliasValues) {
-        add({ code: 'TANDEM_ERR_CONFIG_ALIAS', params: { detail: `aliases expand to more than ${YAML_LIMITS.maxAliasValues} values by here (an alias bomb?); write the values out or alias less` }, offset: offsetOf(node) })
+        add({
+          code: 'TANDEM_ERR_CONFIG_ALIAS',
+          params: {
+            detail: `aliases expand to more than ${YAML_LIMITS.maxAliasValues} values by here (an alias bomb?); write the values out or alias less`,
+          },
+          offset: offsetOf(node),
+        })
         abort = true
       }
       return anchor.size
@@ -140,7 +171,11 @@ function checkStructure(doc: Document, aliasTargets: Map<Alias, Node>, maxProble
       for (const pair of n.items) {
         if (isScalar(pair.key)) {
           if (seen.has(pair.key.value)) {
-            add({ code: 'TANDEM_ERR_CONFIG_PARSE', params: { detail: `key "${String(pair.key.value)}" appears more than once in this mapping; keep one` }, offset: offsetOf(pair.key) })
+            add({
+              code: 'TANDEM_ERR_CONFIG_PARSE',
+              params: { detail: `key "${String(pair.key.value)}" appears more than once in this mapping; keep one` },
+              offset: offsetOf(pair.key),
+            })
           }
           seen.add(pair.key.value)
         }

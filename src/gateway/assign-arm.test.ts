@@ -19,26 +19,44 @@ describe('bucket', () => {
   })
 
   it('stays in 0..9999', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), (s, k) => {
-      const b = bucket(s, k)
-      return Number.isInteger(b) && b >= 0 && b < 10000
-    }))
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (s, k) => {
+        const b = bucket(s, k)
+        return Number.isInteger(b) && b >= 0 && b < 10000
+      }),
+    )
   })
 })
 
-const policy: ArmPolicy = { system: 'api', strategy: 'canary', stickiness: parseStickiness('header:x-user-id'), targeting: [] }
-const routing = (r: Partial<SystemRouting>): SystemRouting => ({ stage: 'canary', weight: 0, activeArm: 'legacy', paused: false, ...r })
+const policy: ArmPolicy = {
+  system: 'api',
+  strategy: 'canary',
+  stickiness: parseStickiness('header:x-user-id'),
+  targeting: [],
+}
+const routing = (r: Partial<SystemRouting>): SystemRouting => ({
+  stage: 'canary',
+  weight: 0,
+  activeArm: 'legacy',
+  paused: false,
+  ...r,
+})
 const req = (headers: Record<string, string>, query = '') => ({ headers, query, remoteAddress: '127.0.0.1' })
 
 describe('assignArm', () => {
   it('never moves a user from candidate back to legacy when the weight rises', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.integer({ min: 0, max: 10000 }), fc.integer({ min: 0, max: 10000 }), (user, a, b) => {
-        const [low, high] = a <= b ? [a / 100, b / 100] : [b / 100, a / 100]
-        const before = assignArm(policy, routing({ weight: low }), req({ 'x-user-id': user }))
-        const after = assignArm(policy, routing({ weight: high }), req({ 'x-user-id': user }))
-        return !(before === 'candidate' && after === 'legacy')
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.integer({ min: 0, max: 10000 }),
+        fc.integer({ min: 0, max: 10000 }),
+        (user, a, b) => {
+          const [low, high] = a <= b ? [a / 100, b / 100] : [b / 100, a / 100]
+          const before = assignArm(policy, routing({ weight: low }), req({ 'x-user-id': user }))
+          const after = assignArm(policy, routing({ weight: high }), req({ 'x-user-id': user }))
+          return !(before === 'candidate' && after === 'legacy')
+        },
+      ),
     )
   })
 

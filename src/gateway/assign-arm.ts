@@ -19,7 +19,8 @@ export interface ArmRequest {
   readonly remoteAddress: string | undefined
 }
 
-export type Stickiness = { kind: 'header'; name: string } | { kind: 'cookie'; name: string } | { kind: 'ip' } | { kind: 'random' }
+export type Stickiness =
+  { kind: 'header'; name: string } | { kind: 'cookie'; name: string } | { kind: 'ip' } | { kind: 'random' }
 
 export function parseStickiness(text: string): Stickiness {
   if (text.startsWith('header:')) return { kind: 'header', name: text.slice(7).toLowerCase() }
@@ -36,7 +37,12 @@ export interface TargetingRule {
 
 export function compileTargeting(rules: SystemConfig['rollout']['targeting']): TargetingRule[] {
   return rules.map((r) => {
-    const [source, name] = r.header !== undefined ? (['header', r.header.toLowerCase()] as const) : r.cookie !== undefined ? (['cookie', r.cookie] as const) : (['query', r.query!] as const)
+    const [source, name] =
+      r.header !== undefined
+        ? (['header', r.header.toLowerCase()] as const)
+        : r.cookie !== undefined
+          ? (['cookie', r.cookie] as const)
+          : (['query', r.query!] as const)
     return { source, name, values: new Set(r.in), arm: r.arm }
   })
 }

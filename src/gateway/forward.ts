@@ -34,7 +34,10 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   /** The client went away before the response was complete: cancel the upstream call. */
   clientClosed(): void {
-    if (!this.#finished) this.#controller?.abort(Object.assign(new Error('the client closed the connection'), { code: 'TANDEM_CLIENT_ABORTED' }))
+    if (!this.#finished)
+      this.#controller?.abort(
+        Object.assign(new Error('the client closed the connection'), { code: 'TANDEM_CLIENT_ABORTED' }),
+      )
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -42,7 +45,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (this.#res.destroyed) this.clientClosed()
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     if (statusCode < 200) {
       this.#informational = true // 1xx informational: the final response should follow
       return
@@ -82,15 +90,27 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#finished = true
     const durationMs = performance.now() - this.#start
     const error = failure !== null && this.#informational && this.#status === 0 ? informationalOnly(failure) : failure
-    const capture = error === null && this.#capture !== null ? this.#capture.response(this.#status, this.#headers ?? {}, durationMs) : null
-    this.#done({ status: error === null ? this.#status : 0, error, started: this.#res.headersSent, durationMs, capture })
+    const capture =
+      error === null && this.#capture !== null
+        ? this.#capture.response(this.#status, this.#headers ?? {}, durationMs)
+        : null
+    this.#done({
+      status: error === null ? this.#status : 0,
+      error,
+      started: this.#res.headersSent,
+      durationMs,
+      capture,
+    })
   }
 }
 
 /** The upstream sent a 1xx and then failed (closed, reset) instead of sending the final response. */
 function informationalOnly(cause: Error): Error {
   if ((cause as { code?: string }).code === 'TANDEM_CLIENT_ABORTED') return cause
-  return Object.assign(new Error('the upstream sent an informational (1xx) response and no final response', { cause }), { code: 'TANDEM_UPSTREAM_INFORMATIONAL_ONLY' })
+  return Object.assign(
+    new Error('the upstream sent an informational (1xx) response and no final response', { cause }),
+    { code: 'TANDEM_UPSTREAM_INFORMATIONAL_ONLY' },
+  )
 }
 
 /** undici dispatch options for a request; the timeout bounds the wait for headers and every body gap. */
@@ -106,7 +126,12 @@ function dispatchOptions(request: ForwardRequest): Dispatcher.DispatchOptions {
 }
 
 /** Forward to `req.upstream` and stream the answer into `res`; `done` runs once, after the end or a failure. */
-export function forwardToClient(request: ForwardRequest, res: ServerResponse, captureCap: number, done: (outcome: ForwardOutcome) => void): void {
+export function forwardToClient(
+  request: ForwardRequest,
+  res: ServerResponse,
+  captureCap: number,
+  done: (outcome: ForwardOutcome) => void,
+): void {
   const handler = new ProxyHandler(res, captureCap, done)
   if (request.body !== null && !Buffer.isBuffer(request.body)) countStreamedBody(request.body)
   res.once('close', () => {
@@ -145,7 +170,11 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
   }
 
   expire(): void {
-    this.abort(Object.assign(new Error(`the mirror call took longer than shadow.timeout (${this.#timeoutMs}ms)`), { code: 'TANDEM_MIRROR_TIMEOUT' }))
+    this.abort(
+      Object.assign(new Error(`the mirror call took longer than shadow.timeout (${this.#timeoutMs}ms)`), {
+        code: 'TANDEM_MIRROR_TIMEOUT',
+      }),
+    )
   }
 
   abort(error: Error): void {
@@ -160,7 +189,11 @@ class CaptureHandler implements Dispatcher.DispatchHandler {
     if (this.#finished) controller.abort(new Error('mirror already finished'))
   }
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     if (statusCode < 200) return
     this.#status = statusCode
     this.#headers = stripResponseHeaders(headers)
@@ -197,7 +230,12 @@ function expire(handler: CaptureHandler): void {
 }
 
 /** Send a buffered request and capture the answer; `timeoutMs` bounds the whole exchange (headers and body). */
-export function forwardAndCapture(request: ForwardRequest, captureCap: number, receiver: CaptureReceiver, tag: number): void {
+export function forwardAndCapture(
+  request: ForwardRequest,
+  captureCap: number,
+  receiver: CaptureReceiver,
+  tag: number,
+): void {
   if (request.upstream.h2 !== undefined) return captureH2(request, captureCap, receiver, tag)
   const handler = new CaptureHandler(captureCap, receiver, tag, request.timeoutMs)
   request.upstream.pool.dispatch(dispatchOptions(request), handler)
@@ -230,7 +268,11 @@ class BodyCapture {
    * The captured response. The body is copied at most once: a response read in one chunk (the usual
    * case) is kept as the view undici handed us, which nothing writes to afterwards.
    */
-  response(status: number, headers: Record<string, string | string[] | undefined>, durationMs: number): CapturedResponse {
+  response(
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    durationMs: number,
+  ): CapturedResponse {
     const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length)
     return { ok: true, status, headers, body, truncated: this.#truncated, durationMs }
   }
@@ -241,5 +283,7 @@ export function hasBody(req: IncomingMessage): boolean {
   if (len !== undefined) return len !== '0'
   if (req.headers['transfer-encoding'] !== undefined) return true
   // HTTP/2 frames bodies itself: a request without one ends its stream with the headers.
-  return req.httpVersionMajor === 2 && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
+  return (
+    req.httpVersionMajor === 2 && !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
+  )
 }

@@ -95,7 +95,11 @@ export class Gateway {
     try {
       return await listener.listen(port, host)
     } catch (error) {
-      throw new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: (error as Error).message }, { cause: error })
+      throw new TandemError(
+        'TANDEM_ERR_LISTEN',
+        { address: listen, detail: (error as Error).message },
+        { cause: error },
+      )
     }
   }
 
@@ -122,7 +126,8 @@ export class Gateway {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const plan = this.#plan
-    if (plan === null) return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
+    if (plan === null)
+      return sendError(res, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
     this.#inFlight++
     res.once('close', () => this.#finished())
     const target = requestTarget(req.method!, req.url!)
@@ -133,7 +138,12 @@ export class Gateway {
     const path = target.path
     const route = plan.matcher.match(req.method!, path)
     const socket = req.socket
-    const facts: ForwardFacts = { rawHeaders: req.rawHeaders, headers: req.headers, remoteAddress: socket.remoteAddress, encrypted: this.#encrypted }
+    const facts: ForwardFacts = {
+      rawHeaders: req.rawHeaders,
+      headers: req.headers,
+      remoteAddress: socket.remoteAddress,
+      encrypted: this.#encrypted,
+    }
     if (route === undefined) {
       if (plan.fallback === null) {
         const error = new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path })
@@ -144,7 +154,11 @@ export class Gateway {
     }
     const system = route.system
     const routing = this.#options.routing.get(system.name)
-    const arm = assignArm(system.policy, routing, { headers: req.headers, query: target.query, remoteAddress: socket.remoteAddress })
+    const arm = assignArm(system.policy, routing, {
+      headers: req.headers,
+      query: target.query,
+      remoteAddress: socket.remoteAddress,
+    })
     const withBody = hasBody(req)
     if (system.grpc !== null) return this.#grpc.serve(plan, route, arm, routing.stage, req, res, facts, withBody)
     const shadow = mirrors(routing.stage) ? beginShadow(this.#shadowDeps, route, arm, req, facts, withBody) : null
@@ -159,20 +173,39 @@ export class Gateway {
   /** An Upgrade request (WebSocket): tunnelled to the chosen arm; a drain lets it finish there. */
   #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const plan = this.#plan
-    if (plan === null) return refuse(socket, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
+    if (plan === null)
+      return refuse(socket, new TandemError('TANDEM_ERR_NO_ROUTE', { method: req.method, path: req.url }))
     this.#inFlight++
     socket.once('close', () => this.#finished())
     this.#tunnels.open(plan, req, socket, head)
   }
 
-  #serve(plan: GatewayPlan, route: RoutePlan, arm: Arm, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, withBody: boolean, shadow: ShadowRun | null): void {
+  #serve(
+    plan: GatewayPlan,
+    route: RoutePlan,
+    arm: Arm,
+    req: IncomingMessage,
+    res: ServerResponse,
+    facts: ForwardFacts,
+    withBody: boolean,
+    shadow: ShadowRun | null,
+  ): void {
     const upstream = route.system.serve[arm]
     this.#forward(plan, req, res, facts, upstream, shadow?.captureCap ?? 0, withBody ? req : null, (outcome) => {
       const status = outcome.error === null ? outcome.status : 0
       publishCall(channels.request, this, route.system.name, route.template, arm, status, outcome.durationMs)
       // fallbackToLegacy: a candidate that cannot be reached gets a retry on legacy, when nothing was
       // sent yet and the request can be replayed (idempotent, no body already streamed).
-      if (outcome.error !== null && arm === 'candidate' && !outcome.started && !withBody && !res.destroyed && route.system.fallbackToLegacy && IDEMPOTENT.has(req.method!) && isConnectFailure(outcome.error)) {
+      if (
+        outcome.error !== null &&
+        arm === 'candidate' &&
+        !outcome.started &&
+        !withBody &&
+        !res.destroyed &&
+        route.system.fallbackToLegacy &&
+        IDEMPOTENT.has(req.method!) &&
+        isConnectFailure(outcome.error)
+      ) {
         this.#serve(plan, route, 'legacy', req, res, facts, false, shadow)
         return true
       }
@@ -182,9 +215,25 @@ export class Gateway {
   }
 
   /** Forward and stream back; `after` may take over (retry) by returning true, else errors are answered here. */
-  #forward(plan: GatewayPlan, req: IncomingMessage, res: ServerResponse, facts: ForwardFacts, upstream: Upstream, captureCap: number, body: IncomingMessage | null, after: ((o: ForwardOutcome) => boolean) | null): void {
+  #forward(
+    plan: GatewayPlan,
+    req: IncomingMessage,
+    res: ServerResponse,
+    facts: ForwardFacts,
+    upstream: Upstream,
+    captureCap: number,
+    body: IncomingMessage | null,
+    after: ((o: ForwardOutcome) => boolean) | null,
+  ): void {
     forwardToClient(
-      { upstream, method: req.method!, path: upstream.basePath + req.url!, headers: upstreamRequestHeaders(facts, upstream.headers, false), body, timeoutMs: plan.upstreamTimeoutMs },
+      {
+        upstream,
+        method: req.method!,
+        path: upstream.basePath + req.url!,
+        headers: upstreamRequestHeaders(facts, upstream.headers, false),
+        body,
+        timeoutMs: plan.upstreamTimeoutMs,
+      },
       res,
       captureCap,
       (outcome) => {
@@ -205,7 +254,12 @@ function answerTarget(res: ServerResponse, target: Exclude<RequestTarget, { kind
     res.end()
     return
   }
-  sendError(res, target.kind === 'outside-root' ? new TandemError('TANDEM_ERR_PATH_OUTSIDE_ROOT', { path: target.path }) : new TandemError('TANDEM_ERR_BAD_TARGET', { detail: target.detail }))
+  sendError(
+    res,
+    target.kind === 'outside-root'
+      ? new TandemError('TANDEM_ERR_PATH_OUTSIDE_ROOT', { path: target.path })
+      : new TandemError('TANDEM_ERR_BAD_TARGET', { detail: target.detail }),
+  )
 }
 
 /** Malformed requests, oversized headers and a request head that does not arrive: a coded 4xx, and the connection is closed. */
@@ -221,7 +275,9 @@ function answerClientError(error: Error & { code?: string }, socket: Socket, hea
         ? [new TandemError('TANDEM_ERR_REQUEST_TIMEOUT', { timeout: `${headersTimeoutMs}ms` }), 'Request Timeout']
         : [new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.code ?? error.message }), 'Bad Request']
   const body = JSON.stringify({ code: tandem.code, message: tandem.message })
-  socket.end(`HTTP/1.1 ${tandem.status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${tandem.status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
 }
 
 export function splitListen(listen: string): { host: string; port: number } {

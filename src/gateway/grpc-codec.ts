@@ -67,7 +67,7 @@ export function loadGrpcCodec(
 /** The messages of a gRPC body (5-byte prefix: compressed flag, length); null when the framing is broken. */
 export function splitMessages(body: Buffer, encoding: string | undefined): Buffer[] | null {
   const out: Buffer[] = []
-  for (let at = 0; at < body.length; ) {
+  for (let at = 0; at < body.length;) {
     if (at + 5 > body.length) return null
     const compressed = body[at] === 1
     const length = body.readUInt32BE(at + 1)

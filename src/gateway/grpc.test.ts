@@ -24,7 +24,13 @@ function convert(codec: Codec, legacy: CapturedResponse, candidate: CapturedResp
   const sink: ComparisonSink = { submit: (e) => void seen.push(e) }
   const request = { method: 'POST', url: '/orders.v1.Orders/GetOrder', headers: {}, body: null }
   new GrpcExchangeSink(sink, { codec, errorCodes: new Set() }).submit({
-    system: 's', route: '/orders.v1.Orders/*', at: 0, primary: 'legacy', request, legacy, candidate,
+    system: 's',
+    route: '/orders.v1.Orders/*',
+    at: 0,
+    primary: 'legacy',
+    request,
+    legacy,
+    candidate,
   })
   return seen[0]!
 }

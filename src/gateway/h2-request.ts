@@ -70,4 +70,3 @@ Object.defineProperty(TandemH2Response.prototype, 'writeHead', {
       : Reflect.apply(writeHead, this, [status, message])
   },
 })
-

@@ -1,12 +1,7 @@
 // HTTP/2 calls to targets on node:http2 client sessions, with trailers (gRPC needs them; undici drops
 // data still buffered when trailers arrive): one session per target origin, streams flow-controlled
 // both ways, a capped copy of the response (trailers included) kept for comparison.
-import {
-  constants,
-  type ClientHttp2Stream,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-} from 'node:http2'
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
 import type { Readable } from 'node:stream'
 import type { CapturedResponse } from '../compare/sink.js'
 import type { ServerResponse } from 'node:http'

@@ -3,7 +3,18 @@
 // dropped too: node:http answers 100-continue itself and undici refuses the header.
 import type { IncomingHttpHeaders } from 'node:http'
 
-const HOP_BY_HOP = new Set(['expect', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
+const HOP_BY_HOP = new Set([
+  'expect',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
 
 /** Headers the gateway sets itself; the client's values are replaced (x-forwarded-for is appended to). */
 const REPLACED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-tandem-shadow'])
@@ -35,7 +46,11 @@ export interface TargetHeaders {
   readonly host: string | null
 }
 
-export function compileTargetHeaders(url: URL, headers: Readonly<Record<string, string>>, host: 'keep' | 'target'): TargetHeaders {
+export function compileTargetHeaders(
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  host: 'keep' | 'target',
+): TargetHeaders {
   const extra: string[] = []
   const override = new Set<string>()
   for (const [k, v] of Object.entries(headers)) {
@@ -102,7 +117,9 @@ export function upstreamRequestHeaders(facts: ForwardFacts, target: TargetHeader
  * The upstream response headers without hop-by-hop ones. Builds a new object rather than deleting
  * from undici's (`delete` turns it into a slow dictionary object that writeHead then walks).
  */
-export function stripResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+export function stripResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[] | undefined> {
   const tokens = connectionTokens(headers.connection)
   const out: Record<string, string | string[] | undefined> = {}
   for (const name in headers) {

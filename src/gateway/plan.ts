@@ -67,10 +67,27 @@ export interface GatewayPlan {
 }
 
 export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<string, MirrorQueue>): GatewayPlan {
-  const options = { connections: config.gateway.connections, connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000) }
+  const options = {
+    connections: config.gateway.connections,
+    connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000),
+  }
   const used = new Set<Pool>()
-  const upstream = (label: string, t: SystemConfig['legacy'] & {}, kind: 'serve' | 'mirror', url = t.url, grpc: GrpcPlan | null = null): Upstream => {
-    const u = pools.upstream(label, url, t.headers, t.host, kind, options, grpc === null ? t : { ...t, grpc: grpc.errorCodes })
+  const upstream = (
+    label: string,
+    t: SystemConfig['legacy'] & {},
+    kind: 'serve' | 'mirror',
+    url = t.url,
+    grpc: GrpcPlan | null = null,
+  ): Upstream => {
+    const u = pools.upstream(
+      label,
+      url,
+      t.headers,
+      t.host,
+      kind,
+      options,
+      grpc === null ? t : { ...t, grpc: grpc.errorCodes },
+    )
     used.add(u.pool)
     return u
   }
@@ -85,10 +102,18 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
     const grpc: GrpcPlan | null =
       s.protocol !== 'grpc'
         ? null
-        : { codec: loadGrpcCodec(s.name, s.grpc.protos, s.grpc.includeDirs), errorCodes: new Set(s.grpc.errorCodes.map((n) => GRPC_STATUS_NAMES.indexOf(n))) }
+        : {
+            codec: loadGrpcCodec(s.name, s.grpc.protos, s.grpc.includeDirs),
+            errorCodes: new Set(s.grpc.errorCodes.map((n) => GRPC_STATUS_NAMES.indexOf(n))),
+          }
     const system: SystemPlan = {
       name: s.name,
-      policy: { system: s.name, strategy: s.rollout.strategy, stickiness: parseStickiness(s.rollout.stickiness), targeting: compileTargeting(s.rollout.targeting) },
+      policy: {
+        system: s.name,
+        strategy: s.rollout.strategy,
+        stickiness: parseStickiness(s.rollout.stickiness),
+        targeting: compileTargeting(s.rollout.targeting),
+      },
       shadow: {
         sample: s.shadow.sample,
         secondarySample: s.shadow.secondarySample,
@@ -105,7 +130,10 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
         legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'mirror', s.legacy.url, grpc),
         candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'mirror', s.candidate.url, grpc),
       },
-      secondary: s.legacy.secondary === undefined ? null : upstream(`legacy secondary of system "${s.name}"`, s.legacy, 'mirror', s.legacy.secondary, grpc),
+      secondary:
+        s.legacy.secondary === undefined
+          ? null
+          : upstream(`legacy secondary of system "${s.name}"`, s.legacy, 'mirror', s.legacy.secondary, grpc),
       fallbackToLegacy: s.rollout.fallbackToLegacy,
       grpc,
     }

@@ -5,7 +5,13 @@
 
 /** What the gateway does with a request target. */
 export type RequestTarget =
-  | { readonly kind: 'path'; readonly url: string; readonly path: string; readonly query: string; readonly host: string | null }
+  | {
+      readonly kind: 'path'
+      readonly url: string
+      readonly path: string
+      readonly query: string
+      readonly host: string | null
+    }
   /** `OPTIONS *`: a question about the server itself, answered by the gateway. */
   | { readonly kind: 'asterisk' }
   | { readonly kind: 'outside-root'; readonly path: string }
@@ -18,7 +24,10 @@ export function requestTarget(method: string, target: string): RequestTarget {
   let url = target
   let host: string | null = null
   if (url.charCodeAt(0) !== 47 /* / */) {
-    if (url === '*') return method === 'OPTIONS' ? { kind: 'asterisk' } : { kind: 'unsupported', detail: `"*" is only valid with OPTIONS, not ${method}` }
+    if (url === '*')
+      return method === 'OPTIONS'
+        ? { kind: 'asterisk' }
+        : { kind: 'unsupported', detail: `"*" is only valid with OPTIONS, not ${method}` }
     const m = ABSOLUTE.exec(url)
     if (m === null) return { kind: 'unsupported', detail: 'it is neither a path starting with / nor an http(s) URL' }
     host = m[1]!
@@ -66,6 +75,13 @@ export function normalizePath(path: string): string | null {
 /** RFC 3986 2.3: ALPHA / DIGIT / "-" / "." / "_" / "~" mean the same encoded or not. */
 function decodeUnreserved(whole: string, hex: string): string {
   const c = Number.parseInt(hex, 16)
-  const unreserved = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e
+  const unreserved =
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e
   return unreserved ? String.fromCharCode(c) : whole
 }

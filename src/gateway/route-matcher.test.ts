@@ -50,7 +50,11 @@ function referenceRegExp(path: string): RegExp {
     }
     out += '/'
     if (seg.startsWith(':') && seg.length > 1) out += '[^/]+'
-    else out += seg.split('*').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')
+    else
+      out += seg
+        .split('*')
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*')
   }
   return new RegExp(`${out}/?$`)
 }
@@ -65,7 +69,10 @@ describe('PathPattern', () => {
     fc.stringMatching(/^[ab.*]{1,4}$/),
   )
   const template = fc.array(templateSegment, { minLength: 1, maxLength: 5 }).map((s) => `/${s.join('/')}`)
-  const path = fc.oneof(fc.constant(''), fc.array(fc.stringMatching(/^[ab.]{0,3}$/), { minLength: 1, maxLength: 7 }).map((s) => `/${s.join('/')}`))
+  const path = fc.oneof(
+    fc.constant(''),
+    fc.array(fc.stringMatching(/^[ab.]{0,3}$/), { minLength: 1, maxLength: 7 }).map((s) => `/${s.join('/')}`),
+  )
 
   it('matches exactly what the former regular expression matched', () => {
     fc.assert(
@@ -82,7 +89,11 @@ describe('PathPattern', () => {
     const elements = t.split('/').length - 1
     const near = `/shop${'/orders/lines'.repeat(1000)}/details`
     const hit = `/shop${'/orders/lines'.repeat(1000)}/detail`
-    for (const [p, expected] of [[near, false], [hit, true], [`${hit}/`, true]] as const) {
+    for (const [p, expected] of [
+      [near, false],
+      [hit, true],
+      [`${hit}/`, true],
+    ] as const) {
       expect(p.length).toBeGreaterThan(13_000)
       const meter = { steps: 0 }
       expect(pattern.test(p, meter)).toBe(expected)

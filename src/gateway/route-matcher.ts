@@ -133,8 +133,14 @@ export class RouteMatcher<T> {
   constructor(routes: readonly RouteSpec<T>[]) {
     this.#routes = routes.map((r) => {
       const dynamic = r.path.includes(':') || r.path.includes('*')
-      const methods = r.methods === undefined ? null : new Set(r.methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))
-      return { pattern: dynamic ? new PathPattern(r.path) : null, literal: dynamic ? null : r.path, methods, value: r.value }
+      const methods =
+        r.methods === undefined ? null : new Set(r.methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))
+      return {
+        pattern: dynamic ? new PathPattern(r.path) : null,
+        literal: dynamic ? null : r.path,
+        methods,
+        value: r.value,
+      }
     })
   }
 

@@ -32,7 +32,14 @@ const SECONDARY = 1
  * primary call starts reading the body, so the copy sees every chunk; call `primaryStarted()` once the
  * primary call is dispatched.
  */
-export function beginShadow(deps: ShadowDeps, route: RoutePlan, primary: Arm, req: IncomingMessage, facts: ForwardFacts, withBody: boolean): ShadowRun | null {
+export function beginShadow(
+  deps: ShadowDeps,
+  route: RoutePlan,
+  primary: Arm,
+  req: IncomingMessage,
+  facts: ForwardFacts,
+  withBody: boolean,
+): ShadowRun | null {
   const system = route.system
   const policy = system.shadow
   const method = req.method!
@@ -71,7 +78,14 @@ export class ShadowRun implements CaptureReceiver {
   #mirrorResult: ArmResult | null = null
   #secondaryResult: ArmResult | undefined
 
-  constructor(deps: ShadowDeps, route: RoutePlan, primary: Arm, req: IncomingMessage, facts: ForwardFacts, withBody: boolean) {
+  constructor(
+    deps: ShadowDeps,
+    route: RoutePlan,
+    primary: Arm,
+    req: IncomingMessage,
+    facts: ForwardFacts,
+    withBody: boolean,
+  ) {
     this.#deps = deps
     this.#route = route
     this.#primary = primary
@@ -121,13 +135,12 @@ export class ShadowRun implements CaptureReceiver {
 
   /** The primary call finished (streamed to the client, with a capped copy when it succeeded). */
   primaryDone(outcome: ForwardOutcome): void {
-    this.#primaryResult =
-      outcome.capture ?? {
-        ok: false,
-        reason: outcome.error !== null && isTimeout(outcome.error) ? 'timeout' : 'error',
-        message: outcome.error?.message ?? 'no response',
-        durationMs: outcome.durationMs,
-      }
+    this.#primaryResult = outcome.capture ?? {
+      ok: false,
+      reason: outcome.error !== null && isTimeout(outcome.error) ? 'timeout' : 'error',
+      message: outcome.error?.message ?? 'no response',
+      durationMs: outcome.durationMs,
+    }
     // A primary that failed before the body was read leaves nothing to mirror.
     if (!this.#bodyDone) this.#cancel('error')
     this.#settle()
@@ -136,7 +149,8 @@ export class ShadowRun implements CaptureReceiver {
   #dispatch(): void {
     if (this.#cancelled || this.#dispatched) return
     const system = this.#route.system
-    if (this.#chunks !== null) this.#body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#bodyBytes)
+    if (this.#chunks !== null)
+      this.#body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#bodyBytes)
     this.#chunks = null
     if (!system.queue.tryAcquire()) {
       this.#cancel('queue-full')
@@ -146,7 +160,11 @@ export class ShadowRun implements CaptureReceiver {
     const mirrorArm = other(this.#primary)
     this.#pending++
     this.#call(system.mirror[mirrorArm], MIRROR)
-    if (system.secondary !== null && (system.shadow.secondarySample >= 1 || Math.random() < system.shadow.secondarySample) && system.queue.tryAcquire()) {
+    if (
+      system.secondary !== null &&
+      (system.shadow.secondarySample >= 1 || Math.random() < system.shadow.secondarySample) &&
+      system.queue.tryAcquire()
+    ) {
       this.#pending++
       this.#call(system.secondary, SECONDARY)
     }
@@ -175,7 +193,9 @@ export class ShadowRun implements CaptureReceiver {
     const system = this.#route.system
     system.queue.release()
     const armResult: ArmResult =
-      result instanceof Error ? { ok: false, reason: isTimeout(result) ? 'timeout' : 'error', message: result.message, durationMs } : result
+      result instanceof Error
+        ? { ok: false, reason: isTimeout(result) ? 'timeout' : 'error', message: result.message, durationMs }
+        : result
     if (tag === MIRROR) {
       // The arm's own behaviour under mirrored traffic feeds its metrics too (errors, latency).
       const status = armResult.ok ? armResult.status : 0

@@ -5,11 +5,31 @@
 import type { ServerResponse } from 'node:http'
 import { TandemError } from '../errors.js'
 
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'TANDEM_MIRROR_TIMEOUT'])
+const TIMEOUTS = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'TANDEM_MIRROR_TIMEOUT',
+])
 /** Failures that happen before the upstream saw the request: safe to retry elsewhere. */
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'])
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+])
 /** The upstream answered, but not with a valid HTTP/1.1 response (besides llhttp's HPE_* codes). */
-const PROTOCOL_ERRORS = new Set(['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO', 'TANDEM_UPSTREAM_INFORMATIONAL_ONLY', 'TANDEM_UPSTREAM_BAD_UPGRADE'])
+const PROTOCOL_ERRORS = new Set([
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_EXCEEDED_MAX_SIZE',
+  'UND_ERR_INFO',
+  'TANDEM_UPSTREAM_INFORMATIONAL_ONLY',
+  'TANDEM_UPSTREAM_BAD_UPGRADE',
+])
 
 /** What a client may read about a transport failure: a fixed phrase per code. */
 const PHRASES: Record<string, string> = {
@@ -23,7 +43,8 @@ const PHRASES: Record<string, string> = {
   UND_ERR_SOCKET: 'connection closed before the response was complete',
   UND_ERR_CLOSED: 'connection pool closed',
   UND_ERR_DESTROYED: 'connection pool closed',
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'the body length does not match Content-Length (or Content-Length is repeated with different values)',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH:
+    'the body length does not match Content-Length (or Content-Length is repeated with different values)',
   UND_ERR_RES_EXCEEDED_MAX_SIZE: 'the response is larger than allowed',
   TANDEM_UPSTREAM_INFORMATIONAL_ONLY: 'an informational (1xx) response and no final response',
   TANDEM_UPSTREAM_BAD_UPGRADE: 'a 101 Switching Protocols to a request that asked for no upgrade',
@@ -52,7 +73,8 @@ export function isProtocolError(error: unknown): boolean {
 /** The client-facing error for a failed upstream call; `target` is the upstream's label (its role, not its URL). */
 export function upstreamError(error: unknown, target: string, timeoutMs: number): TandemError {
   const code = codeOf(error)
-  if (TIMEOUTS.has(code)) return new TandemError('TANDEM_ERR_UPSTREAM_TIMEOUT', { target, timeout: `${timeoutMs}ms` }, { cause: error })
+  if (TIMEOUTS.has(code))
+    return new TandemError('TANDEM_ERR_UPSTREAM_TIMEOUT', { target, timeout: `${timeoutMs}ms` }, { cause: error })
   if (isProtocolError(error)) {
     // llhttp's reason (`Invalid header value char`) says what was wrong and holds no address.
     const reason = code.startsWith('HPE_') ? /\(([^)]*)\)\s*$/.exec((error as Error).message ?? '')?.[1] : undefined
@@ -71,6 +93,9 @@ export function sendError(res: ServerResponse, error: TandemError): void {
     return
   }
   const body = JSON.stringify({ code: error.code, message: error.message })
-  res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+  res.writeHead(error.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  })
   res.end(body)
 }

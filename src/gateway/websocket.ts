@@ -150,7 +150,7 @@ function connectUpstream(
     headers,
     agent: false,
     timeout: timeoutMs,
-    ...(secure ? upstream.tls ?? {} : {}),
+    ...(secure ? (upstream.tls ?? {}) : {}),
   }
   const req = secure ? httpsRequest(options) : httpRequest(options)
   req.once('timeout', () => {

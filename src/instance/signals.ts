@@ -12,22 +12,39 @@ const SIGHUP_ACTOR = 'signal:SIGHUP'
  * with the outcome. Whoever can signal the process owns it, hence role admin.
  */
 export async function reloadOnSignal(instance: Pick<Instance, 'reload' | 'store'>, logger: Logger): Promise<void> {
-  const audit = { actor: SIGHUP_ACTOR, role: 'admin', action: 'config.reload', target: null, params: { signal: 'SIGHUP' } }
+  const audit = {
+    actor: SIGHUP_ACTOR,
+    role: 'admin',
+    action: 'config.reload',
+    target: null,
+    params: { signal: 'SIGHUP' },
+  }
   let entry: { result: 'ok' | 'error'; detail?: string }
   try {
     const result = await instance.reload(SIGHUP_ACTOR)
     entry = result.ok
       ? { result: 'ok' }
-      : { result: 'error', detail: describe(new TandemError('TANDEM_ERR_CONFIG_INVALID', { count: result.errors.length, file: 'the config file' })) }
+      : {
+          result: 'error',
+          detail: describe(
+            new TandemError('TANDEM_ERR_CONFIG_INVALID', { count: result.errors.length, file: 'the config file' }),
+          ),
+        }
   } catch (error) {
     logger.error({ err: error }, 'reload on SIGHUP failed')
     entry = { result: 'error', detail: describe(error) }
   }
-  await writeAudit(instance.store, { ...audit, ...entry }).catch((error: unknown) => logger.error({ err: error }, 'could not audit the SIGHUP reload'))
+  await writeAudit(instance.store, { ...audit, ...entry }).catch((error: unknown) =>
+    logger.error({ err: error }, 'could not audit the SIGHUP reload'),
+  )
 }
 
 /** Install the handlers; returns a function that removes them. */
-export function handleSignals(instance: Instance, logger: Logger, exit: (code: number) => void = (c) => process.exit(c)): () => void {
+export function handleSignals(
+  instance: Instance,
+  logger: Logger,
+  exit: (code: number) => void = (c) => process.exit(c),
+): () => void {
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) {

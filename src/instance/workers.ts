@@ -129,14 +129,17 @@ export async function startWorkers(
     reload: (config) => broadcast({ type: 'config', config }),
     async stop(drainMs: number) {
       stopping = true
-      const exits = [...workers].map((w) => new Promise<void>((resolve) => {
-        if (w.process.exitCode !== null || w.process.signalCode !== null) return resolve()
-        w.once('exit', () => resolve())
-        const kill = setTimeout(() => w.process.kill('SIGKILL'), drainMs + 5_000)
-        w.once('exit', () => clearTimeout(kill))
-        if (w.isConnected()) w.send({ type: 'shutdown', drainMs } satisfies ToWorker)
-        else w.process.kill('SIGTERM')
-      }))
+      const exits = [...workers].map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.process.exitCode !== null || w.process.signalCode !== null) return resolve()
+            w.once('exit', () => resolve())
+            const kill = setTimeout(() => w.process.kill('SIGKILL'), drainMs + 5_000)
+            w.once('exit', () => clearTimeout(kill))
+            if (w.isConnected()) w.send({ type: 'shutdown', drainMs } satisfies ToWorker)
+            else w.process.kill('SIGTERM')
+          }),
+      )
       await Promise.all(exits)
     },
   }
