@@ -20,7 +20,9 @@ export interface DualWriteOptions<A extends unknown[]> extends FollowSystem {
 export interface DualWriter<A extends unknown[], R> {
   (...args: A): Promise<R>
   /** Counts since creation. */
-  readonly stats: { writes: number; secondaryFailures: number; replayed: number }
+  readonly stats: { writes: number; secondaryFailures: number }
+  /** Old-side writes missed while promoted: still queued, and replayed to the old side since. */
+  readonly replay: { readonly pending: number; readonly replayed: number }
   /** Replay now the old-side writes that failed while the new side was authoritative (see below). */
   replayOld(): Promise<void>
   /** Wait until every log append has reached the file. */
@@ -41,7 +43,8 @@ export function dualWrite<A extends unknown[], R>(
   options: DualWriteOptions<A>,
 ): DualWriter<A, R> {
   const log = typeof options.log === 'string' ? new ReconciliationLog(options.log) : options.log
-  const stats = { writes: 0, secondaryFailures: 0, replayed: 0 }
+  const stats = { writes: 0, secondaryFailures: 0 }
+  let replayed = 0
   const flag = followerOf(options, 'dualWrite')
   // Old-side writes that failed while promoted (also in the log), in order: replayed to the old side as
   // soon as it is authoritative again (a rollback), and before any write is served from it.
@@ -52,7 +55,7 @@ export function dualWrite<A extends unknown[], R>(
       while (missedOld.length > 0) {
         await oldWrite(...missedOld[0]!)
         missedOld.shift()
-        stats.replayed++
+        replayed++
       }
     })().finally(() => (replaying = undefined)))
   flag?.onChange((s) => {
@@ -87,7 +90,15 @@ export function dualWrite<A extends unknown[], R>(
     }
     return result
   }
-  return Object.assign(writer, { stats, replayOld, flush: () => log.flush(), flag, close: () => flag?.close() })
+  const replay = {
+    get pending() {
+      return missedOld.length
+    },
+    get replayed() {
+      return replayed
+    },
+  }
+  return Object.assign(writer, { stats, replay, replayOld, flush: () => log.flush(), flag, close: () => flag?.close() })
 }
 
 /** A describe callback that throws must not turn a logged failure into a lost one: fall back to the arguments. */

@@ -113,13 +113,14 @@ it('walks reads to the new store, makes it authoritative, and loses no write on 
   expect(await readNew('k1')).toBe('new:v2')
   expect(await readOld('k1')).toBe('old:v1')
   const logged = (await readFile(logFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+  expect(write.replay.pending).toBe(1)
   expect(logged).toMatchObject([{ side: 'old', op: 'upsert', key: { id: 'k1' }, row: { id: 'k1', name: 'v2' } }])
   oldDown = false
 
   // rollback: the old side is authoritative again and gets the missed write back before serving.
   await act(admin, 'orders-db', 'rollback')
   await stageIs('rolled-back')
-  await until(() => write.stats.replayed === 1)
+  await until(() => write.replay.replayed === 1)
   expect(await read('k1')).toBe('old:v2')
   for (const k of keys) expect((await read(k)).startsWith('old:')).toBe(true)
   await write('k2', 'v3')
