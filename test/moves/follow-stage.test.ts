@@ -86,7 +86,8 @@ it('walks reads to the new store, makes it authoritative, and loses no write on 
     return `new:${(rows as Array<{ name: string }>)[0]?.name}`
   }
   // Serving results are tagged with their store so the test sees which side answered.
-  const read = shadowRead(readOld, readNew, { flag, key: (id) => id, compare: (a, b) => a.slice(4) === String(b).slice(4) })
+  const sameValue = (a: string, b: unknown) => a.slice(4) === String(b).slice(4)
+  const read = shadowRead(readOld, readNew, { flag, key: (id) => id, compare: sameValue })
   await flag.ready()
   const stageIs = (stage: string) => until(async () => (await flag.refresh(), flag.stage === stage))
 
