@@ -18,6 +18,8 @@ export interface WriteOp {
 export interface ReconcileEntry extends Partial<WriteOp> {
   readonly time: string
   readonly error: string
+  /** The side whose write failed (dualWrite following a system: `old` while the new side is authoritative). */
+  readonly side?: 'old' | 'new'
   /** The original call's arguments, when no `describe` was given (not replayable). */
   readonly args?: readonly unknown[]
 }

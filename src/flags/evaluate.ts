@@ -11,6 +11,9 @@ import {
 } from '../gateway/assign-arm.js'
 import type { SystemRouting } from '../domain/routing-table.js'
 
+/** Every kind has a flag: the gateway and apps follow http and code systems, data and event helpers the rest. */
+const FLAG_KINDS: ReadonlySet<SystemConfig['kind']> = new Set(['http', 'code', 'datastore', 'events'])
+
 /** OFREP metadata: flat values only (boolean, string, number). */
 export type FlagMetadata = Record<string, boolean | string | number>
 
@@ -103,7 +106,8 @@ export class FlagEvaluator {
     if (config === this.#compiledFor) return this.#flags
     const flags = new Map<string, Flag>()
     for (const s of config.systems) {
-      if (s.kind !== 'http' && s.kind !== 'code') continue
+      // datastore and events systems too: dualWrite, shadowRead and dualPublish follow their stage.
+      if (!FLAG_KINDS.has(s.kind)) continue
       const policy: ArmPolicy = {
         system: s.name,
         strategy: s.rollout.strategy,
@@ -118,7 +122,7 @@ export class FlagEvaluator {
     return flags
   }
 
-  /** The flag of a system (http or code), or undefined. */
+  /** The flag of a system (http, code, datastore or events), or undefined. */
   has(key: string): boolean {
     return this.#all().has(key)
   }
