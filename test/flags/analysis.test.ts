@@ -3,7 +3,8 @@
 // errorRate evidence from the observations, and no caller ever sees the candidate's errors.
 import { afterEach, expect, it } from 'vitest'
 import { adapter } from '../../src/index.js'
-import { FLAGS, act, flagInstance, until } from './support.js'
+import { eventually } from '../support/eventually.js'
+import { FLAGS, act, codeSystem, flagInstance } from './support.js'
 import { request } from 'undici'
 import type { ComparisonReader } from '../../src/compare/sink.js'
 import { listDecisions } from '../../src/store/system-state.js'
@@ -16,11 +17,12 @@ afterEach(async () => {
 
 it('rolls back a code system whose candidate throws on 30 % of calls, from the adapter observations', async () => {
   const { instance } = await flagInstance(
-    `  - name: pricing
-    kind: code
-    rollout: { steps: [{ shadow: 1h }, { weight: 100 }] }
-    analysis: { interval: 1s, minSamples: 20 }
-`,
+    [
+      codeSystem('pricing', {
+        rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] },
+        analysis: { interval: '1s', minSamples: 20 },
+      }),
+    ],
     cleanup,
   )
   const admin = instance.adminUrl
@@ -42,14 +44,21 @@ it('rolls back a code system whose candidate throws on 30 % of calls, from the a
   expect(price.flag.stage).toBe('shadow')
 
   let calls = 0
-  await until(async () => {
-    for (let i = 0; i < 20; i++) {
-      // In shadow every caller gets legacy's answer, whatever the candidate does.
-      expect(await price(`sku-${calls}`)).toEqual({ sku: `sku-${calls}`, cents: 100 })
-      calls++
-    }
-    return price.flag.stage === 'rolled-back'
-  }, 1000)
+  // In shadow every caller gets legacy's answer, whatever the candidate does (collected, not thrown:
+  // eventually retries what throws).
+  const wrong: unknown[] = []
+  await eventually(
+    async () => {
+      for (let i = 0; i < 20; i++) {
+        const got = await price(`sku-${calls}`)
+        if (got.sku !== `sku-${calls}` || got.cents !== 100 || Object.keys(got).length !== 2) wrong.push(got)
+        calls++
+      }
+      return price.flag.stage === 'rolled-back'
+    },
+    { tries: 1000, every: 20 },
+  )
+  expect(wrong).toEqual([])
 
   const res = await request(`${admin}/api/v1/systems/pricing`, { headers: { authorization: `Bearer ${FLAGS}` } })
   // The flags role reads flags only: the system detail is refused.
@@ -71,7 +80,7 @@ it('rolls back a code system whose candidate throws on 30 % of calls, from the a
     const c = await (instance.comparisons as unknown as ComparisonReader).counts('pricing', 0, Date.now() + 1000)
     return c.match + c.mismatch + c.candidateError
   }
-  await until(async () => (await counted()) > 0)
+  await eventually(async () => (await counted()) > 0)
   // After the rollback the adapter serves legacy only.
   expect(await price('after')).toEqual({ sku: 'after', cents: 100 })
 }, 120_000)

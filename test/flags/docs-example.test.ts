@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { OpenFeature } from '@openfeature/server-sdk'
 import { afterEach, expect, it } from 'vitest'
 import { bucket } from '../../src/gateway/assign-arm.js'
-import { FLAGS, act, flagInstance } from './support.js'
+import { FLAGS, act, codeSystem, flagInstance } from './support.js'
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -18,13 +18,15 @@ it('runs the OpenFeature example of docs/flags.md', async () => {
   const code = /<!-- example: flags-openfeature -->\n```js\n([\s\S]*?)```/.exec(doc)?.[1]
   expect(code).toBeDefined()
   const { instance } = await flagInstance(
-    `  - name: checkout
-    kind: code
-    rollout:
-      steps: [{ weight: 30, pause: 1h }, { weight: 100 }]
-      targeting: [{ header: x-tenant, in: [internal], arm: candidate }]
-    analysis: { interval: 1h }
-`,
+    [
+      codeSystem('checkout', {
+        rollout: {
+          steps: [{ weight: 30, pause: '1h' }, { weight: 100 }],
+          targeting: [{ header: 'x-tenant', in: ['internal'], arm: 'candidate' }],
+        },
+        analysis: { interval: '1h' },
+      }),
+    ],
     cleanup,
   )
   await act(instance.adminUrl, 'checkout', 'start')

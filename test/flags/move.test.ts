@@ -10,7 +10,8 @@ import { dualPublish, dualWrite, openStream, shadowRead } from '../../src/index.
 import { bucket } from '../../src/gateway/assign-arm.js'
 import type { FlagFollower } from '../../src/flags/follow.js'
 import { movePlan } from '../../src/flags/move.js'
-import { FLAGS, act, flagInstance, until } from './support.js'
+import { eventually } from '../support/eventually.js'
+import { FLAGS, act, codeSystem, flagInstance } from './support.js'
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -28,11 +29,12 @@ it('plans each stage: old authoritative until promoted, the old side stopped whe
 
 it('walks a store and a broker move with the system it follows', async () => {
   const { instance } = await flagInstance(
-    `  - name: orders-move
-    kind: code
-    rollout: { steps: [{ weight: 50, pause: 1h }, { weight: 100 }] }
-    analysis: { interval: 1h }
-`,
+    [
+      codeSystem('orders-move', {
+        rollout: { steps: [{ weight: 50, pause: '1h' }, { weight: 100 }] },
+        analysis: { interval: '1h' },
+      }),
+    ],
     cleanup,
   )
   const admin = instance.adminUrl
@@ -62,7 +64,7 @@ it('walks a store and a broker move with the system it follows', async () => {
   const publish = dualPublish(oldBus, newBus, { flag: write.flag! })
   const flag: FlagFollower = write.flag!
   await flag.ready()
-  const stageIs = (stage: string) => until(async () => (await flag.refresh(), flag.stage === stage))
+  const stageIs = (stage: string) => eventually(async () => (await flag.refresh(), flag.stage === stage))
 
   // pending: the old side only.
   await write('a', '1')

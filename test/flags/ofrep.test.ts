@@ -8,7 +8,9 @@ import { adapter } from '../../src/index.js'
 import { bucket } from '../../src/gateway/assign-arm.js'
 import { MAX_REFRESH_MS } from '../../src/flags/follow.js'
 import { tandem } from '../support/cli.js'
-import { FLAGS, OPERATOR, VIEWER, act, flagInstance, post, until } from './support.js'
+import { eventually } from '../support/eventually.js'
+import { system } from '../support/config.js'
+import { FLAGS, OPERATOR, VIEWER, act, codeSystem, flagInstance, post } from './support.js'
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -16,17 +18,16 @@ afterEach(async () => {
   cleanup = []
 })
 
-const SYSTEMS = `  - name: checkout
-    kind: code
-    rollout:
-      steps: [{ weight: 30, pause: 1h }, { weight: 100 }]
-      targeting: [{ header: x-tenant, in: [internal], arm: candidate }]
-    analysis: { interval: 1h }
-  - name: web
-    legacy: { url: http://127.0.0.1:9 }
-    candidate: { url: http://127.0.0.1:9 }
-    routes: [{ path: /** }]
-`
+const SYSTEMS = [
+  codeSystem('checkout', {
+    rollout: {
+      steps: [{ weight: 30, pause: '1h' }, { weight: 100 }],
+      targeting: [{ header: 'x-tenant', in: ['internal'], arm: 'candidate' }],
+    },
+    analysis: { interval: '1h' },
+  }),
+  system('web'),
+]
 
 it('serves a weight-30 code system to the OpenFeature SDK with the gateway buckets; rollback stops it', async () => {
   const { instance, configFile } = await flagInstance(SYSTEMS, cleanup)
@@ -107,7 +108,7 @@ it('serves a weight-30 code system to the OpenFeature SDK with the gateway bucke
     'kill switch',
   ])
   expect(rollback.code).toBe(0)
-  await until(async () => (await calls('user-1')) === 'legacy:user-1' && calls.flag.stage === 'rolled-back')
+  await eventually(async () => (await calls('user-1')) === 'legacy:user-1' && calls.flag.stage === 'rolled-back')
   for (const key of keys) {
     const d = await client.getBooleanDetails('checkout', true, { targetingKey: key })
     expect(d).toMatchObject({ value: false, reason: 'DISABLED', variant: 'legacy' })

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { afterEach, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config/load.js'
 import { createInstance } from '../../src/instance/create-instance.js'
 import { openStore } from '../../src/store/open.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
+import { buildConfig, system, tandemConfig } from '../support/config.js'
 
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -19,16 +19,14 @@ afterEach(async () => {
 it('builds gateway, admin and controller on an injected store and clock', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-root-'))
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
-  const config = parseConfig(`version: 1
-store: sqlite:${join(dir, 'unused.db')}
-systems:
-  - name: ledger
-    legacy: { url: http://127.0.0.1:9 }
-    candidate: { url: http://127.0.0.1:9 }
-    routes: [{ path: /** }]
-    rollout: { steps: [{ shadow: 1h }, { weight: 100 }] }
-    analysis: { interval: 1h }
-`)
+  const config = buildConfig(
+    tandemConfig({
+      store: `sqlite:${join(dir, 'unused.db')}`,
+      systems: [
+        system('ledger', { rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] }, analysis: { interval: '1h' } }),
+      ],
+    }),
+  )
   const store = await openStore(`sqlite:${join(dir, 'injected.db')}`)
   cleanup.push(() => store.close())
   const clock = { now: Date.UTC(2026, 0, 1, 9) }

@@ -1,54 +1,26 @@
 // `tandem up --workers 2` as a user runs it, on SQLite and on PostgreSQL: two gateway processes share
 // the listener, every request is counted once by the primary, a promote from the CLI reaches both
 // workers, and SIGTERM drains them all and exits 0.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, ROOT, tandem } from '../support/cli.js'
+import { ROOT, tandem } from '../support/cli.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { origin, promValue, type Origin } from '../support/loopback.js'
 import { withPostgresSchema } from '../support/postgres.js'
+import { spawnUp } from '../support/up.js'
 
-// Self-contained helpers (the shared test kit is being reorganised): an origin answering its arm's name,
-// a bounded poll, one value of the admin listener's /metrics.
-interface Origin {
-  readonly url: string
-  readonly server: Server
-}
-
-async function origin(arm: string): Promise<Origin> {
-  const server = createServer((_req, res: ServerResponse) => {
+/** An origin answering its arm's name. */
+const armOrigin = (arm: string): Promise<Origin> =>
+  origin((_req, res) => {
     res.writeHead(200)
     res.end(arm)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }
-}
-
-/** Poll `read` until `ok` holds or `attempts` reads were made; returns the last value read. */
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, attempts: number, pauseMs: number): Promise<T> {
-  let value = await read()
-  for (let i = 0; i < attempts && !ok(value); i++) {
-    await new Promise((r) => setTimeout(r, pauseMs))
-    value = await read()
-  }
-  return value
-}
-
-async function promValue(adminUrl: string, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await request(`${adminUrl}/metrics`)).body.text()
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue
-    const labelText = line.slice(name.length + 1, line.lastIndexOf('}'))
-    if (want.every((w) => labelText.split(',').includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1))
-  }
-  return 0
-}
 
 const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true })
 
@@ -56,13 +28,13 @@ let legacy: Origin
 let candidate: Origin
 
 beforeAll(async () => {
-  legacy = await origin('legacy')
-  candidate = await origin('candidate')
+  legacy = await armOrigin('legacy')
+  candidate = await armOrigin('candidate')
 })
 
-afterAll(() => {
-  legacy?.server.close()
-  candidate?.server.close()
+afterAll(async () => {
+  await legacy?.close()
+  await candidate?.close()
 })
 
 interface Up {
@@ -72,25 +44,10 @@ interface Up {
   log(): string
 }
 
+/** The kit's spawnUp with two gateway workers, run from the repository root. */
 async function up(configFile: string): Promise<Up> {
-  const child = spawn(process.execPath, [BIN, 'up', '-c', configFile, '--json', '--workers', '2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let log = ''
-  child.stderr!.on('data', (b: Buffer) => (log += b.toString()))
-  const summary = await new Promise<{ gateway: string; admin: string }>((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString()
-      try {
-        const parsed = JSON.parse(out) as { gateway?: string; admin: string; error?: unknown }
-        if (parsed.gateway === undefined) reject(new Error(`tandem up failed: ${out}`))
-        else resolve(parsed as { gateway: string; admin: string })
-      } catch {
-        // not complete yet
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`tandem up exited early with ${code}: ${log}`)))
-  })
-  return { child, gateway: summary.gateway, admin: summary.admin, log: () => log }
+  const p = await spawnUp(configFile, { cwd: ROOT, args: ['--workers', '2'] })
+  return { child: p.child, gateway: p.gatewayUrl, admin: p.adminUrl, log: () => p.stderr() }
 }
 
 /** Live gateway workers (child processes) of `pid`, read from /proc/<n>/stat (field 4 is the parent). */
@@ -155,17 +112,8 @@ async function send(gateway: string, count: number): Promise<string[]> {
 }
 
 async function workersCase(store: string, dir: string): Promise<void> {
-  const file = join(dir, 'tandem.yaml')
-  writeFileSync(file, `version: 1
-store: ${store}
-gateway: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0 }
-systems:
-  - name: alpha
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${candidate.url} }
-    routes: [{ path: /alpha/** }]
-`)
+  const alpha = system('alpha', { legacy: legacy.url, candidate: candidate.url, routes: [{ path: '/alpha/**' }] })
+  const file = writeConfig(dir, tandemConfig({ store, systems: [alpha] }))
   const since = Date.now() - 1000
   const t = await up(file)
   try {
@@ -174,7 +122,7 @@ systems:
     // Every request counted once: the workers report to the primary, which alone records.
     const arms = await send(t.gateway, 400)
     expect(arms.every((a) => a === 'legacy')).toBe(true)
-    const counted = await eventually(() => totals(t.admin, since), (s) => s.legacy >= 400, 200, 100)
+    const counted = await eventually(() => totals(t.admin, since), { until: (s) => s.legacy >= 400, tries: 201, every: 100 })
     expect(counted, t.log().slice(-3000)).toEqual({ legacy: 400, candidate: 0 })
     // The primary's one latency histogram holds every sample of both workers, once.
     const histogramCount = await promValue(t.admin, 'tandem_request_duration_seconds_count', { system: 'alpha', arm: 'legacy' })
@@ -194,7 +142,7 @@ systems:
     }
     expect(streak).toBe(40)
     // Legacy served exactly what the clients got from it; the candidate also counts shadow mirrors.
-    const after = await eventually(() => totals(t.admin, since), (s) => s.legacy >= served.legacy && s.candidate >= served.candidate, 100, 50)
+    const after = await eventually(() => totals(t.admin, since), { until: (s) => s.legacy >= served.legacy && s.candidate >= served.candidate, tries: 101, every: 50 })
     expect(after.legacy).toBe(served.legacy)
     expect(after.candidate).toBeGreaterThanOrEqual(served.candidate)
     const decisions = await request(`${t.admin}/api/v1/systems/alpha/decisions`)
@@ -202,7 +150,8 @@ systems:
     expect(body).toContain('promote')
 
     // SIGHUP reload reaches the workers: a new route answers from every worker.
-    writeFileSync(file, readFileSync(file, 'utf8').replace('routes: [{ path: /alpha/** }]', 'routes: [{ path: /alpha/** }, { path: /beta/** }]'))
+    const routes = [{ path: '/alpha/**' }, { path: '/beta/**' }]
+    writeConfig(dir, tandemConfig({ store, systems: [{ ...alpha, routes }] }))
     t.child.kill('SIGHUP')
     let found = 0
     for (let i = 0; i < 400 && found < 20; i++) {
@@ -215,10 +164,10 @@ systems:
 
     // A crashed worker is replaced, with a log line.
     process.kill(workers[0]!, 'SIGKILL')
-    const replaced = await eventually(async () => childrenOf(t.child.pid!), (c) => c.length === 2 && !c.includes(workers[0]!), 200, 50)
+    const replaced = await eventually(async () => childrenOf(t.child.pid!), { until: (c) => c.length === 2 && !c.includes(workers[0]!), tries: 201, every: 50 })
     expect(replaced).toHaveLength(2)
     expect(t.log()).toContain('gateway worker died')
-    const again = await eventually(() => send(t.gateway, 10).catch(() => []), (a) => a.length === 10, 100, 50)
+    const again = await eventually(() => send(t.gateway, 10).catch(() => []), { until: (a) => a.length === 10, tries: 101, every: 50 })
     expect(again).toEqual(Array(10).fill('candidate'))
 
     const exited = once(t.child, 'exit')
@@ -226,7 +175,7 @@ systems:
     const [code] = await exited
     expect(code, t.log()).toBe(0)
     // Reaped by now, or within a bounded wait (an exited child may linger briefly as a zombie).
-    const left = await eventually(async () => [...workers, ...replaced].filter(alive), (l) => l.length === 0, 100, 50)
+    const left = await eventually(async () => [...workers, ...replaced].filter(alive), { until: (l) => l.length === 0, tries: 101, every: 50 })
     expect(left, t.log()).toEqual([])
   } finally {
     if (t.child.exitCode === null) t.child.kill('SIGKILL')

@@ -1,26 +1,24 @@
 // Must hold (SPEC 13): a PostgreSQL -> MariaDB datastore system in shadow, an app dual-writing through
 // dualWrite: the watermark advances while both agree; rows written only to the old side are found within
 // two intervals and roll the system back, with their keys in the failure report. Bad input is inconclusive.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { systemSummary } from '../../src/admin/system-view.js'
 import type { AdminDeps } from '../../src/admin/deps.js'
-import { parseConfig } from '../../src/config/load.js'
 import { runChecklist } from '../../src/program/checklist.js'
 import { buildReport } from '../../src/program/report-data.js'
 import { dualWrite } from '../../src/data/index.js'
-import { RoutingTable } from '../../src/domain/routing-table.js'
 import { RequestMetrics } from '../../src/metrics/request-metrics.js'
-import { RolloutController } from '../../src/rollout/controller.js'
 import { getWatermark } from '../../src/store/move-watermarks.js'
-import { openStore, type Store } from '../../src/store/open.js'
 import { getState } from '../../src/store/system-state.js'
 import { recentVerdicts } from '../../src/store/verdicts.js'
+import { tandemConfig, type SystemInput } from '../support/config.js'
+import { buildInstance } from '../support/instance.js'
 import { services, uniqueName } from '../support/services.js'
+import { temporaryDir } from '../support/temp-dir.js'
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0)
 const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
@@ -30,10 +28,9 @@ describe('datastore system verified continuously (PostgreSQL -> MariaDB)', () =>
   let dir: string
   let oldDb: pg.Client
   let newDb: mysql.Connection
-  let store: Store
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tandem-move-'))
+    dir = temporaryDir('tandem-move-')
     oldDb = new pg.Client({ connectionString: services.postgres })
     await oldDb.connect()
     newDb = await mysql.createConnection({ uri: services.mariadb })
@@ -55,40 +52,35 @@ describe('datastore system verified continuously (PostgreSQL -> MariaDB)', () =>
     }
     await oldDb.end()
     await newDb.end()
-    await store?.close()
-    await rm(dir, { recursive: true, force: true })
   })
 
-  const yaml = (name: string, tbl: string) => `
-  - name: ${name}
-    kind: datastore
-    datastore:
-      from: ${services.postgres}
-      to: ${services.mariadb}
-      tables: [{ name: ${tbl}, key: id, updatedAt: updated_at }]
-      lag: 2s
-      fullEvery: 1h
-      reconcileLog: ${join(dir, `${name}.reconcile.jsonl`)}
-    rollout: { steps: [{ shadow: 1h }, { weight: 100 }] }
-    analysis: { interval: 10s }
-    checklist: { post: { dataDiff: { verifiedWithin: 15s } } }`
+  const move = (name: string, tbl: string): SystemInput => ({
+    name,
+    kind: 'datastore',
+    datastore: {
+      from: services.postgres,
+      to: services.mariadb,
+      tables: [{ name: tbl, key: 'id', updatedAt: 'updated_at' }],
+      lag: '2s',
+      fullEvery: '1h',
+      reconcileLog: join(dir, `${name}.reconcile.jsonl`),
+    },
+    rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] },
+    analysis: { interval: '10s' },
+    checklist: { post: { dataDiff: { verifiedWithin: '15s' } } },
+  })
 
   it('advances the watermark while both agree and rolls back on rows written only to the old side', async () => {
     let clock = T0
-    const config = parseConfig(`version: 1
-store: sqlite:${join(dir, 'tandem.db')}
-systems:${yaml('orders-db', table)}${yaml('no-updated-at', `${table}_nots`)}${yaml('key-type', `${table}_kt`)}
-`)
-    store = await openStore(config.store)
-    const controller = new RolloutController({
-      config: () => config,
-      store,
-      routing: new RoutingTable(),
-      metrics: new RequestMetrics(),
-      failuresDir: join(dir, 'failures'),
-      healthChecks: false,
-      now: () => clock,
+    const systems = [move('orders-db', table), move('no-updated-at', `${table}_nots`), move('key-type', `${table}_kt`)]
+    // The one composition root, with the controller on an injected clock; the test ticks it itself.
+    const instance = await buildInstance(tandemConfig({ dir, systems }), {
+      dir,
+      controller: { healthChecks: false, failuresDir: join(dir, 'failures') },
+      instance: { now: () => clock },
     })
+    const { controller, store, routing } = instance
+    const config = instance.config()
     const save = dualWrite(
       (id: number, name: string) => oldDb.query(`INSERT INTO ${table} VALUES ($1, $2, $3)`, [id, name, stamp(clock)]),
       (id: number, name: string) => newDb.query(`INSERT INTO ${table} VALUES (?, ?, ?)`, [id, name, stamp(clock)]),
@@ -111,7 +103,6 @@ systems:${yaml('orders-db', table)}${yaml('no-updated-at', `${table}_nots`)}${ya
     expect((await getState(store, 'orders-db')).stage).toBe('shadow')
 
     // Shown by status (the admin summary behind `tandem status --json`), the report, and the checklist.
-    const routing = new RoutingTable()
     const deps = { config: () => config, store, routing, metrics: new RequestMetrics() } as unknown as AdminDeps
     expect(await systemSummary(deps, config.systems[0]!)).toMatchObject({
       name: 'orders-db',

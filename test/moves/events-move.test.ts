@@ -1,21 +1,18 @@
 // Must hold (SPEC 13): a NATS -> Redis events system with dualPublish: two events missing on the new side
 // roll it back within two intervals plus the lag, their ids in the evidence; a broker that goes away
 // mid-run makes the verdict inconclusive with a coded error, and the instance keeps serving.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config/load.js'
 import { dualPublish } from '../../src/events/dual-publish.js'
-import { RoutingTable } from '../../src/domain/routing-table.js'
-import { RequestMetrics } from '../../src/metrics/request-metrics.js'
-import { RolloutController } from '../../src/rollout/controller.js'
 import { getWatermark } from '../../src/store/move-watermarks.js'
-import { openStore, type Store } from '../../src/store/open.js'
 import { getState } from '../../src/store/system-state.js'
 import { recentVerdicts } from '../../src/store/verdicts.js'
 import { makeStream, type TestStream } from '../events/streams.js'
+import { tandemConfig, type SystemInput } from '../support/config.js'
+import { buildInstance } from '../support/instance.js'
+import { temporaryDir } from '../support/temp-dir.js'
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0)
 
@@ -44,16 +41,12 @@ async function relay(port: number): Promise<{ port: number; cut(): Promise<void>
 
 describe('events system verified continuously (NATS -> Redis)', () => {
   const streams: TestStream[] = []
-  let dir: string | undefined
-  let store: Store | undefined
   afterAll(async () => {
-    await store?.close()
     for (const s of streams) await s.drop()
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
   })
 
   it('rolls back on events missing on the new side and is inconclusive when a broker goes away', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tandem-move-ev-'))
+    const dir = temporaryDir('tandem-move-ev-')
     const [old, neu, old2, neu2] = [
       await makeStream('nats'),
       await makeStream('redis'),
@@ -63,26 +56,20 @@ describe('events system verified continuously (NATS -> Redis)', () => {
     streams.push(old, neu, old2, neu2)
     const cut = await relay(Number(new URL(neu2.url).port || 6379))
     const neu2Relayed = neu2.url.replace(/:\d+\//, `:${cut.port}/`)
-    const system = (name: string, from: string, to: string) => `
-  - name: ${name}
-    kind: events
-    events: { from: "${from}", to: "${to}", id: /orderId, time: /at, lag: 2s, bucket: 5s }
-    rollout: { steps: [{ shadow: 1h }, { weight: 100 }] }
-    analysis: { interval: 10s }`
-    const config = parseConfig(`version: 1
-store: sqlite:${join(dir, 'tandem.db')}
-systems:${system('orders-events', old.url, neu.url)}${system('flaky-events', old2.url, neu2Relayed)}
-`)
-    store = await openStore(config.store)
+    const system = (name: string, from: string, to: string): SystemInput => ({
+      name,
+      kind: 'events',
+      events: { from, to, id: '/orderId', time: '/at', lag: '2s', bucket: '5s' },
+      rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] },
+      analysis: { interval: '10s' },
+    })
     let clock = T0
-    const controller = new RolloutController({
-      config: () => config,
-      store,
-      routing: new RoutingTable(),
-      metrics: new RequestMetrics(),
-      failuresDir: join(dir, 'failures'),
-      healthChecks: false,
-      now: () => clock,
+    const systems = [system('orders-events', old.url, neu.url), system('flaky-events', old2.url, neu2Relayed)]
+    // The one composition root, with the controller on an injected clock; the test ticks it itself.
+    const { controller, store } = await buildInstance(tandemConfig({ dir, systems }), {
+      dir,
+      controller: { healthChecks: false, failuresDir: join(dir, 'failures') },
+      instance: { now: () => clock },
     })
     const publisher = dualPublish(old.stream, neu.stream)
     const event = (id: string, at: number) => ({ id, data: JSON.stringify({ orderId: id, at }) })

@@ -1,28 +1,18 @@
 // A datastore system walks shadow -> canary -> promoted on passing verification verdicts (SPEC 13),
 // and holds at the last step while its verified-through time lags more than analysis.promote.maxLag.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config/load.js'
-import { RoutingTable } from '../../src/domain/routing-table.js'
-import { RequestMetrics } from '../../src/metrics/request-metrics.js'
-import { RolloutController } from '../../src/rollout/controller.js'
-import { openStore, type Store } from '../../src/store/open.js'
+import { describe, expect, it } from 'vitest'
 import { getState, listDecisions } from '../../src/store/system-state.js'
+import { tandemConfig, type SystemInput } from '../support/config.js'
+import { buildInstance } from '../support/instance.js'
+import { temporaryDir } from '../support/temp-dir.js'
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0)
-let dir: string | undefined
-let store: Store | undefined
-afterEach(async () => {
-  await store?.close()
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
-})
 
 describe('datastore system walk', () => {
   it('advances through its steps to promoted while verification passes, and holds on a lagging watermark', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tandem-move-walk-'))
+    const dir = temporaryDir('tandem-move-walk-')
     for (const side of ['old', 'new']) {
       const db = new Database(join(dir, `${side}.db`))
       db.exec(
@@ -31,32 +21,24 @@ describe('datastore system walk', () => {
       )
       db.close()
     }
-    const yaml = (name: string, maxLag: string) => `
-  - name: ${name}
-    kind: datastore
-    datastore:
-      from: "sqlite:${join(dir!, 'old.db')}"
-      to: "sqlite:${join(dir!, 'new.db')}"
-      tables: [{ name: users, key: id, updatedAt: updated_at }]
-      lag: 2s
-    rollout: { steps: [{ shadow: 10s }, { weight: 50, pause: 10s }, { weight: 100 }] }
-    analysis: { interval: 10s, promote: { maxLag: ${maxLag} } }`
-    const config = parseConfig(
-      `version: 1\nstore: sqlite:${join(dir, 'tandem.db')}\nsystems:${yaml('users-db', '1m')}${yaml('laggy-db', '1s')}
-`,
-    )
-    store = await openStore(config.store)
-    let clock = T0
-    const routing = new RoutingTable()
-    const controller = new RolloutController({
-      config: () => config,
-      store,
-      routing,
-      metrics: new RequestMetrics(),
-      healthChecks: false,
-      now: () => clock,
-      failuresDir: join(dir, 'f'),
+    const move = (name: string, maxLag: string): SystemInput => ({
+      name,
+      kind: 'datastore',
+      datastore: {
+        from: `sqlite:${join(dir, 'old.db')}`,
+        to: `sqlite:${join(dir, 'new.db')}`,
+        tables: [{ name: 'users', key: 'id', updatedAt: 'updated_at' }],
+        lag: '2s',
+      },
+      rollout: { steps: [{ shadow: '10s' }, { weight: 50, pause: '10s' }, { weight: 100 }] },
+      analysis: { interval: '10s', promote: { maxLag } },
     })
+    let clock = T0
+    // The one composition root, with the controller on an injected clock; the test ticks it itself.
+    const { controller, store, routing } = await buildInstance(
+      tandemConfig({ dir, systems: [move('users-db', '1m'), move('laggy-db', '1s')] }),
+      { dir, controller: { healthChecks: false, failuresDir: join(dir, 'f') }, instance: { now: () => clock } },
+    )
     for (const name of ['users-db', 'laggy-db']) await controller.act(name, 'start', { actor: 'test', force: true })
     const stages: string[] = []
     for (let i = 1; i <= 3; i++) {

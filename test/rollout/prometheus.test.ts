@@ -9,10 +9,9 @@ import { join } from 'node:path'
 import { Counter, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { customRules, instantQuery, readCustomMetrics } from '../../src/analysis/prometheus-rule.js'
-import { parseConfig } from '../../src/config/load.js'
 import { getState, listDecisions } from '../../src/store/system-state.js'
 import { BASIC_AUTH, startPrometheus, type PrometheusServer } from '../support/prometheus.js'
-import { HALF_CANARY, system } from '../support/config.js'
+import { buildConfig, HALF_CANARY, system, tandemConfig } from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 import { startRollout, type RolloutStack } from '../support/instance.js'
 import { trafficUntil } from '../support/loopback.js'
@@ -150,16 +149,12 @@ describe('the instant query', () => {
 
   it('keeps credentials out of the evidence and the errors', async () => {
     const secretUrl = `http://ops:S3cretPw@127.0.0.1:9/prom?token=Tok-9f2`
-    const config = parseConfig(`version: 1
-systems:
-  - name: orders
-    legacy: { url: http://127.0.0.1:9 }
-    candidate: { url: http://127.0.0.1:9 }
-    routes: [{ path: /** }]
-    analysis:
-      metrics:
-        - { name: appErrors, prometheus: { url: "${secretUrl}", query: "vector(1)", timeout: 2s }, rollback: "> 0.01" }
-`)
+    const appErrors = {
+      name: 'appErrors',
+      prometheus: { url: secretUrl, query: 'vector(1)', timeout: '2s' },
+      rollback: '> 0.01',
+    }
+    const config = buildConfig(tandemConfig({ systems: [system('orders', { analysis: { metrics: [appErrors] } })] }))
     const [reading] = await readCustomMetrics(config.systems[0]!, Date.now())
     expect(reading!.candidate).toMatchObject({ value: null, error: { code: 'TANDEM_ERR_PROMETHEUS_UNREACHABLE' } })
     const rules = customRules([reading!], { start: 0, end: 1 }, new Set(), { legacy: 0, candidate: 0 })

@@ -2,18 +2,17 @@
 // through the instance that does NOT hold the controller lease, the candidate failing 30 %: the lease
 // holder judges the merged metrics and rolls back within two analysis intervals of the first conclusive
 // window, and the failure report's evidence counts the other instance's requests.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterEach, expect, it } from 'vitest'
 import { openStore } from '../../src/store/open.js'
-import { BIN } from '../support/cli.js'
+import { system, tandemConfig, writeConfig } from '../support/config.js'
+import { eventually } from '../support/eventually.js'
+import { startService, trafficUntil } from '../support/loopback.js'
 import { withPostgresSchema } from '../support/postgres.js'
-import { trafficTo } from '../playbook/support.js'
-import { eventually, startService } from './harness.js'
+import { temporaryDir } from '../support/temp-dir.js'
+import { spawnUp, type UpProcess } from '../support/up.js'
 
 const TOKEN = 'operator-token-0123456789'
 const INTERVAL_MS = 1000
@@ -24,40 +23,10 @@ afterEach(async () => {
   cleanup = []
 })
 
-interface Up {
-  readonly gateway: string
-  readonly admin: string
-  readonly child: ChildProcess
-}
-
-async function tandemUp(configFile: string, cwd: string): Promise<Up> {
-  const args = [BIN, 'up', '-c', configFile, '--json']
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-  cleanup.push(async () => {
-    if (child.exitCode !== null) return
-    const exited = once(child, 'exit')
-    child.kill('SIGTERM')
-    await exited
-  })
-  let out = ''
-  let log = ''
-  child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)))
-  const summary = await new Promise<{ gateway: string; admin: string }>((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString()
-      try {
-        resolve(JSON.parse(out) as { gateway: string; admin: string })
-      } catch {
-        // not complete yet
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`tandem up exited early with ${code}: ${log}`)))
-  })
-  return { ...summary, child }
-}
+type Up = UpProcess
 
 async function api<T>(up: Up, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const res = await request(`${up.admin}${path}`, {
+  const res = await request(`${up.adminUrl}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${TOKEN}`,
@@ -79,28 +48,27 @@ it(TITLE, async () => {
   const legacy = await startService()
   const candidate = await startService({ failRate: 0.3 })
   cleanup.push(() => legacy.close(), () => candidate.close())
-  const dir = await mkdtemp(join(tmpdir(), 'tandem-scale-out-'))
-  cleanup.push(() => rm(dir, { recursive: true, force: true }))
-  const configFile = join(dir, 'tandem.yaml')
-  await writeFile(
-    configFile,
-    `version: 1
-store: ${JSON.stringify(schema.url)}
-gateway: { listen: 127.0.0.1:0 }
-admin: { listen: 127.0.0.1:0, tokens: [{ name: ops, role: operator, token: ${TOKEN} }] }
-systems:
-  - name: orders
-    legacy: { url: ${legacy.url} }
-    candidate: { url: ${candidate.url} }
-    routes: [{ path: /** }]
-    rollout: { steps: [{ weight: 50, pause: 1h }, { weight: 100 }] }
-    analysis: { interval: ${INTERVAL_MS}ms, minSamples: 20 }
-`,
+  const dir = temporaryDir('tandem-scale-out-')
+  const configFile = writeConfig(
+    dir,
+    tandemConfig({
+      store: schema.url,
+      tokens: [{ name: 'ops', role: 'operator', token: TOKEN }],
+      systems: [
+        system('orders', {
+          legacy: legacy.url,
+          candidate: candidate.url,
+          rollout: { steps: [{ weight: 50, pause: '1h' }, { weight: 100 }] },
+          analysis: { interval: `${INTERVAL_MS}ms`, minSamples: 20 },
+        }),
+      ],
+    }),
   )
   // Each instance in its own directory: the failure report shows up where the lease holder runs.
   const dirs = [join(dir, 'a'), join(dir, 'b')]
   for (const d of dirs) await mkdir(d)
-  const ups = [await tandemUp(configFile, dirs[0]!), await tandemUp(configFile, dirs[1]!)]
+  const ups = [await spawnUp(configFile, { cwd: dirs[0]! }), await spawnUp(configFile, { cwd: dirs[1]! })]
+  cleanup.push(() => Promise.all(ups.map((up) => up.stop())))
 
   // Item 6: each /metrics is its own instance's, and says which.
   const INFO = /tandem_instance_info\{instance="([^"]+)"\} 1/
@@ -118,7 +86,7 @@ systems:
     const reasons = await Promise.all(ups.map(reasonOf))
     follower = reasons.findIndex((r) => r === 'another instance holds the controller lease')
     return follower >= 0
-  }, 200)
+  })
   expect(found).toBe(true)
   const through = ups[follower]!
   const holderDir = dirs[1 - follower]!
@@ -127,7 +95,10 @@ systems:
   cleanup.push(() => store.close())
   const stage = async () =>
     (await store.db.selectFrom('system_state').select('stage').where('system', '=', 'orders').executeTakeFirst())?.stage
-  const sent = await trafficTo(through.gateway, ['api'], async () => (await stage()) === 'rolled-back', 30_000)
+  const sent = await trafficUntil(through.gatewayUrl, async () => (await stage()) === 'rolled-back', {
+    prefixes: ['api'],
+    maxRequests: 30_000,
+  })
   expect(await stage()).toBe('rolled-back')
   expect(sent).toBeLessThan(30_000)
 
@@ -158,7 +129,7 @@ systems:
   // requests the other instance served in the failing window, as that instance stored them.
   const failures = join(holderDir, '.tandem', 'failures')
   const reported = async () => (await readdir(failures).catch(() => [])).some((f) => f.endsWith('.json'))
-  expect(await eventually(reported, 100)).toBe(true)
+  expect(await eventually(reported)).toBe(true)
   const file = (await readdir(failures)).find((f) => f.endsWith('.json'))!
   type Evidence = { samples: { legacy: number; candidate: number }; window: { start: number; end: number } }
   const report = JSON.parse(await readFile(join(failures, file), 'utf8')) as { evidence: Evidence }
