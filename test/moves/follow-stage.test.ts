@@ -10,7 +10,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { dualWrite, shadowRead } from '../../src/data/index.js'
 import { MAX_REFRESH_MS } from '../../src/flags/follow.js'
 import { bucket } from '../../src/gateway/assign-arm.js'
-import { FLAGS, act, flagInstance, until } from '../flags/support.js'
+import { FLAGS, act, flagInstance } from '../flags/support.js'
+import { eventually } from '../support/eventually.js'
 import { services, uniqueName } from '../support/services.js'
 
 const table = uniqueName('fs').toLowerCase()
@@ -40,17 +41,21 @@ afterAll(async () => {
 
 it('walks reads to the new store, makes it authoritative, and loses no write on a rollback', async () => {
   const { instance } = await flagInstance(
-    `  - name: orders-db
-    kind: datastore
-    datastore:
-      from: ${services.postgres}
-      to: ${services.mariadb}
-      tables: [{ name: ${table}, key: id, updatedAt: updated_at }]
-      lag: 2s
-      fullEvery: 1h
-    rollout: { steps: [{ shadow: 1h }, { weight: 50, pause: 1h }, { weight: 100 }] }
-    analysis: { interval: 1h }
-`,
+    [
+      {
+        name: 'orders-db',
+        kind: 'datastore',
+        datastore: {
+          from: services.postgres,
+          to: services.mariadb,
+          tables: [{ name: table, key: 'id', updatedAt: 'updated_at' }],
+          lag: '2s',
+          fullEvery: '1h',
+        },
+        rollout: { steps: [{ shadow: '1h' }, { weight: 50, pause: '1h' }, { weight: 100 }] },
+        analysis: { interval: '1h' },
+      },
+    ],
     cleanup,
   )
   const admin = instance.adminUrl
@@ -89,7 +94,7 @@ it('walks reads to the new store, makes it authoritative, and loses no write on 
   const sameValue = (a: string, b: unknown) => a.slice(4) === String(b).slice(4)
   const read = shadowRead(readOld, readNew, { flag, key: (id) => id, compare: sameValue })
   await flag.ready()
-  const stageIs = (stage: string) => until(async () => (await flag.refresh(), flag.stage === stage))
+  const stageIs = (stage: string) => eventually(async () => (await flag.refresh(), flag.stage === stage))
 
   const keys = Array.from({ length: 100 }, (_, i) => `k${i}`)
   await act(admin, 'orders-db', 'start')
@@ -121,7 +126,7 @@ it('walks reads to the new store, makes it authoritative, and loses no write on 
   // rollback: the old side is authoritative again and gets the missed write back before serving.
   await act(admin, 'orders-db', 'rollback')
   await stageIs('rolled-back')
-  await until(() => write.replay.replayed === 1)
+  await eventually(() => write.replay.replayed === 1)
   expect(await read('k1')).toBe('old:v2')
   for (const k of keys) expect((await read(k)).startsWith('old:')).toBe(true)
   await write('k2', 'v3')
