@@ -4,7 +4,16 @@ import { TandemError } from '../errors.js'
 import type { DiffPlan, SidePlan } from './plan.js'
 import type { DataSource } from './source.js'
 import { compareRows, toCanonRow, type DiffRow } from './rows.js'
-import { checksumQuery, countQuery, downloadQuery, minMaxQuery, sampleQuery, type KeyRange, type KeyTuple, type Split } from './sql.js'
+import {
+  checksumQuery,
+  countQuery,
+  downloadQuery,
+  minMaxQuery,
+  sampleQuery,
+  type KeyRange,
+  type KeyTuple,
+  type Split,
+} from './sql.js'
 
 export interface BisectSettings {
   /** Segments per split (default 32). */
@@ -67,14 +76,24 @@ async function run(side: SidePlan, q: { sql: string; params: unknown[] } | strin
   try {
     return await side.source.query(sql, params)
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_DATA_QUERY', { url: side.source.label, detail: (error as Error).message }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_DATA_QUERY',
+      { url: side.source.label, detail: (error as Error).message },
+      { cause: error },
+    )
   }
 }
 
 const big = (v: unknown): bigint => (v === null || v === undefined ? 0n : BigInt(String(v).split('.')[0] ?? '0'))
 
 export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<BisectResult> {
-  const stats: BisectStats = { checksumQueries: 0, segmentsChecked: 0, segmentsDiffering: 0, rowsDownloaded: 0, maxDepth: 0 }
+  const stats: BisectStats = {
+    checksumQueries: 0,
+    segmentsChecked: 0,
+    segmentsDiffering: 0,
+    rowsDownloaded: 0,
+    maxDepth: 0,
+  }
   const rows: DiffRow[] = []
   const intKey = plan.keyCount === 1 && plan.kinds[0]?.family === 'int'
   const fast = settings.fast && plan.sameEngine
@@ -96,7 +115,12 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
   }
 
   /** The top-level scan of one side, in parallel parts aligned on leaf buckets, one per connection. */
-  async function laneChecksums(side: SidePlan, sources: readonly DataSource[], range: KeyRange, split: Split & { type: 'int' }): Promise<Map<number, SegmentSum>> {
+  async function laneChecksums(
+    side: SidePlan,
+    sources: readonly DataSource[],
+    range: KeyRange,
+    split: Split & { type: 'int' },
+  ): Promise<Map<number, SegmentSum>> {
     const lo = BigInt(range.lo?.[0] ?? '0')
     const hi = BigInt(range.hi?.[0] ?? '0')
     const leaves = (hi - lo + split.step - 1n) / split.step
@@ -112,7 +136,10 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
     for (const part of await Promise.all(parts)) {
       for (const [seg, s] of part) {
         const cur = out.get(seg)
-        out.set(seg, cur === undefined ? s : { count: cur.count + s.count, sum: (big(cur.sum) + big(s.sum)).toString() })
+        out.set(
+          seg,
+          cur === undefined ? s : { count: cur.count + s.count, sum: (big(cur.sum) + big(s.sum)).toString() },
+        )
       }
     }
     return out
@@ -172,8 +199,12 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
     stats.checksumQueries++
     const lanes = depth === 1 ? settings.lanes : undefined
     const [a, b] = await Promise.all([
-      lanes !== undefined && lanes.from.length > 1 ? laneChecksums(plan.from, lanes.from, range, split) : checksums(plan.from, range, split),
-      lanes !== undefined && lanes.to.length > 1 ? laneChecksums(plan.to, lanes.to, range, split) : checksums(plan.to, range, split),
+      lanes !== undefined && lanes.from.length > 1
+        ? laneChecksums(plan.from, lanes.from, range, split)
+        : checksums(plan.from, range, split),
+      lanes !== undefined && lanes.to.length > 1
+        ? laneChecksums(plan.to, lanes.to, range, split)
+        : checksums(plan.to, range, split),
     ])
     if (depth === 1) {
       for (const s of a.values()) rowsFrom += s.count
@@ -217,7 +248,8 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
         const start = lo + BigInt(i) * width
         const end = start + width < hi ? start + width : hi
         const child: KeyRange = { lo: [start.toString()], hi: [end.toString()] }
-        if (segSize <= BigInt(settings.threshold) || end - start <= 1n || depth + k >= MAX_DEPTH) await download(child, segSize)
+        if (segSize <= BigInt(settings.threshold) || end - start <= 1n || depth + k >= MAX_DEPTH)
+          await download(child, segSize)
         else await visitInt(child, depth + levels)
       }
     }
@@ -267,7 +299,10 @@ export async function bisect(plan: DiffPlan, settings: BisectSettings): Promise<
 /** The whole table as a range: [min, max + 1) over both sides for an integer key, else unbounded. */
 async function topRange(plan: DiffPlan, intKey: boolean): Promise<{ range: KeyRange; size: bigint } | undefined> {
   if (!intKey) {
-    const [a, b] = await Promise.all([run(plan.from, countQuery(plan.from, plan.keyCount, {})), run(plan.to, countQuery(plan.to, plan.keyCount, {}))])
+    const [a, b] = await Promise.all([
+      run(plan.from, countQuery(plan.from, plan.keyCount, {})),
+      run(plan.to, countQuery(plan.to, plan.keyCount, {})),
+    ])
     const size = big(a[0]?.[0]) > big(b[0]?.[0]) ? big(a[0]?.[0]) : big(b[0]?.[0])
     return { range: {}, size }
   }

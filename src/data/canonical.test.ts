@@ -17,20 +17,30 @@ function scaled(m: bigint, scale: number): string {
 describe('canonical encoding', () => {
   it('decimals equal in value encode equally whatever their scale', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 14n), max: 10n ** 14n }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), (m, s, extra) => {
-        const a = scaled(m, s)
-        const b = scaled(m * 10n ** BigInt(extra), s + extra)
-        expect(canonicalText(decimal, a)).toBe(canonicalText(decimal, b))
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 14n), max: 10n ** 14n }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 6 }),
+        (m, s, extra) => {
+          const a = scaled(m, s)
+          const b = scaled(m * 10n ** BigInt(extra), s + extra)
+          expect(canonicalText(decimal, a)).toBe(canonicalText(decimal, b))
+        },
+      ),
     )
   })
 
   it('decimals different in value encode differently', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.integer({ min: 0, max: 4 }), (a, b, s) => {
-        fc.pre(a !== b)
-        expect(canonicalText(decimal, scaled(a, s))).not.toBe(canonicalText(decimal, scaled(b, s + 2)))
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+        fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+        fc.integer({ min: 0, max: 4 }),
+        (a, b, s) => {
+          fc.pre(a !== b)
+          expect(canonicalText(decimal, scaled(a, s))).not.toBe(canonicalText(decimal, scaled(b, s + 2)))
+        },
+      ),
     )
   })
 
@@ -38,27 +48,43 @@ describe('canonical encoding', () => {
     const min = Date.UTC(1971, 0, 1) * 1000
     const max = Date.UTC(2100, 0, 1) * 1000
     fc.assert(
-      fc.property(fc.integer({ min: min / 1000, max: max / 1000 }), fc.integer({ min: 0, max: 999_999 }), fc.integer({ min: 1, max: 999_999 }), (ms, us, delta) => {
-        const base = new Date(Math.floor(ms / 1000) * 1000)
-        const iso = base.toISOString().slice(0, 19)
-        const frac = String(us).padStart(6, '0')
-        const naive = canonicalTimestamp(`${iso.replace('T', ' ')}.${frac}`, 6)
-        expect(canonicalTimestamp(`${iso}.${frac}Z`, 6)).toBe(naive)
-        const shifted = new Date(base.getTime() + 2 * 3600_000).toISOString().slice(0, 19)
-        expect(canonicalTimestamp(`${shifted}.${frac}+02:00`, 6)).toBe(naive)
-        const later = (us + delta) % 1_000_000
-        fc.pre(later !== us)
-        expect(canonicalTimestamp(`${iso}.${String(later).padStart(6, '0')}Z`, 6)).not.toBe(naive)
-      }),
+      fc.property(
+        fc.integer({ min: min / 1000, max: max / 1000 }),
+        fc.integer({ min: 0, max: 999_999 }),
+        fc.integer({ min: 1, max: 999_999 }),
+        (ms, us, delta) => {
+          const base = new Date(Math.floor(ms / 1000) * 1000)
+          const iso = base.toISOString().slice(0, 19)
+          const frac = String(us).padStart(6, '0')
+          const naive = canonicalTimestamp(`${iso.replace('T', ' ')}.${frac}`, 6)
+          expect(canonicalTimestamp(`${iso}.${frac}Z`, 6)).toBe(naive)
+          const shifted = new Date(base.getTime() + 2 * 3600_000).toISOString().slice(0, 19)
+          expect(canonicalTimestamp(`${shifted}.${frac}+02:00`, 6)).toBe(naive)
+          const later = (us + delta) % 1_000_000
+          fc.pre(later !== us)
+          expect(canonicalTimestamp(`${iso}.${String(later).padStart(6, '0')}Z`, 6)).not.toBe(naive)
+        },
+      ),
     )
   })
 
   it('the row encoding is injective: NULL, empty string, the string NULL and separators never collide', () => {
-    const value = fc.oneof(fc.constant(null), fc.constant(''), fc.constant('NULL'), fc.constant('N'), fc.constant('1:'), fc.string({ unit: 'binary', maxLength: 6 }))
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.constant(''),
+      fc.constant('NULL'),
+      fc.constant('N'),
+      fc.constant('1:'),
+      fc.string({ unit: 'binary', maxLength: 6 }),
+    )
     fc.assert(
-      fc.property(fc.array(value, { minLength: 1, maxLength: 5 }), fc.array(value, { minLength: 1, maxLength: 5 }), (a, b) => {
-        expect(rowEncoding(a) === rowEncoding(b)).toBe(JSON.stringify(a) === JSON.stringify(b))
-      }),
+      fc.property(
+        fc.array(value, { minLength: 1, maxLength: 5 }),
+        fc.array(value, { minLength: 1, maxLength: 5 }),
+        (a, b) => {
+          expect(rowEncoding(a) === rowEncoding(b)).toBe(JSON.stringify(a) === JSON.stringify(b))
+        },
+      ),
     )
   })
 

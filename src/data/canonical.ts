@@ -118,7 +118,8 @@ function canonicalBool(value: unknown): string {
   return /^-?\d+(\.\d+)?$/.test(s) ? (Number(s) !== 0 ? '1' : '0') : s
 }
 
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i
 
 /**
  * A timestamp in UTC at `precision` fractional digits (truncated). Text without an offset is taken as

@@ -47,7 +47,11 @@ export interface DataDiffSummary {
 export interface DataDiffResult extends DataDiffSummary {
   /** Differences, ordered by key. */
   readonly rows: readonly DiffRow[]
-  readonly stats: BisectStats & { readonly hash: 'record' | 'md5'; readonly rechecks: number; readonly transient: number }
+  readonly stats: BisectStats & {
+    readonly hash: 'record' | 'md5'
+    readonly rechecks: number
+    readonly transient: number
+  }
 }
 
 export const DEFAULT_FACTOR = 32
@@ -57,10 +61,19 @@ export async function dataDiff(options: DataDiffOptions): Promise<DataDiffResult
   const started = performance.now()
   const factor = options.bisectionFactor ?? DEFAULT_FACTOR
   const threshold = options.bisectionThreshold ?? DEFAULT_THRESHOLD
-  if (!Number.isInteger(factor) || factor < 2) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `bisection factor must be an integer >= 2, got ${factor}` })
-  if (!Number.isInteger(threshold) || threshold < 1) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `bisection threshold must be a positive integer, got ${threshold}` })
+  if (!Number.isInteger(factor) || factor < 2)
+    throw new TandemError('TANDEM_ERR_DATA_OPTION', {
+      detail: `bisection factor must be an integer >= 2, got ${factor}`,
+    })
+  if (!Number.isInteger(threshold) || threshold < 1)
+    throw new TandemError('TANDEM_ERR_DATA_OPTION', {
+      detail: `bisection threshold must be a positive integer, got ${threshold}`,
+    })
   const recheck = options.recheck ?? 0
-  if (!Number.isInteger(recheck) || recheck < 0) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `--recheck must be a non-negative integer, got ${recheck}` })
+  if (!Number.isInteger(recheck) || recheck < 0)
+    throw new TandemError('TANDEM_ERR_DATA_OPTION', {
+      detail: `--recheck must be a non-negative integer, got ${recheck}`,
+    })
 
   const opened: DataSource[] = []
   try {
@@ -91,7 +104,12 @@ export async function dataDiff(options: DataDiffOptions): Promise<DataDiffResult
       changed: sorted.filter((r) => r.op === '~').length,
       durationMs: Math.round(performance.now() - started),
       rows: sorted,
-      stats: { ...result.stats, hash: fast && plan.sameEngine ? 'record' : 'md5', rechecks, transient: result.rows.length - sorted.length },
+      stats: {
+        ...result.stats,
+        hash: fast && plan.sameEngine ? 'record' : 'md5',
+        rechecks,
+        transient: result.rows.length - sorted.length,
+      },
     }
   } finally {
     await Promise.allSettled(opened.map((s) => s.close()))
@@ -101,7 +119,8 @@ export async function dataDiff(options: DataDiffOptions): Promise<DataDiffResult
 /** Extra read-only connections per side for the parallel top-level scan (recorded in `opened` to be closed). */
 async function openLanes(options: DataDiffOptions, from: DataSource, to: DataSource, opened: DataSource[]) {
   const n = options.parallel ?? Math.min(4, availableParallelism())
-  if (!Number.isInteger(n) || n < 1) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `parallel must be a positive integer, got ${n}` })
+  if (!Number.isInteger(n) || n < 1)
+    throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `parallel must be a positive integer, got ${n}` })
   const more = async (url: string, first: DataSource): Promise<DataSource[]> => {
     const out = [first]
     if (first.dialect.name === 'sqlite') return out
@@ -141,6 +160,10 @@ async function queryOrFail(source: DataSource, q: { sql: string; params: unknown
   try {
     return await source.query(q.sql, q.params)
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_DATA_QUERY', { url: source.label, detail: (error as Error).message }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_DATA_QUERY',
+      { url: source.label, detail: (error as Error).message },
+      { cause: error },
+    )
   }
 }

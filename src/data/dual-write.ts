@@ -102,7 +102,10 @@ export function dualWrite<A extends unknown[], R>(
 }
 
 /** A describe callback that throws must not turn a logged failure into a lost one: fall back to the arguments. */
-function describeSafely<A extends unknown[]>(describe: ((...args: A) => WriteOp) | undefined, args: A): WriteOp | undefined {
+function describeSafely<A extends unknown[]>(
+  describe: ((...args: A) => WriteOp) | undefined,
+  args: A,
+): WriteOp | undefined {
   if (!describe) return undefined
   try {
     return describe(...args)

@@ -13,7 +13,11 @@ async function run(side: SidePlan, q: { sql: string; params: unknown[] }): Promi
   try {
     return await side.source.query(q.sql, q.params)
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_DATA_QUERY', { url: side.source.label, detail: (error as Error).message }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_DATA_QUERY',
+      { url: side.source.label, detail: (error as Error).message },
+      { cause: error },
+    )
   }
 }
 
@@ -27,9 +31,15 @@ export async function checkKeys(plan: DiffPlan, tables: { readonly from: string;
     { side: plan.to, table: tables.to },
   ].filter((s) => !s.side.keyUnique)
   if (sides.length === 0) return
-  const keyOf = (side: SidePlan): string => side.cols.slice(0, plan.keyCount).map((c) => c.info.name).join(',')
+  const keyOf = (side: SidePlan): string =>
+    side.cols
+      .slice(0, plan.keyCount)
+      .map((c) => c.info.name)
+      .join(',')
 
-  const nulls = await Promise.all(sides.map(async (s) => Number((await run(s.side, nullKeyCountQuery(s.side, plan.keyCount)))[0]?.[0] ?? 0)))
+  const nulls = await Promise.all(
+    sides.map(async (s) => Number((await run(s.side, nullKeyCountQuery(s.side, plan.keyCount)))[0]?.[0] ?? 0)),
+  )
   for (const [i, s] of sides.entries()) {
     const count = nulls[i] ?? 0
     if (count === 0) continue
@@ -40,7 +50,13 @@ export async function checkKeys(plan: DiffPlan, tables: { readonly from: string;
       .join(' AND ')
     throw new TandemError(
       'TANDEM_ERR_DATA_KEY_NULL',
-      { count, table: s.table, url: s.side.source.label, key, exclude: plan.from.where ? `(${plan.from.where}) AND ${exclude}` : exclude },
+      {
+        count,
+        table: s.table,
+        url: s.side.source.label,
+        key,
+        exclude: plan.from.where ? `(${plan.from.where}) AND ${exclude}` : exclude,
+      },
       { details: { table: s.table, url: s.side.source.label, key: key.split(','), nullRows: count } },
     )
   }
@@ -56,12 +72,23 @@ export async function checkKeys(plan: DiffPlan, tables: { readonly from: string;
       return { key: Object.fromEntries(names.map((n, k) => [n, values[k] ?? null])), rows: Number(r[plan.keyCount]) }
     })
     const shown = sample
-      .map((d) => `${Object.entries(d.key).map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(' ')} on ${d.rows} rows`)
+      .map(
+        (d) =>
+          `${Object.entries(d.key)
+            .map(([n, v]) => `${n}=${JSON.stringify(v)}`)
+            .join(' ')} on ${d.rows} rows`,
+      )
       .join('; ')
     const key = keyOf(s.side)
     throw new TandemError(
       'TANDEM_ERR_DATA_KEY_DUPLICATE',
-      { count: total, table: s.table, url: s.side.source.label, key, sample: total > sample.length ? `${shown}; ...` : shown },
+      {
+        count: total,
+        table: s.table,
+        url: s.side.source.label,
+        key,
+        sample: total > sample.length ? `${shown}; ...` : shown,
+      },
       { details: { table: s.table, url: s.side.source.label, key: key.split(','), duplicateKeys: total, sample } },
     )
   }

@@ -44,10 +44,29 @@ export interface DiffPlan {
 }
 
 // PostgreSQL types whose extended hash function agrees with their equality (json has none).
-const HASHABLE = new Set(['int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'bool', 'text', 'varchar', 'bpchar', 'uuid', 'timestamp', 'timestamptz', 'date', 'bytea', 'jsonb'])
+const HASHABLE = new Set([
+  'int2',
+  'int4',
+  'int8',
+  'numeric',
+  'float4',
+  'float8',
+  'bool',
+  'text',
+  'varchar',
+  'bpchar',
+  'uuid',
+  'timestamp',
+  'timestamptz',
+  'date',
+  'bytea',
+  'jsonb',
+])
 
 function findColumn(info: TableInfo, name: string): ColumnInfo | undefined {
-  return info.columns.find((c) => c.name === name) ?? info.columns.find((c) => c.name.toLowerCase() === name.toLowerCase())
+  return (
+    info.columns.find((c) => c.name === name) ?? info.columns.find((c) => c.name.toLowerCase() === name.toLowerCase())
+  )
 }
 
 /**
@@ -57,7 +76,8 @@ function findColumn(info: TableInfo, name: string): ColumnInfo | undefined {
  */
 function keyIsUnique(info: TableInfo, keys: readonly ColumnRef[]): boolean {
   const pk = new Set(info.primaryKey.map((n) => n.toLowerCase()))
-  if (!info.primaryKeyEnforced || pk.size !== keys.length || !keys.every((k) => pk.has(k.info.name.toLowerCase()))) return false
+  if (!info.primaryKeyEnforced || pk.size !== keys.length || !keys.every((k) => pk.has(k.info.name.toLowerCase())))
+    return false
   return keys.every(
     (k) =>
       k.kind.family === k.info.family &&
@@ -71,7 +91,11 @@ async function describeOrFail(source: DataSource, table: string): Promise<TableI
   try {
     info = await source.describe(table)
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_DATA_QUERY', { url: source.label, detail: (error as Error).message }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_DATA_QUERY',
+      { url: source.label, detail: (error as Error).message },
+      { cause: error },
+    )
   }
   if (!info) throw new TandemError('TANDEM_ERR_DATA_TABLE_MISSING', { table, url: source.label })
   return info
@@ -107,7 +131,10 @@ export async function planDiff(from: DataSource, to: DataSource, sel: TableSelec
     fromCols.every((c, i) => {
       const other = toCols[i]
       return (
-        other !== undefined && HASHABLE.has(c.info.type) && c.info.type === other.info.type && c.info.precision === other.info.precision
+        other !== undefined &&
+        HASHABLE.has(c.info.type) &&
+        c.info.type === other.info.type &&
+        c.info.precision === other.info.precision
       )
     })
   return {

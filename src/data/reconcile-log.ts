@@ -30,7 +30,8 @@ export function jsonSafe(value: unknown): unknown {
   if (Buffer.isBuffer(value)) return value.toString('hex')
   if (value instanceof Date) return value.toISOString()
   if (Array.isArray(value)) return value.map(jsonSafe)
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]))
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]))
   return value
 }
 
@@ -59,7 +60,11 @@ export async function readReconcileLog(path: string): Promise<Array<{ line: numb
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new TandemError('TANDEM_ERR_DATA_LOG', { file: path, line: 0, detail: (error as Error).message }, { cause: error })
+    throw new TandemError(
+      'TANDEM_ERR_DATA_LOG',
+      { file: path, line: 0, detail: (error as Error).message },
+      { cause: error },
+    )
   }
   const out: Array<{ line: number; entry: ReconcileEntry }> = []
   text.split('\n').forEach((raw, i) => {

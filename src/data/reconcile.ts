@@ -52,7 +52,13 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
 }
 
 function replayable(entry: ReconcileEntry): WriteOp | undefined {
-  if ((entry.op !== 'upsert' && entry.op !== 'delete') || typeof entry.table !== 'string' || !entry.key || typeof entry.key !== 'object') return undefined
+  if (
+    (entry.op !== 'upsert' && entry.op !== 'delete') ||
+    typeof entry.table !== 'string' ||
+    !entry.key ||
+    typeof entry.key !== 'object'
+  )
+    return undefined
   if (entry.op === 'upsert' && (!entry.row || typeof entry.row !== 'object')) return undefined
   return { op: entry.op, table: entry.table, key: entry.key, row: entry.row }
 }
@@ -65,7 +71,10 @@ async function current(from: DataSource, op: WriteOp): Promise<WriteOp> {
   const keys = Object.keys(op.key)
   const where = keys.map((k, i) => `${d.quote(k)} = ${d.placeholder(i + 1)}`).join(' AND ')
   const names = info.columns.map((c) => c.name)
-  const rows = await from.query(`SELECT ${names.map((n) => d.quote(n)).join(', ')} FROM ${d.quote(op.table, true)} WHERE ${where}`, keys.map((k) => op.key[k]))
+  const rows = await from.query(
+    `SELECT ${names.map((n) => d.quote(n)).join(', ')} FROM ${d.quote(op.table, true)} WHERE ${where}`,
+    keys.map((k) => op.key[k]),
+  )
   const row = rows[0]
   if (!row) return { op: 'delete', table: op.table, key: op.key }
   return { op: 'upsert', table: op.table, key: op.key, row: Object.fromEntries(names.map((n, i) => [n, row[i]])) }
@@ -77,7 +86,10 @@ async function apply(to: DataSource, op: WriteOp): Promise<void> {
   const value = (v: unknown): unknown => bindable(to, v)
   if (op.op === 'delete') {
     const where = keys.map((k, i) => `${d.quote(k)} = ${d.placeholder(i + 1)}`).join(' AND ')
-    await to.execute(`DELETE FROM ${d.quote(op.table, true)} WHERE ${where}`, keys.map((k) => value(op.key[k])))
+    await to.execute(
+      `DELETE FROM ${d.quote(op.table, true)} WHERE ${where}`,
+      keys.map((k) => value(op.key[k])),
+    )
     return
   }
   const row = { ...op.key, ...op.row }

@@ -49,7 +49,8 @@ export function shadowRead<A extends unknown[], R>(
   const pending = new Set<Promise<void>>()
   const log = options.log ? new ReconciliationLog(options.log) : undefined
   const normalize = options.normalize ?? ((v: unknown) => v)
-  const equal = options.compare ?? ((a: R, b: unknown) => isDeepStrictEqual(jsonSafe(normalize(a)), jsonSafe(normalize(b))))
+  const equal =
+    options.compare ?? ((a: R, b: unknown) => isDeepStrictEqual(jsonSafe(normalize(a)), jsonSafe(normalize(b))))
 
   const flag = followerOf(options, 'shadowRead')
   const reader = async (...args: A): Promise<R> => {

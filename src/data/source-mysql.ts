@@ -101,7 +101,12 @@ export async function openMysql(url: string, label: string): Promise<DataSource>
       return {
         columns: cols.map(([colName, dataType, columnType, precision]) => {
           const family = mysqlFamily(String(dataType), String(columnType))
-          return { name: String(colName), type: String(columnType), family, precision: precision === null ? 6 : Number(precision) }
+          return {
+            name: String(colName),
+            type: String(columnType),
+            family,
+            precision: precision === null ? 6 : Number(precision),
+          }
         }),
         primaryKey: pk.map(([colName]) => String(colName)),
         primaryKeyEnforced: true,

@@ -29,10 +29,16 @@ export const postgresDialect: Dialect = {
       case 'binary':
         return t === 'bytea' ? `encode(${c}, 'hex')` : `encode(convert_to((${c})::text, 'UTF8'), 'hex')`
       case 'date':
-        return t === 'date' || t.startsWith('timestamp') ? `to_char(${c}, 'YYYY-MM-DD')` : `to_char((${c})::date, 'YYYY-MM-DD')`
+        return t === 'date' || t.startsWith('timestamp')
+          ? `to_char(${c}, 'YYYY-MM-DD')`
+          : `to_char((${c})::date, 'YYYY-MM-DD')`
       case 'timestamp': {
         const utc =
-          t === 'timestamptz' ? `(${c}) AT TIME ZONE 'UTC'` : t === 'timestamp' || t === 'date' ? `(${c})::timestamp` : `(${c})::timestamptz AT TIME ZONE 'UTC'`
+          t === 'timestamptz'
+            ? `(${c}) AT TIME ZONE 'UTC'`
+            : t === 'timestamp' || t === 'date'
+              ? `(${c})::timestamp`
+              : `(${c})::timestamptz AT TIME ZONE 'UTC'`
         return `substr(to_char(${utc}, ${TS_FORMAT}), 1, ${timestampLength(col.kind.precision)})`
       }
       default:
@@ -49,15 +55,18 @@ export const postgresDialect: Dialect = {
   sum: (expr) => `sum(${expr})`,
   keyExpr(col) {
     if (col.kind.family === 'uuid' && col.info.type === 'uuid') return col.sql
-    if (col.kind.family === 'text' && ['text', 'varchar', 'bpchar'].includes(col.info.type)) return `${col.sql} COLLATE "C"`
+    if (col.kind.family === 'text' && ['text', 'varchar', 'bpchar'].includes(col.info.type))
+      return `${col.sql} COLLATE "C"`
     return `(${this.canon(col)}) COLLATE "C"`
   },
-  keyParam: (ph, col) => (col.kind.family === 'uuid' && col.info.type === 'uuid' ? `${ph}::uuid` : `${ph}::text COLLATE "C"`),
+  keyParam: (ph, col) =>
+    col.kind.family === 'uuid' && col.info.type === 'uuid' ? `${ph}::uuid` : `${ph}::text COLLATE "C"`,
   intDiv: (a, b) => `((${a}) / (${b}))`,
   upsert(table, keys, columns) {
     const values = columns.map((_, i) => `$${i + 1}`).join(', ')
     const rest = columns.filter((c) => !keys.includes(c))
-    const action = rest.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`
+    const action =
+      rest.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`
     return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${values}) ON CONFLICT (${keys.join(', ')}) ${action}`
   },
 }
@@ -73,7 +82,9 @@ export async function openPostgres(url: string, label: string): Promise<DataSour
   // A swallowed 'error' event would otherwise crash the process when the server goes away mid-diff.
   client.on('error', () => {})
   await client.query(`SET TimeZone = 'UTC'`)
-  const version = Number((await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num ?? 0)
+  const version = Number(
+    (await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num ?? 0,
+  )
   const query = async (sql: string, params: readonly unknown[] = []): Promise<unknown[][]> =>
     (await client.query({ text: sql, values: params as unknown[], rowMode: 'array' })).rows as unknown[][]
   return {

@@ -20,7 +20,8 @@ export const sqliteDialect: Dialect = {
   quote: (name, qualified = false) => quoteWith('"', name, qualified),
   placeholder: () => '?',
   canon: (col) => `tandem_canon('${kindSpec(col.kind)}', ${col.sql})`,
-  rowHash: (cols) => `tandem_row_hash('${cols.map((c) => kindSpec(c.kind)).join('|')}', ${cols.map((c) => c.sql).join(', ')})`,
+  rowHash: (cols) =>
+    `tandem_row_hash('${cols.map((c) => kindSpec(c.kind)).join('|')}', ${cols.map((c) => c.sql).join(', ')})`,
   // SUM would raise "integer overflow" on 60-bit hashes; this aggregate sums in BigInt and returns text.
   sum: (expr) => `tandem_sum(${expr})`,
   keyExpr(col) {
@@ -31,7 +32,8 @@ export const sqliteDialect: Dialect = {
   upsert(table, keys, columns) {
     const values = columns.map(() => '?').join(', ')
     const rest = columns.filter((c) => !keys.includes(c))
-    const action = rest.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}`
+    const action =
+      rest.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}`
     return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${values}) ON CONFLICT (${keys.join(', ')}) ${action}`
   },
 }
@@ -41,14 +43,19 @@ export function registerFunctions(db: Database.Database): void {
   db.function('tandem_canon', { deterministic: true, safeIntegers: true }, (spec: unknown, value: unknown) =>
     canonicalText(parseKindSpec(String(spec)), value),
   )
-  db.function('tandem_row_hash', { deterministic: true, varargs: true, safeIntegers: true }, (specs: unknown, ...values: unknown[]) => {
-    const kinds = kindsOf(String(specs))
-    return rowHash(values.map((v, i) => canonicalText(kinds[i] ?? { family: 'text', precision: 6 }, v)))
-  })
+  db.function(
+    'tandem_row_hash',
+    { deterministic: true, varargs: true, safeIntegers: true },
+    (specs: unknown, ...values: unknown[]) => {
+      const kinds = kindsOf(String(specs))
+      return rowHash(values.map((v, i) => canonicalText(kinds[i] ?? { family: 'text', precision: 6 }, v)))
+    },
+  )
   db.aggregate('tandem_sum', {
     start: 0n,
     safeIntegers: true,
-    step: (total: bigint, next: unknown) => (next === null || next === undefined ? total : total + BigInt(next as bigint)),
+    step: (total: bigint, next: unknown) =>
+      next === null || next === undefined ? total : total + BigInt(next as bigint),
     result: (total: bigint) => total.toString(),
   })
 }
@@ -59,7 +66,10 @@ export async function openSqlite(url: string, label: string, readonly: boolean):
   db.defaultSafeIntegers(true)
   registerFunctions(db)
   const query = async (sql: string, params: readonly unknown[] = []): Promise<unknown[][]> =>
-    db.prepare(sql).raw(true).all(...(params as unknown[])) as unknown[][]
+    db
+      .prepare(sql)
+      .raw(true)
+      .all(...(params as unknown[])) as unknown[][]
   return {
     dialect: sqliteDialect,
     label,
@@ -67,7 +77,9 @@ export async function openSqlite(url: string, label: string, readonly: boolean):
     query,
     execute: async (sql, params = []) => db.prepare(sql).run(...(params as unknown[])).changes,
     async describe(table: string): Promise<TableInfo | undefined> {
-      const rows = db.prepare(`SELECT name, type, pk, "notnull" FROM pragma_table_info(?) ORDER BY cid`).all(table) as Array<{
+      const rows = db
+        .prepare(`SELECT name, type, pk, "notnull" FROM pragma_table_info(?) ORDER BY cid`)
+        .all(table) as Array<{
         name: string
         type: string
         pk: bigint

@@ -20,14 +20,18 @@ export type Split =
   | { readonly type: 'bounds'; readonly bounds: readonly KeyTuple[] }
 
 export function intLiteral(value: string): string {
-  if (!/^-?\d+$/.test(value)) throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `integer key value expected, got "${value}"` })
+  if (!/^-?\d+$/.test(value))
+    throw new TandemError('TANDEM_ERR_DATA_OPTION', { detail: `integer key value expected, got "${value}"` })
   return `(${value})`
 }
 
 /** Collects parameters for one statement and renders placeholders in the side's dialect. */
 export class Statement {
   readonly params: unknown[] = []
-  constructor(readonly side: SidePlan, readonly keyCount: number) {}
+  constructor(
+    readonly side: SidePlan,
+    readonly keyCount: number,
+  ) {}
 
   private value(col: ColumnRef, value: string): string {
     if (col.kind.family === 'int') return intLiteral(value)
@@ -49,7 +53,8 @@ export class Statement {
     const terms: string[] = []
     for (let i = 0; i < keys.length; i++) {
       const parts: string[] = []
-      for (let j = 0; j < i; j++) parts.push(`${this.keyExpr(keys[j] as ColumnRef)} = ${this.value(keys[j] as ColumnRef, t[j] ?? '')}`)
+      for (let j = 0; j < i; j++)
+        parts.push(`${this.keyExpr(keys[j] as ColumnRef)} = ${this.value(keys[j] as ColumnRef, t[j] ?? '')}`)
       parts.push(`${this.keyExpr(keys[i] as ColumnRef)} < ${this.value(keys[i] as ColumnRef, t[i] ?? '')}`)
       terms.push(`(${parts.join(' AND ')})`)
     }
@@ -94,7 +99,13 @@ export function hashExpr(side: SidePlan, fast: boolean): string {
 }
 
 /** count and hash sum per segment of a range. */
-export function checksumQuery(side: SidePlan, keyCount: number, range: KeyRange, split: Split, fast: boolean): { sql: string; params: unknown[] } {
+export function checksumQuery(
+  side: SidePlan,
+  keyCount: number,
+  range: KeyRange,
+  split: Split,
+  fast: boolean,
+): { sql: string; params: unknown[] } {
   const st = new Statement(side, keyCount)
   const seg = st.segment(split)
   const where = st.range(range)
@@ -104,7 +115,12 @@ export function checksumQuery(side: SidePlan, keyCount: number, range: KeyRange,
 }
 
 /** Every `step`-th key of a range in key order: the boundaries of a split for non-arithmetic keys. */
-export function sampleQuery(side: SidePlan, keyCount: number, range: KeyRange, step: bigint): { sql: string; params: unknown[] } {
+export function sampleQuery(
+  side: SidePlan,
+  keyCount: number,
+  range: KeyRange,
+  step: bigint,
+): { sql: string; params: unknown[] } {
   const st = new Statement(side, keyCount)
   const keys = side.cols.slice(0, keyCount)
   const canon = keys.map((k, i) => `${side.source.dialect.canon(k)} AS k${i}`).join(', ')
@@ -132,7 +148,11 @@ export function downloadQuery(side: SidePlan, keyCount: number, range: KeyRange)
 }
 
 /** Canonical texts of every compared column for the given keys. */
-export function rowsByKeyQuery(side: SidePlan, keyCount: number, keys: readonly KeyTuple[]): { sql: string; params: unknown[] } {
+export function rowsByKeyQuery(
+  side: SidePlan,
+  keyCount: number,
+  keys: readonly KeyTuple[],
+): { sql: string; params: unknown[] } {
   const st = new Statement(side, keyCount)
   const cols = side.cols.map((c) => side.source.dialect.canon(c)).join(', ')
   const match = keys.map((k) => st.equals(k)).join(' OR ')
@@ -152,12 +172,19 @@ export function nullKeyCountQuery(side: SidePlan, keyCount: number): { sql: stri
  * Key values (in the binary order the diff splits on) that occur on more than one row: the first
  * `limit` of them with their row count, and on each the total number of such keys.
  */
-export function duplicateKeysQuery(side: SidePlan, keyCount: number, limit: number): { sql: string; params: unknown[] } {
+export function duplicateKeysQuery(
+  side: SidePlan,
+  keyCount: number,
+  limit: number,
+): { sql: string; params: unknown[] } {
   const st = new Statement(side, keyCount)
   const keys = side.cols.slice(0, keyCount)
   const inner = keys.map((k, i) => `${st.keyExpr(k)} AS k${i}`).join(', ')
   const names = keys.map((_, i) => `k${i}`).join(', ')
   const where = side.where ? ` WHERE (${side.where})` : ''
   const grouped = `SELECT ${names}, count(*) AS n FROM (SELECT ${inner} FROM ${side.table}${where}) s GROUP BY ${names} HAVING count(*) > 1`
-  return { sql: `SELECT ${names}, n, count(*) OVER () AS total FROM (${grouped}) g ORDER BY n DESC, ${names} LIMIT ${limit}`, params: st.params }
+  return {
+    sql: `SELECT ${names}, n, count(*) OVER () AS total FROM (${grouped}) g ORDER BY n DESC, ${names} LIMIT ${limit}`,
+    params: st.params,
+  }
 }

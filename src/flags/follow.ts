@@ -137,8 +137,7 @@ export function parseSnapshot(system: string, body: unknown): FlagSnapshot | und
   const flags = (body as { flags?: unknown }).flags
   if (!Array.isArray(flags)) return undefined
   const flag = flags.find((f: { key?: unknown }) => f?.key === system) as
-    | { metadata?: Record<string, unknown> }
-    | undefined
+    { metadata?: Record<string, unknown> } | undefined
   const m = flag?.metadata
   if (m === undefined || typeof m.stage !== 'string') return undefined
   const rules = JSON.parse(typeof m.targeting === 'string' ? m.targeting : '[]') as Parameters<

@@ -114,12 +114,10 @@ export function registerFlagRoutes(api: FastifyInstance, deps: AdminDeps): void 
         throw new TandemError('TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE', { action: 'observations' })
       flags.clients.synced(batch.client, system.name)
       recordBatch(flags.sink, system.name, batch, Date.now())
-      return reply
-        .status(202)
-        .send({
-          recorded: batch.observations.length,
-          compared: flags.sink.comparisons === undefined ? 0 : (batch.comparisons?.length ?? 0),
-        })
+      return reply.status(202).send({
+        recorded: batch.observations.length,
+        compared: flags.sink.comparisons === undefined ? 0 : (batch.comparisons?.length ?? 0),
+      })
     },
   })
 }

@@ -95,8 +95,14 @@ systems:
     const byRoute = (m: RequestMetrics) =>
       m.routes('api', since, until).map((r) => [r.route, r.legacy.requests, r.candidate.requests])
     // Served by legacy, mirrored to the candidate: one call each per request.
-    expect(byRoute(a.metrics)).toEqual([['/todos/:id', 5, 5], ['/users/**', 0, 0]])
-    expect(byRoute(b.metrics)).toEqual([['/todos/:id', 0, 0], ['/users/**', 2, 2]])
+    expect(byRoute(a.metrics)).toEqual([
+      ['/todos/:id', 5, 5],
+      ['/users/**', 0, 0],
+    ])
+    expect(byRoute(b.metrics)).toEqual([
+      ['/todos/:id', 0, 0],
+      ['/users/**', 2, 2],
+    ])
     expect((await a.prometheus.expose()).body).toContain('tandem_shadow_total{system="api",result="mirrored"} 5')
     expect((await b.prometheus.expose()).body).toContain('tandem_shadow_total{system="api",result="mirrored"} 2')
   })

@@ -7,7 +7,13 @@ export interface ArmWindow {
   readonly errors: number
   /** Non-error responses. */
   readonly successes: number
-  readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly mean: number; readonly count: number }
+  readonly latency: {
+    readonly p50: number
+    readonly p95: number
+    readonly p99: number
+    readonly mean: number
+    readonly count: number
+  }
   /** Latency samples in ms (reservoir, bounded), for the Mann-Whitney judge. */
   readonly samples: readonly number[]
 }

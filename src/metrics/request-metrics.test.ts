@@ -49,8 +49,12 @@ describe('RequestMetrics', () => {
     p.shadowTotal.inc({ system: 'api', result: 'match' })
     const { body } = await p.expose()
     expect(body).toContain('tandem_requests_total{system="api",route="/todos/:id",arm="candidate",status="2xx"} 1')
-    expect(body).toContain('tandem_request_duration_seconds_bucket{system="api",route="/todos/:id",arm="candidate",le="0.025"} 1')
-    expect(body).toContain('tandem_request_duration_seconds_bucket{system="api",route="/todos/:id",arm="candidate",le="0.01"} 0')
+    expect(body).toContain(
+      'tandem_request_duration_seconds_bucket{system="api",route="/todos/:id",arm="candidate",le="0.025"} 1',
+    )
+    expect(body).toContain(
+      'tandem_request_duration_seconds_bucket{system="api",route="/todos/:id",arm="candidate",le="0.01"} 0',
+    )
     expect(body).toContain('tandem_shadow_total{system="api",result="sampled-out"} 2')
     expect(body).toContain('tandem_shadow_total{system="api",result="match"} 1')
     expect(body).toContain('tandem_rollout_weight{system="api"} 25')

@@ -81,7 +81,9 @@ export class Series {
 
   /** The histogram of `bucket` in the form fastest to encode (the same counts either way). */
   encodable(bucket: Bucket): Histogram {
-    return this.#finished?.second === bucket.second && bucket !== this.#current ? this.#finished.histogram : bucket.histogram
+    return this.#finished?.second === bucket.second && bucket !== this.#current
+      ? this.#finished.histogram
+      : bucket.histogram
   }
 
   /** Buckets whose second lies in [fromSecond, toSecond). */

@@ -60,9 +60,21 @@ describe('admin API auth', () => {
     })
     expect(res.status).toBe(200)
     expect(res.body).toMatchObject({ system: 'todo-api', action: 'start', state: { stage: 'shadow' } })
-    expect(res.body.decision).toMatchObject({ action: 'start', actor: 'otto', reason: 'go', fromStage: 'pending', toStage: 'shadow' })
+    expect(res.body.decision).toMatchObject({
+      action: 'start',
+      actor: 'otto',
+      reason: 'go',
+      fromStage: 'pending',
+      toStage: 'shadow',
+    })
     const [row] = await listAudit(h.store, { target: 'todo-api', limit: 1 })
-    expect(row).toMatchObject({ actor: 'otto', role: 'operator', action: 'start', result: 'ok', params: { force: true, reason: 'go' } })
+    expect(row).toMatchObject({
+      actor: 'otto',
+      role: 'operator',
+      action: 'start',
+      result: 'ok',
+      params: { force: true, reason: 'go' },
+    })
     expect(row!.detail).toBe(`decision ${res.body.decision.id}`)
   })
 
@@ -76,7 +88,10 @@ describe('admin API auth', () => {
   })
 
   it('passes an invalid action through as the controller coded 409 and audits it as error', async () => {
-    const res = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/finalize', { token: TOKENS.operator, body: {} })
+    const res = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/finalize', {
+      token: TOKENS.operator,
+      body: {},
+    })
     expect(res.status).toBe(409)
     expect(res.body.code).toBe('TANDEM_ERR_ACTION_INVALID')
     const [row] = await listAudit(h.store, { target: 'todo-api', limit: 1 })
@@ -141,7 +156,10 @@ describe('failed attempts are rate-limited per client IP', () => {
       const limited = await call(h.url, 'GET', '/api/v1/systems', { token: TOKENS.admin })
       expect(limited.status).toBe(429)
       expect(limited.body.code).toBe('TANDEM_ERR_ADMIN_RATE_LIMITED')
-      const act = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/start', { token: TOKENS.operator, body: {} })
+      const act = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/start', {
+        token: TOKENS.operator,
+        body: {},
+      })
       expect(act.status).toBe(429)
       const [row] = await listAudit(h.store, { limit: 1 })
       expect(row).toMatchObject({ action: 'start', result: 'refused' })
@@ -189,7 +207,10 @@ describe('without a rollout controller', () => {
   it('answers actions with a coded 503 and audits it', async () => {
     const h = await startAdmin({ control: 'none' })
     try {
-      const res = await call(h.url, 'POST', '/api/v1/systems/billing/actions/rollback', { token: TOKENS.operator, body: {} })
+      const res = await call(h.url, 'POST', '/api/v1/systems/billing/actions/rollback', {
+        token: TOKENS.operator,
+        body: {},
+      })
       expect(res.status).toBe(503)
       expect(res.body.code).toBe('TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE')
       const [row] = await listAudit(h.store, { limit: 1 })

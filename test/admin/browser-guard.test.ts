@@ -8,7 +8,12 @@ import { listAudit } from '../../src/store/audit.js'
 import { getState } from '../../src/store/system-state.js'
 import { call, startAdmin, TOKENS, type AdminHarness } from './harness.js'
 
-async function send(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: any }> {
+async function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: any }> {
   const res = await request(url, { method: method as 'GET', headers, body: body ?? null })
   const text = await res.body.text()
   try {
@@ -29,7 +34,12 @@ describe('a tokenless admin listener', () => {
   const start = () => `${h.url}/api/v1/systems/billing/actions/start`
 
   it('refuses a cross-origin POST and starts nothing', async () => {
-    const res = await send(start(), 'POST', { origin: 'https://evil.example', 'content-type': 'application/json' }, '{}')
+    const res = await send(
+      start(),
+      'POST',
+      { origin: 'https://evil.example', 'content-type': 'application/json' },
+      '{}',
+    )
     expect(res.status).toBe(403)
     expect(res.body.code).toBe('TANDEM_ERR_ADMIN_FOREIGN_ORIGIN')
     expect(res.body.message).toContain('https://evil.example')
@@ -39,7 +49,13 @@ describe('a tokenless admin listener', () => {
   })
 
   it('refuses what a form or a no-cors fetch can send: text/plain, form types, no content type', async () => {
-    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+    for (const type of [
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      undefined,
+    ]) {
       const headers: Record<string, string> = type === undefined ? {} : { 'content-type': type }
       const res = await send(start(), 'POST', headers, type === undefined ? undefined : '{"force":true}')
       expect(res.status, String(type)).toBe(415)
@@ -58,7 +74,12 @@ describe('a tokenless admin listener', () => {
       expect(res.body.code).toBe('TANDEM_ERR_ADMIN_FOREIGN_HOST')
       expect(res.body.message).toContain('evil.example')
     }
-    const act = await send(start(), 'POST', { host: `evil.example:${port}`, origin: `http://evil.example:${port}`, 'content-type': 'application/json' }, '{}')
+    const act = await send(
+      start(),
+      'POST',
+      { host: `evil.example:${port}`, origin: `http://evil.example:${port}`, 'content-type': 'application/json' },
+      '{}',
+    )
     expect(act.status).toBe(421)
     expect((await getState(h.store, 'billing')).stage).toBe('pending')
   })
@@ -68,16 +89,29 @@ describe('a tokenless admin listener', () => {
       const res = await send(`${h.url}/api/v1/whoami`, 'GET', { host })
       expect(res.status, host).toBe(200)
     }
-    const read = await send(`${h.url}/api/v1/systems`, 'GET', { host: `localhost:${port}`, origin: `http://localhost:${port}` })
+    const read = await send(`${h.url}/api/v1/systems`, 'GET', {
+      host: `localhost:${port}`,
+      origin: `http://localhost:${port}`,
+    })
     expect(read.status).toBe(200)
     // billing's wave is closed: the real controller starts it only with force (audited).
-    const act = await send(start(), 'POST', { origin: h.url, 'content-type': 'application/json; charset=utf-8' }, '{"reason":"same origin","force":true}')
+    const act = await send(
+      start(),
+      'POST',
+      { origin: h.url, 'content-type': 'application/json; charset=utf-8' },
+      '{"reason":"same origin","force":true}',
+    )
     expect(act.status).toBe(200)
     expect((await getState(h.store, 'billing')).stage).toBe('shadow')
   })
 
   it('refuses an opaque origin (sandboxed frames, file: pages)', async () => {
-    const res = await send(`${h.url}/api/v1/systems/billing/actions/pause`, 'POST', { origin: 'null', 'content-type': 'application/json' }, '{}')
+    const res = await send(
+      `${h.url}/api/v1/systems/billing/actions/pause`,
+      'POST',
+      { origin: 'null', 'content-type': 'application/json' },
+      '{}',
+    )
     expect(res.status).toBe(403)
     expect(res.body.code).toBe('TANDEM_ERR_ADMIN_FOREIGN_ORIGIN')
   })
@@ -91,7 +125,10 @@ describe('an admin listener with tokens', () => {
   afterAll(async () => h?.close())
 
   it('still requires JSON on mutating calls, before looking at the token', async () => {
-    const res = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/start', { token: TOKENS.operator, headers: { 'content-type': 'text/plain' } })
+    const res = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/start', {
+      token: TOKENS.operator,
+      headers: { 'content-type': 'text/plain' },
+    })
     expect(res.status).toBe(415)
     expect(res.body.code).toBe('TANDEM_ERR_ADMIN_CONTENT_TYPE')
     expect((await getState(h.store, 'todo-api')).stage).toBe('pending')
@@ -109,7 +146,10 @@ describe('an admin listener with tokens', () => {
     const res = await send(`${h.url}/api/v1/systems/todo-api/actions/pause`, 'POST', proxied, '{}')
     expect(res.status).toBe(200)
     expect((await getState(h.store, 'todo-api')).paused).toBe(true)
-    const anonymous = await send(`${h.url}/api/v1/systems`, 'GET', { host: 'evil.example', origin: 'https://evil.example' })
+    const anonymous = await send(`${h.url}/api/v1/systems`, 'GET', {
+      host: 'evil.example',
+      origin: 'https://evil.example',
+    })
     expect(anonymous.status).toBe(401)
   })
 })

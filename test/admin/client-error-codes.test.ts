@@ -12,7 +12,10 @@ afterEach(async () => {
 
 it('answers a body over the limit with 413 TANDEM_ERR_BODY_TOO_LARGE', async () => {
   h = await startAdmin()
-  const res = await call(h.url, 'POST', '/api/v1/systems/todo-api/pause', { token: TOKENS.operator, body: { reason: 'x'.repeat(2_000_000) } })
+  const res = await call(h.url, 'POST', '/api/v1/systems/todo-api/pause', {
+    token: TOKENS.operator,
+    body: { reason: 'x'.repeat(2_000_000) },
+  })
   expect(res.status).toBe(413)
   expect(res.body.code).toBe('TANDEM_ERR_BODY_TOO_LARGE')
 })

@@ -19,9 +19,10 @@ export const TOKENS = {
 } as const
 
 export function configYaml(options: { tokens?: boolean; listen?: string } = {}): string {
-  const tokens = options.tokens === false
-    ? '[]'
-    : `
+  const tokens =
+    options.tokens === false
+      ? '[]'
+      : `
     - { name: vera, role: viewer, token: "env:ADMIN_TEST_VIEWER" }
     - { name: otto, role: operator, token: "${TOKENS.operator}" }
     - { name: ada, role: admin, token: "${TOKENS.admin}" }`
@@ -131,8 +132,13 @@ export async function call(
   const headers: Record<string, string> = { ...options.headers }
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
   // Mutating calls declare JSON even without a body, as the CLI and the dashboard do.
-  if ((options.body !== undefined || method !== 'GET') && headers['content-type'] === undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) })
+  if ((options.body !== undefined || method !== 'GET') && headers['content-type'] === undefined)
+    headers['content-type'] = 'application/json'
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  })
   const text = await res.text()
   let body: unknown = text
   try {

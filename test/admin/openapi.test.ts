@@ -51,8 +51,20 @@ describe('OpenAPI document', () => {
   it('documents the action names, body and error responses', () => {
     const op = doc.paths['/api/v1/systems/{name}/actions/{action}'].post
     const action = op.parameters.find((p: any) => p.name === 'action')
-    expect(action.schema.enum).toEqual(['start', 'advance', 'promote', 'pause', 'resume', 'rollback', 'retry', 'finalize'])
-    expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual(['force', 'reason'])
+    expect(action.schema.enum).toEqual([
+      'start',
+      'advance',
+      'promote',
+      'pause',
+      'resume',
+      'rollback',
+      'retry',
+      'finalize',
+    ])
+    expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual([
+      'force',
+      'reason',
+    ])
     for (const status of ['200', '401', '403', '409', '503']) expect(Object.keys(op.responses)).toContain(status)
   })
 
@@ -68,7 +80,11 @@ describe('OpenAPI document', () => {
     expect(js.status).toBe(200)
     expect(html).not.toMatch(/https?:\/\//)
     // Documented paths: the API, OFREP (SPEC 12), /healthz and /metrics; no dashboard file.
-    expect(Object.keys(doc.paths).some((p) => !p.startsWith('/api/v1/') && !p.startsWith('/ofrep/v1/') && p !== '/healthz' && p !== '/metrics')).toBe(false)
+    expect(
+      Object.keys(doc.paths).some(
+        (p) => !p.startsWith('/api/v1/') && !p.startsWith('/ofrep/v1/') && p !== '/healthz' && p !== '/metrics',
+      ),
+    ).toBe(false)
   })
 
   it('answers an unknown API path with a coded 404', async () => {

@@ -12,8 +12,22 @@ describe('admin read API', () => {
   beforeAll(async () => {
     h = await startAdmin()
     const db = h.store.db
-    await recordDecision(h.store, 'todo-api', 0, { stage: 'shadow', stepIndex: 0 }, { action: 'start', actor: 'otto', reason: 'go' }, t0)
-    await recordDecision(h.store, 'todo-api', 1, { stage: 'canary', stepIndex: 1, weight: 5 }, { action: 'advance', actor: 'controller', reason: 'pause elapsed' }, t0 + 1000)
+    await recordDecision(
+      h.store,
+      'todo-api',
+      0,
+      { stage: 'shadow', stepIndex: 0 },
+      { action: 'start', actor: 'otto', reason: 'go' },
+      t0,
+    )
+    await recordDecision(
+      h.store,
+      'todo-api',
+      1,
+      { stage: 'canary', stepIndex: 1, weight: 5 },
+      { action: 'advance', actor: 'controller', reason: 'pause elapsed' },
+      t0 + 1000,
+    )
     await db
       .insertInto('verdicts')
       .values({
@@ -32,22 +46,94 @@ describe('admin read API', () => {
       .execute()
     await db
       .insertInto('compare_routes')
-      .values({ system: 'todo-api', route: '/todos/:id', compared: 10000, matches: 9000, mismatches: 900, noise_only: 50, skipped: 50, candidate_errors: 0, updated_at: t0 })
+      .values({
+        system: 'todo-api',
+        route: '/todos/:id',
+        compared: 10000,
+        matches: 9000,
+        mismatches: 900,
+        noise_only: 50,
+        skipped: 50,
+        candidate_errors: 0,
+        updated_at: t0,
+      })
       .execute()
     // real: 500 vs 10 noise; noise-dominated: 100 vs 95; tiny: 2 vs 0 out of 10000 (below absolute 0.0003)
-    for (const [path, raw, noise] of [['/title', 500, 10], ['/etag', 100, 95], ['/rare', 2, 0]] as const) {
-      await db.insertInto('compare_fields').values({ system: 'todo-api', route: '/todos/:id', path, kind: 'changed', raw, noise, total: 10000, updated_at: t0 }).execute()
+    for (const [path, raw, noise] of [
+      ['/title', 500, 10],
+      ['/etag', 100, 95],
+      ['/rare', 2, 0],
+    ] as const) {
+      await db
+        .insertInto('compare_fields')
+        .values({
+          system: 'todo-api',
+          route: '/todos/:id',
+          path,
+          kind: 'changed',
+          raw,
+          noise,
+          total: 10000,
+          updated_at: t0,
+        })
+        .execute()
     }
     for (let i = 0; i < 3; i += 1) {
-      const sample = { request: { method: 'GET', path: `/todos/${i}` }, legacy: { status: 200, body: { title: 'a' } }, candidate: { status: 200, body: { title: `b${i}` } } }
-      await db.insertInto('compare_samples').values({ system: 'todo-api', route: '/todos/:id', path: '/title', at: t0 + i, sample: JSON.stringify(sample) }).execute()
+      const sample = {
+        request: { method: 'GET', path: `/todos/${i}` },
+        legacy: { status: 200, body: { title: 'a' } },
+        candidate: { status: 200, body: { title: `b${i}` } },
+      }
+      await db
+        .insertInto('compare_samples')
+        .values({ system: 'todo-api', route: '/todos/:id', path: '/title', at: t0 + i, sample: JSON.stringify(sample) })
+        .execute()
     }
     await db
       .insertInto('metric_windows')
       .values([
-        { system: 'todo-api', route: '/a', arm: 'legacy', window_start: t0, window_end: t0 + 10_000, requests: 30, errors: 3, successes: 27, p50_ms: 10, p95_ms: 20, p99_ms: 30, mean_ms: 12 },
-        { system: 'todo-api', route: '/b', arm: 'legacy', window_start: t0, window_end: t0 + 10_000, requests: 10, errors: 1, successes: 9, p50_ms: 50, p95_ms: 60, p99_ms: 70, mean_ms: 52 },
-        { system: 'todo-api', route: '/a', arm: 'candidate', window_start: t0, window_end: t0 + 10_000, requests: 5, errors: 0, successes: 5, p50_ms: 8, p95_ms: 9, p99_ms: 10, mean_ms: 8 },
+        {
+          system: 'todo-api',
+          route: '/a',
+          arm: 'legacy',
+          window_start: t0,
+          window_end: t0 + 10_000,
+          requests: 30,
+          errors: 3,
+          successes: 27,
+          p50_ms: 10,
+          p95_ms: 20,
+          p99_ms: 30,
+          mean_ms: 12,
+        },
+        {
+          system: 'todo-api',
+          route: '/b',
+          arm: 'legacy',
+          window_start: t0,
+          window_end: t0 + 10_000,
+          requests: 10,
+          errors: 1,
+          successes: 9,
+          p50_ms: 50,
+          p95_ms: 60,
+          p99_ms: 70,
+          mean_ms: 52,
+        },
+        {
+          system: 'todo-api',
+          route: '/a',
+          arm: 'candidate',
+          window_start: t0,
+          window_end: t0 + 10_000,
+          requests: 5,
+          errors: 0,
+          successes: 5,
+          p50_ms: 8,
+          p95_ms: 9,
+          p99_ms: 10,
+          mean_ms: 8,
+        },
       ])
       .execute()
     // What two instances wrote for the same second (metric_seconds): their histograms are merged.
@@ -63,8 +149,20 @@ describe('admin read API', () => {
         if (arm === 'legacy') allLegacy.recordValue(v)
       }
       const zero = { matches: 0, mismatches: 0, noise_only: 0, skipped: 0, candidate_errors: 0 }
-      const row = { instance, system: 'todo-api', route, arm, second: t0 / 1000, requests: micros.length, errors, successes: micros.length - errors }
-      await db.insertInto('metric_seconds').values({ ...row, histogram: encodeHistogram(histogram), ...zero }).execute()
+      const row = {
+        instance,
+        system: 'todo-api',
+        route,
+        arm,
+        second: t0 / 1000,
+        requests: micros.length,
+        errors,
+        successes: micros.length - errors,
+      }
+      await db
+        .insertInto('metric_seconds')
+        .values({ ...row, histogram: encodeHistogram(histogram), ...zero })
+        .execute()
     }
   })
   afterAll(async () => h?.close())
@@ -75,9 +173,32 @@ describe('admin read API', () => {
     const res = await get('/api/v1/systems')
     expect(res.status).toBe(200)
     expect(res.body.systems).toEqual([
-      { name: 'todo-api', kind: 'http', category: 'api', priority: 'P0', wave: 'pilot', stage: 'canary', weight: 5, stepIndex: 1, paused: false, activeArm: 'legacy', holdReason: null },
-      { name: 'billing', kind: 'http', category: 'data-processing', priority: 'P1', wave: 'main', stage: 'pending', weight: 0, stepIndex: -1, paused: false, activeArm: 'legacy',
-        holdReason: 'wave main is closed: waiting for todo-api (pilot, canary) to be promoted or completed' },
+      {
+        name: 'todo-api',
+        kind: 'http',
+        category: 'api',
+        priority: 'P0',
+        wave: 'pilot',
+        stage: 'canary',
+        weight: 5,
+        stepIndex: 1,
+        paused: false,
+        activeArm: 'legacy',
+        holdReason: null,
+      },
+      {
+        name: 'billing',
+        kind: 'http',
+        category: 'data-processing',
+        priority: 'P1',
+        wave: 'main',
+        stage: 'pending',
+        weight: 0,
+        stepIndex: -1,
+        paused: false,
+        activeArm: 'legacy',
+        holdReason: 'wave main is closed: waiting for todo-api (pilot, canary) to be promoted or completed',
+      },
     ])
   })
 
@@ -87,7 +208,11 @@ describe('admin read API', () => {
     expect(res.body).toMatchObject({ name: 'todo-api', stage: 'canary', weight: 5 })
     expect(res.body.steps).toHaveLength(5)
     expect(res.body.steps[1]).toMatchObject({ kind: 'weight', weight: 5 })
-    expect(res.body.verdicts[0]).toMatchObject({ verdict: 'fail', windowStart: t0, evidence: [{ metric: 'errorRate', value: 0.1 }] })
+    expect(res.body.verdicts[0]).toMatchObject({
+      verdict: 'fail',
+      windowStart: t0,
+      evidence: [{ metric: 'errorRate', value: 0.1 }],
+    })
     expect(res.body.decisions.map((d: any) => d.action)).toEqual(['start', 'advance'])
     expect((await get('/api/v1/systems/nope')).body.code).toBe('TANDEM_ERR_SYSTEM_NOT_FOUND')
     expect((await get('/api/v1/systems/Bad_Name')).status).toBe(400)
@@ -149,7 +274,10 @@ describe('admin read API', () => {
     const res = await get('/api/v1/audit?limit=0')
     expect(res.status).toBe(400)
     expect(res.body.code).toBe('TANDEM_ERR_BAD_REQUEST')
-    const body = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/pause', { token: TOKENS.operator, body: { force: 'yes' } })
+    const body = await call(h.url, 'POST', '/api/v1/systems/todo-api/actions/pause', {
+      token: TOKENS.operator,
+      body: { force: 'yes' },
+    })
     expect(body.status).toBe(400)
   })
 })

@@ -27,7 +27,16 @@ it('answers a store damaged while serving with a coded 500 naming the file, and 
   const log = captured()
   h = await startAdmin({ server: { logger: log.logger } })
   let version = 0
-  for (let i = 0; i < 100; i++) version = (await recordDecision(h.store, 'todo-api', version, { weight: i }, { action: 'advance', actor: 't', reason: 'x'.repeat(300) })).state.version
+  for (let i = 0; i < 100; i++)
+    version = (
+      await recordDecision(
+        h.store,
+        'todo-api',
+        version,
+        { weight: i },
+        { action: 'advance', actor: 't', reason: 'x'.repeat(300) },
+      )
+    ).state.version
   await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(h.store.db)
   const file = sqliteFile(h.store.url)!
   damage(file, 4096, statSync(file).size - 4096)

@@ -16,7 +16,14 @@ import { services } from '../support/services.js'
 import { seedDiffsAndVerdict } from './seed.js'
 
 const ARTIFACTS = join(process.cwd(), 'test-results', 'browser')
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
 const TOKENS = { viewer: 'browser-viewer-token-0001', operator: 'browser-operator-token-001' } as const
 
 /** A todo API; the candidate renders `done` as 0/1, is a little slower and fails id 9, 19 ...: real differences. */
@@ -24,10 +31,13 @@ function todoApi(arm: 'legacy' | 'candidate'): Promise<Origin> {
   return origin((req, res) => {
     const id = Number(req.url?.split('/').pop() ?? 0)
     const body = arm === 'legacy' ? { id, title: `todo ${id}`, done: false } : { id, title: `todo ${id}`, done: 0 }
-    setTimeout(() => {
-      res.writeHead(arm === 'candidate' && id % 10 === 9 ? 500 : 200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(body))
-    }, arm === 'legacy' ? 2 : 6)
+    setTimeout(
+      () => {
+        res.writeHead(arm === 'candidate' && id % 10 === 9 ? 500 : 200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(body))
+      },
+      arm === 'legacy' ? 2 : 6,
+    )
   })
 }
 
@@ -124,7 +134,9 @@ describe('dashboard in Chromium', () => {
       await page.getByTestId('kpis').waitFor()
       await expect(page.getByTestId('kpis').textContent()).resolves.toContain('0 / 2Systems migrated')
       // Nothing promoted or rolled back yet: no success score (issue 12, defect 15).
-      await expect(page.getByTestId('kpis').textContent()).resolves.toContain('–Success score (after a promotion or rollback)')
+      await expect(page.getByTestId('kpis').textContent()).resolves.toContain(
+        '–Success score (after a promotion or rollback)',
+      )
       const canary = page.locator('.stage-column[data-stage="canary"] [data-system="todo-api"]')
       await canary.waitFor()
       await expect(page.locator('.wave[data-wave="pilot"]').textContent()).resolves.toContain('todo-api')
@@ -134,7 +146,9 @@ describe('dashboard in Chromium', () => {
       await page.getByTestId('system').waitFor()
       await expect(page.getByTestId('stage').textContent()).resolves.toContain('canary')
       await expect(page.getByTestId('weight').textContent()).resolves.toBe('50 %')
-      await expect(page.locator('.chart svg path.line.candidate').first().getAttribute('d')).resolves.toMatch(/^M[\d.]+,[\d.]+/)
+      await expect(page.locator('.chart svg path.line.candidate').first().getAttribute('d')).resolves.toMatch(
+        /^M[\d.]+,[\d.]+/,
+      )
       await expect(page.getByTestId('timeline').textContent()).resolves.toContain('advance')
       await page.locator('.verdict summary').first().click()
       await expect(page.locator('.verdict .evidence').first().textContent()).resolves.toContain('errorRate')
@@ -145,7 +159,9 @@ describe('dashboard in Chromium', () => {
       const marked = page.locator('.side.candidate .line.diff')
       await expect(marked.first().textContent()).resolves.toContain('"done": 0')
       await expect(page.locator('.side.legacy .line.diff').first().textContent()).resolves.toContain('"done": false')
-      await expect(page.locator('.side.legacy .line:not(.diff)').filter({ hasText: '"title"' }).count()).resolves.toBe(1)
+      await expect(page.locator('.side.legacy .line:not(.diff)').filter({ hasText: '"title"' }).count()).resolves.toBe(
+        1,
+      )
       // The pickers: one route selected; picking another field selects it.
       await expect(page.locator('nav.routes button.selected').count()).resolves.toBe(1)
       const lastField = await page.locator('nav.fields button').last().getAttribute('data-field')
@@ -166,11 +182,20 @@ describe('dashboard in Chromium', () => {
       const state = await getState(stack.store, 'todo-api')
       expect(state.stage).toBe('rolled-back')
       const [audit] = await listAudit(stack.store, { target: 'todo-api', limit: 1 })
-      expect(audit).toMatchObject({ actor: 'otto', action: 'rollback', result: 'ok', params: { reason: 'candidate type bug' } })
+      expect(audit).toMatchObject({
+        actor: 'otto',
+        action: 'rollback',
+        result: 'ok',
+        params: { reason: 'candidate type bug' },
+      })
 
       // A rollback happened: now the overview scores the program.
       await page.goto(`${stack.adminUrl}/#/`)
-      await page.getByTestId('kpis').getByText(/^\d+ %$/).first().waitFor()
+      await page
+        .getByTestId('kpis')
+        .getByText(/^\d+ %$/)
+        .first()
+        .waitFor()
       await expect(page.getByTestId('kpis').textContent()).resolves.toMatch(/\d+ %Success score(?! \()/)
     } finally {
       await context.close()
@@ -194,14 +219,20 @@ describe('dashboard in Chromium', () => {
 
   it('says in a banner that the program is halted, and why', async () => {
     const post = (verb: string, reason: string) =>
-      fetch(`${stack.adminUrl}/api/v1/program/${verb}`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason }) })
+      fetch(`${stack.adminUrl}/api/v1/program/${verb}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason }),
+      })
     expect((await post('halt', 'mass failure drill')).status).toBe(200)
     const { context, page } = await open(TOKENS.viewer)
     try {
       const banner = page.getByTestId('halt-banner')
       await banner.waitFor()
       await expect(banner.textContent()).resolves.toMatch(/Program halted — mass failure drill \(by otto at .*\)/)
-      await expect(page.locator('[data-kpi="failedMigrations"] .kpi-target').textContent()).resolves.toMatch(/target == 0: (met|missed)/)
+      await expect(page.locator('[data-kpi="failedMigrations"] .kpi-target').textContent()).resolves.toMatch(
+        /target == 0: (met|missed)/,
+      )
       await page.screenshot({ path: join(ARTIFACTS, 'halted.png'), fullPage: true })
     } finally {
       await context.close()
@@ -269,7 +300,10 @@ fetch(${JSON.stringify(`${target}/rollback`)}, { method: 'POST', mode: 'no-cors'
       await page.goto(`${stack.adminUrl}/#/systems/todo-api`)
       await page.getByTestId('system').waitFor()
       await page.locator('button[data-action="pause"]').click()
-      await eventually(async () => expect((await getState(stack.store, 'todo-api')).paused).toBe(true), { tries: 300, every: 100 })
+      await eventually(async () => expect((await getState(stack.store, 'todo-api')).paused).toBe(true), {
+        tries: 300,
+        every: 100,
+      })
       const [audit] = await listAudit(stack.store, { target: 'todo-api', limit: 1 })
       expect(audit).toMatchObject({ actor: 'anonymous', action: 'pause', result: 'ok' })
     } finally {

@@ -23,10 +23,28 @@ function table(file: string, rows: Array<[number, string]>): void {
 describe('tandem data diff --output', () => {
   const from = join(dir, 'from.db')
   const to = join(dir, 'to.db')
-  const diff = (output: string) => tandem(['data', 'diff', '--from', `sqlite:${from}`, '--to', `sqlite:${to}`, '--table', 'people', '--output', output])
+  const diff = (output: string) =>
+    tandem([
+      'data',
+      'diff',
+      '--from',
+      `sqlite:${from}`,
+      '--to',
+      `sqlite:${to}`,
+      '--table',
+      'people',
+      '--output',
+      output,
+    ])
   beforeAll(() => {
-    table(from, [[1, 'ada'], [2, 'bob']])
-    table(to, [[1, 'ada'], [2, 'rob']])
+    table(from, [
+      [1, 'ada'],
+      [2, 'bob'],
+    ])
+    table(to, [
+      [1, 'ada'],
+      [2, 'rob'],
+    ])
   })
 
   it('refuses a path in a missing directory with a coded error naming it', async () => {
@@ -51,7 +69,10 @@ describe('tandem data diff --output', () => {
     writeFileSync(out, 'earlier run\n')
     const r = await diff(out)
     expect(r.code).toBe(1)
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { op: string; key: unknown })
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { op: string; key: unknown })
     expect(rows).toMatchObject([{ op: '~', key: { id: 2 } }])
     expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([])
   })

@@ -8,10 +8,19 @@ import { openStore, type Store } from '../../src/store/open.js'
 import { buildConfig, system, tandemConfig } from '../support/config.js'
 import { withPostgresSchema } from '../support/postgres.js'
 
-const config = buildConfig(tandemConfig({ systems: [system('pg-shop', { legacy: 'http://127.0.0.1:1', candidate: 'http://127.0.0.1:2' })] }))
+const config = buildConfig(
+  tandemConfig({ systems: [system('pg-shop', { legacy: 'http://127.0.0.1:1', candidate: 'http://127.0.0.1:2' })] }),
+)
 
 function res(value: unknown): CapturedResponse {
-  return { ok: true, status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)), truncated: false, durationMs: 1 }
+  return {
+    ok: true,
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(value)),
+    truncated: false,
+    durationMs: 1,
+  }
 }
 
 let pg: Awaited<ReturnType<typeof withPostgresSchema>>
@@ -47,8 +56,17 @@ describe('diff store on PostgreSQL', () => {
 
     const report = await readDiffReport(store, config.systems[0]!)
     expect(report.routes).toHaveLength(1)
-    expect(report.routes[0]).toMatchObject({ route: '/a', compared: 10, matches: 5, mismatches: 5, skipped: 1, skippedReasons: { truncated: 1 } })
-    expect(report.routes[0]!.fields).toMatchObject([{ path: '/v', kind: 'changed', raw: 5, noise: 0, total: 10, real: true }])
+    expect(report.routes[0]).toMatchObject({
+      route: '/a',
+      compared: 10,
+      matches: 5,
+      mismatches: 5,
+      skipped: 1,
+      skippedReasons: { truncated: 1 },
+    })
+    expect(report.routes[0]!.fields).toMatchObject([
+      { path: '/v', kind: 'changed', raw: 5, noise: 0, total: 10, real: true },
+    ])
     expect(report.routes[0]!.fields[0]!.samples).toHaveLength(5)
     expect(JSON.stringify(report)).not.toContain('PG-SECRET')
   })

@@ -8,11 +8,16 @@ import { loadConfig } from '../../src/config/load.js'
 import { openStore } from '../../src/store/open.js'
 import type { CapturedResponse } from '../../src/compare/sink.js'
 
-
 function res(value: unknown): CapturedResponse {
-  return { ok: true, status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(value)), truncated: false, durationMs: 1 }
+  return {
+    ok: true,
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(value)),
+    truncated: false,
+    durationMs: 1,
+  }
 }
-
 
 let dir: string
 let file: string
@@ -25,8 +30,18 @@ beforeAll(async () => {
   const engine = new ComparisonEngine({ config, store })
   await engine.start()
   for (let i = 0; i < 20; i++) {
-    const base = { system: 'shop', route: '/orders/:id', at: Date.now(), primary: 'legacy' as const, request: { method: 'GET', url: `/orders/${i}`, headers: {}, body: null } }
-    engine.submit({ ...base, legacy: res({ id: i, total: 10 }), candidate: res({ id: i, total: i % 4 === 0 ? 11 : 10 }) })
+    const base = {
+      system: 'shop',
+      route: '/orders/:id',
+      at: Date.now(),
+      primary: 'legacy' as const,
+      request: { method: 'GET', url: `/orders/${i}`, headers: {}, body: null },
+    }
+    engine.submit({
+      ...base,
+      legacy: res({ id: i, total: 10 }),
+      candidate: res({ id: i, total: i % 4 === 0 ? 11 : 10 }),
+    })
     engine.submit({ ...base, system: 'clean', legacy: res({ id: i }), candidate: res({ id: i }) })
   }
   await engine.close()

@@ -114,7 +114,14 @@ describe('comparison through the gateway', () => {
     const report = JSON.parse(out.stdout)
     expect(report.system).toBe('shop')
     const route = report.routes.find((r: { route: string }) => r.route === '/items/:n')
-    expect(route).toMatchObject({ compared: N, skipped: 0, candidateErrors: 0, matches: 0, mismatches: 2 * (N / 10), noiseOnly: N - 2 * (N / 10) })
+    expect(route).toMatchObject({
+      compared: N,
+      skipped: 0,
+      candidateErrors: 0,
+      matches: 0,
+      mismatches: 2 * (N / 10),
+      noiseOnly: N - 2 * (N / 10),
+    })
     const field = (path: string) => route.fields.find((f: { path: string }) => f.path === path)
 
     expect(field('/discount')).toMatchObject({ kind: 'added', raw: N / 10, noise: 0, real: true })
@@ -123,7 +130,12 @@ describe('comparison through the gateway', () => {
     expect(field('/ts')).toMatchObject({ kind: 'changed', raw: N, noise: N, real: false })
     expect(route.fields).toHaveLength(4)
     // Real differences come first, and each carries samples with both responses.
-    expect(route.fields.slice(0, 2).map((f: { path: string }) => f.path).sort()).toEqual(['/discount', '/item/price'])
+    expect(
+      route.fields
+        .slice(0, 2)
+        .map((f: { path: string }) => f.path)
+        .sort(),
+    ).toEqual(['/discount', '/item/price'])
     const sample = field('/item/price').samples[0]
     expect(sample.legacy.body.item.price).toBe(10)
     expect(sample.candidate.body.item.price).toBe(11)
@@ -131,13 +143,22 @@ describe('comparison through the gateway', () => {
   })
 
   it('counts comparison results in tandem_shadow_total', () => {
-    expect(metricsText).toMatch(new RegExp(`tandem_shadow_total\\{system="shop",result="mismatch"\\} ${2 * (N / 10)}\\b`))
-    expect(metricsText).toMatch(new RegExp(`tandem_shadow_total\\{system="shop",result="noise-only"\\} ${N - 2 * (N / 10)}\\b`))
+    expect(metricsText).toMatch(
+      new RegExp(`tandem_shadow_total\\{system="shop",result="mismatch"\\} ${2 * (N / 10)}\\b`),
+    )
+    expect(metricsText).toMatch(
+      new RegExp(`tandem_shadow_total\\{system="shop",result="noise-only"\\} ${N - 2 * (N / 10)}\\b`),
+    )
   })
 
   it('stores no credential, cookie or password from requests or responses', () => {
     expect(storeText).toContain('[redacted]')
-    for (const secret of ['AUTH-HEADER-SECRET', 'COOKIE-HEADER-SECRET', 'SET-COOKIE-SECRET', 'RESPONSE-PASSWORD-SECRET']) {
+    for (const secret of [
+      'AUTH-HEADER-SECRET',
+      'COOKIE-HEADER-SECRET',
+      'SET-COOKIE-SECRET',
+      'RESPONSE-PASSWORD-SECRET',
+    ]) {
       expect(storeText).not.toContain(secret)
     }
   })

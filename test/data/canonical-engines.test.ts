@@ -14,7 +14,13 @@ const spec: TableSpec = {
     mariadb: `(id INT PRIMARY KEY, label TEXT, amount DECIMAL(16,5), at DATETIME(6), flag TINYINT(1)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     sqlite: `(id INTEGER PRIMARY KEY, label TEXT, amount DECIMAL(16,5), at DATETIME, flag BOOLEAN)`,
   },
-  encode: (engine, r) => [r.id, r.label, r.amount, r.at, engine === 'postgres' || r.flag === null ? r.flag : r.flag ? 1 : 0],
+  encode: (engine, r) => [
+    r.id,
+    r.label,
+    r.amount,
+    r.at,
+    engine === 'postgres' || r.flag === null ? r.flag : r.flag ? 1 : 0,
+  ],
 }
 
 const kinds = {
@@ -60,43 +66,56 @@ const PAIRS: Array<[Engine, Engine]> = [
 ]
 
 describe('canonical encoding across PostgreSQL, MariaDB and SQLite', () => {
-  it('equal values diff as equal and different values as different on every engine pair', { timeout: 300_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(values, values), { minLength: 1, maxLength: 60 }), async (pairs) => {
-        const from: Row[] = pairs.map(([a], i) => ({ id: i + 1, ...a }))
-        const to: Row[] = pairs.map(([, b], i) => ({ id: i + 1, ...b }))
-        // The JavaScript encoder is the oracle: a row differs where some column's canonical text differs.
-        const expected = to
-          .filter((r, i) => (Object.keys(kinds) as Array<keyof typeof kinds>).some((c) => canonicalText(kinds[c], r[c]) !== canonicalText(kinds[c], from[i]?.[c])))
-          .map((r) => r.id)
-        const loaded: LoadedTable[] = []
-        try {
-          const fromTables = new Map<Engine, LoadedTable>()
-          const toTables = new Map<Engine, LoadedTable>()
-          for (const e of ENGINES) {
-            const f = await load(e, spec, from, 'pf')
-            loaded.push(f)
-            fromTables.set(e, f)
-            const t = await load(e, spec, to, 'pt')
-            loaded.push(t)
-            toTables.set(e, t)
+  it(
+    'equal values diff as equal and different values as different on every engine pair',
+    { timeout: 300_000 },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(values, values), { minLength: 1, maxLength: 60 }), async (pairs) => {
+          const from: Row[] = pairs.map(([a], i) => ({ id: i + 1, ...a }))
+          const to: Row[] = pairs.map(([, b], i) => ({ id: i + 1, ...b }))
+          // The JavaScript encoder is the oracle: a row differs where some column's canonical text differs.
+          const expected = to
+            .filter((r, i) =>
+              (Object.keys(kinds) as Array<keyof typeof kinds>).some(
+                (c) => canonicalText(kinds[c], r[c]) !== canonicalText(kinds[c], from[i]?.[c]),
+              ),
+            )
+            .map((r) => r.id)
+          const loaded: LoadedTable[] = []
+          try {
+            const fromTables = new Map<Engine, LoadedTable>()
+            const toTables = new Map<Engine, LoadedTable>()
+            for (const e of ENGINES) {
+              const f = await load(e, spec, from, 'pf')
+              loaded.push(f)
+              fromTables.set(e, f)
+              const t = await load(e, spec, to, 'pt')
+              loaded.push(t)
+              toTables.set(e, t)
+            }
+            for (const [x, y] of PAIRS) {
+              const a = fromTables.get(x) as LoadedTable
+              const b = toTables.get(y) as LoadedTable
+              const same = await dataDiff({
+                from: a.url,
+                to: (fromTables.get(y) as LoadedTable).url,
+                table: a.table,
+                toTable: (fromTables.get(y) as LoadedTable).table,
+              })
+              expect(same.rows, `${x} vs ${y}: equal values`).toEqual([])
+              const diff = await dataDiff({ from: a.url, to: b.url, table: a.table, toTable: b.table })
+              expect(
+                diff.rows.map((r) => r.key.id),
+                `${x} vs ${y}: different values`,
+              ).toEqual(expected)
+            }
+          } finally {
+            await Promise.allSettled(loaded.map((t) => t.drop()))
           }
-          for (const [x, y] of PAIRS) {
-            const a = fromTables.get(x) as LoadedTable
-            const b = toTables.get(y) as LoadedTable
-            const same = await dataDiff({ from: a.url, to: (fromTables.get(y) as LoadedTable).url, table: a.table, toTable: (fromTables.get(y) as LoadedTable).table })
-            expect(same.rows, `${x} vs ${y}: equal values`).toEqual([])
-            const diff = await dataDiff({ from: a.url, to: b.url, table: a.table, toTable: b.table })
-            expect(
-              diff.rows.map((r) => r.key.id),
-              `${x} vs ${y}: different values`,
-            ).toEqual(expected)
-          }
-        } finally {
-          await Promise.allSettled(loaded.map((t) => t.drop()))
-        }
-      }),
-      { numRuns: 8 },
-    )
-  })
+        }),
+        { numRuns: 8 },
+      )
+    },
+  )
 })

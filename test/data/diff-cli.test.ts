@@ -9,8 +9,6 @@ import { dataDiff } from '../../src/data/diff.js'
 import { services, uniqueName } from '../support/services.js'
 import { runMaria, runPg } from './fixture.js'
 
-
-
 describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
   const oldT = uniqueName('cli_old').toLowerCase()
   const newT = uniqueName('cli_new').toLowerCase()
@@ -20,7 +18,9 @@ describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
     await runPg(`CREATE TABLE ${oldT} (id bigint PRIMARY KEY, full_name text, balance numeric(12,2))`)
     await runPg(`INSERT INTO ${oldT} SELECT g, 'user ' || g, g * 1.5 FROM generate_series(1, 2000) g`)
     // The new schema renamed the table and a column, and stores the balance at a different scale.
-    await runMaria(`CREATE TABLE ${newT} (id BIGINT PRIMARY KEY, name VARCHAR(100), balance DECIMAL(14,4)) CHARACTER SET utf8mb4`)
+    await runMaria(
+      `CREATE TABLE ${newT} (id BIGINT PRIMARY KEY, name VARCHAR(100), balance DECIMAL(14,4)) CHARACTER SET utf8mb4`,
+    )
     const rows = Array.from({ length: 2000 }, (_, i) => [i + 1, `user ${i + 1}`, ((i + 1) * 1.5).toFixed(4)])
     await runMaria(`INSERT INTO ${newT} (id, name, balance) VALUES ?`, [rows])
   })
@@ -30,7 +30,20 @@ describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const base = (): string[] => ['data', 'diff', '--from', services.postgres, '--to', services.mariadb, '--table', oldT, '--to-table', newT, '--map', 'full_name=name']
+  const base = (): string[] => [
+    'data',
+    'diff',
+    '--from',
+    services.postgres,
+    '--to',
+    services.mariadb,
+    '--table',
+    oldT,
+    '--to-table',
+    newT,
+    '--map',
+    'full_name=name',
+  ]
 
   it('exits 0 with a JSON summary when the tables hold the same data', async () => {
     const r = await tandem([...base(), '--json'])
@@ -48,9 +61,18 @@ describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
     const r = await tandem([...base(), '--json', '--output', out])
     expect(r.code).toBe(1)
     expect(JSON.parse(r.stdout)).toMatchObject({ onlyInFrom: 1, onlyInTo: 1, changed: 1 })
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(rows).toEqual([
-      { op: '~', key: { id: 77 }, from: { id: '77', full_name: 'user 77', balance: '115.5' }, to: { id: '77', full_name: 'renamed', balance: '115.5' }, columns: ['full_name'] },
+      {
+        op: '~',
+        key: { id: 77 },
+        from: { id: '77', full_name: 'user 77', balance: '115.5' },
+        to: { id: '77', full_name: 'renamed', balance: '115.5' },
+        columns: ['full_name'],
+      },
       { op: '-', key: { id: 1500 }, from: { id: '1500', full_name: 'user 1500', balance: '2250' }, to: null },
       { op: '+', key: { id: 5000 }, from: null, to: { id: '5000', full_name: 'extra', balance: '1' } },
     ])
@@ -62,10 +84,32 @@ describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
   })
 
   it('exits 2 with coded errors for a missing table, a missing column and an unsupported URL', async () => {
-    const missing = await tandem(['data', 'diff', '--from', services.postgres, '--to', services.mariadb, '--table', `${oldT}_nope`, '--json'])
+    const missing = await tandem([
+      'data',
+      'diff',
+      '--from',
+      services.postgres,
+      '--to',
+      services.mariadb,
+      '--table',
+      `${oldT}_nope`,
+      '--json',
+    ])
     expect(missing.code).toBe(2)
     expect(JSON.parse(missing.stdout).error.code).toBe('TANDEM_ERR_DATA_TABLE_MISSING')
-    const column = await tandem(['data', 'diff', '--from', services.postgres, '--to', services.mariadb, '--table', oldT, '--to-table', newT, '--json'])
+    const column = await tandem([
+      'data',
+      'diff',
+      '--from',
+      services.postgres,
+      '--to',
+      services.mariadb,
+      '--table',
+      oldT,
+      '--to-table',
+      newT,
+      '--json',
+    ])
     expect(column.code).toBe(2)
     expect(JSON.parse(column.stdout).error.code).toBe('TANDEM_ERR_DATA_COLUMN_MISSING')
     const url = await tandem(['data', 'diff', '--from', 'oracle://x', '--to', services.mariadb, '--table', oldT])
@@ -109,7 +153,14 @@ describe('data diff --recheck and recursion', () => {
 
   it('scans a differing leaf again when it is larger than the threshold', async () => {
     // Factor 2: 2^15 leaves of 19 keys per scan; with threshold 1 each differing leaf gets its own grouped scan.
-    const r = await dataDiff({ from: services.postgres, to: services.postgres, table: a, toTable: b, bisectionFactor: 2, bisectionThreshold: 1 })
+    const r = await dataDiff({
+      from: services.postgres,
+      to: services.postgres,
+      table: a,
+      toTable: b,
+      bisectionFactor: 2,
+      bisectionThreshold: 1,
+    })
     expect(r.rows.map((x) => [x.op, x.key.id])).toEqual([
       ['~', 17],
       ['~', 300001],
@@ -141,7 +192,15 @@ describe('data diff --recheck and recursion', () => {
     expect(r.rows).toEqual([])
     expect(r.stats.transient).toBe(1)
     await runPg(`UPDATE ${b} SET v = 'changed' WHERE id = 17`)
-    const persistent = await dataDiff({ from: services.postgres, to: services.postgres, table: a, toTable: b, where: 'id <= 50000', recheck: 2, recheckPauseMs: 10 })
+    const persistent = await dataDiff({
+      from: services.postgres,
+      to: services.postgres,
+      table: a,
+      toTable: b,
+      where: 'id <= 50000',
+      recheck: 2,
+      recheckPauseMs: 10,
+    })
     expect(persistent.rows.map((x) => x.key.id)).toEqual([17])
     expect(persistent.stats.rechecks).toBe(2)
   })

@@ -2,7 +2,16 @@
 // scale-different decimals, microsecond timestamps, NULL/''/'NULL', unicode, string and composite keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dataDiff, type DataDiffResult } from '../../src/data/diff.js'
-import { accounts, accountsCase, items, itemsCase, load, type Engine, type Expected, type LoadedTable } from './fixture.js'
+import {
+  accounts,
+  accountsCase,
+  items,
+  itemsCase,
+  load,
+  type Engine,
+  type Expected,
+  type LoadedTable,
+} from './fixture.js'
 
 const PAIRS: Array<[Engine, Engine]> = [
   ['postgres', 'postgres'],
@@ -14,7 +23,8 @@ const PAIRS: Array<[Engine, Engine]> = [
 function reported(result: DataDiffResult, key: (k: Record<string, string | number>) => string): Expected[] {
   return result.rows.map((r) => ({ op: r.op, key: key(r.key) })).sort(byKey)
 }
-const byKey = (a: Expected, b: Expected): number => (a.op + a.key < b.op + b.key ? -1 : a.op + a.key > b.op + b.key ? 1 : 0)
+const byKey = (a: Expected, b: Expected): number =>
+  a.op + a.key < b.op + b.key ? -1 : a.op + a.key > b.op + b.key ? 1 : 0
 
 describe.each(PAIRS)('data diff %s -> %s', (fromEngine, toEngine) => {
   const acc = accountsCase(3000)
@@ -97,7 +107,13 @@ describe.each(PAIRS)('data diff %s -> %s', (fromEngine, toEngine) => {
     const same = await dataDiff({ from: accFrom.url, to: accFrom.url, table: accFrom.table })
     expect(same.rows).toEqual([])
     expect(same.rowsFrom).toBe(3000)
-    const limited = await dataDiff({ from: accFrom.url, to: accTo.url, table: accFrom.table, toTable: accTo.table, where: 'id > 22 AND id <= 3000' })
+    const limited = await dataDiff({
+      from: accFrom.url,
+      to: accTo.url,
+      table: accFrom.table,
+      toTable: accTo.table,
+      where: 'id > 22 AND id <= 3000',
+    })
     expect(reported(limited, (k) => String(k.id))).toEqual(
       [
         { op: '~' as const, key: '23' },

@@ -41,21 +41,37 @@ describe('dualWrite, shadowRead and reconcile (PostgreSQL -> MariaDB)', () => {
   })
 
   const upsertOld = async (u: User): Promise<number> =>
-    (await oldDb.query(`INSERT INTO ${table} (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`, [u.id, u.name])).rowCount ?? 0
+    (
+      await oldDb.query(
+        `INSERT INTO ${table} (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name`,
+        [u.id, u.name],
+      )
+    ).rowCount ?? 0
   const upsertNew = async (u: User): Promise<void> => {
-    await newDb.query(`INSERT INTO ${table} (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)`, [u.id, u.name])
+    await newDb.query(`INSERT INTO ${table} (id, name) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = VALUES(name)`, [
+      u.id,
+      u.name,
+    ])
   }
   const describeUpsert = (u: User): WriteOp => ({ op: 'upsert', table, key: { id: u.id }, row: { name: u.name } })
 
   it('writes old then new, logs secondary failures without telling the caller, and reconcile replays them', async () => {
     const log = join(dir, 'reconcile.jsonl')
     const failures: unknown[] = []
-    const save = dualWrite(upsertOld, upsertNew, { log, describe: describeUpsert, onSecondaryError: (e) => failures.push(e) })
-    for (let id = 1; id <= 20; id++) expect(await save({ id, name: id % 5 === 0 ? `a-much-longer-name-${id}` : `user${id}` })).toBe(1)
+    const save = dualWrite(upsertOld, upsertNew, {
+      log,
+      describe: describeUpsert,
+      onSecondaryError: (e) => failures.push(e),
+    })
+    for (let id = 1; id <= 20; id++)
+      expect(await save({ id, name: id % 5 === 0 ? `a-much-longer-name-${id}` : `user${id}` })).toBe(1)
     await save.flush()
     expect(save.stats).toEqual({ writes: 20, secondaryFailures: 4 })
     expect(failures).toHaveLength(4)
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
     expect(lines.map((l) => (l.key as { id: number }).id)).toEqual([5, 10, 15, 20])
     expect(lines[0]).toMatchObject({ op: 'upsert', table, key: { id: 5 }, row: { name: 'a-much-longer-name-5' } })
 
@@ -94,7 +110,9 @@ describe('dualWrite, shadowRead and reconcile (PostgreSQL -> MariaDB)', () => {
     expect(existsSync(log)).toBe(false)
 
     const strict = dualWrite(upsertOld, upsertNew, { log, describe: describeUpsert, throwOnSecondaryError: true })
-    await expect(strict({ id: 100, name: 'x'.repeat(100) })).rejects.toMatchObject({ code: 'TANDEM_ERR_DATA_SECONDARY_WRITE' })
+    await expect(strict({ id: 100, name: 'x'.repeat(100) })).rejects.toMatchObject({
+      code: 'TANDEM_ERR_DATA_SECONDARY_WRITE',
+    })
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1)
     // The old write still happened: the old store stays the source of truth.
     expect((await oldDb.query(`SELECT name FROM ${table} WHERE id = 100`)).rows).toEqual([{ name: 'x'.repeat(100) }])
@@ -109,7 +127,8 @@ describe('dualWrite, shadowRead and reconcile (PostgreSQL -> MariaDB)', () => {
     const errors: unknown[] = []
     const logPath = join(dir, 'shadow.jsonl')
     const read = shadowRead(
-      async (id: number) => (await oldDb.query(`SELECT id, name FROM ${table} WHERE id = $1`, [id])).rows[0] as User | undefined,
+      async (id: number) =>
+        (await oldDb.query(`SELECT id, name FROM ${table} WHERE id = $1`, [id])).rows[0] as User | undefined,
       async (id: number) => {
         if (id === 999) throw new Error('new store timeout')
         const [rows] = await newDb.query(`SELECT id, name FROM ${table} WHERE id = ?`, [id])
@@ -124,6 +143,10 @@ describe('dualWrite, shadowRead and reconcile (PostgreSQL -> MariaDB)', () => {
     expect(read.stats).toEqual({ reads: 3, matches: 1, mismatches: 1, errors: 1 })
     expect(mismatches).toEqual([{ args: [201], old: { id: 201, name: 'old' }, new: { id: 201, name: 'new' } }])
     expect((errors[0] as Error).message).toBe('new store timeout')
-    expect(JSON.parse(readFileSync(logPath, 'utf8').trim())).toMatchObject({ args: [201], old: { name: 'old' }, new: { name: 'new' } })
+    expect(JSON.parse(readFileSync(logPath, 'utf8').trim())).toMatchObject({
+      args: [201],
+      old: { name: 'old' },
+      new: { name: 'new' },
+    })
   })
 })

@@ -131,7 +131,12 @@ export function itemsCase(n: number): { from: Row[]; to: Row[]; expected: Expect
   const from: Row[] = []
   for (let j = 0; j < n; j++) {
     const tenant = TENANTS[j % TENANTS.length] as string
-    from.push({ tenant, sku: `${['s', 'S', 'ß', '𝒮'][j % 4]}-${j}`, qty: j * 3 - 50, note: j % 5 === 0 ? null : j % 5 === 1 ? '' : `n ${j}` })
+    from.push({
+      tenant,
+      sku: `${['s', 'S', 'ß', '𝒮'][j % 4]}-${j}`,
+      qty: j * 3 - 50,
+      note: j % 5 === 0 ? null : j % 5 === 1 ? '' : `n ${j}`,
+    })
   }
   const to = from.map((r) => ({ ...r })).filter((r) => r.sku !== 'S-1' && r.sku !== '𝒮-7')
   const find = (sku: string): Row => to.find((r) => r.sku === sku) as Row
@@ -139,10 +144,17 @@ export function itemsCase(n: number): { from: Row[]; to: Row[]; expected: Expect
   find('s-8').note = 'changed'
   find('ß-2').note = '' // n 2 -> ''
   find('s-0').note = 'NULL' // NULL -> 'NULL'
-  to.push({ tenant: 'acme ', sku: 'new-1', qty: 1, note: 'trailing space tenant' }, { tenant: '😀corp', sku: 'new-2', qty: 2, note: null })
+  to.push(
+    { tenant: 'acme ', sku: 'new-1', qty: 1, note: 'trailing space tenant' },
+    { tenant: '😀corp', sku: 'new-2', qty: 2, note: null },
+  )
   const pick = (skus: string[], op: Expected['op']): Array<{ r: Row; op: Expected['op'] }> =>
     skus.map((sku) => ({ r: [...from, ...to].find((x) => x.sku === sku) as Row, op }))
-  const all = [...pick(['S-1', '𝒮-7'], '-'), ...pick(['new-1', 'new-2'], '+'), ...pick(['s-4', 's-8', 'ß-2', 's-0'], '~')]
+  const all = [
+    ...pick(['S-1', '𝒮-7'], '-'),
+    ...pick(['new-1', 'new-2'], '+'),
+    ...pick(['s-4', 's-8', 'ß-2', 's-0'], '~'),
+  ]
   return {
     from,
     to,
@@ -184,7 +196,8 @@ export async function load(engine: Engine, spec: TableSpec, rows: readonly Row[]
   if (engine === 'mariadb') {
     const c = await mysql.createConnection({ uri: services.mariadb, charset: 'utf8mb4' })
     await c.query(`CREATE TABLE ${table} ${spec.ddl.mariadb}`)
-    for (let i = 0; i < values.length; i += 1000) await c.query(`INSERT INTO ${table} (${cols}) VALUES ?`, [values.slice(i, i + 1000)])
+    for (let i = 0; i < values.length; i += 1000)
+      await c.query(`INSERT INTO ${table} (${cols}) VALUES ?`, [values.slice(i, i + 1000)])
     await c.end()
     return {
       url: services.mariadb,

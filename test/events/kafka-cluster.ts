@@ -15,13 +15,21 @@ export interface MockCluster {
 }
 
 export async function startMockCluster(): Promise<MockCluster> {
-  if (!existsSync(KCAT)) throw new Error(`${KCAT} is missing: apt-get install -y kcat (the Kafka tests need librdkafka's mock cluster)`)
-  const child: ChildProcess = spawn(KCAT, ['-b', '127.0.0.1:1', '-X', 'test.mock.num.brokers=3', '-C', '-t', uniqueName('kcat'), '-d', 'mock', '-q'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  if (!existsSync(KCAT))
+    throw new Error(`${KCAT} is missing: apt-get install -y kcat (the Kafka tests need librdkafka's mock cluster)`)
+  const child: ChildProcess = spawn(
+    KCAT,
+    ['-b', '127.0.0.1:1', '-X', 'test.mock.num.brokers=3', '-C', '-t', uniqueName('kcat'), '-d', 'mock', '-q'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  )
   const bootstrap = await new Promise<string>((resolve, reject) => {
     let seen = ''
-    const timer = setTimeout(() => reject(new Error(`kcat printed no bootstrap.servers in 20 s: ${seen.slice(0, 500)}`)), 20_000)
+    const timer = setTimeout(
+      () => reject(new Error(`kcat printed no bootstrap.servers in 20 s: ${seen.slice(0, 500)}`)),
+      20_000,
+    )
     child.stderr!.on('data', (b: Buffer) => {
       if (seen.length < 100_000) seen += b.toString()
       const m = /bootstrap\.servers=(\S+)/.exec(seen)
@@ -36,7 +44,8 @@ export async function startMockCluster(): Promise<MockCluster> {
   child.stderr!.resume()
   return {
     bootstrap,
-    topicUrl: (prefix = 'orders', query = '') => `kafka://${bootstrap}/${uniqueName(prefix).replace(/_/g, '-')}${query}`,
+    topicUrl: (prefix = 'orders', query = '') =>
+      `kafka://${bootstrap}/${uniqueName(prefix).replace(/_/g, '-')}${query}`,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve()

@@ -33,15 +33,20 @@ async function open(url: string): Promise<EventStream> {
   return s
 }
 
-
-const client = (bootstrap: string): Kafka => new Kafka({ clientId: 'test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING })
+const client = (bootstrap: string): Kafka =>
+  new Kafka({ clientId: 'test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING })
 const topicOf = (url: string): string => url.slice(url.lastIndexOf('/') + 1)
 
 /**
  * A consumer of `group` reads every partition up to `stopAt(partition)` (exclusive offsets), commits what
  * it processed, and returns the ids it saw. The real KafkaJS group protocol, as an application would.
  */
-async function consume(bootstrap: string, topic: string, group: string, stopAt: (partition: number, high: bigint) => bigint): Promise<string[]> {
+async function consume(
+  bootstrap: string,
+  topic: string,
+  group: string,
+  stopAt: (partition: number, high: bigint) => bigint,
+): Promise<string[]> {
   const kafka = client(bootstrap)
   const admin = kafka.admin()
   await admin.connect()
@@ -52,7 +57,9 @@ async function consume(bootstrap: string, topic: string, group: string, stopAt: 
   const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 100 })
   const seen: string[] = []
   // A partition whose committed offset is already at its target has nothing to deliver.
-  const done = new Set((committed?.partitions ?? []).filter((c) => BigInt(c.offset) >= targets.get(c.partition)!).map((c) => c.partition))
+  const done = new Set(
+    (committed?.partitions ?? []).filter((c) => BigInt(c.offset) >= targets.get(c.partition)!).map((c) => c.partition),
+  )
   const commits: Array<{ topic: string; partition: number; offset: string }> = []
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
@@ -76,7 +83,10 @@ async function consume(bootstrap: string, topic: string, group: string, stopAt: 
           next = BigInt(m.offset) + 1n
         }
         if (next !== undefined) commits.push({ topic, partition: batch.partition, offset: String(next) })
-        if ((next ?? BigInt(batch.messages[0]?.offset ?? 0)) >= target || BigInt(batch.messages[batch.messages.length - 1]?.offset ?? -1) + 1n >= target) {
+        if (
+          (next ?? BigInt(batch.messages[0]?.offset ?? 0)) >= target ||
+          BigInt(batch.messages[batch.messages.length - 1]?.offset ?? -1) + 1n >= target
+        ) {
           done.add(batch.partition)
           pause()
         }
@@ -100,14 +110,30 @@ describe('Kafka map-position --group', () => {
     await publishOrders(old, orderIds(800, 'm'))
     // The group consumed a different share of each partition (all of 0, none of 3).
     const share = [1, 0.5, 0.25, 0]
-    const consumed = await consume(oldCluster.bootstrap, topicOf(oldUrl), 'billing', (p, high) => (high * BigInt(Math.round(share[p]! * 100))) / 100n)
+    const consumed = await consume(
+      oldCluster.bootstrap,
+      topicOf(oldUrl),
+      'billing',
+      (p, high) => (high * BigInt(Math.round(share[p]! * 100))) / 100n,
+    )
     const all = (await readAll(old)).map((e) => e.messageId!)
     const unconsumed = all.filter((id) => !consumed.includes(id))
     expect(consumed.length).toBeGreaterThan(100)
     expect(unconsumed.length).toBeGreaterThan(100)
     await bridge({ from: oldUrl, to: newUrl, untilIdle: true, batch: 200 })
 
-    const run = await tandem(['events', 'map-position', '--from', oldUrl, '--to', newUrl, '--group', 'billing', '--commit', '--json'])
+    const run = await tandem([
+      'events',
+      'map-position',
+      '--from',
+      oldUrl,
+      '--to',
+      newUrl,
+      '--group',
+      'billing',
+      '--commit',
+      '--json',
+    ])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     const mapped = JSON.parse(run.stdout)

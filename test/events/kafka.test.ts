@@ -29,7 +29,6 @@ async function open(url: string): Promise<EventStream> {
   return s
 }
 
-
 const orderId = (e: StoredEvent): string => JSON.parse(Buffer.from(e.data).toString()).orderId as string
 const partitionOf = (e: StoredEvent): string => e.position.split(':')[0]!
 
@@ -53,10 +52,28 @@ describe('Kafka verify', () => {
       copies.push(copy)
       if (duplicated.includes(id)) copies.push(copy)
     }
-    for (const x of ['ghost-1', 'ghost-2']) copies.push({ id: x, data: JSON.stringify({ orderId: x }), key: x, headers: { [SOURCE_TIME_HEADER]: String(events[0]!.time) } })
+    for (const x of ['ghost-1', 'ghost-2'])
+      copies.push({
+        id: x,
+        data: JSON.stringify({ orderId: x }),
+        key: x,
+        headers: { [SOURCE_TIME_HEADER]: String(events[0]!.time) },
+      })
     await Promise.all(copies.map((c) => neu.publish(c)))
 
-    const run = await tandem(['events', 'verify', '--from', oldUrl, '--to', newUrl, '--id', '/orderId', '--bucket', '1s', '--json'])
+    const run = await tandem([
+      'events',
+      'verify',
+      '--from',
+      oldUrl,
+      '--to',
+      newUrl,
+      '--id',
+      '/orderId',
+      '--bucket',
+      '1s',
+      '--json',
+    ])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(1)
     const report = JSON.parse(run.stdout)
@@ -70,7 +87,13 @@ describe('Kafka verify', () => {
     expect(copied.copied).toBe(2000)
     const clean = await tandem(['events', 'verify', '--from', oldUrl, '--to', cleanUrl, '--id', 'message-id', '--json'])
     expect(clean.code).toBe(0)
-    expect(JSON.parse(clean.stdout)).toMatchObject({ ok: true, missing: [], extra: [], duplicates: [], counts: { old: 2000, new: 2000 } })
+    expect(JSON.parse(clean.stdout)).toMatchObject({
+      ok: true,
+      missing: [],
+      extra: [],
+      duplicates: [],
+      counts: { old: 2000, new: 2000 },
+    })
 
     // The bridge kept key, headers and record timestamp, and partitioned by key like the old cluster.
     const byId = new Map((await readAll(await open(cleanUrl))).map((e) => [e.messageId, e]))
@@ -86,10 +109,13 @@ describe('Kafka verify', () => {
   it('ids from the record key and from a header work as well as a JSON path', async () => {
     const url = oldCluster.topicUrl('keys')
     const s = await open(url)
-    await Promise.all(orderIds(40, 'k').map((id) => s.publish({ id, key: `key-${id}`, data: '{}', headers: { 'order-id': id } })))
+    await Promise.all(
+      orderIds(40, 'k').map((id) => s.publish({ id, key: `key-${id}`, data: '{}', headers: { 'order-id': id } })),
+    )
     const copy = newCluster.topicUrl('keys')
     await bridge({ from: url, to: copy, untilIdle: true })
-    for (const id of ['key', 'header:order-id']) expect((await verifyStreams({ from: url, to: copy, id })).ok).toBe(true)
+    for (const id of ['key', 'header:order-id'])
+      expect((await verifyStreams({ from: url, to: copy, id })).ok).toBe(true)
     // One message by its partition:offset; past a partition's end there is none (and no wait for one).
     const [first] = await readAll(s)
     expect((await s.at(first!.position))?.messageId).toBe(first!.messageId)
@@ -106,9 +132,15 @@ describe('Kafka with the other brokers', () => {
     await publishOrders(redisOld.stream, orderIds(300, 'r'))
     const kafkaUrl = newCluster.topicUrl('from-redis')
     expect((await bridge({ from: redisOld.url, to: kafkaUrl, untilIdle: true, batch: 100 })).copied).toBe(300)
-    expect(await verifyStreams({ from: redisOld.url, to: kafkaUrl, id: '/orderId' })).toMatchObject({ ok: true, counts: { old: 300, new: 300 } })
+    expect(await verifyStreams({ from: redisOld.url, to: kafkaUrl, id: '/orderId' })).toMatchObject({
+      ok: true,
+      counts: { old: 300, new: 300 },
+    })
     expect((await bridge({ from: kafkaUrl, to: redisBack.url, untilIdle: true, batch: 100 })).copied).toBe(300)
-    expect(await verifyStreams({ from: kafkaUrl, to: redisBack.url, id: 'message-id' })).toMatchObject({ ok: true, counts: { old: 300, new: 300 } })
+    expect(await verifyStreams({ from: kafkaUrl, to: redisBack.url, id: 'message-id' })).toMatchObject({
+      ok: true,
+      counts: { old: 300, new: 300 },
+    })
 
     const kafkaOld = await open(oldCluster.topicUrl('dual'))
     const kafkaNew = await open(newCluster.topicUrl('dual'))
@@ -118,10 +150,15 @@ describe('Kafka with the other brokers', () => {
       [redisBack.stream, kafkaNew],
     ] as const) {
       const dp = dualPublish(a, b)
-      const outcomes = await Promise.all(orderIds(25, `d${opened.length}`).map((id) => dp.publish({ id, data: JSON.stringify({ orderId: id }) })))
+      const outcomes = await Promise.all(
+        orderIds(25, `d${opened.length}`).map((id) => dp.publish({ id, data: JSON.stringify({ orderId: id }) })),
+      )
       expect(outcomes.every((o) => o.old === 'ok' && o.new === 'ok')).toBe(true)
     }
-    expect(await verifyStreams({ from: kafkaOld.url, to: kafkaNew.url, id: '/orderId' })).toMatchObject({ ok: true, counts: { old: 50, new: 50 } })
+    expect(await verifyStreams({ from: kafkaOld.url, to: kafkaNew.url, id: '/orderId' })).toMatchObject({
+      ok: true,
+      counts: { old: 50, new: 50 },
+    })
   }, 180_000)
 })
 
@@ -142,9 +179,29 @@ describe('Kafka bad input', () => {
       expect(JSON.parse(run.stdout).error.code).toBe(code)
     }
     // A reader never creates the topic it was told to read.
-    const again = await tandem(['events', 'verify', '--from', `kafka://${oldCluster.bootstrap}/no-such-topic`, '--to', known, '--id', '/orderId', '--json'])
+    const again = await tandem([
+      'events',
+      'verify',
+      '--from',
+      `kafka://${oldCluster.bootstrap}/no-such-topic`,
+      '--to',
+      known,
+      '--id',
+      '/orderId',
+      '--json',
+    ])
     expect(JSON.parse(again.stdout).error.code).toBe('TANDEM_ERR_EVENTS_NOT_FOUND')
-    const noGroup = await tandem(['events', 'map-position', '--from', known, '--to', known, '--group', 'nobody', '--json'])
+    const noGroup = await tandem([
+      'events',
+      'map-position',
+      '--from',
+      known,
+      '--to',
+      known,
+      '--group',
+      'nobody',
+      '--json',
+    ])
     expect(noGroup.code).toBe(2)
     expect(JSON.parse(noGroup.stdout).error.code).toBe('TANDEM_ERR_EVENTS_GROUP')
   }, 120_000)

@@ -10,7 +10,16 @@ import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../sr
 import { mapPosition } from '../../src/events/map-position.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { tandem } from '../support/cli.js'
-import { bridgeKilledMidway, makeStream, orderIds, publishOrders, readAll, resumeBridge, type Kind, type TestStream } from './streams.js'
+import {
+  bridgeKilledMidway,
+  makeStream,
+  orderIds,
+  publishOrders,
+  readAll,
+  resumeBridge,
+  type Kind,
+  type TestStream,
+} from './streams.js'
 
 const created: TestStream[] = []
 const dirs: string[] = []
@@ -18,7 +27,6 @@ afterAll(async () => {
   for (const s of created) await s.drop()
   for (const d of dirs) await rm(d, { recursive: true, force: true })
 })
-
 
 async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'tandem-events-'))
@@ -68,12 +76,32 @@ describe('map-position on the CLI', () => {
     created.push(old, neu)
     await publishOrders(old.stream, orderIds(20, 'c'))
     await bridge({ from: old.url, to: neu.url, untilIdle: true })
-    const run = await tandem(['events', 'map-position', '--from', old.url, '--to', neu.url, '--position', '5', '--json'])
+    const run = await tandem([
+      'events',
+      'map-position',
+      '--from',
+      old.url,
+      '--to',
+      neu.url,
+      '--position',
+      '5',
+      '--json',
+    ])
     expect(run.code).toBe(0)
     const out = JSON.parse(run.stdout)
     const newEvents = await readAll(neu.stream)
     expect(out.newPosition).toBe(newEvents[5]!.position)
-    const bad = await tandem(['events', 'map-position', '--from', old.url, '--to', neu.url, '--position', 'abc', '--json'])
+    const bad = await tandem([
+      'events',
+      'map-position',
+      '--from',
+      old.url,
+      '--to',
+      neu.url,
+      '--position',
+      'abc',
+      '--json',
+    ])
     expect(bad.code).toBe(2)
     expect(JSON.parse(bad.stdout).error.code).toBe('TANDEM_ERR_EVENTS_POSITION')
   }, 120_000)

@@ -78,7 +78,9 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
   })
 
   it('verify: --since after --until is a usage error', async () => {
-    const e = errorOf(await verify(red.url, red.url, '--since', '2025-01-02T00:00:00Z', '--until', '2025-01-01T00:00:00Z'))
+    const e = errorOf(
+      await verify(red.url, red.url, '--since', '2025-01-02T00:00:00Z', '--until', '2025-01-01T00:00:00Z'),
+    )
     expect(e.code).toBe('TANDEM_ERR_USAGE')
     expect(e.message).toContain('--since (2025-01-02T00:00:00.000Z) must be before --until')
   })
@@ -90,8 +92,11 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
   })
 
   it('bridge: a missing source, a non-stream, an unknown database or an outside subject as target are coded', async () => {
-    const bridge = (from: string, to: string): Promise<CliRun> => tandem(['events', 'bridge', '--from', from, '--to', to, '--until-idle', '--json'])
-    expect(errorOf(await bridge(redisUrl(missing), redisUrl(`${missing}_copy`))).code).toBe('TANDEM_ERR_EVENTS_NOT_FOUND')
+    const bridge = (from: string, to: string): Promise<CliRun> =>
+      tandem(['events', 'bridge', '--from', from, '--to', to, '--until-idle', '--json'])
+    expect(errorOf(await bridge(redisUrl(missing), redisUrl(`${missing}_copy`))).code).toBe(
+      'TANDEM_ERR_EVENTS_NOT_FOUND',
+    )
     expect(errorOf(await bridge(outside, redisUrl(`${missing}_copy`))).code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
     expect(errorOf(await bridge(nats.url, redisUrl(stringKey))).code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
     expect(errorOf(await bridge(nats.url, redisUrl(`${missing}_copy`, 99999))).code).toBe('TANDEM_ERR_EVENTS_REDIS_DB')
@@ -102,7 +107,19 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
 
   it('map-position: a missing Redis stream on either side and an outside subject are coded', async () => {
     const map = (from: string, to: string, position: string): Promise<CliRun> =>
-      tandem(['events', 'map-position', '--from', from, '--to', to, '--position', position, '--id', '/orderId', '--json'])
+      tandem([
+        'events',
+        'map-position',
+        '--from',
+        from,
+        '--to',
+        to,
+        '--position',
+        position,
+        '--id',
+        '/orderId',
+        '--json',
+      ])
     expect(errorOf(await map(redisUrl(missing), nats.url, '1-0')).code).toBe('TANDEM_ERR_EVENTS_NOT_FOUND')
     expect(errorOf(await map(nats.url, redisUrl(missing), '1')).code).toBe('TANDEM_ERR_EVENTS_NOT_FOUND')
     expect(errorOf(await map(nats.url, outside, '1')).code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
@@ -121,7 +138,9 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
       const read = errorOf(await verify(classic, red.url))
       expect(read.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
       expect(read.message).toContain('is a RabbitMQ classic queue, not a stream')
-      const copy = errorOf(await tandem(['events', 'bridge', '--from', red.url, '--to', classic, '--until-idle', '--json']))
+      const copy = errorOf(
+        await tandem(['events', 'bridge', '--from', red.url, '--to', classic, '--until-idle', '--json']),
+      )
       expect(copy.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
       expect((await ch.checkQueue(queue)).messageCount).toBe(1)
     } finally {

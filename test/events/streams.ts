@@ -61,9 +61,17 @@ export async function makeStream(kind: Kind): Promise<TestStream> {
 }
 
 /** Publishes order events `o-<n>` with JSON payloads, in order, awaiting each batch's acknowledgements. */
-export async function publishOrders(stream: EventStream, ids: readonly string[], headers: Record<string, string> = {}): Promise<void> {
+export async function publishOrders(
+  stream: EventStream,
+  ids: readonly string[],
+  headers: Record<string, string> = {},
+): Promise<void> {
   for (let i = 0; i < ids.length; i += 200) {
-    await Promise.all(ids.slice(i, i + 200).map((id) => stream.publish({ id, data: JSON.stringify({ orderId: id, amount: id.length }), headers })))
+    await Promise.all(
+      ids
+        .slice(i, i + 200)
+        .map((id) => stream.publish({ id, data: JSON.stringify({ orderId: id, amount: id.length }), headers })),
+    )
   }
 }
 

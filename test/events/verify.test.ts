@@ -18,9 +18,12 @@ afterAll(async () => {
   for (const s of created) await s.drop()
 })
 
-
 /** Copies `old` into `neu` with defects: drops, extra copies (new broker ids, same orderId), a foreign id, reordering. */
-async function copyWithDefects(old: EventStream, neu: EventStream, defects: { drop: string[]; duplicate: string[]; extra: string[] }): Promise<void> {
+async function copyWithDefects(
+  old: EventStream,
+  neu: EventStream,
+  defects: { drop: string[]; duplicate: string[]; extra: string[] },
+): Promise<void> {
   const events = await readAll(old)
   const copies: Array<{ id: string; data: Uint8Array | string; headers: Record<string, string> }> = []
   for (const e of events) {
@@ -31,7 +34,8 @@ async function copyWithDefects(old: EventStream, neu: EventStream, defects: { dr
     if (defects.duplicate.includes(orderId)) copies.push({ id: `${orderId}-again`, data: e.data, headers })
   }
   const t0 = events[0]!.time
-  for (const x of defects.extra) copies.push({ id: x, data: JSON.stringify({ orderId: x }), headers: { [SOURCE_TIME_HEADER]: String(t0) } })
+  for (const x of defects.extra)
+    copies.push({ id: x, data: JSON.stringify({ orderId: x }), headers: { [SOURCE_TIME_HEADER]: String(t0) } })
   // Reorder: reverse every block of 7.
   const reordered: typeof copies = []
   for (let i = 0; i < copies.length; i += 7) reordered.push(...copies.slice(i, i + 7).reverse())
@@ -44,7 +48,11 @@ describe.each(pairs)('%s -> %s', (fromKind, toKind) => {
     const neu = await makeStream(toKind)
     created.push(old, neu)
     await publishOrders(old.stream, orderIds(240))
-    await copyWithDefects(old.stream, neu.stream, { drop: ['o-3', 'o-118', 'o-239'], duplicate: ['o-0', 'o-77'], extra: ['ghost-1'] })
+    await copyWithDefects(old.stream, neu.stream, {
+      drop: ['o-3', 'o-118', 'o-239'],
+      duplicate: ['o-0', 'o-77'],
+      extra: ['ghost-1'],
+    })
     const report = await verifyStreams({ from: old.url, to: neu.url, id: '/orderId', bucketMs: 1000, maxIds: 50 })
     expect(report.missing).toEqual(['o-118', 'o-239', 'o-3'])
     expect(report.extra).toEqual(['ghost-1'])
@@ -66,9 +74,23 @@ describe.each(pairs)('%s -> %s', (fromKind, toKind) => {
     const clean = await tandem(['events', 'verify', '--from', old.url, '--to', neu.url, '--id', 'message-id', '--json'])
     expect(clean.stderr).toBe('')
     expect(clean.code).toBe(0)
-    expect(JSON.parse(clean.stdout)).toMatchObject({ ok: true, missing: [], extra: [], duplicates: [], counts: { old: 150, new: 150 } })
-    await neu.stream.publish({ id: 'b-7', data: JSON.stringify({ orderId: 'b-7' }), headers: { [SOURCE_TIME_HEADER]: String(Date.now()) } })
-    await neu.stream.publish({ id: 'late-1', data: JSON.stringify({ orderId: 'late-1' }), headers: { [SOURCE_TIME_HEADER]: String(Date.now()) } })
+    expect(JSON.parse(clean.stdout)).toMatchObject({
+      ok: true,
+      missing: [],
+      extra: [],
+      duplicates: [],
+      counts: { old: 150, new: 150 },
+    })
+    await neu.stream.publish({
+      id: 'b-7',
+      data: JSON.stringify({ orderId: 'b-7' }),
+      headers: { [SOURCE_TIME_HEADER]: String(Date.now()) },
+    })
+    await neu.stream.publish({
+      id: 'late-1',
+      data: JSON.stringify({ orderId: 'late-1' }),
+      headers: { [SOURCE_TIME_HEADER]: String(Date.now()) },
+    })
     const dirty = await tandem(['events', 'verify', '--from', old.url, '--to', neu.url, '--id', '/orderId', '--json'])
     expect(dirty.code).toBe(1)
     const r = JSON.parse(dirty.stdout)
@@ -81,10 +103,29 @@ describe.each(pairs)('%s -> %s', (fromKind, toKind) => {
 
 describe('events verify usage errors', () => {
   it('exits 2 with a coded error for a bad URL or --id', async () => {
-    const bad = await tandem(['events', 'verify', '--from', 'kafka://x/y', '--to', 'redis://127.0.0.1:6379/0?stream=a', '--id', '/id', '--json'])
+    const bad = await tandem([
+      'events',
+      'verify',
+      '--from',
+      'kafka://x/y',
+      '--to',
+      'redis://127.0.0.1:6379/0?stream=a',
+      '--id',
+      '/id',
+      '--json',
+    ])
     expect(bad.code).toBe(2)
     expect(JSON.parse(bad.stdout).error.code).toBe('TANDEM_ERR_EVENTS_URL')
-    const badId = await tandem(['events', 'verify', '--from', 'redis://127.0.0.1:6379/0?stream=a', '--to', 'redis://127.0.0.1:6379/0?stream=b', '--id', 'orderId'])
+    const badId = await tandem([
+      'events',
+      'verify',
+      '--from',
+      'redis://127.0.0.1:6379/0?stream=a',
+      '--to',
+      'redis://127.0.0.1:6379/0?stream=b',
+      '--id',
+      'orderId',
+    ])
     expect(badId.code).toBe(2)
     expect(badId.stderr).toContain('TANDEM_ERR_EVENTS_EXTRACTOR')
   }, 60_000)

@@ -15,14 +15,27 @@ describe('arm choice and mirroring through the gateway', () => {
   let client: Pool
 
   beforeAll(async () => {
-    const answer = (arm: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: Buffer) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-arm': arm })
-      res.end(JSON.stringify({ arm, method: req.method, shadow: req.headers['x-tandem-shadow'] ?? null, body: body.toString() }))
-    }
+    const answer =
+      (arm: string) =>
+      (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, body: Buffer) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-arm': arm })
+        res.end(
+          JSON.stringify({
+            arm,
+            method: req.method,
+            shadow: req.headers['x-tandem-shadow'] ?? null,
+            body: body.toString(),
+          }),
+        )
+      }
     legacy = await origin(answer('legacy'))
     candidate = await origin(answer('candidate'))
     const down = await deadUrl()
-    const on = (prefix: string) => ({ legacy: legacy.url, candidate: candidate.url, routes: [{ path: `/${prefix}/**` }] })
+    const on = (prefix: string) => ({
+      legacy: legacy.url,
+      candidate: candidate.url,
+      routes: [{ path: `/${prefix}/**` }],
+    })
     tandem = await buildInstance(
       tandemConfig({
         systems: [
@@ -53,9 +66,11 @@ describe('arm choice and mirroring through the gateway', () => {
   /** Run `fn` over `items` with `width` concurrent workers. */
   async function each<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
     let next = 0
-    await Promise.all(Array.from({ length: width }, async () => {
-      while (next < items.length) await fn(items[next++]!)
-    }))
+    await Promise.all(
+      Array.from({ length: width }, async () => {
+        while (next < items.length) await fn(items[next++]!)
+      }),
+    )
   }
 
   it('weight 25 by header:x-user-id splits 10 000 users 25 % +- 2 %, sticky, and raising to 50 moves no one back', async () => {
@@ -85,17 +100,21 @@ describe('arm choice and mirroring through the gateway', () => {
     const failures: string[] = []
     let done = 0
     const total = 3000
-    const load = each(Array.from({ length: total }, (_, i) => i), 12, async () => {
-      try {
-        const res = await client.request({ path: '/colours/item', method: 'GET' })
-        const body = (await res.body.json()) as { arm: 'legacy' | 'candidate' }
-        if (res.statusCode !== 200) failures.push(`status ${res.statusCode}`)
-        else seen[body.arm]++
-      } catch (error) {
-        failures.push(String(error))
-      }
-      done++
-    })
+    const load = each(
+      Array.from({ length: total }, (_, i) => i),
+      12,
+      async () => {
+        try {
+          const res = await client.request({ path: '/colours/item', method: 'GET' })
+          const body = (await res.body.json()) as { arm: 'legacy' | 'candidate' }
+          if (res.statusCode !== 200) failures.push(`status ${res.statusCode}`)
+          else seen[body.arm]++
+        } catch (error) {
+          failures.push(String(error))
+        }
+        done++
+      },
+    )
     // Switch colours back and forth while the load runs (bounded: it ends with the load).
     let switches = 0
     while (done < total) {
@@ -113,23 +132,48 @@ describe('arm choice and mirroring through the gateway', () => {
   })
 
   it('POST is not mirrored without unsafeMethods: true, and is mirrored with its body when it is set', async () => {
-    for (const s of ['safe', 'unsafe']) tandem.instance.routing.set(s, { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
+    for (const s of ['safe', 'unsafe'])
+      tandem.instance.routing.set(s, { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
     const before = candidate.requests.length
     for (let i = 0; i < 3; i++) {
-      const res = await client.request({ path: '/safe/things', method: 'POST', body: `{"n":${i}}`, headers: { 'content-type': 'application/json' } })
+      const res = await client.request({
+        path: '/safe/things',
+        method: 'POST',
+        body: `{"n":${i}}`,
+        headers: { 'content-type': 'application/json' },
+      })
       expect((await res.body.json()) as object).toMatchObject({ arm: 'legacy', method: 'POST' })
     }
-    expect(await eventually(() => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'safe', result: 'unsafe-method' }), { until: (n) => n >= 3 })).toBe(3)
+    expect(
+      await eventually(
+        () => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'safe', result: 'unsafe-method' }),
+        { until: (n) => n >= 3 },
+      ),
+    ).toBe(3)
     expect(candidate.requests.slice(before).filter((r) => r.url?.startsWith('/safe'))).toEqual([])
 
-    const res = await client.request({ path: '/unsafe/things', method: 'POST', body: '{"n":42}', headers: { 'content-type': 'application/json' } })
+    const res = await client.request({
+      path: '/unsafe/things',
+      method: 'POST',
+      body: '{"n":42}',
+      headers: { 'content-type': 'application/json' },
+    })
     expect((await res.body.json()) as object).toMatchObject({ arm: 'legacy' })
     const sink = tandem.instance.comparisons as CountingSink
-    const exchange = await eventually(async () => sink.recent.find((e) => e.system === 'unsafe'), { until: (e) => e !== undefined })
+    const exchange = await eventually(async () => sink.recent.find((e) => e.system === 'unsafe'), {
+      until: (e) => e !== undefined,
+    })
     expect(exchange!.request.body?.toString()).toBe('{"n":42}')
-    expect(exchange!.candidate.ok && JSON.parse(exchange!.candidate.body.toString())).toMatchObject({ arm: 'candidate', method: 'POST', shadow: '1', body: '{"n":42}' })
+    expect(exchange!.candidate.ok && JSON.parse(exchange!.candidate.body.toString())).toMatchObject({
+      arm: 'candidate',
+      method: 'POST',
+      shadow: '1',
+      body: '{"n":42}',
+    })
     expect(exchange!.legacy.ok && exchange!.legacy.status).toBe(200)
-    expect(await promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'unsafe', result: 'mirrored' })).toBe(1)
+    expect(
+      await promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'unsafe', result: 'mirrored' }),
+    ).toBe(1)
   })
 
   it('a candidate that cannot be reached falls back to legacy for idempotent requests', async () => {

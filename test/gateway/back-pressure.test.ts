@@ -140,7 +140,10 @@ describe('backpressure through the gateway, measured on the streams', () => {
     // The client reads nothing: node:http stops reading its socket once its small buffer is full.
     res.pause()
     const w = downloads.get(id)!
-    await untilStalled(() => w.written, () => w.waitingDrain)
+    await untilStalled(
+      () => w.written,
+      () => w.waitingDrain,
+    )
     const s = sockets.get(id)!
     expect(s.client && s.response && s.upstream).toBeTruthy()
 
@@ -181,7 +184,10 @@ describe('backpressure through the gateway, measured on the streams', () => {
       req.on('error', reject)
     })
     pump(req, TOTAL, w)
-    await untilStalled(() => w.written, () => w.waitingDrain && uploads.has(id))
+    await untilStalled(
+      () => w.written,
+      () => w.waitingDrain && uploads.has(id),
+    )
     const s = sockets.get(id)!
     expect(s.client && s.upstream).toBeTruthy()
 

@@ -31,7 +31,10 @@ describe('gateway client connection limits', () => {
   beforeAll(async () => {
     upstream = await origin((req, res, body) => res.end(`${req.method} ${req.url} ${body.length}`))
     tandem = await buildInstance(
-      tandemConfig({ gateway: { headersTimeout: '300ms', idleTimeout: '200ms', maxConnections: 3 }, systems: [system('app', { legacy: upstream.url })] }),
+      tandemConfig({
+        gateway: { headersTimeout: '300ms', idleTimeout: '200ms', maxConnections: 3 },
+        systems: [system('app', { legacy: upstream.url })],
+      }),
     )
   })
 

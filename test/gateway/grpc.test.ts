@@ -283,7 +283,13 @@ store: sqlite:${join(dir, 'tandem.db')}
     const raw = new grpc.Client(new URL(tandem.instance.gatewayUrl).host, grpc.credentials.createInsecure())
     const call = (path: string, bytes: Buffer) =>
       new Promise<number>((resolve) =>
-        raw.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, bytes, (e) => resolve(e === null ? 0 : e.code)),
+        raw.makeUnaryRequest(
+          path,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          (e) => resolve(e === null ? 0 : e.code),
+        ),
       )
     expect(await call('/orders.v1.Orders/NoSuchMethod', Buffer.alloc(0))).toBe(grpc.status.UNIMPLEMENTED)
     expect(await call('/other.v1.Service/Method', Buffer.alloc(0))).toBe(grpc.status.UNIMPLEMENTED)

@@ -16,7 +16,10 @@ describe('long adversarial paths at the gateway', () => {
     shop = await origin((req, res) => res.end(`shop ${req.url!.length}`))
     rest = await origin((req, res) => res.end(`rest ${req.url!.length}`))
     tandem = await buildInstance(
-      tandemConfig({ gateway: { fallback: rest.url }, systems: [system('shop', { legacy: shop.url, routes: [{ path: '/shop/**/orders/**/lines/**/detail' }] })] }),
+      tandemConfig({
+        gateway: { fallback: rest.url },
+        systems: [system('shop', { legacy: shop.url, routes: [{ path: '/shop/**/orders/**/lines/**/detail' }] })],
+      }),
     )
   })
 

@@ -12,14 +12,18 @@ describe('request target normalisation at the gateway', () => {
   let tandem: TestInstance
 
   beforeAll(async () => {
-    const echo = (who: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ who, url: req.url, host: req.headers.host }))
-    }
+    const echo =
+      (who: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ who, url: req.url, host: req.headers.host }))
+      }
     api = await origin(echo('api'))
     fallback = await origin(echo('fallback'))
     tandem = await buildInstance(
-      tandemConfig({ gateway: { fallback: fallback.url }, systems: [system('items', { legacy: api.url, routes: [{ path: '/api/items/**' }] })] }),
+      tandemConfig({
+        gateway: { fallback: fallback.url },
+        systems: [system('items', { legacy: api.url, routes: [{ path: '/api/items/**' }] })],
+      }),
     )
   })
 
@@ -38,7 +42,11 @@ describe('request target normalisation at the gateway', () => {
   })
 
   it('does not let /api/items/../../secret match /api/items/**: it is /secret, for the fallback', async () => {
-    for (const target of ['/api/items/../../secret', '/api/items/%2e%2e/%2E%2E/secret', '/api/items/.%2e/%2E./secret']) {
+    for (const target of [
+      '/api/items/../../secret',
+      '/api/items/%2e%2e/%2E%2E/secret',
+      '/api/items/.%2e/%2E./secret',
+    ]) {
       const res = await get(target)
       expect(res.status, target).toBe(200)
       expect(JSON.parse(res.body), target).toMatchObject({ who: 'fallback', url: '/secret' })
@@ -66,7 +74,10 @@ describe('request target normalisation at the gateway', () => {
   })
 
   it('answers OPTIONS * itself with 200 and Allow (it used to be a 502), and refuses other non-path targets with a code', async () => {
-    const options = await rawRequest(tandem.instance.gatewayUrl, 'OPTIONS * HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')
+    const options = await rawRequest(
+      tandem.instance.gatewayUrl,
+      'OPTIONS * HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+    )
     expect(options.status).toBe(200)
     expect(options.headers.allow).toContain('GET')
     expect(options.body).toBe('')

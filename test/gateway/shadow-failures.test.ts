@@ -13,7 +13,9 @@ import { deadUrl, origin, promValue, type Origin } from '../support/loopback.js'
 
 const BODY = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251))
 
-async function rawServer(onSocket: (s: Socket) => void): Promise<{ url: string; server: NetServer; sockets: Set<Socket> }> {
+async function rawServer(
+  onSocket: (s: Socket) => void,
+): Promise<{ url: string; server: NetServer; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>()
   const server = createNetServer((s) => {
     sockets.add(s)
@@ -57,8 +59,13 @@ describe('shadow mode with a failing candidate', () => {
     down = await deadUrl()
     const sys = (name: string, candidate: string) =>
       system(name, { legacy: legacy.url, candidate, routes: [{ path: `/${name}/**` }], shadow: { timeout: '300ms' } })
-    tandem = await buildInstance(tandemConfig({ systems: [sys('down', down), sys('slow', slow.url), sys('reset', reset.url), sys('garbage', garbage.url)] }))
-    for (const name of ['down', 'slow', 'reset', 'garbage']) tandem.instance.routing.set(name, { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
+    tandem = await buildInstance(
+      tandemConfig({
+        systems: [sys('down', down), sys('slow', slow.url), sys('reset', reset.url), sys('garbage', garbage.url)],
+      }),
+    )
+    for (const name of ['down', 'slow', 'reset', 'garbage'])
+      tandem.instance.routing.set(name, { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
   })
 
   afterAll(async () => {
@@ -91,10 +98,14 @@ describe('shadow mode with a failing candidate', () => {
         { until: (n) => n >= 5 },
       )
       expect(counted).toBe(5)
-      expect(await promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: 'mirrored' })).toBe(0)
+      expect(
+        await promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: 'mirrored' }),
+      ).toBe(0)
       // The comparison sink still receives the exchange, with the candidate marked as failed.
       const sink = tandem.instance.comparisons as CountingSink
-      const exchanges = await eventually(async () => sink.recent.filter((e) => e.system === name), { until: (e) => e.length >= 5 })
+      const exchanges = await eventually(async () => sink.recent.filter((e) => e.system === name), {
+        until: (e) => e.length >= 5,
+      })
       expect(exchanges.every((e) => e.primary === 'legacy' && e.legacy.ok && !e.candidate.ok)).toBe(true)
       expect(exchanges.every((e) => !e.candidate.ok && e.candidate.reason === reason)).toBe(true)
     })

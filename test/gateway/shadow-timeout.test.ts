@@ -32,7 +32,15 @@ describe('shadow.timeout against a trickling candidate', () => {
       })
     })
     tandem = await buildInstance(
-      tandemConfig({ systems: [system('slowbody', { legacy: legacy.url, candidate: trickle.url, shadow: { timeout: '300ms', maxInFlight: 1 } })] }),
+      tandemConfig({
+        systems: [
+          system('slowbody', {
+            legacy: legacy.url,
+            candidate: trickle.url,
+            shadow: { timeout: '300ms', maxInFlight: 1 },
+          }),
+        ],
+      }),
     )
     tandem.instance.routing.set('slowbody', { stage: 'shadow', weight: 0, activeArm: 'legacy', paused: false })
   })
@@ -42,7 +50,8 @@ describe('shadow.timeout against a trickling candidate', () => {
     await Promise.all([legacy?.close(), trickle?.close()])
   })
 
-  const count = (result: string) => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'slowbody', result })
+  const count = (result: string) =>
+    promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: 'slowbody', result })
 
   it('ends each mirror call at the timeout, counts it as timeout and frees its slot for the next mirror', async () => {
     for (let i = 1; i <= 4; i++) {

@@ -17,7 +17,11 @@ const CHUNK = Buffer.alloc(64 * 1024, 7)
 const RSS_LIMIT = 150 * 1000 * 1000
 
 /** Write `total` bytes to `res` respecting backpressure; `progress.written` grows as it goes. */
-function stream(res: import('node:http').ServerResponse, total: number, progress: { written: number; aborted: boolean }) {
+function stream(
+  res: import('node:http').ServerResponse,
+  total: number,
+  progress: { written: number; aborted: boolean },
+) {
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) })
   res.on('close', () => {
     if (!res.writableFinished) progress.aborted = true
@@ -84,7 +88,11 @@ describe('streaming through the gateway of `tandem up` (child process)', () => {
   })
 
   it('streams a 50 MiB upload with the gateway RSS under 150 MB', async () => {
-    const res = await request(`${gw.gatewayUrl}/upload`, { method: 'POST', body: generated(50 * MiB), headers: { 'content-type': 'application/octet-stream' } })
+    const res = await request(`${gw.gatewayUrl}/upload`, {
+      method: 'POST',
+      body: generated(50 * MiB),
+      headers: { 'content-type': 'application/octet-stream' },
+    })
     expect(res.statusCode).toBe(200)
     expect(await res.body.json()).toEqual({ received: 50 * MiB })
     expect(gw.peakRss()).toBeLessThan(RSS_LIMIT)

@@ -116,7 +116,8 @@ describe('TLS listener and HTTP/2', () => {
     candidate: ${target(url, extra)}
     routes: [{ path: /${name}/** }]
 `
-    tandem = await startTandem(`version: 1
+    tandem = await startTandem(
+      `version: 1
 gateway: { tls: { cert: ${cert.cert}, key: ${cert.key} } }
 systems:
 ${system('plain', plain.url)}\
@@ -124,7 +125,9 @@ ${system('secure', secure.url('https'), `, tls: { ca: ${cert.cert} }`)}\
 ${system('untrusted', secure.url('https'))}\
 ${system('insecure', secure.url('https'), ', tls: { insecure: true }')}\
 ${system('h2c', h2c.url('http'), ', protocol: h2c')}\
-${system('h2', h2.url('https'), `, protocol: h2, tls: { ca: ${cert.cert} }`)}`, dir)
+${system('h2', h2.url('https'), `, protocol: h2, tls: { ca: ${cert.cert} }`)}`,
+      dir,
+    )
     // idleTimeout bounds how long a session that was sent GOAWAY may stay open if its client does not close.
     cleartext = await startTandem(`version: 1
 gateway: { idleTimeout: 1s }

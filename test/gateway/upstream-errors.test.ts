@@ -11,7 +11,9 @@ import { buildInstance, type TestInstance } from '../support/instance.js'
 import { deadUrl, origin, type Origin } from '../support/loopback.js'
 
 /** A TCP server that answers every request with `reply` (raw bytes) and closes. */
-async function rawUpstream(reply: string): Promise<{ url: string; port: number; server: Server; sockets: Set<Socket> }> {
+async function rawUpstream(
+  reply: string,
+): Promise<{ url: string; port: number; server: Server; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>()
   const server = createServer((s) => {
     sockets.add(s)

@@ -8,7 +8,16 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tandem } from '../support/cli.js'
-import { invalidConfig, lineOf, system, tandemConfig, toYaml, writeConfig, type ConfigInput, type SystemInput } from '../support/config.js'
+import {
+  invalidConfig,
+  lineOf,
+  system,
+  tandemConfig,
+  toYaml,
+  writeConfig,
+  type ConfigInput,
+  type SystemInput,
+} from '../support/config.js'
 import { buildInstance } from '../support/instance.js'
 import { temporaryDir } from '../support/temp-dir.js'
 import { openStore } from '../../src/store/open.js'
@@ -39,17 +48,43 @@ async function armOf(base: string, path: string, headers: Record<string, string>
 /** alpha and beta (canary) and gamma (blue-green), each on /NAME/**, and any `extra` systems. */
 function config(extra: SystemInput[] = [], dir?: string): ConfigInput {
   const sys = (name: string, strategy: 'canary' | 'blue-green' = 'canary') =>
-    system(name, { legacy: legacy.url, candidate: candidate.url, routes: [{ path: `/${name}/**` }], rollout: { strategy, stickiness: 'header:x-user-id' } })
-  return tandemConfig({ ...(dir === undefined ? {} : { dir }), systems: [sys('alpha'), sys('beta'), sys('gamma', 'blue-green'), ...extra] })
+    system(name, {
+      legacy: legacy.url,
+      candidate: candidate.url,
+      routes: [{ path: `/${name}/**` }],
+      rollout: { strategy, stickiness: 'header:x-user-id' },
+    })
+  return tandemConfig({
+    ...(dir === undefined ? {} : { dir }),
+    systems: [sys('alpha'), sys('beta'), sys('gamma', 'blue-green'), ...extra],
+  })
 }
 
 describe('restart', () => {
   it('keeps every system stage, weight and step', async () => {
     const dir = temporaryDir('tandem-restart-')
     const store = await openStore(`sqlite:${join(dir, 'tandem.db')}`)
-    await recordDecision(store, 'alpha', 0, { stage: 'promoted', weight: 100, stepIndex: 4 }, { action: 'promote', actor: 'test', reason: 'setup' })
-    await recordDecision(store, 'beta', 0, { stage: 'canary', weight: 50, stepIndex: 3 }, { action: 'advance', actor: 'test', reason: 'setup' })
-    await recordDecision(store, 'gamma', 0, { stage: 'canary', weight: 0, stepIndex: 1, activeArm: 'candidate' }, { action: 'advance', actor: 'test', reason: 'setup' })
+    await recordDecision(
+      store,
+      'alpha',
+      0,
+      { stage: 'promoted', weight: 100, stepIndex: 4 },
+      { action: 'promote', actor: 'test', reason: 'setup' },
+    )
+    await recordDecision(
+      store,
+      'beta',
+      0,
+      { stage: 'canary', weight: 50, stepIndex: 3 },
+      { action: 'advance', actor: 'test', reason: 'setup' },
+    )
+    await recordDecision(
+      store,
+      'gamma',
+      0,
+      { stage: 'canary', weight: 0, stepIndex: 1, activeArm: 'candidate' },
+      { action: 'advance', actor: 'test', reason: 'setup' },
+    )
     await store.close()
     for (let round = 0; round < 2; round++) {
       const t = await buildInstance(config(), { dir })
@@ -59,12 +94,22 @@ describe('restart', () => {
         expect(t.instance.routing.get('gamma')).toMatchObject({ stage: 'canary', activeArm: 'candidate' })
         expect(await armOf(t.instance.gatewayUrl, '/alpha/x')).toBe('candidate')
         expect(await armOf(t.instance.gatewayUrl, '/gamma/x')).toBe('candidate')
-        const arms = await Promise.all(Array.from({ length: 400 }, (_, i) => armOf(t.instance.gatewayUrl, '/beta/x', { 'x-user-id': `u${i}` })))
+        const arms = await Promise.all(
+          Array.from({ length: 400 }, (_, i) => armOf(t.instance.gatewayUrl, '/beta/x', { 'x-user-id': `u${i}` })),
+        )
         const share = arms.filter((a) => a === 'candidate').length / arms.length
         expect(share).toBeGreaterThan(0.4)
         expect(share).toBeLessThan(0.6)
-        const states = await t.instance.store.db.selectFrom('system_state').select(['system', 'step_index']).orderBy('system').execute()
-        expect(states.map((s) => [s.system, s.step_index])).toEqual([['alpha', 4], ['beta', 3], ['gamma', 1]])
+        const states = await t.instance.store.db
+          .selectFrom('system_state')
+          .select(['system', 'step_index'])
+          .orderBy('system')
+          .execute()
+        expect(states.map((s) => [s.system, s.step_index])).toEqual([
+          ['alpha', 4],
+          ['beta', 3],
+          ['gamma', 1],
+        ])
       } finally {
         await t.close()
       }
@@ -75,7 +120,9 @@ describe('restart', () => {
 describe('configuration errors', () => {
   it('an invalid config exits 2 at startup with a located, coded error', async () => {
     const dir = temporaryDir('tandem-bad-')
-    const document = tandemConfig({ systems: [system('api', { legacy: legacy.url, candidate: candidate.url, shadow: { timeout: 'soon' } })] })
+    const document = tandemConfig({
+      systems: [system('api', { legacy: legacy.url, candidate: candidate.url, shadow: { timeout: 'soon' } })],
+    })
     const bad = writeConfig(dir, document, 'bad.yaml')
     const { code, stderr } = await tandem(['up', '-c', bad])
     expect(code).toBe(2)
@@ -89,11 +136,18 @@ describe('configuration errors', () => {
     const t = await buildInstance(config())
     try {
       t.instance.routing.set('alpha', { stage: 'promoted', weight: 100, activeArm: 'candidate', paused: false })
-      const unknown = toYaml(invalidConfig({ ...tandemConfig({ dir: t.dir }), systems: [{ name: 'alpha', unknownKey: 1 }] }))
+      const unknown = toYaml(
+        invalidConfig({ ...tandemConfig({ dir: t.dir }), systems: [{ name: 'alpha', unknownKey: 1 }] }),
+      )
       writeFileSync(t.configFile, unknown)
       const rejected = await t.instance.reload('test')
       expect(rejected.ok).toBe(false)
-      if (!rejected.ok) expect(rejected.errors.some((e) => e.code === 'TANDEM_ERR_CONFIG_UNKNOWN_KEY' && e.line === lineOf(unknown, 'unknownKey'))).toBe(true)
+      if (!rejected.ok)
+        expect(
+          rejected.errors.some(
+            (e) => e.code === 'TANDEM_ERR_CONFIG_UNKNOWN_KEY' && e.line === lineOf(unknown, 'unknownKey'),
+          ),
+        ).toBe(true)
       expect(await armOf(t.instance.gatewayUrl, '/alpha/x')).toBe('candidate')
       expect(await armOf(t.instance.gatewayUrl, '/beta/x')).toBe('legacy')
 
@@ -127,10 +181,16 @@ describe('malformed requests', () => {
       const garbage = await raw(t.instance.gatewayUrl, 'THIS IS NOT HTTP\r\n\r\n')
       expect(garbage).toMatch(/^HTTP\/1\.1 400 /)
       expect(garbage).toContain('TANDEM_ERR_BAD_REQUEST')
-      const huge = await raw(t.instance.gatewayUrl, `GET /alpha/x HTTP/1.1\r\nhost: a\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`)
+      const huge = await raw(
+        t.instance.gatewayUrl,
+        `GET /alpha/x HTTP/1.1\r\nhost: a\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+      )
       expect(huge).toMatch(/^HTTP\/1\.1 431 /)
       expect(huge).toContain('TANDEM_ERR_HEADERS_TOO_LARGE')
-      const badLength = await raw(t.instance.gatewayUrl, 'POST /alpha/x HTTP/1.1\r\nhost: a\r\ncontent-length: abc\r\n\r\n')
+      const badLength = await raw(
+        t.instance.gatewayUrl,
+        'POST /alpha/x HTTP/1.1\r\nhost: a\r\ncontent-length: abc\r\n\r\n',
+      )
       expect(badLength).toMatch(/^HTTP\/1\.1 400 /)
       expect(await armOf(t.instance.gatewayUrl, '/alpha/x')).toBe('legacy')
     } finally {

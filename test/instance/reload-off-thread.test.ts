@@ -32,7 +32,10 @@ const config = () => tandemConfig({ dir, systems: [system('api', { legacy: upstr
 
 /** 20,000 unknown top-level keys (the size that stalled the gateway in issue 12): all of it invalid. */
 const ANSWERED_DURING_RELOAD = 25
-const hugeInvalid = (): string => toYaml(invalidConfig({ ...config(), ...Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`unknown${i}`, i])) }))
+const hugeInvalid = (): string =>
+  toYaml(
+    invalidConfig({ ...config(), ...Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`unknown${i}`, i])) }),
+  )
 
 /** Sequential requests until stopped; each completion is recorded with its latency. */
 function probe(url: string): { completions: { at: number; ms: number; status: number }[]; stop: () => Promise<void> } {
@@ -51,7 +54,11 @@ function probe(url: string): { completions: { at: number; ms: number; status: nu
 
 function between(completions: readonly { at: number; ms: number; status: number }[], from: number, to: number) {
   const inside = completions.filter((c) => c.at > from && c.at < to)
-  return { count: inside.length, worstMs: Math.max(0, ...inside.map((c) => c.ms)), statuses: new Set(inside.map((c) => c.status)) }
+  return {
+    count: inside.length,
+    worstMs: Math.max(0, ...inside.map((c) => c.ms)),
+    statuses: new Set(inside.map((c) => c.status)),
+  }
 }
 
 describe('hot reload of a huge invalid config', () => {
@@ -68,7 +75,10 @@ describe('hot reload of a huge invalid config', () => {
 
       // Admin API: the answer marks the end of the reload.
       const apiStart = performance.now()
-      const res = await request(`${t.adminUrl}/api/v1/config/reload`, { method: 'POST', headers: { 'content-type': 'application/json' } })
+      const res = await request(`${t.adminUrl}/api/v1/config/reload`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      })
       const body = (await res.body.json()) as { code: string; message: string; details: { code: string }[] }
       const apiEnd = performance.now()
       expect(res.statusCode).toBe(400)

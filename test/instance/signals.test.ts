@@ -6,7 +6,14 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listAudit } from '../../src/store/audit.js'
 import { openStore } from '../../src/store/open.js'
-import { invalidConfig, system, tandemConfig, writeConfig, type ConfigInput, type SystemInput } from '../support/config.js'
+import {
+  invalidConfig,
+  system,
+  tandemConfig,
+  writeConfig,
+  type ConfigInput,
+  type SystemInput,
+} from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 import { buildInstance } from '../support/instance.js'
 import { temporaryDir } from '../support/temp-dir.js'
@@ -72,7 +79,8 @@ describe('tandem up signals', () => {
   it('audits SIGHUP reloads with actor signal:SIGHUP and their outcome, as API reloads are', async () => {
     const t = await up('hup-audit.yaml', config(['/alpha/**']))
     const store = await openStore(`sqlite:${join(dir, 'tandem.db')}`)
-    const reloads = async () => (await listAudit(store, { actor: 'signal:SIGHUP' })).filter((r) => r.action === 'config.reload')
+    const reloads = async () =>
+      (await listAudit(store, { actor: 'signal:SIGHUP' })).filter((r) => r.action === 'config.reload')
     try {
       const before = (await reloads()).length
       writeConfig(dir, config(['/alpha/**', '/beta/**']), 'hup-audit.yaml')
@@ -94,9 +102,15 @@ describe('tandem up signals', () => {
 
   it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
     const t = await up('term.yaml', config(['/**']))
-    const inFlight = request(`${t.gatewayUrl}/slow/1`).then(async (res) => ({ status: res.statusCode, body: await res.body.text() }))
+    const inFlight = request(`${t.gatewayUrl}/slow/1`).then(async (res) => ({
+      status: res.statusCode,
+      body: await res.body.text(),
+    }))
     // Send the signal once the upstream has the request, so it is truly in flight.
-    await eventually(() => expect(upstream.requests.some((r) => r.url === '/slow/1')).toBe(true), { tries: 1500, every: 20 })
+    await eventually(() => expect(upstream.requests.some((r) => r.url === '/slow/1')).toBe(true), {
+      tries: 1500,
+      every: 20,
+    })
     const stopped = t.stop()
     expect(await inFlight).toEqual({ status: 200, body: 'ok /slow/1' })
     expect(await stopped).toBe(0)
@@ -106,7 +120,9 @@ describe('tandem up signals', () => {
 describe('upstream timeout', () => {
   it('answers 504 with a coded JSON body when the upstream does not answer in gateway.upstreamTimeout', async () => {
     const silent = await origin(() => undefined) // accepts the request and never answers
-    const t = await buildInstance(tandemConfig({ gateway: { upstreamTimeout: '300ms' }, systems: [system('api', { legacy: silent.url })] }))
+    const t = await buildInstance(
+      tandemConfig({ gateway: { upstreamTimeout: '300ms' }, systems: [system('api', { legacy: silent.url })] }),
+    )
     try {
       const res = await request(`${t.gatewayUrl}/anything`)
       expect(res.statusCode).toBe(504)

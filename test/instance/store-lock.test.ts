@@ -61,7 +61,12 @@ describe('lockStoreFile', () => {
     const db = join(dir, 'unit.db')
     const mine = lockStoreFile(db) // held by this (live) test process
     // Another process id asking for it is refused, naming the holder.
-    expect(() => lockStoreFile(db, process.pid + 1)).toThrow(expect.objectContaining({ code: 'TANDEM_ERR_STORE_LOCKED', message: expect.stringContaining(`pid ${process.pid}`) }))
+    expect(() => lockStoreFile(db, process.pid + 1)).toThrow(
+      expect.objectContaining({
+        code: 'TANDEM_ERR_STORE_LOCKED',
+        message: expect.stringContaining(`pid ${process.pid}`),
+      }),
+    )
     expect(readFileSync(`${db}.lock`, 'utf8').trim()).toBe(String(process.pid))
     mine.release()
     expect(existsSync(`${db}.lock`)).toBe(false)

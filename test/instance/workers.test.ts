@@ -88,8 +88,12 @@ function alive(pid: number): boolean {
 
 async function totals(admin: string, since: number): Promise<{ legacy: number; candidate: number }> {
   const until = Date.now() + 1000
-  const res = await request(`${admin}/api/v1/systems/alpha/metrics?source=live&since=${since}&until=${until}&step=${until - since}`)
-  const body = (await res.body.json()) as { windows: Array<{ legacy: { requests: number }; candidate: { requests: number } }> }
+  const res = await request(
+    `${admin}/api/v1/systems/alpha/metrics?source=live&since=${since}&until=${until}&step=${until - since}`,
+  )
+  const body = (await res.body.json()) as {
+    windows: Array<{ legacy: { requests: number }; candidate: { requests: number } }>
+  }
   const sum = { legacy: 0, candidate: 0 }
   for (const w of body.windows) {
     sum.legacy += w.legacy.requests
@@ -101,11 +105,13 @@ async function totals(admin: string, since: number): Promise<{ legacy: number; c
 async function send(gateway: string, count: number): Promise<string[]> {
   const arms: string[] = []
   for (let i = 0; i < count; i += 10) {
-    const batch = await Promise.all(Array.from({ length: Math.min(10, count - i) }, async () => {
-      const res = await request(`${gateway}/alpha/x`)
-      expect(res.statusCode).toBe(200)
-      return res.body.text()
-    }))
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(10, count - i) }, async () => {
+        const res = await request(`${gateway}/alpha/x`)
+        expect(res.statusCode).toBe(200)
+        return res.body.text()
+      }),
+    )
     arms.push(...batch)
   }
   return arms
@@ -122,10 +128,17 @@ async function workersCase(store: string, dir: string): Promise<void> {
     // Every request counted once: the workers report to the primary, which alone records.
     const arms = await send(t.gateway, 400)
     expect(arms.every((a) => a === 'legacy')).toBe(true)
-    const counted = await eventually(() => totals(t.admin, since), { until: (s) => s.legacy >= 400, tries: 201, every: 100 })
+    const counted = await eventually(() => totals(t.admin, since), {
+      until: (s) => s.legacy >= 400,
+      tries: 201,
+      every: 100,
+    })
     expect(counted, t.log().slice(-3000)).toEqual({ legacy: 400, candidate: 0 })
     // The primary's one latency histogram holds every sample of both workers, once.
-    const histogramCount = await promValue(t.admin, 'tandem_request_duration_seconds_count', { system: 'alpha', arm: 'legacy' })
+    const histogramCount = await promValue(t.admin, 'tandem_request_duration_seconds_count', {
+      system: 'alpha',
+      arm: 'legacy',
+    })
     expect(histogramCount).toBe(400)
 
     // A promote through the CLI reaches both workers: 40 answers in a row (round robin) from the candidate.
@@ -142,7 +155,11 @@ async function workersCase(store: string, dir: string): Promise<void> {
     }
     expect(streak).toBe(40)
     // Legacy served exactly what the clients got from it; the candidate also counts shadow mirrors.
-    const after = await eventually(() => totals(t.admin, since), { until: (s) => s.legacy >= served.legacy && s.candidate >= served.candidate, tries: 101, every: 50 })
+    const after = await eventually(() => totals(t.admin, since), {
+      until: (s) => s.legacy >= served.legacy && s.candidate >= served.candidate,
+      tries: 101,
+      every: 50,
+    })
     expect(after.legacy).toBe(served.legacy)
     expect(after.candidate).toBeGreaterThanOrEqual(served.candidate)
     const decisions = await request(`${t.admin}/api/v1/systems/alpha/decisions`)
@@ -164,10 +181,18 @@ async function workersCase(store: string, dir: string): Promise<void> {
 
     // A crashed worker is replaced, with a log line.
     process.kill(workers[0]!, 'SIGKILL')
-    const replaced = await eventually(async () => childrenOf(t.child.pid!), { until: (c) => c.length === 2 && !c.includes(workers[0]!), tries: 201, every: 50 })
+    const replaced = await eventually(async () => childrenOf(t.child.pid!), {
+      until: (c) => c.length === 2 && !c.includes(workers[0]!),
+      tries: 201,
+      every: 50,
+    })
     expect(replaced).toHaveLength(2)
     expect(t.log()).toContain('gateway worker died')
-    const again = await eventually(() => send(t.gateway, 10).catch(() => []), { until: (a) => a.length === 10, tries: 101, every: 50 })
+    const again = await eventually(() => send(t.gateway, 10).catch(() => []), {
+      until: (a) => a.length === 10,
+      tries: 101,
+      every: 50,
+    })
     expect(again).toEqual(Array(10).fill('candidate'))
 
     const exited = once(t.child, 'exit')
@@ -175,7 +200,11 @@ async function workersCase(store: string, dir: string): Promise<void> {
     const [code] = await exited
     expect(code, t.log()).toBe(0)
     // Reaped by now, or within a bounded wait (an exited child may linger briefly as a zombie).
-    const left = await eventually(async () => [...workers, ...replaced].filter(alive), { until: (l) => l.length === 0, tries: 101, every: 50 })
+    const left = await eventually(async () => [...workers, ...replaced].filter(alive), {
+      until: (l) => l.length === 0,
+      tries: 101,
+      every: 50,
+    })
     expect(left, t.log()).toEqual([])
   } finally {
     if (t.child.exitCode === null) t.child.kill('SIGKILL')

@@ -70,8 +70,7 @@ it('walks reads to the new store, makes it authoritative, and loses no write on 
         [id, name],
       )
     },
-    (id: string, name: string) =>
-      newDb.query(`REPLACE INTO ${table} VALUES (?, ?, NOW(3))`, [id, name]),
+    (id: string, name: string) => newDb.query(`REPLACE INTO ${table} VALUES (?, ?, NOW(3))`, [id, name]),
     {
       system: 'orders-db',
       admin,
@@ -118,7 +117,10 @@ it('walks reads to the new store, makes it authoritative, and loses no write on 
   await write.flush()
   expect(await readNew('k1')).toBe('new:v2')
   expect(await readOld('k1')).toBe('old:v1')
-  const logged = (await readFile(logFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+  const logged = (await readFile(logFile, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   expect(write.replay.pending).toBe(1)
   expect(logged).toMatchObject([{ side: 'old', op: 'upsert', key: { id: 'k1' }, row: { id: 'k1', name: 'v2' } }])
   oldDown = false

@@ -27,7 +27,12 @@ const require = createRequire(join(ROOT, 'package.json'))
 const TYPESCRIPT = (require('typescript/package.json') as { version: string }).version
 const TYPES_NODE = (require('@types/node/package.json') as { version: string }).version
 
-async function runOk(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+async function runOk(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliRun> {
   const r = await runProcess(command, args, cwd, env)
   if (r.code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.code}\n${r.stdout}\n${r.stderr}`)
   return r
@@ -49,7 +54,13 @@ function packageOf(specifier: string): string | null {
 }
 
 /** The build (Vite among it) runs as from a shell, not with the test runner's mode. */
-const BUILD_ENV: NodeJS.ProcessEnv = { NODE_ENV: undefined, VITEST: undefined, VITEST_MODE: undefined, VITEST_POOL_ID: undefined, VITEST_WORKER_ID: undefined }
+const BUILD_ENV: NodeJS.ProcessEnv = {
+  NODE_ENV: undefined,
+  VITEST: undefined,
+  VITEST_MODE: undefined,
+  VITEST_POOL_ID: undefined,
+  VITEST_WORKER_ID: undefined,
+}
 const BUILTINS = new Set(builtinModules)
 const DEV_ONLY = Object.keys(manifest.devDependencies).filter((name) => !(name in manifest.dependencies))
 
@@ -73,27 +84,44 @@ beforeAll(async () => {
   const packArgs = ['pack', '--json', '--pack-destination', packDir, ...(distIsFresh() ? ['--ignore-scripts'] : [])]
   const pack = await runOk('npm', packArgs, ROOT, BUILD_ENV)
   const packSeconds = (Date.now() - packStarted) / 1000
-  const parsed = JSON.parse(pack.stdout.slice(pack.stdout.search(/^\[/m))) as Array<typeof packed & { filename: string }>
+  const parsed = JSON.parse(pack.stdout.slice(pack.stdout.search(/^\[/m))) as Array<
+    typeof packed & { filename: string }
+  >
   packed = parsed[0]!
   tarball = join(packDir, parsed[0]!.filename)
 
   app = join(work, 'app')
   await mkdir(app)
-  await writeFile(join(app, 'package.json'), `${JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`)
+  await writeFile(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+  )
   const installStarted = Date.now()
-  await runOk('npm', ['install', '--no-audit', '--no-fund', tarball, `typescript@${TYPESCRIPT}`, `@types/node@${TYPES_NODE}`], app)
+  await runOk(
+    'npm',
+    ['install', '--no-audit', '--no-fund', tarball, `typescript@${TYPESCRIPT}`, `@types/node@${TYPES_NODE}`],
+    app,
+  )
   // For the record (docs, reviews), not asserted: how long building, packing and installing took here.
-  console.log(`npm pack (with the build) ${packSeconds.toFixed(0)} s; npm install of the tarball ${((Date.now() - installStarted) / 1000).toFixed(0)} s`)
+  console.log(
+    `npm pack (with the build) ${packSeconds.toFixed(0)} s; npm install of the tarball ${((Date.now() - installStarted) / 1000).toFixed(0)} s`,
+  )
   installed = join(app, 'node_modules', manifest.name)
 
   loadLog = join(work, 'loads.log')
-  await writeFile(join(work, 'load-hooks.mjs'), `import { appendFileSync } from 'node:fs'
+  await writeFile(
+    join(work, 'load-hooks.mjs'),
+    `import { appendFileSync } from 'node:fs'
 export async function resolve(specifier, context, next) {
   appendFileSync(${JSON.stringify(loadLog)}, JSON.stringify({ specifier, parent: context.parentURL ?? null }) + '\\n')
   return next(specifier, context)
 }
-`)
-  await writeFile(join(work, 'record-loads.mjs'), `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(work, 'load-hooks.mjs')).href)})\n`)
+`,
+  )
+  await writeFile(
+    join(work, 'record-loads.mjs'),
+    `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(join(work, 'load-hooks.mjs')).href)})\n`,
+  )
   hookEnv = { NODE_OPTIONS: `--import=${pathToFileURL(join(work, 'record-loads.mjs')).href}` }
 }, SETUP_TIMEOUT_MS)
 
@@ -115,18 +143,35 @@ async function recordedLoads(): Promise<Array<{ specifier: string; parent: strin
 async function expectNoDevDependencyLoaded(): Promise<void> {
   const loads = await recordedLoads()
   // The hook did record what the package loads (or this check would pass on nothing).
-  expect(loads.some((l) => l.parent?.startsWith(pathToFileURL(installed).href) && l.specifier === 'commander')).toBe(true)
+  expect(loads.some((l) => l.parent?.startsWith(pathToFileURL(installed).href) && l.specifier === 'commander')).toBe(
+    true,
+  )
   expect(loads.filter((l) => DEV_ONLY.includes(packageOf(l.specifier) ?? ''))).toEqual([])
 }
 
 describe('the tarball', () => {
   it('holds the build, its declarations, the dashboard and the schema, and no sources, tests or benchmarks', () => {
     const files = packed.files.map((f) => f.path)
-    for (const f of ['package.json', 'README.md', 'tandem.schema.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/bin.js', 'dist/dashboard/index.html']) {
+    for (const f of [
+      'package.json',
+      'README.md',
+      'tandem.schema.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cli/bin.js',
+      'dist/dashboard/index.html',
+    ]) {
       expect(files).toContain(f)
     }
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([])
-    expect(files.filter((f) => /^(src|test|bench|scripts|examples|bin|docs)\//.test(f) || /(^|\/)(fixtures?|__tests__)\//.test(f) || /\.(test|bench)\./.test(f))).toEqual([])
+    expect(
+      files.filter(
+        (f) =>
+          /^(src|test|bench|scripts|examples|bin|docs)\//.test(f) ||
+          /(^|\/)(fixtures?|__tests__)\//.test(f) ||
+          /\.(test|bench)\./.test(f),
+      ),
+    ).toEqual([])
     expect(files.filter((f) => f.endsWith('.map') || f.includes('.build-'))).toEqual([])
     // Every compiled module has its declaration.
     const js = files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/dashboard/') && f.endsWith('.js'))
@@ -134,38 +179,47 @@ describe('the tarball', () => {
     console.log(`tarball ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${files.length} files`)
   })
 
-  it('imports nothing at run time that is not a dependency or a Node.js built-in', { timeout: 5 * 60_000 }, async () => {
-    // What Node.js runs: not the dashboard (a browser bundle) nor the package's own dependencies.
-    const files = (await listFiles(installed)).filter((f) => f.endsWith('.js') && !f.startsWith('dist/dashboard/') && !f.includes('node_modules'))
-    expect(files.length).toBeGreaterThan(50)
-    const bad: string[] = []
-    const seen = new Set<string>()
-    for (const file of files) {
-      const text = await readFile(join(installed, file), 'utf8')
-      // Static imports and re-exports (statements at the start of a line), side-effect imports, dynamic
-      // import() and require() with a literal specifier.
-      const specifiers = /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*(['"])([^'"\n]+)\1|^\s*import\s*(['"])([^'"\n]+)\3|\b(?:import|require)\s*\(\s*(['"])([^'"\n]+)\5/gm
-      for (const m of text.matchAll(specifiers)) {
-        const specifier = m[2] ?? m[4] ?? m[6]!
-        const name = packageOf(specifier)
-        if (name === null) continue
-        seen.add(name)
-        if (!BUILTINS.has(name) && !(name in manifest.dependencies)) bad.push(`${file}: ${specifier}`)
+  it(
+    'imports nothing at run time that is not a dependency or a Node.js built-in',
+    { timeout: 5 * 60_000 },
+    async () => {
+      // What Node.js runs: not the dashboard (a browser bundle) nor the package's own dependencies.
+      const files = (await listFiles(installed)).filter(
+        (f) => f.endsWith('.js') && !f.startsWith('dist/dashboard/') && !f.includes('node_modules'),
+      )
+      expect(files.length).toBeGreaterThan(50)
+      const bad: string[] = []
+      const seen = new Set<string>()
+      for (const file of files) {
+        const text = await readFile(join(installed, file), 'utf8')
+        // Static imports and re-exports (statements at the start of a line), side-effect imports, dynamic
+        // import() and require() with a literal specifier.
+        const specifiers =
+          /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*(['"])([^'"\n]+)\1|^\s*import\s*(['"])([^'"\n]+)\3|\b(?:import|require)\s*\(\s*(['"])([^'"\n]+)\5/gm
+        for (const m of text.matchAll(specifiers)) {
+          const specifier = m[2] ?? m[4] ?? m[6]!
+          const name = packageOf(specifier)
+          if (name === null) continue
+          seen.add(name)
+          if (!BUILTINS.has(name) && !(name in manifest.dependencies)) bad.push(`${file}: ${specifier}`)
+        }
+        if (/\b(tsx|vite)\b/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')))
+          bad.push(`${file} names tsx or vite outside a comment`)
       }
-      if (/\b(tsx|vite)\b/.test(text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) bad.push(`${file} names tsx or vite outside a comment`)
-    }
-    expect(bad).toEqual([])
-    expect(seen.has('fastify')).toBe(true)
-    // Neither is installed with the package, so an import of one would fail rather than work by chance.
-    for (const dev of ['tsx', 'vite', 'vitest']) await expect(stat(join(app, 'node_modules', dev))).rejects.toThrow()
-  })
+      expect(bad).toEqual([])
+      expect(seen.has('fastify')).toBe(true)
+      // Neither is installed with the package, so an import of one would fail rather than work by chance.
+      for (const dev of ['tsx', 'vite', 'vitest']) await expect(stat(join(app, 'node_modules', dev))).rejects.toThrow()
+    },
+  )
 })
 
 describe('installed into an empty project', () => {
   it('runs `npx tandem --help`, `tandem init` and `tandem validate`', { timeout: 5 * 60_000 }, async () => {
     const help = await runProcess('npx', ['--no', '--', 'tandem', '--help'], app)
     expect(help.code, help.stderr).toBe(0)
-    for (const verb of ['init', 'validate', 'up', 'demo', 'status', 'data', 'events']) expect(help.stdout).toContain(verb)
+    for (const verb of ['init', 'validate', 'up', 'demo', 'status', 'data', 'events'])
+      expect(help.stdout).toContain(verb)
 
     const dir = join(work, 'config')
     await mkdir(dir)
@@ -173,12 +227,25 @@ describe('installed into an empty project', () => {
     expect(init.code, init.stderr).toBe(0)
     const schema = JSON.parse(await readFile(join(dir, 'tandem.schema.json'), 'utf8')) as { $id: string }
     expect(schema).toEqual(JSON.parse(await readFile(join(installed, 'tandem.schema.json'), 'utf8')))
-    const valid = await runProcess('npx', ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'tandem.yaml'), '--json'], app, hookEnv)
+    const valid = await runProcess(
+      'npx',
+      ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'tandem.yaml'), '--json'],
+      app,
+      hookEnv,
+    )
     expect(valid.code, valid.stderr).toBe(0)
     expect(JSON.parse(valid.stdout)).toMatchObject({ valid: true })
 
-    await writeFile(join(dir, 'broken.yaml'), 'version: 1\nsystems:\n  - name: a\n    legacy: { url: 42 }\n    surprise: true\n')
-    const broken = await runProcess('npx', ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'broken.yaml')], app, hookEnv)
+    await writeFile(
+      join(dir, 'broken.yaml'),
+      'version: 1\nsystems:\n  - name: a\n    legacy: { url: 42 }\n    surprise: true\n',
+    )
+    const broken = await runProcess(
+      'npx',
+      ['--no', '--', 'tandem', 'validate', '-c', join(dir, 'broken.yaml')],
+      app,
+      hookEnv,
+    )
     expect(broken.code).toBe(2)
     expect(broken.stderr).toMatch(/TANDEM_ERR_[A-Z_]+/)
     await expectNoDevDependencyLoaded()
@@ -189,7 +256,12 @@ describe('installed into an empty project', () => {
     const dir = join(work, 'demo')
     const demo = await runProcess('npx', ['--no', '--', 'tandem', 'demo', '--json', '--dir', dir], app, hookEnv)
     expect(demo.code, demo.stderr.slice(-3000)).toBe(0)
-    const result = JSON.parse(demo.stdout) as { ok: boolean; finalStage: string; failureReport: string; decisions: Array<{ action: string }> }
+    const result = JSON.parse(demo.stdout) as {
+      ok: boolean
+      finalStage: string
+      failureReport: string
+      decisions: Array<{ action: string }>
+    }
     expect(result).toMatchObject({ ok: true, finalStage: 'promoted' })
     const actions = result.decisions.map((d) => d.action).filter((a) => a !== 'hold')
     expect(actions).toContain('rollback')
@@ -205,7 +277,9 @@ describe('installed into an empty project', () => {
     const dir = join(work, 'up')
     await mkdir(dir)
     const config = join(dir, 'tandem.yaml')
-    await writeFile(config, `version: 1
+    await writeFile(
+      config,
+      `version: 1
 store: sqlite:${join(dir, 'tandem.db')}
 gateway: { listen: 127.0.0.1:0 }
 admin: { listen: 127.0.0.1:0 }
@@ -214,7 +288,8 @@ systems:
     legacy: { url: http://127.0.0.1:9 }
     candidate: { url: http://127.0.0.1:9 }
     routes: [{ path: /** }]
-`)
+`,
+    )
     const child = spawn(join(app, 'node_modules', '.bin', 'tandem'), ['up', '-c', config, '--json'], {
       cwd: app,
       env: { ...process.env, ...hookEnv },
@@ -275,19 +350,27 @@ console.log(JSON.stringify({
     )
     const r = await runProcess(process.execPath, ['use.mjs'], app, hookEnv)
     expect(r.code, r.stderr).toBe(0)
-    expect(JSON.parse(r.stdout)).toEqual({ value: { total: 3 }, mismatched: true, kinds: ['function', 'function', 'function'], error: 'function' })
+    expect(JSON.parse(r.stdout)).toEqual({
+      value: { total: 3 },
+      mismatched: true,
+      kinds: ['function', 'function', 'function'],
+      error: 'function',
+    })
     const loads = await recordedLoads()
     expect(loads.filter((l) => DEV_ONLY.includes(packageOf(l.specifier) ?? ''))).toEqual([])
   })
 
-  it('type-checks a strict TypeScript consumer (nodenext) against the shipped declarations', { timeout: 5 * 60_000 }, async () => {
-    await writeFile(
-      join(app, 'tsconfig.json'),
-      `${JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['consumer.ts'] }, null, 2)}\n`,
-    )
-    await writeFile(
-      join(app, 'consumer.ts'),
-      `import { experiment, dualWrite, shadowRead, dualPublish, TandemError, type ExperimentResult, type DualWriteOptions, type ShadowReadOptions, type DualPublisher } from 'tandem'
+  it(
+    'type-checks a strict TypeScript consumer (nodenext) against the shipped declarations',
+    { timeout: 5 * 60_000 },
+    async () => {
+      await writeFile(
+        join(app, 'tsconfig.json'),
+        `${JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['consumer.ts'] }, null, 2)}\n`,
+      )
+      await writeFile(
+        join(app, 'consumer.ts'),
+        `import { experiment, dualWrite, shadowRead, dualPublish, TandemError, type ExperimentResult, type DualWriteOptions, type ShadowReadOptions, type DualPublisher } from 'tandem'
 
 const total: Promise<number> = experiment<number>('typed', { publish: (r: ExperimentResult<number>) => void r.matched })
   .use(() => 1)
@@ -311,10 +394,15 @@ void write('one')
 new TandemError('TANDEM_ERR_NOT_A_CODE', {})
 export { total, written, mismatches, publish, publisher, err }
 `,
-    )
-    const r = await runProcess(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app)
-    expect(r.code, r.stdout + r.stderr).toBe(0)
-  })
+      )
+      const r = await runProcess(
+        process.execPath,
+        [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+        app,
+      )
+      expect(r.code, r.stdout + r.stderr).toBe(0)
+    },
+  )
 })
 
 /** Every file of `dir` with its size and modification time. */

@@ -14,7 +14,9 @@ describe('tandem check --post', () => {
   it('fails while the decommission check fails and passes once it does', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-check-post-'))
     const decommission = `test -f ${join(dir, 'legacy-stopped')} || (echo legacy still running; exit 1)`
-    const orders = system('orders', { checklist: { tests: { command: 'true' }, post: { custom: [{ name: 'decommission', command: decommission }] } } })
+    const orders = system('orders', {
+      checklist: { tests: { command: 'true' }, post: { custom: [{ name: 'decommission', command: decommission }] } },
+    })
     const file = writeConfig(dir, tandemConfig({ dir, systems: [orders] }))
     const failing = await tandem(['check', 'orders', '--post', '-c', file])
     expect(failing.code).toBe(1)

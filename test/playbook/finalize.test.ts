@@ -22,7 +22,12 @@ afterEach(async () => {
 type Post = NonNullable<SystemInput['checklist']>['post']
 type Steps = NonNullable<SystemInput['rollout']>['steps']
 const orders = (post: Post, steps?: Steps) => (legacy: string, candidate: string) => ({
-  systems: [fastCanary('orders', legacy, candidate, { checklist: { post }, ...(steps === undefined ? {} : { rollout: { steps } }) })],
+  systems: [
+    fastCanary('orders', legacy, candidate, {
+      checklist: { post },
+      ...(steps === undefined ? {} : { rollout: { steps } }),
+    }),
+  ],
 })
 
 describe('post-migration checklist before finalize', () => {
@@ -30,21 +35,32 @@ describe('post-migration checklist before finalize', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tandem-post-'))
     try {
       await writeFile(join(dir, 'plan.md'), '# rollback plan\n')
-      h = await startRollout(orders({ custom: [{ name: 'decommissioned', command: `test -f ${join(dir, 'decommissioned')}` }], rollbackPlan: { file: join(dir, 'plan.md') } }))
+      h = await startRollout(
+        orders({
+          custom: [{ name: 'decommissioned', command: `test -f ${join(dir, 'decommissioned')}` }],
+          rollbackPlan: { file: join(dir, 'plan.md') },
+        }),
+      )
       const harness = h
       await harness.controller.act('orders', 'start', { actor: 'alice' })
       await harness.controller.act('orders', 'promote', { actor: 'alice' })
 
       const refused = harness.controller.act('orders', 'finalize', { actor: 'alice' })
       await expect(refused).rejects.toMatchObject({ code: 'TANDEM_ERR_FINALIZE_BLOCKED' })
-      await expect(refused).rejects.toThrow(/post-migration check custom:decommissioned failed: .*tandem check orders --post/)
+      await expect(refused).rejects.toThrow(
+        /post-migration check custom:decommissioned failed: .*tandem check orders --post/,
+      )
       expect((await getState(harness.store, 'orders')).stage).toBe('promoted')
 
       await writeFile(join(dir, 'decommissioned'), 'done\n')
       const done = await harness.controller.act('orders', 'finalize', { actor: 'alice' })
       expect(done.state.stage).toBe('completed')
       expect(done.decision.reason).toBe('finalized; legacy retired by alice')
-      const stored = await harness.store.db.selectFrom('checklist_results').select(['check', 'ok']).where('system', '=', 'orders').execute()
+      const stored = await harness.store.db
+        .selectFrom('checklist_results')
+        .select(['check', 'ok'])
+        .where('system', '=', 'orders')
+        .execute()
       expect(stored.map((r) => r.check)).toContain('post:custom:decommissioned')
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -57,7 +73,9 @@ describe('post-migration checklist before finalize', () => {
     await h.controller.act('orders', 'promote', { actor: 'alice' })
     const forced = await h.controller.act('orders', 'finalize', { actor: 'alice', force: true })
     expect(forced.state.stage).toBe('completed')
-    expect(forced.decision.reason).toBe('finalized with --force by alice, overriding: post-migration check tests failed; legacy retired')
+    expect(forced.decision.reason).toBe(
+      'finalized with --force by alice, overriding: post-migration check tests failed; legacy retired',
+    )
     expect(forced.decision.evidence).toMatchObject({ force: true, overridden: ['post-migration check tests failed'] })
   })
 })
@@ -68,7 +86,11 @@ describe('manual rollback and a halted program', () => {
     const harness = h
     await harness.controller.act('orders', 'start', { actor: 'alice' })
     await harness.controller.act('orders', 'rollback', { actor: 'alice', reason: 'wrong totals' })
-    expect(await eventually(async () => (await listDecisions(harness.store, 'orders')).some((d) => d.action.startsWith('rollback-')))).toBe(true)
+    expect(
+      await eventually(async () =>
+        (await listDecisions(harness.store, 'orders')).some((d) => d.action.startsWith('rollback-')),
+      ),
+    ).toBe(true)
     const actions = (await listDecisions(harness.store, 'orders')).map((d) => d.action)
     expect(actions).toEqual(['start', 'rollback', 'rollback-verified'])
   })
@@ -79,14 +101,26 @@ describe('manual rollback and a halted program', () => {
     await harness.controller.act('orders', 'start', { actor: 'alice' })
     await haltProgram(harness.store, { actor: 'alice', role: 'operator', reason: 'drill' }, Date.now())
     // Passing verdicts well past the step's pause: without the halt it would have advanced to 50 %.
-    await trafficUntil(harness.gatewayUrl, async () => (await recentVerdicts(harness.store, 'orders', 5)).filter((v) => v.verdict === 'pass').length >= 5)
+    await trafficUntil(
+      harness.gatewayUrl,
+      async () => (await recentVerdicts(harness.store, 'orders', 5)).filter((v) => v.verdict === 'pass').length >= 5,
+    )
     expect(await getState(harness.store, 'orders')).toMatchObject({ stage: 'canary', weight: 10, stepIndex: 0 })
-    expect((await harness.controller.status('orders')).holdReason).toMatch(/^program halted: drill \(by alice at .*\); run `tandem program resume`$/)
+    expect((await harness.controller.status('orders')).holdReason).toMatch(
+      /^program halted: drill \(by alice at .*\); run `tandem program resume`$/,
+    )
     // The hold is recorded once in the audit trail, not every interval.
-    expect((await listDecisions(harness.store, 'orders')).filter((d) => d.action === 'hold' && d.reason.startsWith('program halted: drill'))).toHaveLength(1)
+    expect(
+      (await listDecisions(harness.store, 'orders')).filter(
+        (d) => d.action === 'hold' && d.reason.startsWith('program halted: drill'),
+      ),
+    ).toHaveLength(1)
     // Rollback triggers keep working.
     harness.candidate.behaviour.failRate = 0.3
-    await trafficUntil(harness.gatewayUrl, async () => (await getState(harness.store, 'orders')).stage === 'rolled-back')
+    await trafficUntil(
+      harness.gatewayUrl,
+      async () => (await getState(harness.store, 'orders')).stage === 'rolled-back',
+    )
     expect((await getState(harness.store, 'orders')).stage).toBe('rolled-back')
   })
 })

@@ -21,7 +21,11 @@ afterEach(async () => {
 })
 
 const system = (name: string, legacy: string, candidate: string, hook: string) =>
-  fastCanary(name, legacy, candidate, { wave: 'pilot', routes: [{ path: `/${name}/**` }], hooks: { emergency: { webhook: hook } } })
+  fastCanary(name, legacy, candidate, {
+    wave: 'pilot',
+    routes: [{ path: `/${name}/**` }],
+    hooks: { emergency: { webhook: hook } },
+  })
 
 async function setUp(): Promise<{ h: RolloutStack; legacyB: Service; receiver: Receiver; program: Receiver }> {
   const receiver = await startReceiver()
@@ -30,7 +34,11 @@ async function setUp(): Promise<{ h: RolloutStack; legacyB: Service; receiver: R
   opened.push(receiver, program, legacyB)
   const h = await startRollout(
     (legacy, candidate) => ({
-      systems: [system('alpha', legacy, candidate, receiver.url), system('bravo', legacyB.url, candidate, receiver.url), system('charlie', legacy, candidate, receiver.url)],
+      systems: [
+        system('alpha', legacy, candidate, receiver.url),
+        system('bravo', legacyB.url, candidate, receiver.url),
+        system('charlie', legacy, candidate, receiver.url),
+      ],
       waves: [{ name: 'pilot', systems: { names: ['alpha', 'bravo', 'charlie'] } }],
       program: { haltAfterRollbacks: 2 },
       notifications: [{ name: 'oncall', webhook: program.url, on: ['emergency', 'event'] }],
@@ -47,7 +55,6 @@ async function setUp(): Promise<{ h: RolloutStack; legacyB: Service; receiver: R
   })
   return { h, legacyB, receiver, program }
 }
-
 
 describe('verified rollback and the mass-failure halt', () => {
   it('verifies one rollback, escalates the other, halts the wave and resumes on request', async () => {
@@ -81,7 +88,9 @@ describe('verified rollback and the mass-failure halt', () => {
     expect((await h.controller.status('alpha')).holdReason).toMatch(/\[rollback verified/)
     // The verification is added to the report just after the decision is stored.
     const report = async () => {
-      const files = (await readdir(join(h.dir, 'failures'))).filter((f) => f.startsWith('bravo_') && f.endsWith('.json'))
+      const files = (await readdir(join(h.dir, 'failures'))).filter(
+        (f) => f.startsWith('bravo_') && f.endsWith('.json'),
+      )
       expect(files).toHaveLength(1)
       return JSON.parse(await readFile(join(h.dir, 'failures', files[0]!), 'utf8'))
     }
@@ -93,13 +102,20 @@ describe('verified rollback and the mass-failure halt', () => {
     const program = await getProgramState(h.store)
     expect(program).toMatchObject({ halted: true, actor: 'controller', wave: 'pilot' })
     expect(program.reason).toMatch(/2 systems of wave pilot rolled back \(alpha, bravo\)/)
-    expect((await listAudit(h.store)).find((e) => e.action === 'program.halt')).toMatchObject({ actor: 'controller', result: 'ok' })
+    expect((await listAudit(h.store)).find((e) => e.action === 'program.halt')).toMatchObject({
+      actor: 'controller',
+      result: 'ok',
+    })
 
     // charlie cannot start, not even with --force, until the program is resumed.
     for (const force of [false, true]) {
-      await expect(h.controller.act('charlie', 'start', { actor: 'alice', force })).rejects.toMatchObject({ code: 'TANDEM_ERR_PROGRAM_HALTED' })
+      await expect(h.controller.act('charlie', 'start', { actor: 'alice', force })).rejects.toMatchObject({
+        code: 'TANDEM_ERR_PROGRAM_HALTED',
+      })
     }
-    await expect(h.controller.act('alpha', 'retry', { actor: 'alice' })).rejects.toMatchObject({ code: 'TANDEM_ERR_PROGRAM_HALTED' })
+    await expect(h.controller.act('alpha', 'retry', { actor: 'alice' })).rejects.toMatchObject({
+      code: 'TANDEM_ERR_PROGRAM_HALTED',
+    })
     expect((await h.controller.status('charlie')).holdReason).toMatch(/^program halted: mass failure/)
     await resumeProgram(h.store, { actor: 'alice', role: 'operator', reason: 'bravo legacy restored' }, Date.now())
     const started = await h.controller.act('charlie', 'start', { actor: 'alice' })
@@ -107,7 +123,9 @@ describe('verified rollback and the mass-failure halt', () => {
 
     // Exactly one emergency webhook, for bravo, although bravo's legacy is still failing: several
     // analysis intervals have passed since (charlie has been judged meanwhile).
-    await trafficUntil(h.gatewayUrl, async () => (await recentVerdicts(h.store, 'charlie', 3)).length >= 3, { prefixes: ['charlie'] })
+    await trafficUntil(h.gatewayUrl, async () => (await recentVerdicts(h.store, 'charlie', 3)).length >= 3, {
+      prefixes: ['charlie'],
+    })
     const emergencies = receiver.received.filter((p) => p.kind === 'emergency')
     expect(emergencies).toHaveLength(1)
     expect(emergencies[0]).toMatchObject({ system: 'bravo', stage: 'rolled-back' })

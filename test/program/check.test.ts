@@ -10,7 +10,9 @@ import { openStore } from '../../src/store/open.js'
 import { tandem } from '../support/cli.js'
 import { system, tandemConfig, writeConfig } from '../support/config.js'
 
-function listen(handler: (path: string, method: string, body: string) => number): Promise<{ server: Server; url: string; seen: string[] }> {
+function listen(
+  handler: (path: string, method: string, body: string) => number,
+): Promise<{ server: Server; url: string; seen: string[] }> {
   const seen: string[] = []
   const server = createServer((req, res) => {
     let body = ''
@@ -21,7 +23,11 @@ function listen(handler: (path: string, method: string, body: string) => number)
       res.end(res.statusCode < 300 ? 'ok' : 'unhealthy: database down')
     })
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen })))
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }),
+    ),
+  )
 }
 
 describe('tandem check', () => {
@@ -79,7 +85,8 @@ describe('tandem check', () => {
     const r = await tandem(['check', 'good', '-c', config])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    for (const c of ['backup', 'tests', 'dependencies', 'rollbackPlan', 'monitoring', 'notify']) expect(r.stdout).toMatch(new RegExp(`PASS  ${c}`))
+    for (const c of ['backup', 'tests', 'dependencies', 'rollbackPlan', 'monitoring', 'notify'])
+      expect(r.stdout).toMatch(new RegExp(`PASS  ${c}`))
     expect(r.stdout).toContain('all configured checks pass')
     // The notify check really posted a Slack-compatible message.
     expect(hook.seen.some((s) => s.startsWith('POST /hook') && s.includes('"text"'))).toBe(true)
@@ -113,9 +120,16 @@ describe('tandem check', () => {
 
     const store = await openStore(`sqlite:${join(dir, 'store.db')}`)
     try {
-      const rows = await store.db.selectFrom('checklist_results').selectAll().where('system', '=', 'bad').where('check', '=', 'tests').execute()
+      const rows = await store.db
+        .selectFrom('checklist_results')
+        .selectAll()
+        .where('system', '=', 'bad')
+        .where('check', '=', 'tests')
+        .execute()
       expect(rows.length).toBeGreaterThanOrEqual(2)
-      expect(rows.every((row) => row.ok === 0 && row.configured === 1 && row.output.includes('totals add up'))).toBe(true)
+      expect(rows.every((row) => row.ok === 0 && row.configured === 1 && row.output.includes('totals add up'))).toBe(
+        true,
+      )
     } finally {
       await store.close()
     }

@@ -23,9 +23,18 @@ describe('dataDiff and eventsVerify checks', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tandem-verify-'))
     store = await openStore(`sqlite:${join(dir, 'store.db')}`)
-    table(join(dir, 'old.db'), [[1, 'ada'], [2, 'grace']])
-    table(join(dir, 'same.db'), [[1, 'ada'], [2, 'grace']])
-    table(join(dir, 'drift.db'), [[1, 'ada'], [2, 'GRACE']])
+    table(join(dir, 'old.db'), [
+      [1, 'ada'],
+      [2, 'grace'],
+    ])
+    table(join(dir, 'same.db'), [
+      [1, 'ada'],
+      [2, 'grace'],
+    ])
+    table(join(dir, 'drift.db'), [
+      [1, 'ada'],
+      [2, 'GRACE'],
+    ])
   })
   afterAll(async () => {
     await store.close()
@@ -40,12 +49,25 @@ describe('dataDiff and eventsVerify checks', () => {
           {
             name: 'accounts-db',
             kind: 'datastore',
-            checklist: { dataDiff: { from: `sqlite:${join(dir, 'old.db')}`, to: `sqlite:${join(dir, to)}`, table: 'accounts', key: ['id'] } },
+            checklist: {
+              dataDiff: {
+                from: `sqlite:${join(dir, 'old.db')}`,
+                to: `sqlite:${join(dir, to)}`,
+                table: 'accounts',
+                key: ['id'],
+              },
+            },
           },
           {
             name: 'ledger-events',
             kind: 'events',
-            checklist: { eventsVerify: { from: 'nosuchbroker://127.0.0.1:1/a', to: 'nosuchbroker://127.0.0.1:1/b', id: 'header:message-id' } },
+            checklist: {
+              eventsVerify: {
+                from: 'nosuchbroker://127.0.0.1:1/a',
+                to: 'nosuchbroker://127.0.0.1:1/b',
+                id: 'header:message-id',
+              },
+            },
           },
         ],
       }),
@@ -55,7 +77,14 @@ describe('dataDiff and eventsVerify checks', () => {
     const clean = await runChecklist(config('same.db'), store, 'accounts-db')
     expect(clean.find((c) => c.check === 'dataDiff')).toMatchObject({ configured: true, ok: true, status: 'pass' })
     // The six built-ins are still listed, none configured for this system.
-    expect(clean.filter((c) => c.status === 'not-configured').map((c) => c.check)).toEqual(['backup', 'tests', 'dependencies', 'rollbackPlan', 'monitoring', 'notify'])
+    expect(clean.filter((c) => c.status === 'not-configured').map((c) => c.check)).toEqual([
+      'backup',
+      'tests',
+      'dependencies',
+      'rollbackPlan',
+      'monitoring',
+      'notify',
+    ])
 
     const drift = await runChecklist(config('drift.db'), store, 'accounts-db')
     const check = drift.find((c) => c.check === 'dataDiff')!

@@ -24,13 +24,20 @@ describe('examples/program', () => {
     for (const s of config.systems) byCategory[s.category] = (byCategory[s.category] ?? 0) + 1
     expect(byCategory).toEqual({ todo: 15, api: 12, 'data-processing': 8, monitoring: 5, experimental: 12 })
     expect(config.waves.map((w) => w.name)).toEqual(['pilot', 'expansion', 'majority', 'completion'])
-    const expected: Record<string, string> = { P0: 'pilot', P1: 'expansion', P2: 'majority', P3: 'majority', P4: 'completion' }
+    const expected: Record<string, string> = {
+      P0: 'pilot',
+      P1: 'expansion',
+      P2: 'majority',
+      P3: 'majority',
+      P4: 'completion',
+    }
     for (const s of config.systems) expect(waveOf(config, s)?.name, s.name).toBe(expected[s.priority])
     const waves = waveStatus(config, [])
     expect(waves.reduce((n, w) => n + w.systems.length, 0)).toBe(52)
     expect(waves.map((w) => w.open)).toEqual([true, false, false, false])
     // Every URL stays on loopback.
-    for (const s of config.systems) for (const t of [s.legacy, s.candidate]) if (t) expect(t.url).toMatch(/^http:\/\/127\.0\.0\.1:/)
+    for (const s of config.systems)
+      for (const t of [s.legacy, s.candidate]) if (t) expect(t.url).toMatch(/^http:\/\/127\.0\.0\.1:/)
   })
 
   it('validates with `tandem validate`', async () => {
@@ -44,7 +51,13 @@ describe('examples/program', () => {
     const json = await tandem(['report', '-c', EXAMPLE, '--format', 'json'], cwd)
     expect(json.code, json.stderr).toBe(0)
     const report = JSON.parse(json.stdout)
-    expect(report.kpis).toMatchObject({ systemsMigrated: 0, systemsTotal: 52, rollbackCount: 0, failedMigrations: 0, migrationRate: 0 })
+    expect(report.kpis).toMatchObject({
+      systemsMigrated: 0,
+      systemsTotal: 52,
+      rollbackCount: 0,
+      failedMigrations: 0,
+      migrationRate: 0,
+    })
     expect(report.systems).toHaveLength(52)
     expect(report.waves.map((w: { systems: string[] }) => w.systems.length)).toEqual([4, 10, 26, 12])
     // The store named in the config was created in the working directory.

@@ -2,7 +2,18 @@
 import { describe, expect, it } from 'vitest'
 import { programKpis } from '../../src/program/kpis.js'
 import type { Store } from '../../src/store/open.js'
-import { BACKENDS, compareWindow, DAY, freshStorePerTest, HOUR, metricWindow, MINUTE, move, program, verdict } from './seed.js'
+import {
+  BACKENDS,
+  compareWindow,
+  DAY,
+  freshStorePerTest,
+  HOUR,
+  metricWindow,
+  MINUTE,
+  move,
+  program,
+  verdict,
+} from './seed.js'
 
 const config = program(['a', 'b', 'c', 'd'])
 
@@ -95,7 +106,11 @@ describe.each(BACKENDS)('KPIs on %s', (_name, backend) => {
 
     const { kpis, facts } = await programKpis(config, store, T0 + 4 * DAY)
     const throughputA = 0.99 / 0.95 - 1
-    expect(facts.find((f) => f.system === 'a')).toMatchObject({ matchRate: 0.9, latencyChange: expect.closeTo(0.2, 10), throughputChange: expect.closeTo(throughputA, 10) })
+    expect(facts.find((f) => f.system === 'a')).toMatchObject({
+      matchRate: 0.9,
+      latencyChange: expect.closeTo(0.2, 10),
+      throughputChange: expect.closeTo(throughputA, 10),
+    })
     expect(facts.find((f) => f.system === 'b')?.matchRate).toBe(0.8)
     expect(facts.find((f) => f.system === 'd')?.startedAt).toBe(T0 + 3 * DAY + 2 * HOUR)
     expect(kpis).toEqual({

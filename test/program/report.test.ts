@@ -69,7 +69,14 @@ describe('tandem report', () => {
     const r = await tandem(['report', '-c', config, '--format', 'json'], dir)
     expect(r.code, r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
-    expect(report.kpis).toMatchObject({ systemsMigrated: 1, systemsTotal: 4, rollbackCount: 1, failedMigrations: 1, validationSuccessRate: 0.95, avgMigrationTimeHours: 6 })
+    expect(report.kpis).toMatchObject({
+      systemsMigrated: 1,
+      systemsTotal: 4,
+      rollbackCount: 1,
+      failedMigrations: 1,
+      validationSuccessRate: 0.95,
+      avgMigrationTimeHours: 6,
+    })
     expect(report.kpis.avgLatencyChange).toBeCloseTo(-0.2, 10)
     expect(report.waves).toMatchObject([
       { name: 'pilot', systems: ['auth-api', 'todo-api'], open: true, counts: { promoted: 1, 'rolled-back': 1 } },
@@ -80,7 +87,11 @@ describe('tandem report', () => {
     const auth = report.systems.find((s: { name: string }) => s.name === 'auth-api')
     expect(auth).toMatchObject({ stage: 'promoted', wave: 'pilot', matchRate: 0.95, migrationHours: 6 })
     expect(report.rollbacks).toHaveLength(1)
-    expect(report.rollbacks[0]).toMatchObject({ system: 'todo-api', reason: 'errorRate 0.12 > 0.05', fromStage: 'canary' })
+    expect(report.rollbacks[0]).toMatchObject({
+      system: 'todo-api',
+      reason: 'errorRate 0.12 > 0.05',
+      fromStage: 'canary',
+    })
     expect(report.rollbacks[0].failureReport.content.diffs[0].path).toBe('/due')
   })
 
@@ -88,7 +99,9 @@ describe('tandem report', () => {
     const r = await tandem(['report', '-c', config, '--format', 'md'], dir)
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain('| Systems migrated (`systemsMigrated`) | 1 / 4 |')
-    expect(r.stdout).toContain('| auth-api | api | P0 | pilot | promoted | 100 % | 95.0 % | -20.0 % | 0.0 % | 6.0 h | 0/0/0 | 0 |')
+    expect(r.stdout).toContain(
+      '| auth-api | api | P0 | pilot | promoted | 100 % | 95.0 % | -20.0 % | 0.0 % | 6.0 h | 0/0/0 | 0 |',
+    )
     expect(r.stdout).toMatch(/### todo-api at .*\n\n- Reason: errorRate 0.12 > 0.05/)
     expect(r.stdout).toContain('"rule": "rollback.errorRate"')
   })
@@ -109,7 +122,10 @@ describe('tandem report', () => {
   })
 
   it('exits 2 with a coded error when the output file cannot be written', async () => {
-    const r = await tandem(['report', '-c', config, '--format', 'md', '--output', join(dir, 'missing-dir/report.md')], dir)
+    const r = await tandem(
+      ['report', '-c', config, '--format', 'md', '--output', join(dir, 'missing-dir/report.md')],
+      dir,
+    )
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('TANDEM_ERR_REPORT_WRITE')
   })

@@ -17,7 +17,15 @@ export const DAY = 24 * HOUR
 export const MINUTE = 60_000
 
 /** Move a system to `stage` at time `at`, as the controller or an operator would. */
-export async function move(store: Store, system: string, stage: Stage, at: number, action: string, reason = `${action} by test`, weight = 0): Promise<void> {
+export async function move(
+  store: Store,
+  system: string,
+  stage: Stage,
+  at: number,
+  action: string,
+  reason = `${action} by test`,
+  weight = 0,
+): Promise<void> {
   const s = await getState(store, system)
   const change: Record<string, unknown> = { stage, weight }
   if (action === 'start' || action === 'retry') change.startedAt = at
@@ -26,10 +34,26 @@ export async function move(store: Store, system: string, stage: Stage, at: numbe
   await recordDecision(store, system, s.version, change, { action, actor: 'test', reason }, at)
 }
 
-export async function compareWindow(store: Store, system: string, start: number, end: number, matches: number, mismatches: number): Promise<void> {
+export async function compareWindow(
+  store: Store,
+  system: string,
+  start: number,
+  end: number,
+  matches: number,
+  mismatches: number,
+): Promise<void> {
   await store.db
     .insertInto('compare_windows')
-    .values({ system, window_start: start, window_end: end, matches, mismatches, noise_only: 0, skipped: 0, candidate_errors: 0 })
+    .values({
+      system,
+      window_start: start,
+      window_end: end,
+      matches,
+      mismatches,
+      noise_only: 0,
+      skipped: 0,
+      candidate_errors: 0,
+    })
     .execute()
 }
 
@@ -45,15 +69,55 @@ export async function metricWindow(
 ): Promise<void> {
   await store.db
     .insertInto('metric_windows')
-    .values({ system, route: '/**', arm, window_start: start, window_end: end, requests, errors: requests - successes, successes, p50_ms: meanMs, p95_ms: meanMs * 2, p99_ms: meanMs * 3, mean_ms: meanMs })
+    .values({
+      system,
+      route: '/**',
+      arm,
+      window_start: start,
+      window_end: end,
+      requests,
+      errors: requests - successes,
+      successes,
+      p50_ms: meanMs,
+      p95_ms: meanMs * 2,
+      p99_ms: meanMs * 3,
+      mean_ms: meanMs,
+    })
     .execute()
 }
 
-export async function verdict(store: Store, system: string, at: number, result: 'pass' | 'fail' | 'inconclusive', matchRate: number): Promise<void> {
-  const evidence = [{ metric: 'matchRate', value: matchRate, threshold: '>= 0.8', samples: 100, window: { start: at - MINUTE, end: at }, result }]
+export async function verdict(
+  store: Store,
+  system: string,
+  at: number,
+  result: 'pass' | 'fail' | 'inconclusive',
+  matchRate: number,
+): Promise<void> {
+  const evidence = [
+    {
+      metric: 'matchRate',
+      value: matchRate,
+      threshold: '>= 0.8',
+      samples: 100,
+      window: { start: at - MINUTE, end: at },
+      result,
+    },
+  ]
   await store.db
     .insertInto('verdicts')
-    .values({ system, at, stage: 'canary', step_index: 1, weight: 25, verdict: result, judge: 'threshold', score: null, window_start: at - MINUTE, window_end: at, evidence: JSON.stringify(evidence) })
+    .values({
+      system,
+      at,
+      stage: 'canary',
+      step_index: 1,
+      weight: 25,
+      verdict: result,
+      judge: 'threshold',
+      score: null,
+      window_start: at - MINUTE,
+      window_end: at,
+      evidence: JSON.stringify(evidence),
+    })
     .execute()
 }
 

@@ -21,7 +21,9 @@ it('the admin API and the reports give no score until a promotion or rollback, t
   expect(before.status).toBe(200)
   expect(before.body.kpis).toHaveProperty('successScore', null)
   const report = await buildReport(h.deps.config(), h.store)
-  expect(renderMarkdown(report)).toContain('| Success score (`successScore`) | — (no system promoted or rolled back yet) |')
+  expect(renderMarkdown(report)).toContain(
+    '| Success score (`successScore`) | — (no system promoted or rolled back yet) |',
+  )
   expect(renderHtml(report)).toContain('success score: shown once a system is promoted or rolled back')
 
   // Started (shadow) is not enough; a rollback is.
@@ -36,10 +38,29 @@ it('the admin API and the reports give no score until a promotion or rollback, t
 
 it('clamps each term: many rollbacks and nothing migrated never score below zero', () => {
   const rolledBack = (system: string): SystemFacts => ({
-    system, stage: 'rolled-back', paused: false, weight: 0, startedAt: 1, promotedAt: null, completedAt: null, periodEnd: 2,
-    matchRate: null, compared: 0, latencyChange: null, throughputChange: null, downtimeMinutes: 0,
-    verdicts: { pass: 0, fail: 3, inconclusive: 0 }, lastVerdict: 'fail',
-    rollbacks: [1, 2, 3].map((at) => ({ system, at, reason: 'errorRate', actor: 'controller', fromStage: 'canary', weight: 5 })),
+    system,
+    stage: 'rolled-back',
+    paused: false,
+    weight: 0,
+    startedAt: 1,
+    promotedAt: null,
+    completedAt: null,
+    periodEnd: 2,
+    matchRate: null,
+    compared: 0,
+    latencyChange: null,
+    throughputChange: null,
+    downtimeMinutes: 0,
+    verdicts: { pass: 0, fail: 3, inconclusive: 0 },
+    lastVerdict: 'fail',
+    rollbacks: [1, 2, 3].map((at) => ({
+      system,
+      at,
+      reason: 'errorRate',
+      actor: 'controller',
+      fromStage: 'canary',
+      weight: 5,
+    })),
   })
   const kpis = computeKpis([rolledBack('a'), rolledBack('b')], 0, 1)
   // [0, 0, clamp(1 - 6) = 0, 0.5, 1, 1] = 2.5 / 6 (unclamped it was -2.5 / 6)

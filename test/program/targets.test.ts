@@ -65,7 +65,13 @@ describe.each(BACKENDS)('KPI targets on %s', (_name, backend) => {
     const { kpis } = await programKpis(config, store, T0 + 4 * HOUR)
     // 90/100 = 0.9 >= 0.8; 0 rollbacks < 5; 0 failed; 0.75/0.5 - 1 = +0.5 >= 0.2; 105/100 - 1 = +0.05 <= 0.1;
     // 1.5 h < 2 h; no window without a success.
-    expect(kpis).toMatchObject({ validationSuccessRate: 0.9, rollbackCount: 0, failedMigrations: 0, avgMigrationTimeHours: 1.5, totalDowntimeMinutes: 0 })
+    expect(kpis).toMatchObject({
+      validationSuccessRate: 0.9,
+      rollbackCount: 0,
+      failedMigrations: 0,
+      avgMigrationTimeHours: 1.5,
+      totalDowntimeMinutes: 0,
+    })
     expect(kpis.avgThroughputImprovement).toBeCloseTo(0.5, 10)
     expect(kpis.avgLatencyChange).toBeCloseTo(0.05, 10)
     expect(evaluateTargets(kpis, config.program.targets).every((r) => r.met)).toBe(true)
@@ -88,14 +94,27 @@ describe.each(BACKENDS)('KPI targets on %s', (_name, backend) => {
     // Planned waves: pilot started at T0, 2 days planned, 1 of 3 done after 4 h. The migration rate is
     // 1 system / max(1, 4 h / 1 day) = 1 per day, so the 2 remaining systems end 2 days from now.
     expect(report.wavePlans).toEqual([
-      { wave: 'pilot', plannedMs: 2 * 24 * HOUR, startedAt: T0, finishedAt: null, actualMs: 4 * HOUR, plannedEnd: T0 + 48 * HOUR, projectedEnd: T0 + 4 * HOUR + 48 * HOUR, remaining: 2, late: true },
+      {
+        wave: 'pilot',
+        plannedMs: 2 * 24 * HOUR,
+        startedAt: T0,
+        finishedAt: null,
+        actualMs: 4 * HOUR,
+        plannedEnd: T0 + 48 * HOUR,
+        projectedEnd: T0 + 4 * HOUR + 48 * HOUR,
+        remaining: 2,
+        late: true,
+      },
     ])
   })
 
   it('honours targets written in the config, and `off`', async () => {
     await seedGoodMigration(store)
     await seedFailedMigration(store)
-    const custom = program(['a', 'b', 'c'], { ...PILOT, program: { targets: { rollbackCount: '< 1', failedMigrations: '<= 1', totalDowntimeMinutes: 'off' } } })
+    const custom = program(['a', 'b', 'c'], {
+      ...PILOT,
+      program: { targets: { rollbackCount: '< 1', failedMigrations: '<= 1', totalDowntimeMinutes: 'off' } },
+    })
     const { kpis } = await programKpis(custom, store, T0 + 4 * HOUR)
     const results = evaluateTargets(kpis, custom.program.targets)
     expect(results.map((r) => r.kpi)).not.toContain('totalDowntimeMinutes')

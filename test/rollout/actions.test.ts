@@ -41,12 +41,22 @@ async function harness(
 describe('operator actions', () => {
   it('refuses actions the stage does not allow, with TANDEM_ERR_ACTION_INVALID', async () => {
     const h = await harness()
-    await expect(h.controller.act('billing', 'promote', { actor: 'bob' })).rejects.toMatchObject({ code: 'TANDEM_ERR_ACTION_INVALID' })
-    await expect(h.controller.act('billing', 'retry', { actor: 'bob' })).rejects.toMatchObject({ code: 'TANDEM_ERR_ACTION_INVALID' })
-    await expect(h.controller.act('nope', 'start', { actor: 'bob' })).rejects.toMatchObject({ code: 'TANDEM_ERR_SYSTEM_NOT_FOUND' })
+    await expect(h.controller.act('billing', 'promote', { actor: 'bob' })).rejects.toMatchObject({
+      code: 'TANDEM_ERR_ACTION_INVALID',
+    })
+    await expect(h.controller.act('billing', 'retry', { actor: 'bob' })).rejects.toMatchObject({
+      code: 'TANDEM_ERR_ACTION_INVALID',
+    })
+    await expect(h.controller.act('nope', 'start', { actor: 'bob' })).rejects.toMatchObject({
+      code: 'TANDEM_ERR_SYSTEM_NOT_FOUND',
+    })
     await h.controller.act('billing', 'start', { actor: 'bob', force: true })
-    await expect(h.controller.act('billing', 'resume', { actor: 'bob' })).rejects.toMatchObject({ code: 'TANDEM_ERR_ACTION_INVALID' })
-    await expect(h.controller.act('billing', 'start', { actor: 'bob' })).rejects.toMatchObject({ code: 'TANDEM_ERR_ACTION_INVALID' })
+    await expect(h.controller.act('billing', 'resume', { actor: 'bob' })).rejects.toMatchObject({
+      code: 'TANDEM_ERR_ACTION_INVALID',
+    })
+    await expect(h.controller.act('billing', 'start', { actor: 'bob' })).rejects.toMatchObject({
+      code: 'TANDEM_ERR_ACTION_INVALID',
+    })
   })
 
   it('runs rollback (with a report), retry, promote and finalize by hand', async () => {
@@ -58,7 +68,12 @@ describe('operator actions', () => {
     expect((await h.controller.status('billing')).holdReason).toBe('paused by alice')
     expect(h.routing.get('billing').paused).toBe(true)
     await h.controller.act('billing', 'rollback', { actor: 'alice', reason: 'customer complaints' })
-    expect(h.routing.get('billing')).toMatchObject({ stage: 'rolled-back', weight: 0, activeArm: 'legacy', paused: false })
+    expect(h.routing.get('billing')).toMatchObject({
+      stage: 'rolled-back',
+      weight: 0,
+      activeArm: 'legacy',
+      paused: false,
+    })
     const files = await readdir(join(h.dir, 'failures'))
     expect(files).toHaveLength(1)
     const report = JSON.parse(await readFile(join(h.dir, 'failures', files[0]!), 'utf8'))
@@ -106,13 +121,23 @@ describe('hooks', () => {
     const hook = await startReceiver((payload) => (payload.kind === 'confirm-promotion' && !accept ? 503 : 200))
     cleanup.push(() => hook.close())
     const received = hook.received as Array<{ kind: string; text: string }>
-    const h = await harness({ confirmPromotion: { webhook: `${hook.url}/confirm` }, promoted: { webhook: `${hook.url}/promoted` } })
+    const h = await harness({
+      confirmPromotion: { webhook: `${hook.url}/confirm` },
+      promoted: { webhook: `${hook.url}/promoted` },
+    })
     await h.controller.act('billing', 'start', { actor: 'bob', force: true })
-    await trafficUntil(h.gatewayUrl, async () => (await h.controller.status('billing')).holdReason?.startsWith('waiting for confirm-promotion hook') === true, { maxRequests: 10_000 })
+    await trafficUntil(
+      h.gatewayUrl,
+      async () =>
+        (await h.controller.status('billing')).holdReason?.startsWith('waiting for confirm-promotion hook') === true,
+      { maxRequests: 10_000 },
+    )
     expect((await getState(h.store, 'billing')).stage).toBe('canary')
     expect(received.filter((p) => p.kind === 'confirm-promotion').length).toBeGreaterThanOrEqual(1)
     accept = true
-    await trafficUntil(h.gatewayUrl, async () => (await getState(h.store, 'billing')).stage === 'promoted', { maxRequests: 10_000 })
+    await trafficUntil(h.gatewayUrl, async () => (await getState(h.store, 'billing')).stage === 'promoted', {
+      maxRequests: 10_000,
+    })
     expect(await eventually(() => received.some((p) => p.kind === 'promoted'))).toBe(true)
     const promoted = received.find((p) => p.kind === 'promoted')!
     expect(promoted.text).toMatch(/^tandem: billing promote -> promoted/)
@@ -141,7 +166,14 @@ describe('hooks', () => {
     await h.controller.act('billing', 'start', { actor: 'bob', force: true })
     await h.controller.act('billing', 'rollback', { actor: 'bob', reason: 'drill' })
     const file = `${out}.rollback`
-    expect(await eventually(async () => readFile(file, 'utf8').then((t) => t.length > 0, () => false))).toBe(true)
+    expect(
+      await eventually(async () =>
+        readFile(file, 'utf8').then(
+          (t) => t.length > 0,
+          () => false,
+        ),
+      ),
+    ).toBe(true)
     const payload = JSON.parse(await readFile(file, 'utf8'))
     expect(payload).toMatchObject({ kind: 'rollback', system: 'billing', stage: 'rolled-back', reason: 'drill' })
     expect(payload.text).toContain('drill')

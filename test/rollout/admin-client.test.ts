@@ -27,18 +27,30 @@ it('acts with an operator token and keeps the server error codes', async () => {
   cleanup.push(() => instance.close())
 
   const viewer = await AdminClient.from({ admin: instance.adminUrl, token: VIEWER }, {})
-  const { systems } = await viewer.get<{ systems: Array<{ name: string; stage: string; holdReason: string | null }> }>('/api/v1/systems')
-  expect(systems).toEqual([expect.objectContaining({ name: 'ledger', stage: 'pending', holdReason: 'not started; run `tandem start`' })])
-  await expect(viewer.post('/api/v1/systems/ledger/actions/start', { force: true })).rejects.toMatchObject({ code: 'TANDEM_ERR_ADMIN_FORBIDDEN', exitCode: 2 })
+  const { systems } = await viewer.get<{ systems: Array<{ name: string; stage: string; holdReason: string | null }> }>(
+    '/api/v1/systems',
+  )
+  expect(systems).toEqual([
+    expect.objectContaining({ name: 'ledger', stage: 'pending', holdReason: 'not started; run `tandem start`' }),
+  ])
+  await expect(viewer.post('/api/v1/systems/ledger/actions/start', { force: true })).rejects.toMatchObject({
+    code: 'TANDEM_ERR_ADMIN_FORBIDDEN',
+    exitCode: 2,
+  })
 
   // The token may come from TANDEM_TOKEN.
   const operator = await AdminClient.from({ admin: instance.adminUrl }, { TANDEM_TOKEN: OPERATOR })
-  const started = await operator.post<{ action: string; state: { stage: string }; decision: { actor: string } }>('/api/v1/systems/ledger/actions/start', { force: true })
+  const started = await operator.post<{ action: string; state: { stage: string }; decision: { actor: string } }>(
+    '/api/v1/systems/ledger/actions/start',
+    { force: true },
+  )
   expect(started).toMatchObject({ action: 'start', state: { stage: 'shadow' }, decision: { actor: 'ops' } })
   const refused = await operator.post('/api/v1/systems/ledger/actions/finalize', {}).catch((e: unknown) => e)
   expect(refused).toMatchObject({ code: 'TANDEM_ERR_ACTION_INVALID' })
   expect((refused as Error).message).toContain('cannot finalize "ledger" while it is shadow')
-  await expect(new AdminClient(instance.adminUrl, 'wrong-token-0123456789').get('/api/v1/systems')).rejects.toMatchObject({ code: 'TANDEM_ERR_ADMIN_UNAUTHORIZED' })
+  await expect(
+    new AdminClient(instance.adminUrl, 'wrong-token-0123456789').get('/api/v1/systems'),
+  ).rejects.toMatchObject({ code: 'TANDEM_ERR_ADMIN_UNAUTHORIZED' })
 
   // Without --admin the URL is the config's admin.listen (port 0 here, so nothing answers there).
   const fromConfig = await AdminClient.from({ config: configFile }, {})

@@ -29,16 +29,29 @@ it('tells the whole story and exits 0', { timeout: 240_000 }, async () => {
   expect(paths).toContain('/status')
   expect(paths).toContain('/tags')
   // The fault was caught by the controller and rolled back, then the retry promoted.
-  const actions = result.decisions.filter((d: { action: string }) => d.action !== 'hold').map((d: { action: string }) => d.action)
+  const actions = result.decisions
+    .filter((d: { action: string }) => d.action !== 'hold')
+    .map((d: { action: string }) => d.action)
   expect(actions[0]).toBe('start')
   expect(actions).toContain('rollback')
-  expect(actions.slice(actions.indexOf('rollback'))).toEqual(['rollback', 'retry', 'advance', 'advance', 'advance', 'promote'])
+  expect(actions.slice(actions.indexOf('rollback'))).toEqual([
+    'rollback',
+    'retry',
+    'advance',
+    'advance',
+    'advance',
+    'promote',
+  ])
   const rollback = result.decisions.find((d: { action: string }) => d.action === 'rollback')
   expect(rollback).toMatchObject({ actor: 'controller', fromStage: 'canary' })
   expect(rollback.reason).toContain('errorRate')
   const report = JSON.parse(await readFile(result.failureReport, 'utf8'))
   expect(report.system).toBe('todo-api')
-  expect(report.evidence.rules.find((r: { rule: string }) => r.rule === 'rollback.errorRate')).toMatchObject({ result: 'fail', threshold: '> 0.05' })
+  expect(report.evidence.rules.find((r: { rule: string }) => r.rule === 'rollback.errorRate')).toMatchObject({
+    result: 'fail',
+    threshold: '> 0.05',
+  })
   // The narration went to stderr and names each act.
-  for (const text of ['differences found', 'FAULT INJECTED', 'ROLLBACK by controller', 'RETRY by demo', 'PROMOTED']) expect(stderr).toContain(text)
+  for (const text of ['differences found', 'FAULT INJECTED', 'ROLLBACK by controller', 'RETRY by demo', 'PROMOTED'])
+    expect(stderr).toContain(text)
 })

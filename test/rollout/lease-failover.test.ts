@@ -64,7 +64,10 @@ it(name, { timeout: 300_000 }, async () => {
   cleanup.push(schema.drop)
   const legacy = await startService()
   const candidate = await startService()
-  cleanup.push(() => legacy.close(), () => candidate.close())
+  cleanup.push(
+    () => legacy.close(),
+    () => candidate.close(),
+  )
   // confirm-promotion answers 503 (hold) until armed; armed, it keeps the next call waiting.
   let armed = false
   let held: ServerResponse | undefined
@@ -76,11 +79,14 @@ it(name, { timeout: 300_000 }, async () => {
     })
   })
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r))
-  cleanup.push(() => new Promise((r) => {
-    held?.destroy()
-    hook.closeAllConnections()
-    hook.close(r)
-  }))
+  cleanup.push(
+    () =>
+      new Promise((r) => {
+        held?.destroy()
+        hook.closeAllConnections()
+        hook.close(r)
+      }),
+  )
   const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/confirm`
   const configFile = writeConfig(
     dir,
@@ -91,7 +97,12 @@ it(name, { timeout: 300_000 }, async () => {
           legacy: legacy.url,
           candidate: candidate.url,
           rollout: { steps: [{ weight: 10, pause: '1s' }, { weight: 20, pause: '1s' }, { weight: 100 }] },
-          analysis: { interval: '1s', minSamples: 5, promote: { latencyChange: 'off' }, rollback: { latencyP95: 'off' } },
+          analysis: {
+            interval: '1s',
+            minSamples: 5,
+            promote: { latencyChange: 'off' },
+            rollback: { latencyP95: 'off' },
+          },
           hooks: { confirmPromotion: { webhook: hookUrl, timeout: '5m' } },
         }),
       ],
@@ -163,7 +174,8 @@ it(name, { timeout: 300_000 }, async () => {
   survivor.child.kill('SIGCONT')
   held!.writeHead(200).end('ok')
   await eventually(() => {
-    if (!(survivor.stdout() + survivor.stderr()).includes('TANDEM_ERR_LEASE_LOST')) throw new Error('no refusal logged yet')
+    if (!(survivor.stdout() + survivor.stderr()).includes('TANDEM_ERR_LEASE_LOST'))
+      throw new Error('no refusal logged yet')
   }, poll)
   // It notices: its status says another instance holds the lease.
   await eventually(async () => {

@@ -18,7 +18,12 @@ it('propagates decisions between instances and lets one controller decide', asyn
   cleanup.push(schema.drop)
   const document = tandemConfig({
     store: schema.url,
-    systems: [system('search', { rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] }, analysis: { interval: '100ms', minSamples: 5 } })],
+    systems: [
+      system('search', {
+        rollout: { steps: [{ shadow: '1h' }, { weight: 100 }] },
+        analysis: { interval: '100ms', minSamples: 5 },
+      }),
+    ],
   })
   const instances: TestInstance[] = []
   for (let i = 0; i < 2; i++) {

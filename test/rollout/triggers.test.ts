@@ -10,9 +10,11 @@ import { eventually } from '../support/eventually.js'
 import { startRollout, type RolloutStack } from '../support/instance.js'
 import { trafficUntil } from '../support/loopback.js'
 
-const orders = (overrides: Parameters<typeof fastCanary>[3] = {}) => (legacy: string, candidate: string) => ({
-  systems: [fastCanary('orders', legacy, candidate, overrides)],
-})
+const orders =
+  (overrides: Parameters<typeof fastCanary>[3] = {}) =>
+  (legacy: string, candidate: string) => ({
+    systems: [fastCanary('orders', legacy, candidate, overrides)],
+  })
 const analysis = (extra: SystemInput['analysis']) => fastAnalysis(20, extra)
 
 let h: RolloutStack | undefined
@@ -28,9 +30,12 @@ async function rolledBack(harness: RolloutStack): Promise<boolean> {
 async function onlyReport(harness: RolloutStack): Promise<any> {
   // The report is written after the rollback decision is persisted (routing first, then the store,
   // then the report), so it may land a moment after the stage reads rolled-back.
-  const files = await eventually(async () => (await readdir(join(harness.dir, 'failures')).catch(() => [])).filter((f) => f.endsWith('.json')), {
-    until: (found) => found.length > 0,
-  })
+  const files = await eventually(
+    async () => (await readdir(join(harness.dir, 'failures')).catch(() => [])).filter((f) => f.endsWith('.json')),
+    {
+      until: (found) => found.length > 0,
+    },
+  )
   expect(files).toHaveLength(1)
   expect(files[0]).toMatch(/^orders_\d{8}_\d{6}\.json$/)
   return JSON.parse(await readFile(join(harness.dir, 'failures', files[0]!), 'utf8'))
@@ -57,7 +62,12 @@ describe('automatic rollback', () => {
 
     const decisions = await listDecisions(harness.store, 'orders')
     const rollback = decisions.at(-1)!
-    expect(rollback).toMatchObject({ action: 'rollback', actor: 'controller', fromStage: 'canary', toStage: 'rolled-back' })
+    expect(rollback).toMatchObject({
+      action: 'rollback',
+      actor: 'controller',
+      fromStage: 'canary',
+      toStage: 'rolled-back',
+    })
     expect(rollback.reason).toContain('errorRate')
 
     const report = await onlyReport(harness)
@@ -103,7 +113,13 @@ describe('automatic rollback', () => {
 
   it('rolls back a slower candidate on the Mann-Whitney judge with its score', async () => {
     h = await startRollout(
-      orders(analysis({ judge: 'mann-whitney', rollback: { latencyP95: 'off', errorRate: 'off' }, mannWhitney: { critical: ['latency'] } })),
+      orders(
+        analysis({
+          judge: 'mann-whitney',
+          rollback: { latencyP95: 'off', errorRate: 'off' },
+          mannWhitney: { critical: ['latency'] },
+        }),
+      ),
       { legacy: { delayMs: 40 }, candidate: { delayMs: 120 } },
     )
     const harness = h

@@ -8,13 +8,27 @@ import { eventually } from '../support/eventually.js'
 import { actionsOf, startRollout, type RolloutStack } from '../support/instance.js'
 import { trafficUntil } from '../support/loopback.js'
 
-const STEPS: NonNullable<SystemInput['rollout']>['steps'] = [{ shadow: '300ms' }, { weight: 10, pause: '300ms' }, { weight: 50, pause: '300ms' }, { weight: 100 }]
+const STEPS: NonNullable<SystemInput['rollout']>['steps'] = [
+  { shadow: '300ms' },
+  { weight: 10, pause: '300ms' },
+  { weight: 50, pause: '300ms' },
+  { weight: 100 },
+]
 
 // Loopback latencies on a loaded machine are noise-dominated, so the promote rule's latencyChange is
 // loosened here; every other rule keeps the SPEC 2 defaults.
-const catalog = (minSamples: number, rollout: SystemInput['rollout'] = { steps: STEPS }) => (legacy: string, candidate: string) => ({
-  systems: [system('catalog', { legacy, candidate, rollout, analysis: { interval: '200ms', minSamples, promote: { latencyChange: '<= 1.0' } } })],
-})
+const catalog =
+  (minSamples: number, rollout: SystemInput['rollout'] = { steps: STEPS }) =>
+  (legacy: string, candidate: string) => ({
+    systems: [
+      system('catalog', {
+        legacy,
+        candidate,
+        rollout,
+        analysis: { interval: '200ms', minSamples, promote: { latencyChange: '<= 1.0' } },
+      }),
+    ],
+  })
 
 let h: RolloutStack | undefined
 afterEach(async () => {
@@ -29,7 +43,12 @@ describe('rollout walk', () => {
     const seen: string[] = []
     harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.weight}`))
     await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
-    await trafficUntil(harness.gatewayUrl, async () => (await getState(harness.store, 'catalog')).stage !== 'shadow' && (await getState(harness.store, 'catalog')).stage !== 'canary')
+    await trafficUntil(
+      harness.gatewayUrl,
+      async () =>
+        (await getState(harness.store, 'catalog')).stage !== 'shadow' &&
+        (await getState(harness.store, 'catalog')).stage !== 'canary',
+    )
 
     const state = await getState(harness.store, 'catalog')
     expect(state).toMatchObject({ stage: 'promoted', weight: 100, activeArm: 'candidate' })
@@ -45,7 +64,13 @@ describe('rollout walk', () => {
     expect(moves.slice(1).every((d) => d.actor === 'controller')).toBe(true)
     expect(decisions.map((d) => d.seq)).toEqual(decisions.map((_, i) => i + 1))
     // The gateway saw every step, in order.
-    expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['shadow:0', 'canary:10', 'canary:50', 'canary:100', 'promoted:100'])
+    expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual([
+      'shadow:0',
+      'canary:10',
+      'canary:50',
+      'canary:100',
+      'promoted:100',
+    ])
     // Each advance rests on a passing verdict stored with its evidence.
     const verdicts = await recentVerdicts(harness.store, 'catalog', 1000)
     expect(verdicts.some((v) => v.verdict === 'pass' && v.evidence.rules.length > 0)).toBe(true)
@@ -53,7 +78,11 @@ describe('rollout walk', () => {
     const status = await harness.controller.status('catalog')
     expect(status.state.stage).toBe('promoted')
     // Every interval's metrics are kept for KPIs, per route and arm.
-    const windows = await harness.store.db.selectFrom('metric_windows').selectAll().where('system', '=', 'catalog').execute()
+    const windows = await harness.store.db
+      .selectFrom('metric_windows')
+      .selectAll()
+      .where('system', '=', 'catalog')
+      .execute()
     expect(new Set(windows.map((w) => w.arm))).toEqual(new Set(['legacy', 'candidate']))
     expect(windows.every((w) => w.requests === w.errors + w.successes && w.route === '/**')).toBe(true)
     // They tile time without overlap, so summing them counts each request once.
@@ -64,20 +93,31 @@ describe('rollout walk', () => {
   })
 
   it('runs blue-green: analysis before the switch, the switch to the candidate colour, analysis after, promotion', async () => {
-    h = await startRollout(catalog(10, { strategy: 'blue-green', steps: [{ shadow: '300ms' }, { switch: true, pause: '300ms' }] }), {
-      legacy: { delayMs: 20 },
-      candidate: { delayMs: 20 },
-    })
+    h = await startRollout(
+      catalog(10, { strategy: 'blue-green', steps: [{ shadow: '300ms' }, { switch: true, pause: '300ms' }] }),
+      {
+        legacy: { delayMs: 20 },
+        candidate: { delayMs: 20 },
+      },
+    )
     const harness = h
     const seen: string[] = []
     harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.activeArm}`))
     await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
     await trafficUntil(harness.gatewayUrl, async () => (await getState(harness.store, 'catalog')).stage === 'promoted')
-    expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['shadow:legacy', 'canary:candidate', 'promoted:candidate'])
-    const moves = (await listDecisions(harness.store, 'catalog')).filter((d) => d.action !== 'hold').map((d) => d.action)
+    expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual([
+      'shadow:legacy',
+      'canary:candidate',
+      'promoted:candidate',
+    ])
+    const moves = (await listDecisions(harness.store, 'catalog'))
+      .filter((d) => d.action !== 'hold')
+      .map((d) => d.action)
     expect(moves).toEqual(['start', 'advance', 'promote'])
     // A passing verdict was taken while the candidate colour served everything.
-    const after = (await recentVerdicts(harness.store, 'catalog', 1000)).filter((v) => v.stage === 'canary' && v.verdict === 'pass')
+    const after = (await recentVerdicts(harness.store, 'catalog', 1000)).filter(
+      (v) => v.stage === 'canary' && v.verdict === 'pass',
+    )
     expect(after.length).toBeGreaterThanOrEqual(1)
   })
 
@@ -86,7 +126,11 @@ describe('rollout walk', () => {
     const harness = h
     await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
     // A trickle of traffic, far below minSamples, for several intervals.
-    await trafficUntil(harness.gatewayUrl, async () => (await recentVerdicts(harness.store, 'catalog', 10)).length >= 8, { concurrency: 1, pauseMs: 40, maxRequests: 500 })
+    await trafficUntil(
+      harness.gatewayUrl,
+      async () => (await recentVerdicts(harness.store, 'catalog', 10)).length >= 8,
+      { concurrency: 1, pauseMs: 40, maxRequests: 500 },
+    )
 
     const state = await getState(harness.store, 'catalog')
     expect(state).toMatchObject({ stage: 'shadow', stepIndex: 0 })
@@ -102,7 +146,11 @@ describe('rollout walk', () => {
     h = await startRollout(catalog(5, { steps: [{ shadow: '200ms', confirm: true }, ...STEPS.slice(1)] }))
     const harness = h
     await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
-    await trafficUntil(harness.gatewayUrl, async () => (await harness.controller.status('catalog')).holdReason?.includes('tandem advance') === true, { maxRequests: 5000 })
+    await trafficUntil(
+      harness.gatewayUrl,
+      async () => (await harness.controller.status('catalog')).holdReason?.includes('tandem advance') === true,
+      { maxRequests: 5000 },
+    )
     expect((await getState(harness.store, 'catalog')).stage).toBe('shadow')
     const { state } = await harness.controller.act('catalog', 'advance', { actor: 'bob' })
     expect(state).toMatchObject({ stage: 'canary', weight: 10, stepIndex: 1 })

@@ -33,7 +33,8 @@ const all = (r: CliRun): string => `${r.stdout}\n${r.stderr}`
 
 /** The coded error of a `--json` run (printed on stdout) or of a plain run (on stderr). */
 function errorOf(r: CliRun): { code: string; message: string } {
-  if (r.stdout.trimStart().startsWith('{')) return (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error
+  if (r.stdout.trimStart().startsWith('{'))
+    return (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error
   const m = /error (TANDEM_ERR_\w+): (.*)/.exec(r.stderr)
   expect(m, r.stderr).not.toBeNull()
   return { code: m![1]!, message: m![2]! }
@@ -122,9 +123,24 @@ describe('tandem data diff with passwords in the database URLs', { timeout: 120_
   })
 
   it.each([
-    ['an unreachable PostgreSQL', withPassword('postgres://postgres@127.0.0.1:1/test', PG_PW), 'postgres://postgres:***@127.0.0.1:1/test', 'ECONNREFUSED'],
-    ['an unreachable MariaDB', withPassword('mysql://root@127.0.0.1:1/test', MY_PW), 'mysql://root:***@127.0.0.1:1/test', 'ECONNREFUSED'],
-    ['MariaDB refusing a wrong password', withPassword(services.mariadb, MY_PW), withPassword(services.mariadb, '***'), 'Access denied'],
+    [
+      'an unreachable PostgreSQL',
+      withPassword('postgres://postgres@127.0.0.1:1/test', PG_PW),
+      'postgres://postgres:***@127.0.0.1:1/test',
+      'ECONNREFUSED',
+    ],
+    [
+      'an unreachable MariaDB',
+      withPassword('mysql://root@127.0.0.1:1/test', MY_PW),
+      'mysql://root:***@127.0.0.1:1/test',
+      'ECONNREFUSED',
+    ],
+    [
+      'MariaDB refusing a wrong password',
+      withPassword(services.mariadb, MY_PW),
+      withPassword(services.mariadb, '***'),
+      'Access denied',
+    ],
   ])('%s: TANDEM_ERR_DATA_CONNECT names the host and the cause', async (_name, to, shown, cause) => {
     for (const json of [[], ['--json']]) {
       const r = await tandem(['data', 'diff', '--from', pgUrl, '--to', to, '--table', table, ...json])
@@ -140,7 +156,19 @@ describe('tandem data diff with passwords in the database URLs', { timeout: 120_
   it('a successful diff prints no password in its summary, rows or progress', async () => {
     const dir = await tempDir()
     const out = join(dir, 'rows.jsonl')
-    const json = await tandem(['data', 'diff', '--from', pgUrl, '--to', pgUrl, '--table', table, '--json', '--output', out])
+    const json = await tandem([
+      'data',
+      'diff',
+      '--from',
+      pgUrl,
+      '--to',
+      pgUrl,
+      '--table',
+      table,
+      '--json',
+      '--output',
+      out,
+    ])
     expect(json.code, json.stderr).toBe(0)
     expect(JSON.parse(json.stdout)).toMatchObject({ table, rowsFrom: 20, rowsTo: 20, changed: 0 })
     expectNoSecret(all(json) + (await readFile(out, 'utf8')), [PG_PW])
@@ -161,11 +189,36 @@ describe('tandem events verify and bridge with credentials in the broker URLs', 
   })
 
   const cases: Array<[string, string, string, string]> = [
-    ['RabbitMQ refusing a wrong password', `amqp://guest:${AMQP_PW}@127.0.0.1:5672/%2f?stream=secrets`, 'amqp://guest:***@127.0.0.1:5672', 'ACCESS_REFUSED'],
-    ['an unreachable RabbitMQ', `amqp://guest:${AMQP_PW}@127.0.0.1:1/%2f?stream=secrets`, 'amqp://guest:***@127.0.0.1:1', 'ECONNREFUSED'],
-    ['an unreachable Redis', `redis://:${REDIS_PW}@127.0.0.1:1/0?stream=secrets`, 'redis://:***@127.0.0.1:1', 'TANDEM_ERR_EVENTS_CONNECT'],
-    ['an unreachable NATS', `nats://user:${NATS_PW}@127.0.0.1:1/SECRETS?subject=s.x`, 'nats://user:***@127.0.0.1:1', 'TANDEM_ERR_EVENTS_CONNECT'],
-    ['a NATS stream that does not exist', `nats://user:${NATS_PW}@127.0.0.1:4222/NOSUCHSTREAM${process.pid}?subject=s.x`, 'nats://user:***@127.0.0.1:4222', 'does not exist'],
+    [
+      'RabbitMQ refusing a wrong password',
+      `amqp://guest:${AMQP_PW}@127.0.0.1:5672/%2f?stream=secrets`,
+      'amqp://guest:***@127.0.0.1:5672',
+      'ACCESS_REFUSED',
+    ],
+    [
+      'an unreachable RabbitMQ',
+      `amqp://guest:${AMQP_PW}@127.0.0.1:1/%2f?stream=secrets`,
+      'amqp://guest:***@127.0.0.1:1',
+      'ECONNREFUSED',
+    ],
+    [
+      'an unreachable Redis',
+      `redis://:${REDIS_PW}@127.0.0.1:1/0?stream=secrets`,
+      'redis://:***@127.0.0.1:1',
+      'TANDEM_ERR_EVENTS_CONNECT',
+    ],
+    [
+      'an unreachable NATS',
+      `nats://user:${NATS_PW}@127.0.0.1:1/SECRETS?subject=s.x`,
+      'nats://user:***@127.0.0.1:1',
+      'TANDEM_ERR_EVENTS_CONNECT',
+    ],
+    [
+      'a NATS stream that does not exist',
+      `nats://user:${NATS_PW}@127.0.0.1:4222/NOSUCHSTREAM${process.pid}?subject=s.x`,
+      'nats://user:***@127.0.0.1:4222',
+      'does not exist',
+    ],
   ]
 
   it.each(cases)('%s: verify and bridge name the broker and the cause', async (_name, url, shown, cause) => {
@@ -191,12 +244,33 @@ describe('tandem events verify and bridge with credentials in the broker URLs', 
     const from = withPassword(old.url, NATS_PW, 'user')
     const to = withPassword(neu.url, REDIS_PW)
     const checkpoint = join(await tempDir(), 'bridge.json')
-    const copied = await tandem(['events', 'bridge', '--from', from, '--to', to, '--until-idle', '--checkpoint', checkpoint])
+    const copied = await tandem([
+      'events',
+      'bridge',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--until-idle',
+      '--checkpoint',
+      checkpoint,
+    ])
     expect(copied.code, copied.stderr).toBe(0)
     expect(copied.stdout).toContain('copied 5 message(s)')
     const saved = await readFile(checkpoint, 'utf8')
     expect(JSON.parse(saved)).toMatchObject({ from: from.replace(`:${NATS_PW}@`, ':***@'), copied: 5 })
-    const again = await tandem(['events', 'bridge', '--from', from, '--to', to, '--until-idle', '--checkpoint', checkpoint, '--json'])
+    const again = await tandem([
+      'events',
+      'bridge',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--until-idle',
+      '--checkpoint',
+      checkpoint,
+      '--json',
+    ])
     expect(again.code, again.stderr).toBe(0)
     const verified = await tandem(['events', 'verify', '--from', from, '--to', to, '--id', 'message-id', '--json'])
     expect(verified.code, verified.stdout).toBe(0)
@@ -234,9 +308,18 @@ describe('tandem up with tokens in the config, hooks and notifications', { timeo
     const hook = (team: string) => ({ webhook: `${hookOrigin}/services/${team}/${HOOK_PATH}?token=${HOOK_QUERY}` })
     config = writeApiConfig(dir, withPassword(schema.url, STORE_PW), {
       tokens: [{ name: 'ops', role: 'admin', token: ADMIN_TOKEN }],
-      notifications: [{ webhook: `http://hooks:${NOTIFY_PW}@127.0.0.1:1/notify?token=${NOTIFY_TOKEN}`, on: ['confirm-rollout', 'event', 'rollback'] }],
+      notifications: [
+        {
+          webhook: `http://hooks:${NOTIFY_PW}@127.0.0.1:1/notify?token=${NOTIFY_TOKEN}`,
+          on: ['confirm-rollout', 'event', 'rollback'],
+        },
+      ],
       systems: [
-        system('api', { legacy: appUrl, rollout: { steps: [{ weight: 10, pause: '1h' }, { weight: 100 }] }, hooks: { confirmRollout: hook('T0/B0'), rollback: hook('T0/B0') } }),
+        system('api', {
+          legacy: appUrl,
+          rollout: { steps: [{ weight: 10, pause: '1h' }, { weight: 100 }] },
+          hooks: { confirmRollout: hook('T0/B0'), rollback: hook('T0/B0') },
+        }),
         system('web', { legacy: appUrl, routes: [{ path: '/web/**' }], hooks: { rollback: hook('T1/B1') } }),
       ],
     })
@@ -249,7 +332,8 @@ describe('tandem up with tokens in the config, hooks and notifications', { timeo
     await schema?.drop()
   })
 
-  const cli = (args: readonly string[]): Promise<CliRun> => tandem([...args, '--admin', admin, '--token', ADMIN_TOKEN], dir)
+  const cli = (args: readonly string[]): Promise<CliRun> =>
+    tandem([...args, '--admin', admin, '--token', ADMIN_TOKEN], dir)
 
   it('status, refused hooks, rollbacks, failure reports, the program report and the logs hold no secret', async () => {
     const status = await cli(['status', '--json'])
@@ -268,7 +352,12 @@ describe('tandem up with tokens in the config, hooks and notifications', { timeo
     expect((await cli(['start', 'web', '--force'])).code).toBe(0)
     const rolledBack = await cli(['rollback', 'web', '--reason', 'secrets test', '--json'])
     expect(rolledBack.code, rolledBack.stderr).toBe(0)
-    const afterwards = [await cli(['status', 'web', '--json']), await cli(['status']), await tandem(['report', '-c', config, '--format', 'json'], dir), await tandem(['report', '-c', config], dir)]
+    const afterwards = [
+      await cli(['status', 'web', '--json']),
+      await cli(['status']),
+      await tandem(['report', '-c', config, '--format', 'json'], dir),
+      await tandem(['report', '-c', config], dir),
+    ]
     for (const r of afterwards) expect(r.code, r.stderr).toBe(0)
     const failures = join(dir, '.tandem', 'failures')
     const reports = await readdir(failures)
@@ -276,7 +365,9 @@ describe('tandem up with tokens in the config, hooks and notifications', { timeo
     const reportText = (await Promise.all(reports.map((f) => readFile(join(failures, f), 'utf8')))).join('\n')
 
     await up.stop()
-    expectNoSecret([status, refused, plain, rolledBack, ...afterwards].map(all).join('\n') + reportText + up.stdout() + up.stderr(), secrets)
+    expectNoSecret(
+      [status, refused, plain, rolledBack, ...afterwards].map(all).join('\n') + reportText + up.stdout() + up.stderr(),
+      secrets,
+    )
   })
 })
-

@@ -51,7 +51,10 @@ describe('state changes across instances', () => {
     const other = await pgStore()
     const otherFeed = await openChangeFeed(other.store)
     const ownFeed = await openChangeFeed(a.store)
-    cleanups.unshift(() => otherFeed.close(), () => ownFeed.close())
+    cleanups.unshift(
+      () => otherFeed.close(),
+      () => ownFeed.close(),
+    )
     const foreign: string[] = []
     otherFeed.on((_k, s) => foreign.push(s))
     const own = nextChange(ownFeed)
@@ -78,7 +81,10 @@ describe('controller lease', () => {
     const b = await pgStore(a.url)
     const leaseA = controllerLease(a.store)
     const leaseB = controllerLease(b.store)
-    cleanups.unshift(() => leaseA.release(), () => leaseB.release())
+    cleanups.unshift(
+      () => leaseA.release(),
+      () => leaseB.release(),
+    )
 
     expect(await leaseA.tryAcquire()).toBe(true)
     expect(await leaseB.tryAcquire()).toBe(false)
@@ -94,7 +100,10 @@ describe('controller lease', () => {
     const other = await pgStore()
     const leaseA = controllerLease(a.store)
     const leaseOther = controllerLease(other.store)
-    cleanups.unshift(() => leaseA.release(), () => leaseOther.release())
+    cleanups.unshift(
+      () => leaseA.release(),
+      () => leaseOther.release(),
+    )
     expect(await leaseA.tryAcquire()).toBe(true)
     expect(await leaseOther.tryAcquire()).toBe(true)
   })
@@ -123,7 +132,10 @@ describe('controller lease fencing', () => {
     const holderStore = await openStore(b.url)
     const leaseA = controllerLease(holderStore, { ttl: () => 300 })
     const leaseB = controllerLease(b.store, { ttl: () => 300 })
-    cleanups.unshift(() => leaseA.release(), () => leaseB.release())
+    cleanups.unshift(
+      () => leaseA.release(),
+      () => leaseB.release(),
+    )
 
     expect(await leaseA.tryAcquire()).toBe(true)
     expect(leaseA.fence.token).toBe(1)
@@ -151,10 +163,14 @@ describe('controller lease fencing', () => {
     // An operator's decision carries no fence and is not the lease's business.
     await recordDecision(b.store, 'orders', 2, { paused: true }, { action: 'pause', actor: 'alice', reason: 'r' })
     const terms = (await listDecisions(b.store, 'orders')).map((d) => [d.seq, d.leaseToken])
-    expect(terms).toEqual([[1, 1], [2, 2], [3, null]])
+    expect(terms).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, null],
+    ])
   })
 
-  it('refuses the old term\'s write and takes the new one\'s when both arrive together', async () => {
+  it("refuses the old term's write and takes the new one's when both arrive together", async () => {
     const a = await pgStore()
     const b = await pgStore(a.url)
     const leaseA = controllerLease(a.store, { ttl: () => 60_000 })

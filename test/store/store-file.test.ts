@@ -26,7 +26,10 @@ describe('SQLite store file', () => {
     const file = fresh()
     await promotedStore(file)
     writeFileSync(file, '') // truncated, e.g. by a failed copy
-    await expect(openStore(`sqlite:${file}`)).rejects.toMatchObject({ code: 'TANDEM_ERR_STORE_EMPTY', message: expect.stringContaining(file) })
+    await expect(openStore(`sqlite:${file}`)).rejects.toMatchObject({
+      code: 'TANDEM_ERR_STORE_EMPTY',
+      message: expect.stringContaining(file),
+    })
     expect(statSync(file).size).toBe(0)
     expect(existsSync(`${file}-wal`)).toBe(false)
   })
@@ -48,7 +51,10 @@ describe('SQLite store file', () => {
     const file = fresh()
     await promotedStore(file)
     writeFileSync(file, 'this is a note, not a database\n'.repeat(300))
-    await expect(openStore(`sqlite:${file}`)).rejects.toMatchObject({ code: 'TANDEM_ERR_STORE_CORRUPT', message: expect.stringContaining(file) })
+    await expect(openStore(`sqlite:${file}`)).rejects.toMatchObject({
+      code: 'TANDEM_ERR_STORE_CORRUPT',
+      message: expect.stringContaining(file),
+    })
   })
 
   it('opens a sound file with its state', async () => {

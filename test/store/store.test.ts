@@ -42,9 +42,27 @@ describe.each(engines)('store on %s', (_engine, makeUrl) => {
 
   it('writes a state change and its decision together, with per-system sequence numbers', async () => {
     const store = await open(await makeUrl())
-    const a = await recordDecision(store, 'todo-api', 0, { stage: 'shadow', stepIndex: 0, stepStartedAt: 1000 }, { action: 'start', actor: 'alice', reason: 'operator start' })
-    const b = await recordDecision(store, 'todo-api', a.state.version, { stage: 'canary', weight: 5, stepIndex: 1 }, { action: 'advance', actor: 'controller', reason: 'verdict pass', evidence: { matchRate: 0.97 } })
-    await recordDecision(store, 'auth-api', 0, { stage: 'shadow', stepIndex: 0 }, { action: 'start', actor: 'bob', reason: 'operator start' })
+    const a = await recordDecision(
+      store,
+      'todo-api',
+      0,
+      { stage: 'shadow', stepIndex: 0, stepStartedAt: 1000 },
+      { action: 'start', actor: 'alice', reason: 'operator start' },
+    )
+    const b = await recordDecision(
+      store,
+      'todo-api',
+      a.state.version,
+      { stage: 'canary', weight: 5, stepIndex: 1 },
+      { action: 'advance', actor: 'controller', reason: 'verdict pass', evidence: { matchRate: 0.97 } },
+    )
+    await recordDecision(
+      store,
+      'auth-api',
+      0,
+      { stage: 'shadow', stepIndex: 0 },
+      { action: 'start', actor: 'bob', reason: 'operator start' },
+    )
 
     expect(b.state).toMatchObject({ stage: 'canary', weight: 5, stepIndex: 1, version: 2 })
     const decisions = await listDecisions(store, 'todo-api')
@@ -59,9 +77,21 @@ describe.each(engines)('store on %s', (_engine, makeUrl) => {
   it('refuses a write based on a stale version and leaves state and log intact', async () => {
     const store = await open(await makeUrl())
     const a = await recordDecision(store, 's', 0, { stage: 'shadow' }, { action: 'start', actor: 'x', reason: 'r' })
-    await recordDecision(store, 's', a.state.version, { stage: 'canary', weight: 5 }, { action: 'advance', actor: 'controller', reason: 'r' })
+    await recordDecision(
+      store,
+      's',
+      a.state.version,
+      { stage: 'canary', weight: 5 },
+      { action: 'advance', actor: 'controller', reason: 'r' },
+    )
     await expect(
-      recordDecision(store, 's', a.state.version, { stage: 'rolled-back', weight: 0 }, { action: 'rollback', actor: 'y', reason: 'r' }),
+      recordDecision(
+        store,
+        's',
+        a.state.version,
+        { stage: 'rolled-back', weight: 0 },
+        { action: 'rollback', actor: 'y', reason: 'r' },
+      ),
     ).rejects.toMatchObject({ code: 'TANDEM_ERR_STORE_CONFLICT' })
     expect(await getState(store, 's')).toMatchObject({ stage: 'canary', weight: 5, version: 2 })
     expect((await listDecisions(store, 's')).map((d) => d.seq)).toEqual([1, 2])
@@ -71,12 +101,26 @@ describe.each(engines)('store on %s', (_engine, makeUrl) => {
     const url = await makeUrl()
     const first = await open(url)
     let v = 0
-    for (const [stage, weight, step] of [['shadow', 0, 0], ['canary', 5, 1], ['canary', 25, 2]] as const) {
-      v = (await recordDecision(first, 'todo-api', v, { stage, weight, stepIndex: step, stepStartedAt: 42 }, { action: 'advance', actor: 'c', reason: 'r' })).state.version
+    for (const [stage, weight, step] of [
+      ['shadow', 0, 0],
+      ['canary', 5, 1],
+      ['canary', 25, 2],
+    ] as const) {
+      v = (
+        await recordDecision(
+          first,
+          'todo-api',
+          v,
+          { stage, weight, stepIndex: step, stepStartedAt: 42 },
+          { action: 'advance', actor: 'c', reason: 'r' },
+        )
+      ).state.version
     }
     await first.close()
     const second = await open(url)
-    expect(await listStates(second)).toEqual([expect.objectContaining({ system: 'todo-api', stage: 'canary', weight: 25, stepIndex: 2, stepStartedAt: 42 })])
+    expect(await listStates(second)).toEqual([
+      expect.objectContaining({ system: 'todo-api', stage: 'canary', weight: 25, stepIndex: 2, stepStartedAt: 42 }),
+    ])
     expect((await listDecisions(second, 'todo-api')).map((d) => d.seq)).toEqual([1, 2, 3])
   })
 })
@@ -85,6 +129,8 @@ describe('store URLs', () => {
   it('accepts sqlite: and postgres:// and rejects anything else with a coded error', () => {
     expect(parseStoreUrl('sqlite:.tandem/tandem.db')).toEqual({ dialect: 'sqlite', target: '.tandem/tandem.db' })
     expect(parseStoreUrl('postgres://u@h/db').dialect).toBe('postgres')
-    expect(() => parseStoreUrl('mysql://root@localhost/x')).toThrowError(expect.objectContaining({ code: 'TANDEM_ERR_STORE_URL' }))
+    expect(() => parseStoreUrl('mysql://root@localhost/x')).toThrowError(
+      expect.objectContaining({ code: 'TANDEM_ERR_STORE_URL' }),
+    )
   })
 })

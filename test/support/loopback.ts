@@ -189,7 +189,7 @@ export async function rawRequest(
   let body = text.slice(end + 4)
   if (headers['transfer-encoding'] === 'chunked') {
     let decoded = ''
-    for (let at = 0; ; ) {
+    for (let at = 0; ;) {
       const lineEnd = body.indexOf('\r\n', at)
       const size = Number.parseInt(body.slice(at, lineEnd), 16)
       if (!(size > 0)) break

@@ -46,13 +46,16 @@ export async function startPrometheus(
   }
   const dir = await mkdtemp(join(tmpdir(), 'tandem-prometheus-'))
   const config = join(dir, 'prometheus.yml')
-  await writeFile(config, `global: { scrape_interval: 1s, evaluation_interval: 1s }
+  await writeFile(
+    config,
+    `global: { scrape_interval: 1s, evaluation_interval: 1s }
 scrape_configs:
   - job_name: app
     scrape_interval: 1s
     scrape_timeout: 900ms
     static_configs: [{ targets: ${JSON.stringify(targets)} }]
-`)
+`,
+  )
   const web = join(dir, 'web.yml')
   const users = `basic_auth_users: { ${BASIC_AUTH.user}: "${BASIC_AUTH.bcrypt}" }\n`
   await writeFile(web, options.basicAuth ? users : '{}\n')

@@ -10,7 +10,15 @@ export async function promotedStore(file: string): Promise<void> {
   const store = await openStore(`sqlite:${file}`)
   let version = 0
   for (let i = 0; i < 200; i++) {
-    version = (await recordDecision(store, 'ledger', version, { stage: i === 199 ? 'promoted' : 'canary', weight: i % 100 }, { action: 'advance', actor: 'test', reason: `step ${i} ${'x'.repeat(200)}` })).state.version
+    version = (
+      await recordDecision(
+        store,
+        'ledger',
+        version,
+        { stage: i === 199 ? 'promoted' : 'canary', weight: i % 100 },
+        { action: 'advance', actor: 'test', reason: `step ${i} ${'x'.repeat(200)}` },
+      )
+    ).state.version
   }
   await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(store.db)
   await store.close()

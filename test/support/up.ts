@@ -106,7 +106,11 @@ export async function spawnUp(config: string | ConfigInput, options: UpOptions =
   }
   running.add(up)
   try {
-    const summary = await readSummary(child, () => stdout, () => stderr)
+    const summary = await readSummary(
+      child,
+      () => stdout,
+      () => stderr,
+    )
     Object.assign(up, { summary, gatewayUrl: summary.gateway, adminUrl: summary.admin })
     await eventually(async () => {
       const res = await request(`${summary.admin}/healthz`)
