@@ -98,19 +98,22 @@ export const CONFIG_ERRORS = define({
   },
   TANDEM_ERR_STORE_EMPTY: {
     message:
-      'store file {file} exists but is empty (0 bytes), so it holds no rollout state to resume; restore it from a backup, or delete it to start a fresh store',
+      'store file {file} exists but is empty (0 bytes), so it holds no rollout state to resume; restore it from a ' +
+      'backup, or delete it to start a fresh store',
     status: 500,
     exit: 2,
   },
   TANDEM_ERR_STORE_CORRUPT: {
     message:
-      'store file {file} is damaged ({detail}); stop tandem and restore the file from a backup, or rebuild it with `sqlite3 {file} .recover`',
+      'store file {file} is damaged ({detail}); stop tandem and restore the file from a backup, or rebuild it with ' +
+      '`sqlite3 {file} .recover`',
     status: 500,
     exit: 2,
   },
   TANDEM_ERR_STORE_LOCKED: {
     message:
-      'store file {file} is in use by another `tandem up` (pid {pid}, lock {lock}); stop that one first or give this one another store. If no tandem runs with pid {pid}, delete {lock}',
+      'store file {file} is in use by another `tandem up` (pid {pid}, lock {lock}); stop that one first or give ' +
+      'this one another store. If no tandem runs with pid {pid}, delete {lock}',
     status: 409,
     exit: 2,
   },

@@ -6,7 +6,9 @@ export const DATA_EVENTS_ERRORS = define({
   // --- events ------------------------------------------------------------------------------------------
   TANDEM_ERR_EVENTS_URL: {
     message:
-      'stream URL "{url}" is not valid: {detail}. Use nats://HOST:4222/STREAM?subject=SUBJ, amqp://USER:PASS@HOST:5672/VHOST?stream=NAME, redis://HOST:6379/DB?stream=KEY or kafka://HOST:9092[,HOST:9092]/TOPIC (docs/events.md)',
+      'stream URL "{url}" is not valid: {detail}. Use nats://HOST:4222/STREAM?subject=SUBJ, ' +
+      'amqp://USER:PASS@HOST:5672/VHOST?stream=NAME, redis://HOST:6379/DB?stream=KEY or ' +
+      'kafka://HOST:9092[,HOST:9092]/TOPIC (docs/events.md)',
     status: 400,
     exit: 2,
   },
@@ -27,13 +29,15 @@ export const DATA_EVENTS_ERRORS = define({
   },
   TANDEM_ERR_EVENTS_REDIS_DB: {
     message:
-      'Redis database {db} cannot be used at {url} ({detail}); put a database number the server has in the URL path (0 up to its `databases` setting - 1, 0-15 by default)',
+      'Redis database {db} cannot be used at {url} ({detail}); put a database number the server has in the URL path ' +
+      '(0 up to its `databases` setting - 1, 0-15 by default)',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_SUBJECT: {
     message:
-      'subject "{subject}" is outside JetStream stream "{stream}" at {url}, which stores {subjects}; pass a ?subject= within those (wildcards allowed) or leave it out to read the whole stream',
+      'subject "{subject}" is outside JetStream stream "{stream}" at {url}, which stores {subjects}; pass a ' +
+      '?subject= within those (wildcards allowed) or leave it out to read the whole stream',
     status: 400,
     exit: 2,
   },
@@ -50,7 +54,8 @@ export const DATA_EVENTS_ERRORS = define({
   },
   TANDEM_ERR_EVENTS_EXTRACTOR: {
     message:
-      '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, message-id, or key (Kafka)',
+      '{option} "{value}" is not valid; use a JSON path such as /orderId or $.order.id, header:NAME, message-id, or ' +
+      'key (Kafka)',
     status: 400,
     exit: 2,
   },
@@ -62,13 +67,15 @@ export const DATA_EVENTS_ERRORS = define({
   },
   TANDEM_ERR_EVENTS_NO_TIME: {
     message:
-      'the message at position {position} of {url} has no usable time {detail}; pass --time PATH to a timestamp in the payload',
+      'the message at position {position} of {url} has no usable time {detail}; pass --time PATH to a timestamp in ' +
+      'the payload',
     status: 422,
     exit: 2,
   },
   TANDEM_ERR_EVENTS_GROUP: {
     message:
-      'consumer group "{group}" at {url} cannot be used: {detail}; check the group name (kafka-consumer-groups --describe --group NAME) and stop its consumers before --commit',
+      'consumer group "{group}" at {url} cannot be used: {detail}; check the group name (kafka-consumer-groups ' +
+      '--describe --group NAME) and stop its consumers before --commit',
     status: 409,
     exit: 2,
   },
@@ -97,7 +104,8 @@ export const DATA_EVENTS_ERRORS = define({
   },
   TANDEM_ERR_DATA_COLUMN_MISSING: {
     message:
-      'column {column} does not exist in table {table} of {url}; pass --columns to choose columns or --map old=new for a renamed column',
+      'column {column} does not exist in table {table} of {url}; pass --columns to choose columns or --map old=new ' +
+      'for a renamed column',
     status: 400,
     exit: 2,
   },
@@ -108,25 +116,30 @@ export const DATA_EVENTS_ERRORS = define({
   },
   TANDEM_ERR_DATA_KEY_NULL: {
     message:
-      '{count} row(s) of table {table} in {url} have a NULL in key {key}, and a diff cannot place or match them; pass --key with column(s) that are never NULL, or leave those rows out explicitly with --where "{exclude}"',
+      '{count} row(s) of table {table} in {url} have a NULL in key {key}, and a diff cannot place or match them; ' +
+      'pass --key with column(s) that are never NULL, or leave those rows out explicitly with --where "{exclude}"',
     status: 422,
     exit: 2,
   },
   TANDEM_ERR_DATA_KEY_DUPLICATE: {
     message:
-      'key {key} is not unique in table {table} of {url}: {count} key value(s) are on more than one row ({sample}), and a diff cannot tell those rows apart; pass --key with the column(s) that identify one row (e.g. the primary key)',
+      'key {key} is not unique in table {table} of {url}: {count} key value(s) are on more than one row ({sample}), ' +
+      'and a diff cannot tell those rows apart; pass --key with the column(s) that identify one row (e.g. the ' +
+      'primary key)',
     status: 422,
     exit: 2,
   },
   TANDEM_ERR_DATA_UPDATED_AT: {
     message:
-      'table {table} in {url} has no column {column} to find changed rows by; add it or set `updatedAt` to the column every write sets',
+      'table {table} in {url} has no column {column} to find changed rows by; add it or set `updatedAt` to the ' +
+      'column every write sets',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_DATA_KEY_TYPE: {
     message:
-      'the key of table {table} differs in type between the sides: {detail}; give both sides the same key type or map the key to one that matches',
+      'the key of table {table} differs in type between the sides: {detail}; give both sides the same key type or ' +
+      'map the key to one that matches',
     status: 400,
     exit: 2,
   },

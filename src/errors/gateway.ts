@@ -11,25 +11,29 @@ export const GATEWAY_ERRORS = define({
   },
   TANDEM_ERR_TLS_FILE: {
     message:
-      'cannot read the TLS file {file} ({key}): {detail}; check the path (relative paths start at the working directory) and its permissions',
+      'cannot read the TLS file {file} ({key}): {detail}; check the path (relative paths start at the working ' +
+      'directory) and its permissions',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_GRPC_PROTO: {
     message:
-      'the .proto files of system "{system}" cannot be loaded: {detail}; check grpc.protos and grpc.includeDirs (paths from the working directory)',
+      'the .proto files of system "{system}" cannot be loaded: {detail}; check grpc.protos and grpc.includeDirs ' +
+      '(paths from the working directory)',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_TLS_INVALID: {
     message:
-      'the TLS files of {key} cannot be used: {detail}; give a PEM certificate chain and the PEM private key that belongs to it',
+      'the TLS files of {key} cannot be used: {detail}; give a PEM certificate chain and the PEM private key that ' +
+      'belongs to it',
     status: 400,
     exit: 2,
   },
   TANDEM_ERR_NO_ROUTE: {
     message:
-      'no system route matches {method} {path} and no gateway.fallback is configured; add a route for it or set gateway.fallback to the legacy app',
+      'no system route matches {method} {path} and no gateway.fallback is configured; add a route for it or set ' +
+      'gateway.fallback to the legacy app',
     status: 404,
     exit: 1,
   },
@@ -45,7 +49,8 @@ export const GATEWAY_ERRORS = define({
   },
   TANDEM_ERR_UPSTREAM_PROTOCOL: {
     message:
-      'the upstream {target} answered with an invalid HTTP response: {detail}; fix the upstream, or check that its URL in tandem.yaml points at an HTTP/1.1 service',
+      'the upstream {target} answered with an invalid HTTP response: {detail}; fix the upstream, or check that its ' +
+      'URL in tandem.yaml points at an HTTP/1.1 service',
     status: 502,
     exit: 2,
   },
@@ -112,7 +117,8 @@ export const GATEWAY_ERRORS = define({
   // --- admin API: auth, audit, bind safety ---------------------------------------------------------------
   TANDEM_ERR_ADMIN_UNAUTHORIZED: {
     message:
-      'a valid bearer token is required: send `Authorization: Bearer TOKEN` (CLI: --token or TANDEM_TOKEN) with a token from admin.tokens',
+      'a valid bearer token is required: send `Authorization: Bearer TOKEN` (CLI: --token or TANDEM_TOKEN) with a ' +
+      'token from admin.tokens',
     status: 401,
     exit: 2,
   },
@@ -134,7 +140,8 @@ export const GATEWAY_ERRORS = define({
   },
   TANDEM_ERR_ADMIN_CONTROL_UNAVAILABLE: {
     message:
-      'the rollout controller is not running in this instance, so "{action}" cannot be performed; start it with `tandem up`',
+      'the rollout controller is not running in this instance, so "{action}" cannot be performed; start it with ' +
+      '`tandem up`',
     status: 503,
     exit: 2,
   },
@@ -145,13 +152,16 @@ export const GATEWAY_ERRORS = define({
   },
   TANDEM_ERR_ADMIN_FOREIGN_HOST: {
     message:
-      'Host "{host}" is not a name of this admin listener: with no admin.tokens only localhost, 127.0.0.1 and ::1 are answered (another name is how DNS rebinding reaches it); open http://127.0.0.1:{port}/ or configure admin.tokens',
+      'Host "{host}" is not a name of this admin listener: with no admin.tokens only localhost, 127.0.0.1 and ::1 ' +
+      'are answered (another name is how DNS rebinding reaches it); open http://127.0.0.1:{port}/ or configure ' +
+      'admin.tokens',
     status: 421,
     exit: 2,
   },
   TANDEM_ERR_ADMIN_FOREIGN_ORIGIN: {
     message:
-      'a page from {origin} may not call this admin listener: with no admin.tokens only its own pages (origin http://{host}) may; use the dashboard at http://{host}/ or the CLI, or configure admin.tokens',
+      'a page from {origin} may not call this admin listener: with no admin.tokens only its own pages (origin ' +
+      'http://{host}) may; use the dashboard at http://{host}/ or the CLI, or configure admin.tokens',
     status: 403,
     exit: 2,
   },
@@ -180,7 +190,8 @@ export const GATEWAY_ERRORS = define({
   },
   TANDEM_ERR_REQUEST_TIMEOUT: {
     message:
-      'the request line and headers did not arrive within gateway.headersTimeout ({timeout}); send the request head at once, or raise gateway.headersTimeout',
+      'the request line and headers did not arrive within gateway.headersTimeout ({timeout}); send the request head ' +
+      'at once, or raise gateway.headersTimeout',
     status: 408,
     exit: 2,
   },

@@ -11,7 +11,8 @@ export const ROLLOUT_ERRORS = define({
   },
   TANDEM_ERR_PROGRAM_HALTED: {
     message:
-      'cannot {action} "{system}": the program is halted ({reason}); rollbacks still work. Fix the cause, then run `tandem program resume --reason TEXT`',
+      'cannot {action} "{system}": the program is halted ({reason}); rollbacks still work. Fix the cause, then run ' +
+      '`tandem program resume --reason TEXT`',
     status: 409,
     exit: 1,
   },
@@ -27,7 +28,8 @@ export const ROLLOUT_ERRORS = define({
   },
   TANDEM_ERR_FINALIZE_BLOCKED: {
     message:
-      'cannot finalize "{system}": post-migration check {checks} failed: {detail}; fix it (`tandem check {system} --post` shows the output), or pass --force to override (audited)',
+      'cannot finalize "{system}": post-migration check {checks} failed: {detail}; fix it (`tandem check {system} ' +
+      '--post` shows the output), or pass --force to override (audited)',
     status: 409,
     exit: 1,
   },
@@ -60,7 +62,8 @@ export const ROLLOUT_ERRORS = define({
   },
   TANDEM_ERR_ADMIN_RESPONSE: {
     message:
-      'the tandem at {url} answered {status} unexpectedly: {detail}; check that --admin points at a tandem admin listener',
+      'the tandem at {url} answered {status} unexpectedly: {detail}; check that --admin points at a tandem admin ' +
+      'listener',
     status: 502,
     exit: 2,
   },
