@@ -23,7 +23,8 @@ export const targetSchema = z
       .enum(['http1', 'h2c', 'h2'])
       .optional()
       .describe(
-        'how Tandem talks to the target: http1, h2c (HTTP/2 cleartext) or h2 (HTTP/2 over TLS); default http1 for http://, ALPN for https://',
+        'how Tandem talks to the target: http1, h2c (HTTP/2 cleartext) or h2 (HTTP/2 over TLS); default http1 for ' +
+          'http://, ALPN for https://',
       ),
     tls: z
       .strictObject({
@@ -90,7 +91,9 @@ const compareSchema = z.strictObject({
     )
     .default(['headers.authorization', 'headers.cookie', 'headers.set-cookie', '/password'])
     .describe(
-      'Masked in stored samples: headers.NAME, query.NAME (a request query parameter) or a body JSON Pointer glob. Always masked besides: the authorization, cookie, set-cookie and x-api-key headers and query parameters named like secrets (token, key, secret, password, signature ...)',
+      'Masked in stored samples: headers.NAME, query.NAME (a request query parameter) or a body JSON Pointer glob. ' +
+        'Always masked besides: the authorization, cookie, set-cookie and x-api-key headers and query parameters ' +
+        'named like secrets (token, key, secret, password, signature ...)',
     ),
 })
 
@@ -220,7 +223,8 @@ const analysisSchema = z.strictObject({
   latencyFloor: durationSchema
     .prefault('5ms')
     .describe(
-      'relative latency rules (latencyP95 "> 2x", promote latencyChange) are not judged while both arms\' p95 are below it',
+      'relative latency rules (latencyP95 "> 2x", promote latencyChange) are not judged while both arms\' p95 are ' +
+        'below it',
     ),
   mannWhitney: z
     .strictObject({
@@ -403,7 +407,8 @@ export const configSchema = z.strictObject({
       headersTimeout: positiveDuration
         .prefault('20s')
         .describe(
-          'how long a client connection may take to send a request line and headers; a silent connection is answered 408 and closed',
+          'how long a client connection may take to send a request line and headers; a silent connection is ' +
+            'answered 408 and closed',
         ),
       idleTimeout: positiveDuration
         .prefault('5s')
