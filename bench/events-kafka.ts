@@ -71,7 +71,9 @@ export async function kafkaRows(): Promise<Array<Record<string, string | number>
       },
       {
         case: `Kafka -> Kafka bridge, ${copied.copied.toLocaleString('en')} messages`,
-        tandem: `${Math.round(copied.copied / (bridgeMs / 1000)).toLocaleString('en')} msg/s copied (batches of 500, acks=all)`,
+        tandem:
+          `${Math.round(copied.copied / (bridgeMs / 1000)).toLocaleString('en')} msg/s copied (batches of 500, ` +
+          `acks=all)`,
         peer: '-',
         ratio: '-',
       },

@@ -181,7 +181,8 @@ export async function run(): Promise<BenchSection> {
       }
     }
     rss.push(
-      `\`tandem up\` peak RSS (VmHWM) for a 50 MiB ${direction}: ${(up.peakRss() / 1e6).toFixed(0)} MB (target < 150 MB)`,
+      `\`tandem up\` peak RSS (VmHWM) for a 50 MiB ${direction}: ${(up.peakRss() / 1e6).toFixed(0)} MB (target < ` +
+        `150 MB)`,
     )
     await up.stop()
   }
@@ -191,20 +192,27 @@ export async function run(): Promise<BenchSection> {
   return {
     title: 'Gateway forwarding',
     description:
-      `GET of a ${BODY_BYTES}-byte JSON body through each proxy (its own process, bundled JS; Tandem with the memory settings \`tandem up\` applies, src/gateway/memory.ts; the peers with Node's defaults) to loopback origins in a ` +
-      `separate process (legacy and candidate listeners); autocannon, ${CONNECTIONS} connections, in the bench process. ` +
+      `GET of a ${BODY_BYTES}-byte JSON body through each proxy (its own process, bundled JS; Tandem with the ` +
+      `memory settings \`tandem up\` applies, src/gateway/memory.ts; the peers with Node's defaults) to loopback ` +
+      `origins in a separate process (legacy and candidate listeners); autocannon, ${CONNECTIONS} connections, ` +
+      `in the bench process. ` +
       `Each proxy gets a ${WARMUP_S} s warm-up, then ${ROUNDS} rounds of ${DURATION_S} s interleaved across proxies; ` +
       'figures are medians over the rounds. CPU ms/req is the utime+stime of the process (/proc/<pid>/stat) during a ' +
-      'round divided by the requests served. Shadow mode mirrors every request to the candidate listener, captures both ' +
-      'responses and hands them to a counting comparison sink; tandem-shadow-compare hands them to the real comparison ' +
-      'engine with a SQLite store (the two origins answer the same bytes, so this is the comparison path at its cheapest).',
+      'round divided by the requests served. Shadow mode mirrors every request to the candidate listener, captures ' +
+      'both responses and hands them to a counting comparison sink; tandem-shadow-compare hands them to the real ' +
+      'comparison engine with a SQLite store (the two origins answer the same bytes, so this is the comparison ' +
+      'path at its cheapest).',
     rows,
     notes: [
-      `Tandem / reply-from, req/s: ${(plain.rps / base.rps).toFixed(2)}x (target >= 1.3x); CPU per request: ${(base.proxyCpu / plain.proxyCpu).toFixed(2)}x less`,
-      `Tandem shadow / Tandem plain, req/s: ${(shadow.rps / plain.rps).toFixed(2)}x (target >= 0.7x); by proxy CPU per request (plain / shadow): ${(plain.proxyCpu / shadow.proxyCpu).toFixed(2)}x`,
-      `Tandem shadow with the comparison engine / Tandem plain, req/s: ${(med.get('tandem-shadow-compare')!.rps / plain.rps).toFixed(2)}x`,
+      `Tandem / reply-from, req/s: ${(plain.rps / base.rps).toFixed(2)}x (target >= 1.3x); CPU per request: ` +
+        `${(base.proxyCpu / plain.proxyCpu).toFixed(2)}x less`,
+      `Tandem shadow / Tandem plain, req/s: ${(shadow.rps / plain.rps).toFixed(2)}x (target >= 0.7x); by proxy CPU ` +
+        `per request (plain / shadow): ${(plain.proxyCpu / shadow.proxyCpu).toFixed(2)}x`,
+      `Tandem shadow with the comparison engine / Tandem plain, req/s: ` +
+        `${(med.get('tandem-shadow-compare')!.rps / plain.rps).toFixed(2)}x`,
       ...rss,
-      'The load generator, the origins and the proxy share the machine (req/s moves with its other load); quote the ratios, and prefer the CPU-per-request figures.',
+      'The load generator, the origins and the proxy share the machine (req/s moves with its other load); quote ' +
+        'the ratios, and prefer the CPU-per-request figures.',
     ],
   }
 }

@@ -83,7 +83,8 @@ systems:
     ],
     notes: [
       'Both U computations agree exactly on the benchmark samples (checked before timing).',
-      'An analysis tick runs once per analysis.interval per system, so even the judge costs well under 1% of a 10 s interval.',
+      'An analysis tick runs once per analysis.interval per system, so even the judge costs well under 1% of a ' +
+        '10 s interval.',
     ],
   }
 }

@@ -98,8 +98,10 @@ export async function run(): Promise<BenchSection> {
       const config = join(dir, `tandem-${workers}.yaml`)
       writeFileSync(
         config,
-        `version: 1\nstore: sqlite:${join(dir, `w${workers}.db`)}\ngateway: { listen: 127.0.0.1:0 }\nadmin: { listen: 127.0.0.1:0 }\n` +
-          `systems:\n  - name: api\n    legacy: { url: ${url} }\n    candidate: { url: ${url} }\n    routes: [{ path: /** }]\n`,
+        `version: 1\nstore: sqlite:${join(dir, `w${workers}.db`)}\n` +
+          `gateway: { listen: 127.0.0.1:0 }\nadmin: { listen: 127.0.0.1:0 }\n` +
+          `systems:\n  - name: api\n    legacy: { url: ${url} }\n    candidate: { url: ${url} }\n` +
+          `    routes: [{ path: /** }]\n`,
       )
       const t = await up(config, workers)
       try {
@@ -111,7 +113,9 @@ export async function run(): Promise<BenchSection> {
         rows.push({
           measure: `--workers ${workers}: proxy throughput`,
           value: `${Math.round(total / DURATION_S).toLocaleString('en-US')} req/s`,
-          detail: `${((cpu * 1e6) / total).toFixed(0)} µs proxy CPU per request (all tandem processes); p99 ${result.latency.p99} ms; errors ${result.errors + result.non2xx}`,
+          detail:
+            `${((cpu * 1e6) / total).toFixed(0)} µs proxy CPU per request (all tandem processes); p99 ` +
+            `${result.latency.p99} ms; errors ${result.errors + result.non2xx}`,
         })
         if (workers === 2) {
           await action(t.admin, 'api', 'start')
@@ -133,7 +137,9 @@ export async function run(): Promise<BenchSection> {
           rows.push({
             measure: 'stage change → both workers (API call to last worker ack)',
             value: `p50 ${quantile(endToEnd, 0.5)} ms, p99 ${quantile(endToEnd, 0.99)} ms`,
-            detail: `${endToEnd.length} pause/resume actions; primary → workers alone: p50 ${quantile(ipc, 0.5)} ms, p99 ${quantile(ipc, 0.99)} ms; target < 1000 ms p99`,
+            detail:
+              `${endToEnd.length} pause/resume actions; primary → workers alone: p50 ${quantile(ipc, 0.5)} ms, p99 ` +
+              `${quantile(ipc, 0.99)} ms; target < 1000 ms p99`,
           })
         }
       } finally {
@@ -141,9 +147,9 @@ export async function run(): Promise<BenchSection> {
       }
     }
     notes.push(
-      `One machine: autocannon (${CONNECTIONS} connections, ${DURATION_S} s) and the origin run in the bench process, ` +
-        'so with 2 cores the load generator, the origin, the primary and the workers compete for the same CPUs; ' +
-        '--workers 2 pays an IPC report per batch of calls to the primary, which alone records metrics.',
+      `One machine: autocannon (${CONNECTIONS} connections, ${DURATION_S} s) and the origin run in the bench ` +
+        'process, so with 2 cores the load generator, the origin, the primary and the workers compete for the same ' +
+        'CPUs; --workers 2 pays an IPC report per batch of calls to the primary, which alone records metrics.',
     )
   } finally {
     origin.close()

@@ -66,7 +66,8 @@ export function registerUpCommands(program: Command): void {
           `  gateway   ${summary.gateway}\n  admin     ${summary.admin}  (dashboard, /api/v1, /metrics)\n`,
         )
         process.stdout.write(
-          `  systems   ${summary.systems.join(', ') || '(none)'}\n  Ctrl-C drains and stops; kill -HUP ${process.pid} reloads ${opts.config}\n`,
+          `  systems   ${summary.systems.join(', ') || '(none)'}\n  Ctrl-C drains and stops; kill -HUP ` +
+            `${process.pid} reloads ${opts.config}\n`,
         )
       }
       // Workers drain first, then the primary flushes what they reported and closes the store.

@@ -101,7 +101,8 @@ export const checklistSchema = z.strictObject({
     .strictObject(checkListShape)
     .optional()
     .describe(
-      'the post-migration checklist (decommission command, docs ...): must pass before `tandem finalize` (or --force, audited)',
+      'the post-migration checklist (decommission command, docs ...): must pass before `tandem finalize` (or ' +
+        '--force, audited)',
     ),
 })
 

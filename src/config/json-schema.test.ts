@@ -9,7 +9,10 @@ describe('tandem.schema.json', () => {
   })
 
   it('forbids unknown keys at the top level and in systems, as the validator does', () => {
-    const schema = configJsonSchema() as { additionalProperties?: boolean; properties: Record<string, any> }
+    const schema = configJsonSchema() as {
+      additionalProperties?: boolean
+      properties: { systems: { items: { additionalProperties?: boolean } } }
+    }
     expect(schema.additionalProperties).toBe(false)
     expect(schema.properties.systems.items.additionalProperties).toBe(false)
   })

@@ -54,7 +54,8 @@ describe('parseConfig', () => {
 
   it('merges `defaults` under every system, the system winning', () => {
     const config = parseConfig(
-      `version: 1\ndefaults:\n  category: api\n  analysis: { interval: 2s, minSamples: 5 }\nsystems:${SYSTEM}\n    analysis: { minSamples: 9 }\n`,
+      `version: 1\ndefaults:\n  category: api\n  analysis: { interval: 2s, minSamples: 5 }\n` +
+        `systems:${SYSTEM}\n    analysis: { minSamples: 9 }\n`,
     )
     const s = config.systems[0]!
     expect(s.category).toBe('api')
@@ -64,7 +65,8 @@ describe('parseConfig', () => {
 
   it('gives blue-green and direct strategies their own default steps', () => {
     const config = parseConfig(
-      `version: 1\nsystems:${SYSTEM}\n    rollout: { strategy: blue-green }\n${SYSTEM.replace('todo-api', 'other')}\n    rollout: { strategy: direct }\n`,
+      `version: 1\nsystems:${SYSTEM}\n    rollout: { strategy: blue-green }\n` +
+        `${SYSTEM.replace('todo-api', 'other')}\n    rollout: { strategy: direct }\n`,
     )
     expect(config.systems[0]!.rollout.steps.map((s) => s.kind)).toEqual(['shadow', 'switch'])
     expect(config.systems[1]!.rollout.steps).toEqual([{ kind: 'weight', weight: 100, pauseMs: 0, confirm: false }])
@@ -84,7 +86,8 @@ describe('parseConfig', () => {
 
   it('rejects bad durations, sizes and rules with their own codes', () => {
     const issues = issuesOf(
-      `version: 1\nsystems:${SYSTEM}\n    analysis: { interval: 10 seconds, rollback: { errorRate: "> five" } }\n    shadow: { maxBodyBytes: lots }\n`,
+      `version: 1\nsystems:${SYSTEM}\n    analysis: { interval: 10 seconds, rollback: { errorRate: "> five" } }\n` +
+        `    shadow: { maxBodyBytes: lots }\n`,
     )
     const codes = issues.map((i) => i.code).sort()
     expect(codes).toEqual(['TANDEM_ERR_CONFIG_DURATION', 'TANDEM_ERR_CONFIG_SIZE', 'TANDEM_ERR_CONFIG_THRESHOLD'])
@@ -115,7 +118,8 @@ describe('parseConfig', () => {
 
   it('names a dependsOn cycle', () => {
     const issues = issuesOf(
-      `version: 1\nsystems:${SYSTEM}\n    dependsOn: [b]${SYSTEM.replace('todo-api', 'b')}\n    dependsOn: [c]${SYSTEM.replace('todo-api', 'c')}\n    dependsOn: [todo-api]\n`,
+      `version: 1\nsystems:${SYSTEM}\n    dependsOn: [b]${SYSTEM.replace('todo-api', 'b')}\n` +
+        `    dependsOn: [c]${SYSTEM.replace('todo-api', 'c')}\n    dependsOn: [todo-api]\n`,
     )
     expect(issues).toHaveLength(1)
     expect(issues[0]!.code).toBe('TANDEM_ERR_CONFIG_CYCLE')
@@ -214,11 +218,13 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
 
   it('accepts ordinary anchors and locates an error inside an aliased value at its anchor', () => {
     const ok = parseConfig(
-      `version: 1\nsystems:${SYSTEM}\n    health: &h { interval: 3s }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`,
+      `version: 1\nsystems:${SYSTEM}\n    health: &h { interval: 3s }\n` +
+        `${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`,
     )
     expect(ok.systems[1]!.health.interval).toBe(3000)
     const issues = issuesOf(
-      `version: 1\nsystems:${SYSTEM}\n    health: &h { interval: often }\n${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`,
+      `version: 1\nsystems:${SYSTEM}\n    health: &h { interval: often }\n` +
+        `${SYSTEM.replace('todo-api', 'b')}\n    health: *h\n`,
     )
     expect(issues.map((i) => [i.code, i.line])).toEqual([['TANDEM_ERR_CONFIG_DURATION', 7]])
   })

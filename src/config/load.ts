@@ -55,7 +55,9 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   return deepFreeze(outcome.config)
 }
 
-/** Parse and validate config text; throws TandemError(TANDEM_ERR_CONFIG_PARSE|INVALID|TOO_LARGE) with located issues. */
+/**
+ * Parse and validate config text; throws TandemError(TANDEM_ERR_CONFIG_PARSE|INVALID|TOO_LARGE) with located issues.
+ */
 export function parseConfig(text: string, file = 'tandem.yaml', env: NodeJS.ProcessEnv = process.env): Config {
   const outcome = checkConfigText(text, file, env)
   if (!outcome.ok) throw failureError(outcome.failure)

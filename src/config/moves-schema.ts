@@ -72,7 +72,9 @@ export function checkKindKeys(system: KindView, ctx: z.RefinementCtx): void {
     http: '`legacy`, `candidate` and `routes`',
     datastore: '`datastore: { from, to, tables: [{ name, key, updatedAt }] }`',
     events: '`events: { from, to, id }`',
-    code: 'rollout, analysis, checklist, hooks, wave, dependsOn, category and priority (it is a flag served to the application)',
+    code:
+      'rollout, analysis, checklist, hooks, wave, dependsOn, category and priority (it is a flag served to the ' +
+      'application)',
   }
   const wrong = (key: string, appliesTo: string): void =>
     issue(ctx, 'TANDEM_ERR_CONFIG_KIND', { key, kind: system.kind, appliesTo, takes: takes[system.kind] ?? '' }, [key])

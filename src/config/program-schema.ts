@@ -16,7 +16,8 @@ export const targetsSchema = z
   })
   .prefault({})
   .describe(
-    'KPI targets: `tandem report` shows each KPI against its target; `tandem report --check` exits 1 when one is missed',
+    'KPI targets: `tandem report` shows each KPI against its target; `tandem report --check` exits 1 when one is ' +
+      'missed',
   )
 
 export const programSchema = z.strictObject({

@@ -132,7 +132,9 @@ function checkStructure(doc: Document, aliasTargets: Map<Alias, Node>, maxProble
         add({
           code: 'TANDEM_ERR_CONFIG_ALIAS',
           params: {
-            detail: `alias *${node.source} comes before its anchor &${node.source} (or there is none); define the anchor above its first use`,
+            detail:
+              `alias *${node.source} comes before its anchor &${node.source} (or there is none); define the anchor ` +
+              `above its first use`,
           },
           offset: offsetOf(node),
         })
@@ -142,7 +144,9 @@ function checkStructure(doc: Document, aliasTargets: Map<Alias, Node>, maxProble
         add({
           code: 'TANDEM_ERR_CONFIG_ALIAS',
           params: {
-            detail: `alias *${node.source} is inside the value it names, so that value would contain itself; remove the alias`,
+            detail:
+              `alias *${node.source} is inside the value it names, so that value would contain itself; remove the ` +
+              `alias`,
           },
           offset: offsetOf(node),
         })
@@ -154,7 +158,9 @@ function checkStructure(doc: Document, aliasTargets: Map<Alias, Node>, maxProble
         add({
           code: 'TANDEM_ERR_CONFIG_ALIAS',
           params: {
-            detail: `aliases expand to more than ${YAML_LIMITS.maxAliasValues} values by here (an alias bomb?); write the values out or alias less`,
+            detail:
+              `aliases expand to more than ${YAML_LIMITS.maxAliasValues} values by here (an alias bomb?); write ` +
+              `the values out or alias less`,
           },
           offset: offsetOf(node),
         })

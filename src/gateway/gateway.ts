@@ -77,7 +77,10 @@ export class Gateway {
     return this.#plan?.systems ?? []
   }
 
-  /** Listen with the client limits of the config last applied (`gateway.headersTimeout`, `idleTimeout`, `maxConnections`). */
+  /**
+   * Listen with the client limits of the config last applied (`gateway.headersTimeout`, `idleTimeout`,
+   * `maxConnections`).
+   */
   async listen(listen: string, maxHeaderSize: number): Promise<AddressInfo> {
     const { host, port } = splitListen(listen)
     const limits = this.#limits ?? DEFAULT_LIMITS
@@ -262,7 +265,10 @@ function answerTarget(res: ServerResponse, target: Exclude<RequestTarget, { kind
   )
 }
 
-/** Malformed requests, oversized headers and a request head that does not arrive: a coded 4xx, and the connection is closed. */
+/**
+ * Malformed requests, oversized headers and a request head that does not arrive: a coded 4xx, and the connection is
+ * closed.
+ */
 function answerClientError(error: Error & { code?: string }, socket: Socket, headersTimeoutMs: number): void {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy()
@@ -276,7 +282,8 @@ function answerClientError(error: Error & { code?: string }, socket: Socket, hea
         : [new TandemError('TANDEM_ERR_BAD_REQUEST', { detail: error.code ?? error.message }), 'Bad Request']
   const body = JSON.stringify({ code: tandem.code, message: tandem.message })
   socket.end(
-    `HTTP/1.1 ${tandem.status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${tandem.status} ${reason}\r\nconnection: close\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
 }
 

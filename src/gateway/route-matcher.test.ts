@@ -98,7 +98,8 @@ describe('PathPattern', () => {
       const meter = { steps: 0 }
       expect(pattern.test(p, meter)).toBe(expected)
       const segments = p.split('/').length
-      // Two attempts (with and without a trailing slash), each at most (elements + 1) passes over the segments and their characters.
+      // Two attempts (with and without a trailing slash), each at most (elements + 1) passes over the segments and
+      // their characters.
       expect(meter.steps).toBeLessThanOrEqual(2 * (elements + 1) * (segments + p.length))
     }
   })

@@ -24,7 +24,10 @@ export interface MatchMeter {
   steps: number
 }
 
-/** A compiled template. Semantics: `:name` and `*` stay within one segment (`*` may match an empty one), `**` matches any number of segments (also none), and one trailing slash is tolerated. */
+/**
+ * A compiled template. Semantics: `:name` and `*` stay within one segment (`*` may match an empty one), `**` matches
+ * any number of segments (also none), and one trailing slash is tolerated.
+ */
 export class PathPattern {
   readonly #elements: readonly Element[]
   /** `*`, `**` and `/**` match every path. */

@@ -46,7 +46,6 @@ export async function startWorkers(
   cluster.setupPrimary({ serialization: 'advanced', silent: false })
   const workers = new Set<Worker>()
   let stopping = false
-  let gatewayUrl = ''
   const broadcast = (message: ToWorker) => {
     for (const w of workers) if (w.isConnected()) w.send(message)
   }
@@ -114,6 +113,7 @@ export async function startWorkers(
       fork(resolve, (message) => reject(new TandemError('TANDEM_ERR_LISTEN', { address: listen, detail: message })))
     })
   })
+  let gatewayUrl: string
   try {
     const urls = await Promise.all(started)
     gatewayUrl = urls[0]!
