@@ -1,6 +1,6 @@
 // Merges one-second metric buckets (this process's, or other instances' read from the store) into the
 // ArmWindow analysis reads: counts add up, histograms merge, percentiles come from the merged histogram.
-import { newMergeHistogram, type Histogram } from './histogram.js'
+import { meanOf, newMergeHistogram, type Histogram } from './histogram.js'
 import type { ArmWindow } from './reader.js'
 import { CountsMerger, type StoredCounts } from './stored-histogram.js'
 
@@ -58,7 +58,7 @@ export class WindowAccumulator {
       requests: this.requests,
       errors: this.errors,
       successes: this.requests - this.errors,
-      latency: { p50: ms(50), p95: ms(95), p99: ms(99), mean: count === 0 ? 0 : merged.mean / 1000, count },
+      latency: { p50: ms(50), p95: ms(95), p99: ms(99), mean: count === 0 ? 0 : meanOf(merged) / 1000, count },
       samples: this.#samples(),
     }
   }

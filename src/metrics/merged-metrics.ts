@@ -34,8 +34,8 @@ const REUSE_MS = 250
 export class MergedMetrics implements MetricsReader, ComparisonReader {
   readonly #o: MergedMetricsOptions
   #last: { key: string; at: number; rows: Promise<StoredSecond[]> } | undefined
-  /** Stored histograms already parsed, by instance, route, arm and second (they never change once written). */
-  readonly #parsed = new Map<string, { second: number; text: string; value: ReturnType<typeof parseStoredHistogram> }>()
+  /** Stored histograms already parsed, by their encoded text (equal text, equal counts), with the newest second. */
+  readonly #parsed = new Map<string, { second: number; value: ReturnType<typeof parseStoredHistogram> }>()
   #newest = 0
 
   constructor(options: MergedMetricsOptions) {
@@ -47,7 +47,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
     for (const { arm, buckets } of this.#o.local?.bucketsOf(system, sinceMs, untilMs) ?? []) {
       for (const b of buckets) arms[arm].add(b.requests, b.errors, b.histogram, b.samples)
     }
-    for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(system, arms[row.arm], row)
+    for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(arms[row.arm], row)
     return summary(arms)
   }
 
@@ -62,7 +62,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
       const acc = of(route)[arm]
       for (const b of buckets) acc.add(b.requests, b.errors, b.histogram, b.samples)
     }
-    for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(system, of(row.route)[row.arm], row)
+    for (const row of await this.#stored(system, sinceMs, untilMs)) this.#add(of(row.route)[row.arm], row)
     return [...byRoute].map(([route, arms]) => ({ route, ...summary(arms) }))
   }
 
@@ -84,7 +84,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
     }
     for (const row of await this.#stored(system, sinceMs, untilMs)) {
       const arms = at(row.second)
-      if (arms !== undefined) this.#add(system, arms[row.arm], row)
+      if (arms !== undefined) this.#add(arms[row.arm], row)
     }
     return out.map(({ start, end, arms }) => ({ start, end, ...summary(arms) }))
   }
@@ -103,18 +103,18 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
   }
 
   /** Add one stored second; its raw latency samples were not kept, so quantiles of its histogram stand in. */
-  #add(system: string, acc: WindowAccumulator, row: StoredSecond): void {
+  #add(acc: WindowAccumulator, row: StoredSecond): void {
     if (row.histogram === null) {
       acc.addStored(row.requests, row.errors, null)
       return
     }
-    const key = `${system}\0${row.instance}\0${row.route}\0${row.arm}\0${row.second}`
-    let cached = this.#parsed.get(key)
-    if (cached === undefined || cached.text !== row.histogram) {
-      cached = { second: row.second, text: row.histogram, value: parseStoredHistogram(row.histogram) }
+    // Keyed on the encoded text itself: a row rewritten with other counts is simply another key.
+    let cached = this.#parsed.get(row.histogram)
+    if (cached === undefined) {
+      cached = { second: row.second, value: parseStoredHistogram(row.histogram) }
       // Only recent seconds are worth keeping: the next tick reads them again; a chart of the past does not.
-      if (row.second >= this.#newest - PARSED_KEEP_SECONDS) this.#parsed.set(key, cached)
-    }
+      if (row.second >= this.#newest - PARSED_KEEP_SECONDS) this.#parsed.set(row.histogram, cached)
+    } else if (cached.second < row.second) cached.second = row.second
     acc.addStored(row.requests, row.errors, cached.value)
   }
 

@@ -56,6 +56,13 @@ export function parseStoredHistogram(base64: string): StoredCounts | Histogram {
   return { indices, counts }
 }
 
+/** What JsHistogram declares but its typings leave out of the public interface. */
+interface MergeCounts {
+  countsArrayLength: number
+  setCountAtIndex(index: number, value: number): void
+  establishInternalTackingValues(lengthToCover: number): void
+}
+
 /** Sums stored counts; `histogram()` turns them into one histogram in the merge layout. */
 export class CountsMerger {
   #counts = new Float64Array(4096)
@@ -74,11 +81,21 @@ export class CountsMerger {
   }
 
   histogram(): Histogram {
-    const h = newMergeHistogram() as unknown as JsHistogram
+    const h = newMergeHistogram() as unknown as JsHistogram & MergeCounts
+    if (this.#used > h.countsArrayLength) {
+      // Beyond the merge layout (values over an hour): recorded value by value, the histogram resizes.
+      for (let i = 0; i < this.#used; i++) {
+        const n = this.#counts[i]!
+        if (n > 0) h.recordValueWithCount(h.valueFromIndex(i), n)
+      }
+      return h as unknown as Histogram
+    }
+    // Same layout (1 µs, 2 digits): the summed counts are the merged histogram's counts array.
     for (let i = 0; i < this.#used; i++) {
       const n = this.#counts[i]!
-      if (n > 0) h.recordValueWithCount(h.valueFromIndex(i), n)
+      if (n > 0) h.setCountAtIndex(i, n)
     }
+    h.establishInternalTackingValues(this.#used)
     return h as unknown as Histogram
   }
 
@@ -92,10 +109,13 @@ export class CountsMerger {
     let seen = 0
     for (let i = 0; i < this.#used && k < n; i++) {
       seen += this.#counts[i]!
-      while (k < n && seen >= rank) {
-        out.push(h.highestEquivalentValue(h.valueFromIndex(i)))
-        k++
-        rank = Math.max(1, Math.ceil(((k + 0.5) / n) * this.total))
+      if (k < n && seen >= rank) {
+        const value = h.highestEquivalentValue(h.valueFromIndex(i))
+        while (k < n && seen >= rank) {
+          out.push(value)
+          k++
+          rank = Math.max(1, Math.ceil(((k + 0.5) / n) * this.total))
+        }
       }
     }
     return out
