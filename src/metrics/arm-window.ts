@@ -27,14 +27,17 @@ export class WindowAccumulator {
     this.#merged = undefined
   }
 
-  /** Add one stored second of one series; its raw samples were not kept, quantiles of it stand in. */
-  addStored(requests: number, errors: number, histogram: StoredCounts | Histogram | null): void {
+  /**
+   * Add one stored second of one series (or the summed counts of `seconds` of them); their raw samples were
+   * not kept, quantiles of them stand in.
+   */
+  addStored(requests: number, errors: number, histogram: StoredCounts | Histogram | null, seconds = 1): void {
     this.requests += requests
     this.errors += errors
     if (histogram === null) return
     if ('indices' in histogram) {
       this.#stored.add(histogram)
-      this.#storedSeconds++
+      this.#storedSeconds += seconds
     } else {
       this.#live.add(histogram)
       this.#pool.push(...samplesOf(histogram))

@@ -56,6 +56,39 @@ export function parseStoredHistogram(base64: string): StoredCounts | Histogram {
   return { indices, counts }
 }
 
+/** Scratch counts for sumStoredCounts (one merge at a time: the reader is synchronous). */
+let scratch = new Float64Array(4096)
+
+/** Several stored histograms' counts summed into one (sparse, by ascending index). */
+export function sumStoredCounts(list: readonly StoredCounts[]): StoredCounts {
+  if (list.length === 1) return list[0]!
+  let used = 0
+  for (const { indices, counts } of list) {
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]!
+      if (i >= scratch.length) {
+        let size = scratch.length
+        while (size <= i) size *= 2
+        const next = new Float64Array(size)
+        next.set(scratch)
+        scratch = next
+      }
+      scratch[i]! += counts[k]!
+      if (i >= used) used = i + 1
+    }
+  }
+  const indices: number[] = []
+  const counts: number[] = []
+  for (let i = 0; i < used; i++) {
+    if (scratch[i]! > 0) {
+      indices.push(i)
+      counts.push(scratch[i]!)
+      scratch[i] = 0
+    }
+  }
+  return { indices, counts }
+}
+
 /** What JsHistogram declares but its typings leave out of the public interface. */
 interface MergeCounts {
   countsArrayLength: number

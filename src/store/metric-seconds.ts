@@ -1,5 +1,6 @@
 // Every instance's per-second metrics in the store (table metric_seconds, SPEC 11): the writer's batched
 // upserts, the reads that analysis, the dashboard and reports merge across instances, and pruning.
+import { sql } from 'kysely'
 import type { Arm } from '../domain/stages.js'
 import type { Store } from './open.js'
 import type { MetricSecondTable } from './tables.js'
@@ -121,30 +122,78 @@ export async function writeMetricSeconds(
   })
 }
 
-/** The stored seconds of `system` in [fromSecond, toSecond), of every instance but `exceptInstance`. */
+/** A stored second without its histogram: the histogram's length stands for it (see readMetricSecondHeads). */
+export interface StoredSecondHead extends Omit<StoredSecond, 'histogram'> {
+  readonly histogramLength: number | null
+}
+
+/**
+ * The stored seconds of `system` in [fromSecond, toSecond), of every instance but `exceptInstance`;
+ * with `onlySeconds`, just those seconds of the range.
+ */
 export async function readMetricSeconds(
   store: Store,
   system: string,
   fromSecond: number,
   toSecond: number,
   exceptInstance?: string,
+  onlySeconds?: readonly number[],
 ): Promise<StoredSecond[]> {
+  if (onlySeconds?.length === 0) return []
   let query = store.db
     .selectFrom('metric_seconds')
-    .selectAll()
+    .select(['instance', 'route', 'arm', 'second', 'requests', 'errors', 'histogram', ...COMPARISON_COLUMNS])
+    .where('system', '=', system)
+    .where('second', '>=', fromSecond)
+    .where('second', '<', toSecond)
+  if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
+  if (onlySeconds !== undefined) query = query.where('second', 'in', [...onlySeconds])
+  const rows = await query.execute()
+  return rows.map((r) => ({ ...head(r), histogram: r.histogram }))
+}
+
+/**
+ * Like readMetricSeconds without the encoded histograms (the bulk of a row), each replaced by its length:
+ * a reader that already decoded a row's histogram reads only this. Request columns are written once,
+ * when their second is over, so key, counts and length tell a row it has already seen.
+ */
+export async function readMetricSecondHeads(
+  store: Store,
+  system: string,
+  fromSecond: number,
+  toSecond: number,
+  exceptInstance?: string,
+): Promise<StoredSecondHead[]> {
+  let query = store.db
+    .selectFrom('metric_seconds')
+    .select(['instance', 'route', 'arm', 'second', 'requests', 'errors', ...COMPARISON_COLUMNS])
+    .select(sql<number | string | null>`length(histogram)`.as('histogram_length'))
     .where('system', '=', system)
     .where('second', '>=', fromSecond)
     .where('second', '<', toSecond)
   if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
   const rows = await query.execute()
   return rows.map((r) => ({
+    ...head(r),
+    histogramLength: r.histogram_length === null ? null : Number(r.histogram_length),
+  }))
+}
+
+const COMPARISON_COLUMNS = ['matches', 'mismatches', 'noise_only', 'skipped', 'candidate_errors'] as const
+
+type HeadColumns = Pick<
+  MetricSecondTable,
+  'instance' | 'route' | 'arm' | 'second' | 'requests' | 'errors' | (typeof COMPARISON_COLUMNS)[number]
+>
+
+function head(r: { [K in keyof HeadColumns]: unknown } & { arm: Arm; instance: string; route: string }) {
+  return {
     instance: r.instance,
     route: r.route,
     arm: r.arm,
     second: Number(r.second),
     requests: Number(r.requests),
     errors: Number(r.errors),
-    histogram: r.histogram,
     counts: {
       match: Number(r.matches),
       mismatch: Number(r.mismatches),
@@ -152,7 +201,7 @@ export async function readMetricSeconds(
       skipped: Number(r.skipped),
       candidateError: Number(r.candidate_errors),
     },
-  }))
+  }
 }
 
 /** Delete the seconds before `beforeSecond` (every instance's); returns how many rows went. */
