@@ -2,7 +2,7 @@
 // seconds other instances wrote to metric_seconds; histograms are merged, never averaged percentiles.
 import type { ComparisonCounts, ComparisonReader } from '../compare/sink.js'
 import type { Store } from '../store/open.js'
-import { readMetricSecondHeads, readMetricSeconds, type StoredSecond } from '../store/metric-seconds.js'
+import { readMetricSecondDigests, readMetricSeconds, type StoredSecond } from '../store/metric-seconds.js'
 import type { Arm } from '../domain/stages.js'
 import { WindowAccumulator } from './arm-window.js'
 import type { ArmWindow, MetricsReader } from './reader.js'
@@ -59,18 +59,21 @@ const REUSE_MS = 250
 /** Merged seconds kept this far behind the newest one read (the next tick, status and dashboard reread them). */
 const MERGED_KEEP_SECONDS = 60
 
-/** What tells a row from its rewrites: its key, its request counts and the length of its histogram. */
-const rowSignature = (
-  r: { instance: string; route: string; arm: Arm; requests: number; errors: number },
-  length: number | null,
-) => `${r.instance}\0${r.route}\0${r.arm}\0${r.requests}\0${r.errors}\0${length ?? -1}`
+/** What tells a second's rows from a later state of them: their number and the sums the digest query reads. */
+const signatureOf = (d: {
+  rows: number
+  requests: number
+  errors: number
+  histograms: number
+  histogramChars: number
+}) => `${d.rows}/${d.requests}/${d.errors}/${d.histograms}/${d.histogramChars}`
 
 export class MergedMetrics implements MetricsReader, ComparisonReader {
   readonly #o: MergedMetricsOptions
   #last: { key: string; at: number; rows: Promise<StoredWindow> } | undefined
   /**
-   * Stored seconds already decoded and merged, by system and second. A tick reads every row's key, counts
-   * and histogram length, and decodes only the seconds whose rows differ from what was merged.
+   * Stored seconds already decoded and merged, by system and second. A tick reads each second's sums
+   * (rows, counts, histogram lengths) and decodes only the seconds whose sums differ from what was merged.
    */
   readonly #merged = new Map<string, MergedSecond>()
   #newest = 0
@@ -159,25 +162,21 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
 
   async #load(system: string, from: number, to: number): Promise<StoredWindow> {
     const except = this.#o.local === undefined ? undefined : this.#o.instance
-    const heads = await readMetricSecondHeads(this.#o.store, system, from, to, except)
+    const digests = await readMetricSecondDigests(this.#o.store, system, from, to, except)
     const comparisons = { match: 0, mismatch: 0, noiseOnly: 0, skipped: 0, candidateError: 0 }
-    const signatures = new Map<number, string[]>()
-    for (const h of heads) {
-      comparisons.match += h.counts.match
-      comparisons.mismatch += h.counts.mismatch
-      comparisons.noiseOnly += h.counts.noiseOnly
-      comparisons.skipped += h.counts.skipped
-      comparisons.candidateError += h.counts.candidateError
-      let list = signatures.get(h.second)
-      if (list === undefined) signatures.set(h.second, (list = []))
-      list.push(rowSignature(h, h.histogramLength))
+    for (const { counts } of digests) {
+      comparisons.match += counts.match
+      comparisons.mismatch += counts.mismatch
+      comparisons.noiseOnly += counts.noiseOnly
+      comparisons.skipped += counts.skipped
+      comparisons.candidateError += counts.candidateError
     }
     const seconds: MergedSecond[] = []
     const missing: number[] = []
-    for (const [second, list] of signatures) {
-      const cached = this.#merged.get(`${system}\0${second}`)
-      if (cached !== undefined && cached.signature === list.sort().join('\n')) seconds.push(cached)
-      else missing.push(second)
+    for (const digest of digests) {
+      const cached = this.#merged.get(`${system}\0${digest.second}`)
+      if (cached !== undefined && cached.signature === signatureOf(digest)) seconds.push(cached)
+      else missing.push(digest.second)
     }
     if (missing.length > 0) {
       const rows = await readMetricSeconds(this.#o.store, system, from, to, except, missing)
@@ -219,9 +218,14 @@ function mergeSecond(second: number, rows: readonly StoredSecond[]): MergedSecon
     string,
     { route: string; arm: Arm; requests: number; errors: number; own: StoredCounts[]; foreign: Histogram[] }
   >()
-  const signature: string[] = []
+  const sums = { rows: rows.length, requests: 0, errors: 0, histograms: 0, histogramChars: 0 }
   for (const r of rows) {
-    signature.push(rowSignature(r, r.histogram?.length ?? null))
+    sums.requests += r.requests
+    sums.errors += r.errors
+    if (r.histogram !== null) {
+      sums.histograms++
+      sums.histogramChars += r.histogram.length
+    }
     const key = `${r.route}\0${r.arm}`
     let s = bySeries.get(key)
     if (s === undefined)
@@ -242,5 +246,5 @@ function mergeSecond(second: number, rows: readonly StoredSecond[]): MergedSecon
     rows: own.length,
     foreign,
   }))
-  return { second, signature: signature.sort().join('\n'), series }
+  return { second, signature: signatureOf(sums), series }
 }

@@ -122,11 +122,6 @@ export async function writeMetricSeconds(
   })
 }
 
-/** A stored second without its histogram: the histogram's length stands for it (see readMetricSecondHeads). */
-export interface StoredSecondHead extends Omit<StoredSecond, 'histogram'> {
-  readonly histogramLength: number | null
-}
-
 /**
  * The stored seconds of `system` in [fromSecond, toSecond), of every instance but `exceptInstance`;
  * with `onlySeconds`, just those seconds of the range.
@@ -152,30 +147,64 @@ export async function readMetricSeconds(
   return rows.map((r) => ({ ...head(r), histogram: r.histogram }))
 }
 
+/** What one second of `system` holds, summed over its rows (see readMetricSecondDigests). */
+export interface StoredSecondDigest {
+  readonly second: number
+  readonly rows: number
+  readonly requests: number
+  readonly errors: number
+  /** Rows with a histogram, and the length of their encoded histograms together. */
+  readonly histograms: number
+  readonly histogramChars: number
+  readonly counts: ComparisonCounts
+}
+
 /**
- * Like readMetricSeconds without the encoded histograms (the bulk of a row), each replaced by its length:
- * a reader that already decoded a row's histogram reads only this. Request columns are written once,
- * when their second is over, so key, counts and length tell a row it has already seen.
+ * Per second of [fromSecond, toSecond), the sums of its rows (every instance's but `exceptInstance`), without
+ * the encoded histograms: a reader that decoded a second's rows before rereads them only when these change.
+ * Request columns are written once, when their second is over; a late instance's rows change the sums.
  */
-export async function readMetricSecondHeads(
+export async function readMetricSecondDigests(
   store: Store,
   system: string,
   fromSecond: number,
   toSecond: number,
   exceptInstance?: string,
-): Promise<StoredSecondHead[]> {
+): Promise<StoredSecondDigest[]> {
   let query = store.db
     .selectFrom('metric_seconds')
-    .select(['instance', 'route', 'arm', 'second', 'requests', 'errors', ...COMPARISON_COLUMNS])
-    .select(sql<number | string | null>`length(histogram)`.as('histogram_length'))
+    .select((eb) => [
+      'second',
+      eb.fn.countAll().as('rows'),
+      eb.fn.sum('requests').as('requests'),
+      eb.fn.sum('errors').as('errors'),
+      eb.fn.count('histogram').as('histograms'),
+      sql<number | string | null>`sum(length(histogram))`.as('histogram_chars'),
+      eb.fn.sum('matches').as('matches'),
+      eb.fn.sum('mismatches').as('mismatches'),
+      eb.fn.sum('noise_only').as('noise_only'),
+      eb.fn.sum('skipped').as('skipped'),
+      eb.fn.sum('candidate_errors').as('candidate_errors'),
+    ])
     .where('system', '=', system)
     .where('second', '>=', fromSecond)
     .where('second', '<', toSecond)
   if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
-  const rows = await query.execute()
+  const rows = await query.groupBy('second').execute()
   return rows.map((r) => ({
-    ...head(r),
-    histogramLength: r.histogram_length === null ? null : Number(r.histogram_length),
+    second: Number(r.second),
+    rows: Number(r.rows),
+    requests: Number(r.requests),
+    errors: Number(r.errors),
+    histograms: Number(r.histograms),
+    histogramChars: Number(r.histogram_chars ?? 0),
+    counts: {
+      match: Number(r.matches),
+      mismatch: Number(r.mismatches),
+      noiseOnly: Number(r.noise_only),
+      skipped: Number(r.skipped),
+      candidateError: Number(r.candidate_errors),
+    },
   }))
 }
 
