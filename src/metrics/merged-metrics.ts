@@ -41,6 +41,8 @@ interface MergedSecond {
   readonly second: number
   readonly signature: string
   readonly series: readonly SeriesSecond[]
+  /** The same summed per arm over every route (what window() and windows() read). */
+  readonly arms: readonly SeriesSecond[]
 }
 
 interface StoredWindow {
@@ -88,7 +90,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
       for (const b of buckets) arms[arm].add(b.requests, b.errors, b.histogram, b.samples)
     }
     for (const s of (await this.#stored(system, sinceMs, untilMs)).seconds) {
-      for (const series of s.series) add(arms[series.arm], series)
+      for (const series of s.arms) add(arms[series.arm], series)
     }
     return summary(arms)
   }
@@ -128,7 +130,7 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
     }
     for (const s of (await this.#stored(system, sinceMs, untilMs)).seconds) {
       const arms = at(s.second)
-      if (arms !== undefined) for (const series of s.series) add(arms[series.arm], series)
+      if (arms !== undefined) for (const series of s.arms) add(arms[series.arm], series)
     }
     return out.map(({ start, end, arms }) => ({ start, end, ...summary(arms) }))
   }
@@ -237,14 +239,31 @@ function mergeSecond(second: number, rows: readonly StoredSecond[]): MergedSecon
     if ('indices' in parsed) s.own.push(parsed)
     else s.foreign.push(parsed)
   }
-  const series = [...bySeries.values()].map(({ route, arm, requests, errors, own, foreign }) => ({
+  const series = [...bySeries.values()].map((s) => summed(s.route, s.arm, [s]))
+  const arms = (['legacy', 'candidate'] as const).map((arm) =>
+    summed(
+      '',
+      arm,
+      [...bySeries.values()].filter((s) => s.arm === arm),
+    ),
+  )
+  return { second, signature: signatureOf(sums), series, arms }
+}
+
+/** Series of one second summed into one (a route's, or an arm's over every route). */
+function summed(
+  route: string,
+  arm: Arm,
+  parts: ReadonlyArray<{ requests: number; errors: number; own: StoredCounts[]; foreign: Histogram[] }>,
+): SeriesSecond {
+  const own = parts.flatMap((p) => p.own)
+  return {
     route,
     arm,
-    requests,
-    errors,
+    requests: parts.reduce((n, p) => n + p.requests, 0),
+    errors: parts.reduce((n, p) => n + p.errors, 0),
     counts: own.length === 0 ? null : sumStoredCounts(own),
     rows: own.length,
-    foreign,
-  }))
-  return { second, signature: signatureOf(sums), series }
+    foreign: parts.flatMap((p) => p.foreign),
+  }
 }
