@@ -4,7 +4,7 @@ import type { JsHistogram } from 'hdr-histogram-js'
 import ByteBufferModule from 'hdr-histogram-js/dist/ByteBuffer.js'
 import { decompress } from 'hdr-histogram-js/dist/JsHistogram.encoding.js'
 import ZigZagModule from 'hdr-histogram-js/dist/ZigZagEncoding.js'
-import { decodeHistogram, newMergeHistogram, type Histogram } from './histogram.js'
+import { decodeHistogram, highestEquivalentAt, newMergeHistogram, type Histogram } from './histogram.js'
 
 // CommonJS default exports, as the ESM loader hands them over.
 const defaultOf = (m: unknown): unknown => (m as { default?: unknown }).default ?? m
@@ -55,6 +55,10 @@ export function parseStoredHistogram(base64: string): StoredCounts | Histogram {
   }
   return { indices, counts }
 }
+
+let layoutInstance: Histogram | undefined
+/** An empty histogram of the merge layout, for its index-to-value functions. */
+const layoutHistogram = (): Histogram => (layoutInstance ??= newMergeHistogram())
 
 /** Scratch counts for sumStoredCounts (one merge at a time: the reader is synchronous). */
 let scratch = new Float64Array(4096)
@@ -136,14 +140,14 @@ export class CountsMerger {
   quantiles(n: number): number[] {
     const out: number[] = []
     if (n <= 0 || this.total === 0) return out
-    const h = newMergeHistogram() as unknown as JsHistogram
+    const h = layoutHistogram()
     let k = 0
     let rank = Math.max(1, Math.ceil(((k + 0.5) / n) * this.total))
     let seen = 0
     for (let i = 0; i < this.#used && k < n; i++) {
       seen += this.#counts[i]!
       if (k < n && seen >= rank) {
-        const value = h.highestEquivalentValue(h.valueFromIndex(i))
+        const value = highestEquivalentAt(h, i)
         while (k < n && seen >= rank) {
           out.push(value)
           k++
