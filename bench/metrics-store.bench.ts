@@ -202,7 +202,9 @@ export async function run(): Promise<BenchSection> {
         'vs no writer': '',
       },
       {
-        case: `analysis tick merge, ${INSTANCES} instances x ${ROUTES} routes x ${WINDOW_S} s (${merge.rows} rows), ms cold / warm`,
+        case:
+          `analysis tick merge, ${INSTANCES} instances x ${ROUTES} routes x ${WINDOW_S} s ` +
+          `(${merge.rows} rows), ms cold / warm`,
         'req/s': '',
         'proxy CPU ms/req': `${merge.ms.toFixed(1)} / ${merge.warmMs.toFixed(1)}`,
         'vs no writer': '',

@@ -181,9 +181,14 @@ export class MergedMetrics implements MetricsReader, ComparisonReader {
       else missing.push(digest.second)
     }
     if (missing.length > 0) {
-      const rows = await readMetricSeconds(this.#o.store, system, from, to, except, missing)
+      // The range of the seconds to decode (no list of seconds in SQL: a chart may miss thousands).
+      const first = missing.reduce((a, b) => Math.min(a, b))
+      const last = missing.reduce((a, b) => Math.max(a, b))
+      const wanted = new Set(missing)
+      const rows = await readMetricSeconds(this.#o.store, system, first, last + 1, except)
       const bySecond = new Map<number, StoredSecond[]>()
       for (const r of rows) {
+        if (!wanted.has(r.second)) continue
         let list = bySecond.get(r.second)
         if (list === undefined) bySecond.set(r.second, (list = []))
         list.push(r)

@@ -122,19 +122,14 @@ export async function writeMetricSeconds(
   })
 }
 
-/**
- * The stored seconds of `system` in [fromSecond, toSecond), of every instance but `exceptInstance`;
- * with `onlySeconds`, just those seconds of the range.
- */
+/** The stored seconds of `system` in [fromSecond, toSecond), of every instance but `exceptInstance`. */
 export async function readMetricSeconds(
   store: Store,
   system: string,
   fromSecond: number,
   toSecond: number,
   exceptInstance?: string,
-  onlySeconds?: readonly number[],
 ): Promise<StoredSecond[]> {
-  if (onlySeconds?.length === 0) return []
   let query = store.db
     .selectFrom('metric_seconds')
     .select(['instance', 'route', 'arm', 'second', 'requests', 'errors', 'histogram', ...COMPARISON_COLUMNS])
@@ -142,7 +137,6 @@ export async function readMetricSeconds(
     .where('second', '>=', fromSecond)
     .where('second', '<', toSecond)
   if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
-  if (onlySeconds !== undefined) query = query.where('second', 'in', [...onlySeconds])
   const rows = await query.execute()
   return rows.map((r) => ({ ...head(r), histogram: r.histogram }))
 }
