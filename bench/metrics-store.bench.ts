@@ -223,7 +223,7 @@ export async function run(): Promise<BenchSection> {
       rows,
       notes: [
         'Targets (SPEC 11 / issue 15): the writer costs under 2 % of forwarding req/s; the merge under 50 ms per tick; a stage change reaches another instance in under 1 s (p99).',
-        "The merge row is one tick's reads (verdict window, comparison counts, per-route rollups). Cold: a new reader, every histogram of the window decoded once (one query of keys, counts and histogram lengths, one of the histograms). Warm: the same reader a second later, only the new second decoded; the rest is the keys query and summing each second's per-series counts.",
+        "The merge row is one tick's reads (verdict window, comparison counts, per-route rollups). Cold: a new reader, every histogram of the window decoded once (one grouped query of per-second sums, one of the rows with their histograms). Warm: the same reader a second later, only the new second decoded; the rest is the per-second sums query and adding each second's merged per-series counts.",
         'The writer flush row is measured in this process on a clock of its own: CPU ms per second of traffic for 100 active series (2 series in the forwarding rows).',
       ],
     }
