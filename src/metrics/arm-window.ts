@@ -12,7 +12,8 @@ export const SAMPLES_PER_STORED_SECOND = 64
 export class WindowAccumulator {
   requests = 0
   errors = 0
-  readonly #live = newMergeHistogram()
+  /** Live seconds' and foreign-layout histograms, made on first use (most stored-only windows need none). */
+  #live: Histogram | undefined
   readonly #stored = new CountsMerger()
   #storedSeconds = 0
   #pool: number[] = []
@@ -22,7 +23,7 @@ export class WindowAccumulator {
   add(requests: number, errors: number, histogram: Histogram | null, samples: readonly number[]): void {
     this.requests += requests
     this.errors += errors
-    if (histogram !== null) this.#live.add(histogram)
+    if (histogram !== null) (this.#live ??= newMergeHistogram()).add(histogram)
     for (const s of samples) this.#pool.push(s)
     this.#merged = undefined
   }
@@ -39,6 +40,7 @@ export class WindowAccumulator {
       this.#stored.add(histogram)
       this.#storedSeconds += seconds
     } else {
+      this.#live ??= newMergeHistogram()
       this.#live.add(histogram)
       this.#pool.push(...samplesOf(histogram))
     }
@@ -49,7 +51,7 @@ export class WindowAccumulator {
   histogram(): Histogram {
     if (this.#merged !== undefined) return this.#merged
     const merged = this.#stored.histogram()
-    if (this.#live.totalCount > 0) merged.add(this.#live)
+    if (this.#live !== undefined && this.#live.totalCount > 0) merged.add(this.#live)
     return (this.#merged = merged)
   }
 
