@@ -1,6 +1,6 @@
 // Merges one-second metric buckets (this process's, or other instances' read from the store) into the
 // ArmWindow analysis reads: counts add up, histograms merge, percentiles come from the merged histogram.
-import { newMergeHistogram, type Histogram } from './histogram.js'
+import { meanOf, newMergeHistogram, type Histogram } from './histogram.js'
 import type { ArmWindow } from './reader.js'
 import { CountsMerger, type StoredCounts } from './stored-histogram.js'
 
@@ -12,7 +12,8 @@ export const SAMPLES_PER_STORED_SECOND = 64
 export class WindowAccumulator {
   requests = 0
   errors = 0
-  readonly #live = newMergeHistogram()
+  /** Live seconds' and foreign-layout histograms, made on first use (most stored-only windows need none). */
+  #live: Histogram | undefined
   readonly #stored = new CountsMerger()
   #storedSeconds = 0
   #pool: number[] = []
@@ -22,20 +23,24 @@ export class WindowAccumulator {
   add(requests: number, errors: number, histogram: Histogram | null, samples: readonly number[]): void {
     this.requests += requests
     this.errors += errors
-    if (histogram !== null) this.#live.add(histogram)
+    if (histogram !== null) (this.#live ??= newMergeHistogram()).add(histogram)
     for (const s of samples) this.#pool.push(s)
     this.#merged = undefined
   }
 
-  /** Add one stored second of one series; its raw samples were not kept, quantiles of it stand in. */
-  addStored(requests: number, errors: number, histogram: StoredCounts | Histogram | null): void {
+  /**
+   * Add one stored second of one series (or the summed counts of `seconds` of them); their raw samples were
+   * not kept, quantiles of them stand in.
+   */
+  addStored(requests: number, errors: number, histogram: StoredCounts | Histogram | null, seconds = 1): void {
     this.requests += requests
     this.errors += errors
     if (histogram === null) return
     if ('indices' in histogram) {
       this.#stored.add(histogram)
-      this.#storedSeconds++
+      this.#storedSeconds += seconds
     } else {
+      this.#live ??= newMergeHistogram()
       this.#live.add(histogram)
       this.#pool.push(...samplesOf(histogram))
     }
@@ -46,7 +51,7 @@ export class WindowAccumulator {
   histogram(): Histogram {
     if (this.#merged !== undefined) return this.#merged
     const merged = this.#stored.histogram()
-    if (this.#live.totalCount > 0) merged.add(this.#live)
+    if (this.#live !== undefined && this.#live.totalCount > 0) merged.add(this.#live)
     return (this.#merged = merged)
   }
 
@@ -58,7 +63,7 @@ export class WindowAccumulator {
       requests: this.requests,
       errors: this.errors,
       successes: this.requests - this.errors,
-      latency: { p50: ms(50), p95: ms(95), p99: ms(99), mean: count === 0 ? 0 : merged.mean / 1000, count },
+      latency: { p50: ms(50), p95: ms(95), p99: ms(99), mean: count === 0 ? 0 : meanOf(merged) / 1000, count },
       samples: this.#samples(),
     }
   }

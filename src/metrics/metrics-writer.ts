@@ -80,14 +80,17 @@ export class MetricsWriter {
     if (this.#timer !== undefined || this.#closed) return
     const every = this.#o.flushEveryMs ?? 1000
     const wall = Date.now()
-    this.#timer = setTimeout(() => {
-      void this.flush()
-        .catch((error: unknown) => this.#o.onError?.(error))
-        .finally(() => {
-          this.#timer = undefined
-          this.start()
-        })
-    }, every - (wall % every) + FLUSH_OFFSET_MS)
+    this.#timer = setTimeout(
+      () => {
+        void this.flush()
+          .catch((error: unknown) => this.#o.onError?.(error))
+          .finally(() => {
+            this.#timer = undefined
+            this.start()
+          })
+      },
+      every - (wall % every) + FLUSH_OFFSET_MS,
+    )
     this.#timer.unref()
   }
 

@@ -4,7 +4,7 @@ import type { JsHistogram } from 'hdr-histogram-js'
 import ByteBufferModule from 'hdr-histogram-js/dist/ByteBuffer.js'
 import { decompress } from 'hdr-histogram-js/dist/JsHistogram.encoding.js'
 import ZigZagModule from 'hdr-histogram-js/dist/ZigZagEncoding.js'
-import { decodeHistogram, newMergeHistogram, type Histogram } from './histogram.js'
+import { decodeHistogram, highestEquivalentAt, newMergeHistogram, type Histogram } from './histogram.js'
 
 // CommonJS default exports, as the ESM loader hands them over.
 const defaultOf = (m: unknown): unknown => (m as { default?: unknown }).default ?? m
@@ -56,6 +56,50 @@ export function parseStoredHistogram(base64: string): StoredCounts | Histogram {
   return { indices, counts }
 }
 
+let layoutInstance: Histogram | undefined
+/** An empty histogram of the merge layout, for its index-to-value functions. */
+const layoutHistogram = (): Histogram => (layoutInstance ??= newMergeHistogram())
+
+/** Scratch counts for sumStoredCounts (one merge at a time: the reader is synchronous). */
+let scratch = new Float64Array(4096)
+
+/** Several stored histograms' counts summed into one (sparse, by ascending index). */
+export function sumStoredCounts(list: readonly StoredCounts[]): StoredCounts {
+  if (list.length === 1) return list[0]!
+  let used = 0
+  for (const { indices, counts } of list) {
+    for (let k = 0; k < indices.length; k++) {
+      const i = indices[k]!
+      if (i >= scratch.length) {
+        let size = scratch.length
+        while (size <= i) size *= 2
+        const next = new Float64Array(size)
+        next.set(scratch)
+        scratch = next
+      }
+      scratch[i]! += counts[k]!
+      if (i >= used) used = i + 1
+    }
+  }
+  const indices: number[] = []
+  const counts: number[] = []
+  for (let i = 0; i < used; i++) {
+    if (scratch[i]! > 0) {
+      indices.push(i)
+      counts.push(scratch[i]!)
+      scratch[i] = 0
+    }
+  }
+  return { indices, counts }
+}
+
+/** What JsHistogram declares but its typings leave out of the public interface. */
+interface MergeCounts {
+  countsArrayLength: number
+  setCountAtIndex(index: number, value: number): void
+  establishInternalTackingValues(lengthToCover: number): void
+}
+
 /** Sums stored counts; `histogram()` turns them into one histogram in the merge layout. */
 export class CountsMerger {
   #counts = new Float64Array(4096)
@@ -74,11 +118,21 @@ export class CountsMerger {
   }
 
   histogram(): Histogram {
-    const h = newMergeHistogram() as unknown as JsHistogram
+    const h = newMergeHistogram() as unknown as JsHistogram & MergeCounts
+    if (this.#used > h.countsArrayLength) {
+      // Beyond the merge layout (values over an hour): recorded value by value, the histogram resizes.
+      for (let i = 0; i < this.#used; i++) {
+        const n = this.#counts[i]!
+        if (n > 0) h.recordValueWithCount(h.valueFromIndex(i), n)
+      }
+      return h as unknown as Histogram
+    }
+    // Same layout (1 µs, 2 digits): the summed counts are the merged histogram's counts array.
     for (let i = 0; i < this.#used; i++) {
       const n = this.#counts[i]!
-      if (n > 0) h.recordValueWithCount(h.valueFromIndex(i), n)
+      if (n > 0) h.setCountAtIndex(i, n)
     }
+    h.establishInternalTackingValues(this.#used)
     return h as unknown as Histogram
   }
 
@@ -86,16 +140,19 @@ export class CountsMerger {
   quantiles(n: number): number[] {
     const out: number[] = []
     if (n <= 0 || this.total === 0) return out
-    const h = newMergeHistogram() as unknown as JsHistogram
+    const h = layoutHistogram()
     let k = 0
     let rank = Math.max(1, Math.ceil(((k + 0.5) / n) * this.total))
     let seen = 0
     for (let i = 0; i < this.#used && k < n; i++) {
       seen += this.#counts[i]!
-      while (k < n && seen >= rank) {
-        out.push(h.highestEquivalentValue(h.valueFromIndex(i)))
-        k++
-        rank = Math.max(1, Math.ceil(((k + 0.5) / n) * this.total))
+      if (k < n && seen >= rank) {
+        const value = highestEquivalentAt(h, i)
+        while (k < n && seen >= rank) {
+          out.push(value)
+          k++
+          rank = Math.max(1, Math.ceil(((k + 0.5) / n) * this.total))
+        }
       }
     }
     return out

@@ -1,5 +1,6 @@
 // Every instance's per-second metrics in the store (table metric_seconds, SPEC 11): the writer's batched
 // upserts, the reads that analysis, the dashboard and reports merge across instances, and pruning.
+import { sql } from 'kysely'
 import type { Arm } from '../domain/stages.js'
 import type { Store } from './open.js'
 import type { MetricSecondTable } from './tables.js'
@@ -131,20 +132,66 @@ export async function readMetricSeconds(
 ): Promise<StoredSecond[]> {
   let query = store.db
     .selectFrom('metric_seconds')
-    .selectAll()
+    .select(['instance', 'route', 'arm', 'second', 'requests', 'errors', 'histogram', ...COMPARISON_COLUMNS])
     .where('system', '=', system)
     .where('second', '>=', fromSecond)
     .where('second', '<', toSecond)
   if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
   const rows = await query.execute()
+  return rows.map((r) => ({ ...head(r), histogram: r.histogram }))
+}
+
+/** What one second of `system` holds, summed over its rows (see readMetricSecondDigests). */
+export interface StoredSecondDigest {
+  readonly second: number
+  readonly rows: number
+  readonly requests: number
+  readonly errors: number
+  /** Rows with a histogram, and the length of their encoded histograms together. */
+  readonly histograms: number
+  readonly histogramChars: number
+  readonly counts: ComparisonCounts
+}
+
+/**
+ * Per second of [fromSecond, toSecond), the sums of its rows (every instance's but `exceptInstance`), without
+ * the encoded histograms: a reader that decoded a second's rows before rereads them only when these change.
+ * Request columns are written once, when their second is over; a late instance's rows change the sums.
+ */
+export async function readMetricSecondDigests(
+  store: Store,
+  system: string,
+  fromSecond: number,
+  toSecond: number,
+  exceptInstance?: string,
+): Promise<StoredSecondDigest[]> {
+  let query = store.db
+    .selectFrom('metric_seconds')
+    .select((eb) => [
+      'second',
+      eb.fn.countAll().as('rows'),
+      eb.fn.sum('requests').as('requests'),
+      eb.fn.sum('errors').as('errors'),
+      eb.fn.count('histogram').as('histograms'),
+      sql<number | string | null>`sum(length(histogram))`.as('histogram_chars'),
+      eb.fn.sum('matches').as('matches'),
+      eb.fn.sum('mismatches').as('mismatches'),
+      eb.fn.sum('noise_only').as('noise_only'),
+      eb.fn.sum('skipped').as('skipped'),
+      eb.fn.sum('candidate_errors').as('candidate_errors'),
+    ])
+    .where('system', '=', system)
+    .where('second', '>=', fromSecond)
+    .where('second', '<', toSecond)
+  if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
+  const rows = await query.groupBy('second').execute()
   return rows.map((r) => ({
-    instance: r.instance,
-    route: r.route,
-    arm: r.arm,
     second: Number(r.second),
+    rows: Number(r.rows),
     requests: Number(r.requests),
     errors: Number(r.errors),
-    histogram: r.histogram,
+    histograms: Number(r.histograms),
+    histogramChars: Number(r.histogram_chars ?? 0),
     counts: {
       match: Number(r.matches),
       mismatch: Number(r.mismatches),
@@ -153,6 +200,31 @@ export async function readMetricSeconds(
       candidateError: Number(r.candidate_errors),
     },
   }))
+}
+
+const COMPARISON_COLUMNS = ['matches', 'mismatches', 'noise_only', 'skipped', 'candidate_errors'] as const
+
+type HeadColumns = Pick<
+  MetricSecondTable,
+  'instance' | 'route' | 'arm' | 'second' | 'requests' | 'errors' | (typeof COMPARISON_COLUMNS)[number]
+>
+
+function head(r: { [K in keyof HeadColumns]: unknown } & { arm: Arm; instance: string; route: string }) {
+  return {
+    instance: r.instance,
+    route: r.route,
+    arm: r.arm,
+    second: Number(r.second),
+    requests: Number(r.requests),
+    errors: Number(r.errors),
+    counts: {
+      match: Number(r.matches),
+      mismatch: Number(r.mismatches),
+      noiseOnly: Number(r.noise_only),
+      skipped: Number(r.skipped),
+      candidateError: Number(r.candidate_errors),
+    },
+  }
 }
 
 /** Delete the seconds before `beforeSecond` (every instance's); returns how many rows went. */
