@@ -1,7 +1,7 @@
 // The stored diffs of one system in the SPEC 4 shape: per route the comparison counts, per field raw,
 // noise and total counts, whether the field is a real difference, and its samples. Real fields first.
 import type { SystemConfig } from '../config/schema.js'
-import { readComparisons } from '../store/comparisons.js'
+import { readComparisons, type RouteCounts } from '../store/comparisons.js'
 import type { Store } from '../store/open.js'
 import { matchRate } from './match-rate.js'
 import { isReal } from './noise.js'
@@ -16,17 +16,10 @@ export interface FieldReport {
   readonly samples: unknown[]
 }
 
-export interface RouteReport {
-  readonly route: string
-  /** Responses compared: matches + mismatches + noise-only + candidate errors (skipped excluded). */
-  readonly compared: number
-  readonly matches: number
-  readonly mismatches: number
-  readonly noiseOnly: number
-  readonly skipped: number
+/** A route's stored comparison totals, with why comparisons were skipped, the match rate and its fields. */
+export interface RouteReport extends RouteCounts {
   /** Why comparisons were skipped: truncated, overloaded, queue-full, legacy-error ... */
   readonly skippedReasons: Record<string, number>
-  readonly candidateErrors: number
   /** Matches (noise-only included) over compared; null before any (see match-rate.ts). */
   readonly matchRate: number | null
   readonly fields: FieldReport[]

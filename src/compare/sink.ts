@@ -1,6 +1,9 @@
 // The comparison sink: where the gateway hands a finished exchange (the request and capped copies of
 // the responses of both arms). It must never block or throw on the request path.
+import type { ComparisonCounts } from '../domain/comparisons.js'
 import type { Arm } from '../domain/stages.js'
+
+export type { ComparisonCounts }
 
 export interface CapturedRequest {
   readonly method: string
@@ -49,15 +52,6 @@ export interface Exchange {
 export interface ComparisonSink {
   /** Accept an exchange for comparison; returns at once. */
   submit(exchange: Exchange): void
-}
-
-/** Comparison counts of one system over a window; matchRate = match / (match + mismatch). */
-export interface ComparisonCounts {
-  readonly match: number
-  readonly mismatch: number
-  readonly noiseOnly: number
-  readonly skipped: number
-  readonly candidateError: number
 }
 
 export interface ComparisonReader {

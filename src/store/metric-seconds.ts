@@ -2,17 +2,12 @@
 // upserts, the reads that analysis, the dashboard and reports merge across instances, and pruning.
 import { sql } from 'kysely'
 import type { Arm } from '../domain/stages.js'
+import type { ComparisonCounts } from '../domain/comparisons.js'
 import type { Store } from './open.js'
 import type { MetricSecondTable } from './tables.js'
 
-/** Comparison results of one second (the shape of compare/sink.ts's ComparisonCounts; the store imports no layer). */
-export interface ComparisonCounts {
-  readonly match: number
-  readonly mismatch: number
-  readonly noiseOnly: number
-  readonly skipped: number
-  readonly candidateError: number
-}
+/** Comparison results of one second. */
+export type { ComparisonCounts }
 
 /** Rows per INSERT statement: well under the bound-parameter limits of SQLite and PostgreSQL. */
 const CHUNK = 200
