@@ -1,6 +1,6 @@
 // A comparison sink that only counts exchanges and keeps the last ones: what an instance started
 // without a comparison engine uses (the gateway tests, the gateway benchmark); `tandem up` and
-// `tandem demo` always plug in the real one (src/instance/engines.ts).
+// `tandem demo` always build the real one (`createInstance`, src/instance/create-instance.ts).
 import type { ComparisonSink, Exchange } from '../compare/sink.js'
 
 export class CountingSink implements ComparisonSink {
