@@ -35,7 +35,7 @@ const label = fc.oneof(
   fc.constant(null),
   fc.constant(''),
   fc.constant('NULL'),
-  fc.string({ unit: 'binary', maxLength: 12 }).map((s) => s.replace(/\u0000/g, '')),
+  fc.string({ unit: 'binary', maxLength: 12 }).map((s) => s.replaceAll('\u0000', '')),
   fc.string({ unit: 'grapheme-composite', maxLength: 6 }),
 )
 const amount = fc.option(

@@ -143,7 +143,7 @@ afterAll(async () => {
 })
 
 describe('the tandem image', () => {
-  it('is tagged with the version and latest, runs tandem up on /etc/tandem/tandem.yaml as a non-root user', async () => {
+  it('is tagged with the version and latest, runs tandem ' + 'up on /etc/tandem/tandem.yaml as a non-root user', async () => {
     await built()
     const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
     expect(image.tags).toEqual([`localhost/tandem:${version}`, 'localhost/tandem:latest'])
@@ -162,7 +162,7 @@ describe('the tandem image', () => {
     expect(inspected!.Healthcheck?.Test).toEqual(['CMD', 'node', '/usr/local/lib/tandem/healthcheck.mjs'])
   }, BUILD_TIMEOUT)
 
-  it("refuses to start on its own tandem.yaml without an admin token, since the admin listener is on 0.0.0.0", async () => {
+  it("refuses to start on its own tandem.yaml without an " + "admin token, since the admin listener is on 0.0.0.0", async () => {
     await built()
     const name = containerName('no-token')
     await podman(['run', '--detach', '--name', name, '--network', 'none', '--read-only', image.tags[0]!])
@@ -185,7 +185,7 @@ describe('the tandem image', () => {
     expect(await exitCode(name)).toBe(0)
   }, BUILD_TIMEOUT)
 
-  it('serves a mounted read-only tandem.yaml: /healthz, forwarding to a legacy on the host, a store on its volume, a drain on SIGTERM', async () => {
+  it('serves a mounted read-only tandem.yaml: /healthz, forwarding to ' + 'a legacy on the host, a store on its volume, a drain on SIGTERM', async () => {
     await built()
     const { name, summary } = await runMounted('mounted', 'sqlite:/var/lib/tandem/tandem.db')
 
@@ -217,7 +217,7 @@ describe('the tandem image', () => {
     expect(await exitCode(name)).toBe(0)
   }, BUILD_TIMEOUT)
 
-  it('runs as replicas on one PostgreSQL store, as deploy/kubernetes does: an action through one reaches the other', async () => {
+  it('runs as replicas on one PostgreSQL store, as deploy/kubernetes ' + 'does: an action through one reaches the other', async () => {
     await built()
     const schema = await withPostgresSchema()
     try {

@@ -121,7 +121,7 @@ replicas:
 }
 
 describe('deploy/kubernetes', () => {
-  it('renders valid objects: a Deployment of several replicas with probes, limits and a non-root, read-only container', async () => {
+  it('renders valid objects: a Deployment of several replicas ' + 'with probes, limits and a non-root, read-only container', async () => {
     const { deployment, services, pdb } = await render(BASE)
     const spec = deployment.spec!
     expect(spec.replicas).toBeGreaterThanOrEqual(2)
@@ -182,7 +182,7 @@ describe('deploy/kubernetes', () => {
     ])
   })
 
-  it('with the overlay of docs/deploy.md: a valid tandem.yaml on PostgreSQL whose admin listener is protected', async () => {
+  it('with the overlay of docs/deploy.md: a valid tandem.yaml ' + 'on PostgreSQL whose admin listener is protected', async () => {
     const rendered = await render(overlay())
     expect(rendered.deployment.metadata!.namespace).toBe('migration')
     expect(rendered.deployment.spec!.replicas).toBe(4)
