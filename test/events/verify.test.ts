@@ -18,7 +18,10 @@ afterAll(async () => {
   for (const s of created) await s.drop()
 })
 
-/** Copies `old` into `neu` with defects: drops, extra copies (new broker ids, same orderId), a foreign id, reordering. */
+/**
+ * Copies `old` into `neu` with defects: drops, extra copies (new broker ids, same orderId), a foreign id,
+ * reordering.
+ */
 async function copyWithDefects(
   old: EventStream,
   neu: EventStream,

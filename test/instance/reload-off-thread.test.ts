@@ -112,7 +112,9 @@ describe('hot reload of a huge invalid config', () => {
 
         // A report figure, not an assertion: how long the slowest probe waited during each reload.
         console.log(
-          `idle: ${idle.count} probes, worst ${idle.worstMs.toFixed(1)} ms; reload of ${huge.length} bytes: admin API ${(apiEnd - apiStart).toFixed(0)} ms, ${api.count} probes, worst ${api.worstMs.toFixed(1)} ms; ` +
+          `idle: ${idle.count} probes, worst ${idle.worstMs.toFixed(1)} ms; reload of ${huge.length} bytes: ` +
+            `admin API ${(apiEnd - apiStart).toFixed(0)} ms, ${api.count} probes, ` +
+            `worst ${api.worstMs.toFixed(1)} ms; ` +
             `SIGHUP ${(hupEnd - hupStart).toFixed(0)} ms, ${hup.count} probes, worst ${hup.worstMs.toFixed(1)} ms`,
         )
       } finally {
