@@ -50,7 +50,7 @@ describe('OpenAPI document', () => {
 
   it('documents the action names, body and error responses', () => {
     const op = doc.paths['/api/v1/systems/{name}/actions/{action}'].post
-    const action = op.parameters.find((p: any) => p.name === 'action')
+    const action = op.parameters.find((p: { name: string }) => p.name === 'action')
     expect(action.schema.enum).toEqual([
       'start',
       'advance',

@@ -213,7 +213,7 @@ describe('admin read API', () => {
       windowStart: t0,
       evidence: [{ metric: 'errorRate', value: 0.1 }],
     })
-    expect(res.body.decisions.map((d: any) => d.action)).toEqual(['start', 'advance'])
+    expect(res.body.decisions.map((d: { action: string }) => d.action)).toEqual(['start', 'advance'])
     expect((await get('/api/v1/systems/nope')).body.code).toBe('TANDEM_ERR_SYSTEM_NOT_FOUND')
     expect((await get('/api/v1/systems/Bad_Name')).status).toBe(400)
   })
@@ -264,7 +264,7 @@ describe('admin read API', () => {
     expect(res.status).toBe(200)
     expect(res.body.kpis.systemsTotal).toBe(2)
     expect(res.body.kpis.systemsMigrated).toBe(0)
-    expect(res.body.waves.map((w: any) => w.name)).toEqual(['pilot', 'main'])
+    expect(res.body.waves.map((w: { name: string }) => w.name)).toEqual(['pilot', 'main'])
     const waves = await get('/api/v1/waves')
     expect(waves.body.waves[0]).toMatchObject({ name: 'pilot', systems: ['todo-api'], open: true })
     expect(waves.body.waves[1].open).toBe(false)
