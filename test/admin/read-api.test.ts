@@ -5,6 +5,13 @@ import { encodeHistogram, newHistogram } from '../../src/metrics/histogram.js'
 import { recordDecision } from '../../src/store/system-state.js'
 import { call, FIXED_LATENCY_MS, startAdmin, TOKENS, type AdminHarness } from './harness.js'
 
+/** A field of a route's diff summary, as far as these tests read it. */
+interface DiffField {
+  path: string
+  real: boolean
+  samples: Array<{ candidate: { body: { title: string } } }>
+}
+
 describe('admin read API', () => {
   let h: AdminHarness
   const t0 = 1_700_000_000_000
@@ -231,7 +238,7 @@ describe('admin read API', () => {
     expect(res.status).toBe(200)
     const [route] = res.body.routes
     expect(route).toMatchObject({ route: '/todos/:id', compared: 10000, matches: 9000, mismatches: 900, skipped: 50 })
-    const byPath = Object.fromEntries(route.fields.map((f: any) => [f.path, f]))
+    const byPath = Object.fromEntries(route.fields.map((f: DiffField) => [f.path, f]))
     expect(byPath['/title']).toMatchObject({ kind: 'changed', raw: 500, noise: 10, real: true })
     expect(byPath['/etag'].real).toBe(false)
     expect(byPath['/rare'].real).toBe(false)
