@@ -44,29 +44,33 @@ describe('canonical encoding', () => {
     )
   })
 
-  it('the same instant encodes equally from naive UTC text, ISO with Z and an offset; different instants differently', () => {
-    const min = Date.UTC(1971, 0, 1) * 1000
-    const max = Date.UTC(2100, 0, 1) * 1000
-    fc.assert(
-      fc.property(
-        fc.integer({ min: min / 1000, max: max / 1000 }),
-        fc.integer({ min: 0, max: 999_999 }),
-        fc.integer({ min: 1, max: 999_999 }),
-        (ms, us, delta) => {
-          const base = new Date(Math.floor(ms / 1000) * 1000)
-          const iso = base.toISOString().slice(0, 19)
-          const frac = String(us).padStart(6, '0')
-          const naive = canonicalTimestamp(`${iso.replace('T', ' ')}.${frac}`, 6)
-          expect(canonicalTimestamp(`${iso}.${frac}Z`, 6)).toBe(naive)
-          const shifted = new Date(base.getTime() + 2 * 3600_000).toISOString().slice(0, 19)
-          expect(canonicalTimestamp(`${shifted}.${frac}+02:00`, 6)).toBe(naive)
-          const later = (us + delta) % 1_000_000
-          fc.pre(later !== us)
-          expect(canonicalTimestamp(`${iso}.${String(later).padStart(6, '0')}Z`, 6)).not.toBe(naive)
-        },
-      ),
-    )
-  })
+  it(
+    'the same instant encodes equally from naive UTC text, ' +
+      'ISO with Z and an offset; different instants differently',
+    () => {
+      const min = Date.UTC(1971, 0, 1) * 1000
+      const max = Date.UTC(2100, 0, 1) * 1000
+      fc.assert(
+        fc.property(
+          fc.integer({ min: min / 1000, max: max / 1000 }),
+          fc.integer({ min: 0, max: 999_999 }),
+          fc.integer({ min: 1, max: 999_999 }),
+          (ms, us, delta) => {
+            const base = new Date(Math.floor(ms / 1000) * 1000)
+            const iso = base.toISOString().slice(0, 19)
+            const frac = String(us).padStart(6, '0')
+            const naive = canonicalTimestamp(`${iso.replace('T', ' ')}.${frac}`, 6)
+            expect(canonicalTimestamp(`${iso}.${frac}Z`, 6)).toBe(naive)
+            const shifted = new Date(base.getTime() + 2 * 3600_000).toISOString().slice(0, 19)
+            expect(canonicalTimestamp(`${shifted}.${frac}+02:00`, 6)).toBe(naive)
+            const later = (us + delta) % 1_000_000
+            fc.pre(later !== us)
+            expect(canonicalTimestamp(`${iso}.${String(later).padStart(6, '0')}Z`, 6)).not.toBe(naive)
+          },
+        ),
+      )
+    },
+  )
 
   it('the row encoding is injective: NULL, empty string, the string NULL and separators never collide', () => {
     const value = fc.oneof(

@@ -22,7 +22,10 @@ export interface DataDiffOptions extends TableSelection {
   readonly bisectionFactor?: number
   /** Download and compare rows of segments with at most this many rows (default 16384). */
   readonly bisectionThreshold?: number
-  /** `auto` (default) uses PostgreSQL's hash_record_extended when both sides are PostgreSQL 14+ with identical types. */
+  /**
+   * `auto` (default) uses PostgreSQL's hash_record_extended when both sides are PostgreSQL 14+ with identical
+   * types.
+   */
   readonly hash?: 'auto' | 'portable'
   readonly onProgress?: (done: number, total: number) => void
   /**

@@ -95,7 +95,8 @@ export async function openMysql(url: string, label: string): Promise<DataSource>
       if (cols.length === 0) return undefined
       const pk = await query(
         `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
-         WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
+         WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' \
+ORDER BY ORDINAL_POSITION`,
         [schema, name],
       )
       return {

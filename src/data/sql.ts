@@ -110,7 +110,9 @@ export function checksumQuery(
   const seg = st.segment(split)
   const where = st.range(range)
   const sum = side.source.dialect.sum('h')
-  const sql = `SELECT seg, count(*), ${sum} FROM (SELECT ${seg} AS seg, ${hashExpr(side, fast)} AS h FROM ${side.table} WHERE ${where}) s GROUP BY seg`
+  const sql =
+    `SELECT seg, count(*), ${sum} FROM (SELECT ${seg} AS seg, ${hashExpr(side, fast)} AS h ` +
+    `FROM ${side.table} WHERE ${where}) s GROUP BY seg`
   return { sql, params: st.params }
 }
 
@@ -126,7 +128,9 @@ export function sampleQuery(
   const canon = keys.map((k, i) => `${side.source.dialect.canon(k)} AS k${i}`).join(', ')
   const where = st.range(range)
   const outer = keys.map((_, i) => `k${i}`).join(', ')
-  const sql = `SELECT ${outer} FROM (SELECT ${canon}, row_number() OVER (ORDER BY ${st.orderBy()}) AS rn FROM ${side.table} WHERE ${where}) s WHERE rn % ${step} = 0 ORDER BY rn`
+  const sql =
+    `SELECT ${outer} FROM (SELECT ${canon}, row_number() OVER (ORDER BY ${st.orderBy()}) AS rn ` +
+    `FROM ${side.table} WHERE ${where}) s WHERE rn % ${step} = 0 ORDER BY rn`
   return { sql, params: st.params }
 }
 
@@ -182,7 +186,9 @@ export function duplicateKeysQuery(
   const inner = keys.map((k, i) => `${st.keyExpr(k)} AS k${i}`).join(', ')
   const names = keys.map((_, i) => `k${i}`).join(', ')
   const where = side.where ? ` WHERE (${side.where})` : ''
-  const grouped = `SELECT ${names}, count(*) AS n FROM (SELECT ${inner} FROM ${side.table}${where}) s GROUP BY ${names} HAVING count(*) > 1`
+  const grouped =
+    `SELECT ${names}, count(*) AS n FROM (SELECT ${inner} FROM ${side.table}${where}) s ` +
+    `GROUP BY ${names} HAVING count(*) > 1`
   return {
     sql: `SELECT ${names}, n, count(*) OVER () AS total FROM (${grouped}) g ORDER BY n DESC, ${names} LIMIT ${limit}`,
     params: st.params,

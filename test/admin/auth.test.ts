@@ -84,7 +84,7 @@ describe('admin API auth', () => {
       headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' },
     })
     expect(res.status).toBe(200)
-    expect(((await res.json()) as any).state.paused).toBe(true)
+    expect(((await res.json()) as { state: { paused: boolean } }).state.paused).toBe(true)
   })
 
   it('passes an invalid action through as the controller coded 409 and audits it as error', async () => {

@@ -13,13 +13,14 @@ async function send(
   method: string,
   headers: Record<string, string>,
   body?: string,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: { code?: string; message?: string; text?: string } }> {
   const res = await request(url, { method: method as 'GET', headers, body: body ?? null })
   const text = await res.body.text()
   try {
-    return { status: res.statusCode, body: JSON.parse(text) }
+    return { status: res.statusCode, body: JSON.parse(text) as { code?: string; message?: string } }
   } catch {
-    return { status: res.statusCode, body: text }
+    // Not JSON: kept whole, so a code or message assertion fails on it.
+    return { status: res.statusCode, body: { text } }
   }
 }
 

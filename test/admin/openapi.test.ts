@@ -4,12 +4,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registeredRoutes } from '../../src/admin/server.js'
 import { call, startAdmin, TOKENS, type AdminHarness } from './harness.js'
 
+/** An operation of the document, as far as these tests read it. */
+interface Operation {
+  parameters: Array<{ name: string; schema: { enum: string[] } }>
+  requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }
+  responses: Record<string, unknown>
+}
+
+/** The OpenAPI document, as far as these tests read it. */
+interface OpenApiDoc {
+  openapi: string
+  components: { securitySchemes: Record<string, unknown> }
+  paths: Record<string, Record<string, Operation>>
+}
+
 describe('OpenAPI document', () => {
   let h: AdminHarness
-  let doc: any
+  let doc: OpenApiDoc
   beforeAll(async () => {
     h = await startAdmin({ server: { dashboard: true } })
-    doc = (await call(h.url, 'GET', '/api/v1/openapi.json')).body
+    doc = (await call(h.url, 'GET', '/api/v1/openapi.json')).body as OpenApiDoc
   })
   afterAll(async () => h?.close())
 
@@ -49,9 +63,9 @@ describe('OpenAPI document', () => {
   })
 
   it('documents the action names, body and error responses', () => {
-    const op = doc.paths['/api/v1/systems/{name}/actions/{action}'].post
-    const action = op.parameters.find((p: any) => p.name === 'action')
-    expect(action.schema.enum).toEqual([
+    const op = doc.paths['/api/v1/systems/{name}/actions/{action}']!.post!
+    const action = op.parameters.find((p) => p.name === 'action')
+    expect(action!.schema.enum).toEqual([
       'start',
       'advance',
       'promote',
@@ -61,7 +75,7 @@ describe('OpenAPI document', () => {
       'retry',
       'finalize',
     ])
-    expect(Object.keys(op.requestBody.content['application/json'].schema.properties).sort()).toEqual([
+    expect(Object.keys(op.requestBody.content['application/json']!.schema.properties).sort()).toEqual([
       'force',
       'reason',
     ])

@@ -5,6 +5,13 @@ import { encodeHistogram, newHistogram } from '../../src/metrics/histogram.js'
 import { recordDecision } from '../../src/store/system-state.js'
 import { call, FIXED_LATENCY_MS, startAdmin, TOKENS, type AdminHarness } from './harness.js'
 
+/** A field of a route's diff summary, as far as these tests read it. */
+interface DiffField {
+  path: string
+  real: boolean
+  samples: Array<{ candidate: { body: { title: string } } }>
+}
+
 describe('admin read API', () => {
   let h: AdminHarness
   const t0 = 1_700_000_000_000
@@ -213,7 +220,7 @@ describe('admin read API', () => {
       windowStart: t0,
       evidence: [{ metric: 'errorRate', value: 0.1 }],
     })
-    expect(res.body.decisions.map((d: any) => d.action)).toEqual(['start', 'advance'])
+    expect(res.body.decisions.map((d: { action: string }) => d.action)).toEqual(['start', 'advance'])
     expect((await get('/api/v1/systems/nope')).body.code).toBe('TANDEM_ERR_SYSTEM_NOT_FOUND')
     expect((await get('/api/v1/systems/Bad_Name')).status).toBe(400)
   })
@@ -231,7 +238,7 @@ describe('admin read API', () => {
     expect(res.status).toBe(200)
     const [route] = res.body.routes
     expect(route).toMatchObject({ route: '/todos/:id', compared: 10000, matches: 9000, mismatches: 900, skipped: 50 })
-    const byPath = Object.fromEntries(route.fields.map((f: any) => [f.path, f]))
+    const byPath = Object.fromEntries(route.fields.map((f: DiffField) => [f.path, f]))
     expect(byPath['/title']).toMatchObject({ kind: 'changed', raw: 500, noise: 10, real: true })
     expect(byPath['/etag'].real).toBe(false)
     expect(byPath['/rare'].real).toBe(false)
@@ -264,7 +271,7 @@ describe('admin read API', () => {
     expect(res.status).toBe(200)
     expect(res.body.kpis.systemsTotal).toBe(2)
     expect(res.body.kpis.systemsMigrated).toBe(0)
-    expect(res.body.waves.map((w: any) => w.name)).toEqual(['pilot', 'main'])
+    expect(res.body.waves.map((w: { name: string }) => w.name)).toEqual(['pilot', 'main'])
     const waves = await get('/api/v1/waves')
     expect(waves.body.waves[0]).toMatchObject({ name: 'pilot', systems: ['todo-api'], open: true })
     expect(waves.body.waves[1].open).toBe(false)

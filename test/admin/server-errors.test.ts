@@ -17,8 +17,8 @@ afterEach(async () => {
 })
 
 /** A real pino logger whose lines are kept in memory. */
-function captured(): { logger: pino.Logger; lines: Array<Record<string, any>> } {
-  const lines: Array<Record<string, any>> = []
+function captured(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
   const logger = pino({ name: 'tandem-admin' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
   return { logger, lines }
 }
@@ -61,7 +61,7 @@ it('logs an unexpected failure with its stack and answers TANDEM_ERR_ADMIN_INTER
   expect(res.body.code).toBe('TANDEM_ERR_ADMIN_INTERNAL')
   const line = log.lines.find((l) => l.code === 'TANDEM_ERR_ADMIN_INTERNAL')
   expect(line).toMatchObject({ level: 50, method: 'GET', url: '/api/v1/systems' })
-  expect(line!.err.stack).toContain('Error')
+  expect((line!.err as { stack: string }).stack).toContain('Error')
 })
 
 it('does not log 4xx answers', async () => {

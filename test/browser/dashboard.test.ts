@@ -259,9 +259,11 @@ describe('tokenless dashboard in Chromium', () => {
     const target = `${stack.adminUrl}/api/v1/systems/todo-api/actions`
     // The attacker's page: a text/plain form (no preflight) and a no-cors fetch, both to the admin API.
     const html = `<!doctype html><body>
-<form id="f" method="POST" enctype="text/plain" action="${target}/pause"><input name='{"reason":"x","a":"' value='"}'></form>
+<form id="f" method="POST" enctype="text/plain" action="${target}/pause">\
+<input name='{"reason":"x","a":"' value='"}'></form>
 <script>
-fetch(${JSON.stringify(`${target}/rollback`)}, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{}' })
+fetch(${JSON.stringify(`${target}/rollback`)}, \
+{ method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{}' })
   .finally(() => fetch(${JSON.stringify(`${target}/promote`)}, { method: 'POST', mode: 'no-cors' }))
   .finally(() => { document.title = 'sent'; document.getElementById('f').submit() })
 </script></body>`

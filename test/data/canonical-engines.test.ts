@@ -11,7 +11,9 @@ const spec: TableSpec = {
   key: ['id'],
   ddl: {
     postgres: `(id integer PRIMARY KEY, label text, amount numeric(14,2), at timestamp(6), flag boolean)`,
-    mariadb: `(id INT PRIMARY KEY, label TEXT, amount DECIMAL(16,5), at DATETIME(6), flag TINYINT(1)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    mariadb:
+      `(id INT PRIMARY KEY, label TEXT, amount DECIMAL(16,5), at DATETIME(6), flag TINYINT(1)) ` +
+      `CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     sqlite: `(id INTEGER PRIMARY KEY, label TEXT, amount DECIMAL(16,5), at DATETIME, flag BOOLEAN)`,
   },
   encode: (engine, r) => [
@@ -35,7 +37,7 @@ const label = fc.oneof(
   fc.constant(null),
   fc.constant(''),
   fc.constant('NULL'),
-  fc.string({ unit: 'binary', maxLength: 12 }).map((s) => s.replace(/\u0000/g, '')),
+  fc.string({ unit: 'binary', maxLength: 12 }).map((s) => s.replaceAll('\u0000', '')),
   fc.string({ unit: 'grapheme-composite', maxLength: 6 }),
 )
 const amount = fc.option(
@@ -50,7 +52,10 @@ const at = fc.option(
   fc.integer({ min: Date.UTC(1971, 0, 1) / 1000, max: Date.UTC(2099, 0, 1) / 1000 }).chain((s) =>
     fc.integer({ min: 0, max: 999_999 }).map((us) => {
       const d = new Date(s * 1000)
-      return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(us, 6)}`
+      return (
+        `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+        `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(us, 6)}`
+      )
     }),
   ),
   { nil: null },

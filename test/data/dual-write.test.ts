@@ -55,68 +55,74 @@ describe('dualWrite, shadowRead and reconcile (PostgreSQL -> MariaDB)', () => {
   }
   const describeUpsert = (u: User): WriteOp => ({ op: 'upsert', table, key: { id: u.id }, row: { name: u.name } })
 
-  it('writes old then new, logs secondary failures without telling the caller, and reconcile replays them', async () => {
-    const log = join(dir, 'reconcile.jsonl')
-    const failures: unknown[] = []
-    const save = dualWrite(upsertOld, upsertNew, {
-      log,
-      describe: describeUpsert,
-      onSecondaryError: (e) => failures.push(e),
-    })
-    for (let id = 1; id <= 20; id++)
-      expect(await save({ id, name: id % 5 === 0 ? `a-much-longer-name-${id}` : `user${id}` })).toBe(1)
-    await save.flush()
-    expect(save.stats).toEqual({ writes: 20, secondaryFailures: 4 })
-    expect(failures).toHaveLength(4)
-    const lines = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-    expect(lines.map((l) => (l.key as { id: number }).id)).toEqual([5, 10, 15, 20])
-    expect(lines[0]).toMatchObject({ op: 'upsert', table, key: { id: 5 }, row: { name: 'a-much-longer-name-5' } })
+  it(
+    'writes old then new, logs secondary failures without ' + 'telling the caller, and reconcile replays them',
+    async () => {
+      const log = join(dir, 'reconcile.jsonl')
+      const failures: unknown[] = []
+      const save = dualWrite(upsertOld, upsertNew, {
+        log,
+        describe: describeUpsert,
+        onSecondaryError: (e) => failures.push(e),
+      })
+      for (let id = 1; id <= 20; id++)
+        expect(await save({ id, name: id % 5 === 0 ? `a-much-longer-name-${id}` : `user${id}` })).toBe(1)
+      await save.flush()
+      expect(save.stats).toEqual({ writes: 20, secondaryFailures: 4 })
+      expect(failures).toHaveLength(4)
+      const lines = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+      expect(lines.map((l) => (l.key as { id: number }).id)).toEqual([5, 10, 15, 20])
+      expect(lines[0]).toMatchObject({ op: 'upsert', table, key: { id: 5 }, row: { name: 'a-much-longer-name-5' } })
 
-    const before = await dataDiff({ from: services.postgres, to: services.mariadb, table })
-    expect(before.onlyInFrom).toBe(4)
+      const before = await dataDiff({ from: services.postgres, to: services.mariadb, table })
+      expect(before.onlyInFrom).toBe(4)
 
-    // Replaying onto the still-narrow table fails and says so, line by line.
-    const failed = await reconcile({ log, to: services.mariadb })
-    expect(failed.failed.map((f) => f.line)).toEqual([1, 2, 3, 4])
+      // Replaying onto the still-narrow table fails and says so, line by line.
+      const failed = await reconcile({ log, to: services.mariadb })
+      expect(failed.failed.map((f) => f.line)).toEqual([1, 2, 3, 4])
 
-    await newDb.query(`ALTER TABLE ${table} MODIFY name VARCHAR(64) NOT NULL`)
-    // The old store moved on since the failure: reconcile --from applies its current row.
-    await upsertOld({ id: 10, name: 'renamed-after-failure' })
-    await oldDb.query(`DELETE FROM ${table} WHERE id = 15`)
-    const result = await reconcile({ log, to: services.mariadb, from: services.postgres })
-    expect(result).toEqual({ entries: 4, applied: 4, skipped: 0, failed: [] })
-    const after = await dataDiff({ from: services.postgres, to: services.mariadb, table })
-    expect(after.rows).toEqual([])
-    expect(after.rowsFrom).toBe(19)
-  })
+      await newDb.query(`ALTER TABLE ${table} MODIFY name VARCHAR(64) NOT NULL`)
+      // The old store moved on since the failure: reconcile --from applies its current row.
+      await upsertOld({ id: 10, name: 'renamed-after-failure' })
+      await oldDb.query(`DELETE FROM ${table} WHERE id = 15`)
+      const result = await reconcile({ log, to: services.mariadb, from: services.postgres })
+      expect(result).toEqual({ entries: 4, applied: 4, skipped: 0, failed: [] })
+      const after = await dataDiff({ from: services.postgres, to: services.mariadb, table })
+      expect(after.rows).toEqual([])
+      expect(after.rowsFrom).toBe(19)
+    },
+  )
 
-  it('never writes the new store when the old write fails, and throws on secondary failure only when asked', async () => {
-    const log = join(dir, 'strict.jsonl')
-    let newCalls = 0
-    const failingOld = dualWrite(
-      async () => {
-        throw new Error('old store down')
-      },
-      async () => {
-        newCalls++
-      },
-      { log },
-    )
-    await expect(failingOld()).rejects.toThrow('old store down')
-    expect(newCalls).toBe(0)
-    expect(existsSync(log)).toBe(false)
+  it(
+    'never writes the new store when the old write fails, ' + 'and throws on secondary failure only when asked',
+    async () => {
+      const log = join(dir, 'strict.jsonl')
+      let newCalls = 0
+      const failingOld = dualWrite(
+        async () => {
+          throw new Error('old store down')
+        },
+        async () => {
+          newCalls++
+        },
+        { log },
+      )
+      await expect(failingOld()).rejects.toThrow('old store down')
+      expect(newCalls).toBe(0)
+      expect(existsSync(log)).toBe(false)
 
-    const strict = dualWrite(upsertOld, upsertNew, { log, describe: describeUpsert, throwOnSecondaryError: true })
-    await expect(strict({ id: 100, name: 'x'.repeat(100) })).rejects.toMatchObject({
-      code: 'TANDEM_ERR_DATA_SECONDARY_WRITE',
-    })
-    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1)
-    // The old write still happened: the old store stays the source of truth.
-    expect((await oldDb.query(`SELECT name FROM ${table} WHERE id = 100`)).rows).toEqual([{ name: 'x'.repeat(100) }])
-  })
+      const strict = dualWrite(upsertOld, upsertNew, { log, describe: describeUpsert, throwOnSecondaryError: true })
+      await expect(strict({ id: 100, name: 'x'.repeat(100) })).rejects.toMatchObject({
+        code: 'TANDEM_ERR_DATA_SECONDARY_WRITE',
+      })
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1)
+      // The old write still happened: the old store stays the source of truth.
+      expect((await oldDb.query(`SELECT name FROM ${table} WHERE id = 100`)).rows).toEqual([{ name: 'x'.repeat(100) }])
+    },
+  )
 
   it('shadowRead returns the old result and reports mismatches and new-store errors on the side', async () => {
     await upsertOld({ id: 200, name: 'same' })

@@ -27,7 +27,10 @@ export interface Expected {
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
 function utc(ms: number, micros: number): string {
   const d = new Date(ms)
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(micros, 6)}`
+  return (
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(micros, 6)}`
+  )
 }
 function uuidOf(i: number): string {
   const h = (Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0')
@@ -68,9 +71,15 @@ export const accounts: TableSpec = {
   columns: ['id', 'name', 'amount', 'created_at', 'active', 'ratio', 'ext_id'],
   key: ['id'],
   ddl: {
-    postgres: `(id integer PRIMARY KEY, name text, amount numeric(12,2), created_at timestamptz(6), active boolean, ratio double precision, ext_id uuid)`,
-    mariadb: `(id INT PRIMARY KEY, name VARCHAR(200), amount DECIMAL(12,4), created_at DATETIME(6), active TINYINT(1), ratio DOUBLE, ext_id CHAR(36)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
-    sqlite: `(id INTEGER PRIMARY KEY, name TEXT, amount DECIMAL(12,4), created_at TIMESTAMP, active BOOLEAN, ratio REAL, ext_id UUID)`,
+    postgres:
+      `(id integer PRIMARY KEY, name text, amount numeric(12,2), created_at timestamptz(6), active boolean, ` +
+      `ratio double precision, ext_id uuid)`,
+    mariadb:
+      `(id INT PRIMARY KEY, name VARCHAR(200), amount DECIMAL(12,4), created_at DATETIME(6), active TINYINT(1), ` +
+      `ratio DOUBLE, ext_id CHAR(36)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    sqlite:
+      `(id INTEGER PRIMARY KEY, name TEXT, amount DECIMAL(12,4), created_at TIMESTAMP, active BOOLEAN, ` +
+      `ratio REAL, ext_id UUID)`,
   },
   encode(engine, r) {
     const ts = String(r.created_at)
@@ -97,7 +106,8 @@ export function accountsCase(n: number): { from: Row[]; to: Row[]; expected: Exp
   set(13, { name: 'naïve 13 😁' }) // non-BMP character
   set(14, { name: 'été 14' }) // combining marks -> precomposed
   set(20, { amount: '7.41' }) // 7.40 -> 7.41
-  set(21, { created_at: String(byId.get(21)?.created_at).replace(/\d$/, (d) => String((Number(d) + 1) % 10)) }) // 1 microsecond
+  // 1 microsecond
+  set(21, { created_at: String(byId.get(21)?.created_at).replace(/\d$/, (d) => String((Number(d) + 1) % 10)) })
   set(22, { active: !(byId.get(22)?.active as boolean) })
   set(23, { ext_id: uuidOf(99_999) })
   set(24, { ratio: (byId.get(24)?.ratio as number) + 0.001 })
@@ -121,7 +131,9 @@ export const items: TableSpec = {
   key: ['tenant', 'sku'],
   ddl: {
     postgres: `(tenant text, sku varchar(60) UNIQUE, qty bigint, note text, PRIMARY KEY (tenant, sku))`,
-    mariadb: `(tenant VARCHAR(60), sku VARCHAR(60) UNIQUE, qty BIGINT, note TEXT, PRIMARY KEY (tenant, sku)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
+    mariadb:
+      `(tenant VARCHAR(60), sku VARCHAR(60) UNIQUE, qty BIGINT, note TEXT, PRIMARY KEY (tenant, sku)) ` +
+      `CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,
     sqlite: `(tenant TEXT, sku TEXT UNIQUE, qty INTEGER, note TEXT, PRIMARY KEY (tenant, sku))`,
   },
   encode: (_engine, r) => [r.tenant, r.sku, r.qty, r.note],

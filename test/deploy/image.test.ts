@@ -90,7 +90,11 @@ systems:
 }
 
 /** Run the image on a tandem.yaml mounted read-only; resolves once `tandem up --json` says where it listens. */
-async function runMounted(what: string, store: string, env: Record<string, string> = {}): Promise<{ name: string; summary: { gateway: string; admin: string } }> {
+async function runMounted(
+  what: string,
+  store: string,
+  env: Record<string, string> = {},
+): Promise<{ name: string; summary: { gateway: string; admin: string } }> {
   const configDir = mountedConfig(what, store)
   const name = containerName(what)
   // Host networking so the container reaches the legacy service on the host's loopback.
@@ -143,11 +147,17 @@ afterAll(async () => {
 })
 
 describe('the tandem image', () => {
-  it('is tagged with the version and latest, runs tandem up on /etc/tandem/tandem.yaml as a non-root user', async () => {
+  it(
+    'is tagged with the version and latest, runs tandem ' +
+      'up on /etc/tandem/tandem.yaml as a non-root user', async () => {
     await built()
-    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+    const version = (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version
     expect(image.tags).toEqual([`localhost/tandem:${version}`, 'localhost/tandem:latest'])
-    const ids = await Promise.all(image.tags.map(async (tag) => (await podman(['image', 'inspect', '--format', '{{.Id}}', tag])).trim()))
+    const ids = await Promise.all(
+      image.tags.map(async (tag) => (await podman(['image', 'inspect', '--format', '{{.Id}}', tag])).trim()),
+    )
     expect(ids).toEqual([image.id, image.id])
 
     const [inspected] = JSON.parse(await podman(['image', 'inspect', image.tags[0]!])) as Array<{
@@ -162,7 +172,9 @@ describe('the tandem image', () => {
     expect(inspected!.Healthcheck?.Test).toEqual(['CMD', 'node', '/usr/local/lib/tandem/healthcheck.mjs'])
   }, BUILD_TIMEOUT)
 
-  it("refuses to start on its own tandem.yaml without an admin token, since the admin listener is on 0.0.0.0", async () => {
+  it(
+    "refuses to start on its own tandem.yaml without an " +
+      "admin token, since the admin listener is on 0.0.0.0", async () => {
     await built()
     const name = containerName('no-token')
     await podman(['run', '--detach', '--name', name, '--network', 'none', '--read-only', image.tags[0]!])
@@ -175,7 +187,18 @@ describe('the tandem image', () => {
     await built()
     const name = containerName('default')
     // A network of its own: the default listeners on 0.0.0.0 stay inside the container.
-    await podman(['run', '--detach', '--name', name, '--network', 'none', '--read-only', '--env', `TANDEM_ADMIN_TOKEN=${TOKEN}`, image.tags[0]!])
+    await podman([
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network',
+      'none',
+      '--read-only',
+      '--env',
+      `TANDEM_ADMIN_TOKEN=${TOKEN}`,
+      image.tags[0]!,
+    ])
     await vi.waitFor(async () => expect((await runCommand('podman', ['healthcheck', 'run', name])).code).toBe(0), {
       timeout: 120_000,
       interval: 500,
@@ -185,7 +208,9 @@ describe('the tandem image', () => {
     expect(await exitCode(name)).toBe(0)
   }, BUILD_TIMEOUT)
 
-  it('serves a mounted read-only tandem.yaml: /healthz, forwarding to a legacy on the host, a store on its volume, a drain on SIGTERM', async () => {
+  it(
+    'serves a mounted read-only tandem.yaml: /healthz, forwarding to ' +
+      'a legacy on the host, a store on its volume, a drain on SIGTERM', async () => {
     await built()
     const { name, summary } = await runMounted('mounted', 'sqlite:/var/lib/tandem/tandem.db')
 
@@ -206,10 +231,13 @@ describe('the tandem image', () => {
     const inFlight = request(`${summary.gateway}/slow/1`)
     await vi.waitFor(() => expect(held).toHaveLength(1), { timeout: 30_000, interval: 50 })
     await podman(['kill', '--signal', 'TERM', name])
-    await vi.waitFor(async () => expect((await runCommand('podman', ['logs', name])).stderr).toContain('draining in-flight requests'), {
-      timeout: 30_000,
-      interval: 100,
-    })
+    await vi.waitFor(
+      async () => expect((await runCommand('podman', ['logs', name])).stderr).toContain('draining in-flight requests'),
+      {
+        timeout: 30_000,
+        interval: 100,
+      },
+    )
     release()
     const drained = await inFlight
     expect(drained.statusCode).toBe(200)
@@ -217,12 +245,18 @@ describe('the tandem image', () => {
     expect(await exitCode(name)).toBe(0)
   }, BUILD_TIMEOUT)
 
-  it('runs as replicas on one PostgreSQL store, as deploy/kubernetes does: an action through one reaches the other', async () => {
+  it(
+    'runs as replicas on one PostgreSQL store, as deploy/kubernetes ' +
+      'does: an action through one reaches the other', async () => {
     await built()
     const schema = await withPostgresSchema()
     try {
       // The store URL comes from the environment, as the Kubernetes Secret provides it.
-      const replicas = await Promise.all(['replica-a', 'replica-b'].map((what) => runMounted(what, 'env:TANDEM_STORE_URL', { TANDEM_STORE_URL: schema.url })))
+      const replicas = await Promise.all(
+        ['replica-a', 'replica-b'].map((what) =>
+          runMounted(what, 'env:TANDEM_STORE_URL', { TANDEM_STORE_URL: schema.url }),
+        ),
+      )
       for (const { summary } of replicas) {
         const res = await request(`${summary.gateway}/stock/1`)
         expect(res.statusCode).toBe(200)

@@ -34,26 +34,35 @@ interface Rendered {
 async function render(dir: string): Promise<Rendered> {
   const { stdout } = await exec('kubectl', ['kustomize', dir], { maxBuffer: 16 << 20 })
   const objects = parseAllDocuments(stdout).map((doc) => doc.toJS() as { apiVersion: string; kind: string })
-  const of = <T,>(apiVersion: string, kind: string): T[] => objects.filter((o) => o.apiVersion === apiVersion && o.kind === kind) as T[]
+  const of = <T,>(apiVersion: string, kind: string): T[] =>
+    objects.filter((o) => o.apiVersion === apiVersion && o.kind === kind) as T[]
   const deployments = of<IDeployment>('apps/v1', 'Deployment').map((d) => new Deployment(d))
   const services = of<IService>('v1', 'Service').map((s) => new Service(s))
   const configMaps = of<IConfigMap>('v1', 'ConfigMap').map((c) => new ConfigMap(c))
   // kustomize folds long base64 values over several lines; the API server's decoder skips the line
   // breaks, the schema's "byte" format does not, so they are dropped before validating.
   const secrets = of<ISecret>('v1', 'Secret').map(
-    (s) => new Secret({ ...s, data: Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, v.replace(/\s/g, '')])) }),
+    (s) =>
+      new Secret({
+        ...s,
+        data: Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, v.replace(/\s/g, '')])),
+      }),
   )
   const pdbs = of<IPodDisruptionBudget>('policy/v1', 'PodDisruptionBudget').map((p) => new PodDisruptionBudget(p))
   const known = [...deployments, ...services, ...configMaps, ...secrets, ...pdbs]
   // Nothing rendered escapes validation: every object is one of the kinds above.
-  expect(objects.map((o) => `${o.apiVersion} ${o.kind}`).sort()).toEqual(known.map((o) => `${o.apiVersion} ${o.kind}`).sort())
+  expect(objects.map((o) => `${o.apiVersion} ${o.kind}`).sort()).toEqual(
+    known.map((o) => `${o.apiVersion} ${o.kind}`).sort(),
+  )
   for (const object of known) object.validate()
   expect([deployments.length, configMaps.length, secrets.length, pdbs.length]).toEqual([1, 1, 1, 1])
   return { deployment: deployments[0]!, services, configMap: configMaps[0]!, secret: secrets[0]!, pdb: pdbs[0]! }
 }
 
 function secretEnv(secret: ISecret): Record<string, string> {
-  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+  )
 }
 
 function tandemYaml(rendered: Rendered): string {
@@ -121,7 +130,9 @@ replicas:
 }
 
 describe('deploy/kubernetes', () => {
-  it('renders valid objects: a Deployment of several replicas with probes, limits and a non-root, read-only container', async () => {
+  it(
+    'renders valid objects: a Deployment of several replicas ' +
+      'with probes, limits and a non-root, read-only container', async () => {
     const { deployment, services, pdb } = await render(BASE)
     const spec = deployment.spec!
     expect(spec.replicas).toBeGreaterThanOrEqual(2)
@@ -133,8 +144,16 @@ describe('deploy/kubernetes', () => {
 
     // The pod runs as the image's user (deploy/image/Containerfile), never as root.
     const user = /^USER (\d+):(\d+)$/m.exec(readFileSync(join(ROOT, 'deploy/image/Containerfile'), 'utf8'))!
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: Number(user[1]), runAsGroup: Number(user[2]) })
-    expect(container!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } })
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: Number(user[1]),
+      runAsGroup: Number(user[2]),
+    })
+    expect(container!.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    })
     expect(container!.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp')
 
     for (const probe of [container!.readinessProbe, container!.livenessProbe]) {
@@ -162,7 +181,9 @@ describe('deploy/kubernetes', () => {
     const container = pod.containers[0]!
     const config = pod.volumes!.find((v) => v.configMap !== undefined)!
     expect(config.configMap!.name).toBe(rendered.configMap.metadata!.name)
-    expect(container.volumeMounts).toContainEqual(expect.objectContaining({ name: config.name, mountPath: '/etc/tandem', readOnly: true }))
+    expect(container.volumeMounts).toContainEqual(
+      expect.objectContaining({ name: config.name, mountPath: '/etc/tandem', readOnly: true }),
+    )
     expect(container.envFrom).toEqual([{ secretRef: { name: rendered.secret.metadata!.name } }])
 
     const raw = parse(tandemYaml(rendered)) as { gateway: { listen: string }; admin: { listen: string } }
@@ -182,15 +203,21 @@ describe('deploy/kubernetes', () => {
     ])
   })
 
-  it('with the overlay of docs/deploy.md: a valid tandem.yaml on PostgreSQL whose admin listener is protected', async () => {
+  it(
+    'with the overlay of docs/deploy.md: a valid tandem.yaml ' +
+      'on PostgreSQL whose admin listener is protected', async () => {
     const rendered = await render(overlay())
     expect(rendered.deployment.metadata!.namespace).toBe('migration')
     expect(rendered.deployment.spec!.replicas).toBe(4)
-    expect(rendered.deployment.spec!.template.spec!.containers[0]!.image).toBe(`registry.example.internal/platform/tandem:${version}`)
+    expect(rendered.deployment.spec!.template.spec!.containers[0]!.image).toBe(
+      `registry.example.internal/platform/tandem:${version}`,
+    )
     const env = secretEnv(rendered.secret)
     const volumes = rendered.deployment.spec!.template.spec!.volumes!
     expect(volumes.map((v) => v.configMap?.name).filter(Boolean)).toEqual([rendered.configMap.metadata!.name])
-    expect(rendered.deployment.spec!.template.spec!.containers[0]!.envFrom).toEqual([{ secretRef: { name: rendered.secret.metadata!.name } }])
+    expect(rendered.deployment.spec!.template.spec!.containers[0]!.envFrom).toEqual([
+      { secretRef: { name: rendered.secret.metadata!.name } },
+    ])
 
     const config = parseConfig(tandemYaml(rendered), 'tandem.yaml', env)
     // Several replicas share one store; SQLite is refused across processes (SPEC 11).

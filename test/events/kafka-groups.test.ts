@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bridge } from '../../src/events/bridge.js'
-import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../src/events/event-stream.js'
+import { SOURCE_TIME_HEADER, type EventStream } from '../../src/events/event-stream.js'
 import { openStream } from '../../src/events/open-stream.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { tandem } from '../support/cli.js'
@@ -100,56 +100,60 @@ async function consume(
 }
 
 describe('Kafka map-position --group', () => {
-  it('after --commit, the group on the new cluster reads every message it had not consumed on the old one', async () => {
-    const oldUrl = oldCluster.topicUrl('moving')
-    const newUrl = newCluster.topicUrl('moving')
-    const old = await open(oldUrl)
-    const neu = await open(newUrl)
-    // The new topic already holds messages an hour older than anything the group has not consumed.
-    await publishOrders(neu, orderIds(40, 'noise'), { [SOURCE_TIME_HEADER]: String(Date.now() - 3_600_000) })
-    await publishOrders(old, orderIds(800, 'm'))
-    // The group consumed a different share of each partition (all of 0, none of 3).
-    const share = [1, 0.5, 0.25, 0]
-    const consumed = await consume(
-      oldCluster.bootstrap,
-      topicOf(oldUrl),
-      'billing',
-      (p, high) => (high * BigInt(Math.round(share[p]! * 100))) / 100n,
-    )
-    const all = (await readAll(old)).map((e) => e.messageId!)
-    const unconsumed = all.filter((id) => !consumed.includes(id))
-    expect(consumed.length).toBeGreaterThan(100)
-    expect(unconsumed.length).toBeGreaterThan(100)
-    await bridge({ from: oldUrl, to: newUrl, untilIdle: true, batch: 200 })
+  it(
+    'after --commit, the group on the new cluster reads ' + 'every message it had not consumed on the old one',
+    async () => {
+      const oldUrl = oldCluster.topicUrl('moving')
+      const newUrl = newCluster.topicUrl('moving')
+      const old = await open(oldUrl)
+      const neu = await open(newUrl)
+      // The new topic already holds messages an hour older than anything the group has not consumed.
+      await publishOrders(neu, orderIds(40, 'noise'), { [SOURCE_TIME_HEADER]: String(Date.now() - 3_600_000) })
+      await publishOrders(old, orderIds(800, 'm'))
+      // The group consumed a different share of each partition (all of 0, none of 3).
+      const share = [1, 0.5, 0.25, 0]
+      const consumed = await consume(
+        oldCluster.bootstrap,
+        topicOf(oldUrl),
+        'billing',
+        (p, high) => (high * BigInt(Math.round(share[p]! * 100))) / 100n,
+      )
+      const all = (await readAll(old)).map((e) => e.messageId!)
+      const unconsumed = all.filter((id) => !consumed.includes(id))
+      expect(consumed.length).toBeGreaterThan(100)
+      expect(unconsumed.length).toBeGreaterThan(100)
+      await bridge({ from: oldUrl, to: newUrl, untilIdle: true, batch: 200 })
 
-    const run = await tandem([
-      'events',
-      'map-position',
-      '--from',
-      oldUrl,
-      '--to',
-      newUrl,
-      '--group',
-      'billing',
-      '--commit',
-      '--json',
-    ])
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(0)
-    const mapped = JSON.parse(run.stdout)
-    expect(mapped).toMatchObject({ group: 'billing', committed: true, unconsumed: unconsumed.length })
-    expect(mapped.source).toHaveLength(4)
-    expect(mapped.target).toHaveLength(4)
+      const run = await tandem([
+        'events',
+        'map-position',
+        '--from',
+        oldUrl,
+        '--to',
+        newUrl,
+        '--group',
+        'billing',
+        '--commit',
+        '--json',
+      ])
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(0)
+      const mapped = JSON.parse(run.stdout)
+      expect(mapped).toMatchObject({ group: 'billing', committed: true, unconsumed: unconsumed.length })
+      expect(mapped.source).toHaveLength(4)
+      expect(mapped.target).toHaveLength(4)
 
-    // The group on the new cluster, from the committed offsets to the end.
-    const resumed = await consume(newCluster.bootstrap, topicOf(newUrl), 'billing', (_p, high) => high)
-    for (const id of unconsumed) expect(resumed, id).toContain(id)
-    const repeated = resumed.filter((id) => consumed.includes(id))
-    expect(repeated.length).toBe(mapped.redeliveries)
-    expect(resumed.filter((id) => id.startsWith('noise-'))).toEqual([])
-    // At-least-once, but not from the start: most of what the group consumed is not delivered again.
-    expect(repeated.length).toBeLessThan(consumed.length)
-  }, 240_000)
+      // The group on the new cluster, from the committed offsets to the end.
+      const resumed = await consume(newCluster.bootstrap, topicOf(newUrl), 'billing', (_p, high) => high)
+      for (const id of unconsumed) expect(resumed, id).toContain(id)
+      const repeated = resumed.filter((id) => consumed.includes(id))
+      expect(repeated.length).toBe(mapped.redeliveries)
+      expect(resumed.filter((id) => id.startsWith('noise-'))).toEqual([])
+      // At-least-once, but not from the start: most of what the group consumed is not delivered again.
+      expect(repeated.length).toBeLessThan(consumed.length)
+    },
+    240_000,
+  )
 })
 
 describe('Kafka bridge restarts', () => {

@@ -33,78 +33,93 @@ const orderId = (e: StoredEvent): string => JSON.parse(Buffer.from(e.data).toStr
 const partitionOf = (e: StoredEvent): string => e.position.split(':')[0]!
 
 describe('Kafka verify', () => {
-  it('2 000 messages over 4 partitions: exactly the 7 dropped, 3 duplicated and 2 extra ids, exit 1; after a bridge, exit 0', async () => {
-    const oldUrl = oldCluster.topicUrl()
-    const old = await open(oldUrl)
-    await publishOrders(old, orderIds(2000))
-    const events = await readAll(old)
-    expect(events).toHaveLength(2000)
-    expect(new Set(events.map(partitionOf))).toEqual(new Set(['0', '1', '2', '3']))
-    const dropped = ['o-0', 'o-13', 'o-500', 'o-999', 'o-1000', 'o-1500', 'o-1999']
-    const duplicated = ['o-7', 'o-808', 'o-1777']
-    const newUrl = newCluster.topicUrl()
-    const neu = await open(newUrl)
-    const copies = []
-    for (const e of events) {
-      const id = orderId(e)
-      if (dropped.includes(id)) continue
-      const copy = { id, data: e.data, key: e.key!, headers: { ...e.headers, [SOURCE_TIME_HEADER]: String(e.time) } }
-      copies.push(copy)
-      if (duplicated.includes(id)) copies.push(copy)
-    }
-    for (const x of ['ghost-1', 'ghost-2'])
-      copies.push({
-        id: x,
-        data: JSON.stringify({ orderId: x }),
-        key: x,
-        headers: { [SOURCE_TIME_HEADER]: String(events[0]!.time) },
+  it(
+    '2 000 messages over 4 partitions: exactly the 7 dropped, 3 ' +
+      'duplicated and 2 extra ids, exit 1; after a bridge, exit 0',
+    async () => {
+      const oldUrl = oldCluster.topicUrl()
+      const old = await open(oldUrl)
+      await publishOrders(old, orderIds(2000))
+      const events = await readAll(old)
+      expect(events).toHaveLength(2000)
+      expect(new Set(events.map(partitionOf))).toEqual(new Set(['0', '1', '2', '3']))
+      const dropped = ['o-0', 'o-13', 'o-500', 'o-999', 'o-1000', 'o-1500', 'o-1999']
+      const duplicated = ['o-7', 'o-808', 'o-1777']
+      const newUrl = newCluster.topicUrl()
+      const neu = await open(newUrl)
+      const copies = []
+      for (const e of events) {
+        const id = orderId(e)
+        if (dropped.includes(id)) continue
+        const copy = { id, data: e.data, key: e.key!, headers: { ...e.headers, [SOURCE_TIME_HEADER]: String(e.time) } }
+        copies.push(copy)
+        if (duplicated.includes(id)) copies.push(copy)
+      }
+      for (const x of ['ghost-1', 'ghost-2'])
+        copies.push({
+          id: x,
+          data: JSON.stringify({ orderId: x }),
+          key: x,
+          headers: { [SOURCE_TIME_HEADER]: String(events[0]!.time) },
+        })
+      await Promise.all(copies.map((c) => neu.publish(c)))
+
+      const run = await tandem([
+        'events',
+        'verify',
+        '--from',
+        oldUrl,
+        '--to',
+        newUrl,
+        '--id',
+        '/orderId',
+        '--bucket',
+        '1s',
+        '--json',
+      ])
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(1)
+      const report = JSON.parse(run.stdout)
+      expect(report.missing).toEqual([...dropped].sort())
+      expect(report.extra).toEqual(['ghost-1', 'ghost-2'])
+      expect(report.duplicates).toEqual([...duplicated].sort().map((id) => ({ id, old: 1, new: 2 })))
+      expect(report.counts).toEqual({ old: 2000, new: 2000 - 7 + 3 + 2 })
+
+      const cleanUrl = newCluster.topicUrl('clean')
+      const copied = await bridge({ from: oldUrl, to: cleanUrl, untilIdle: true, batch: 300 })
+      expect(copied.copied).toBe(2000)
+      const clean = await tandem([
+        'events',
+        'verify',
+        '--from',
+        oldUrl,
+        '--to',
+        cleanUrl,
+        '--id',
+        'message-id',
+        '--json',
+      ])
+      expect(clean.code).toBe(0)
+      expect(JSON.parse(clean.stdout)).toMatchObject({
+        ok: true,
+        missing: [],
+        extra: [],
+        duplicates: [],
+        counts: { old: 2000, new: 2000 },
       })
-    await Promise.all(copies.map((c) => neu.publish(c)))
 
-    const run = await tandem([
-      'events',
-      'verify',
-      '--from',
-      oldUrl,
-      '--to',
-      newUrl,
-      '--id',
-      '/orderId',
-      '--bucket',
-      '1s',
-      '--json',
-    ])
-    expect(run.stderr).toBe('')
-    expect(run.code).toBe(1)
-    const report = JSON.parse(run.stdout)
-    expect(report.missing).toEqual([...dropped].sort())
-    expect(report.extra).toEqual(['ghost-1', 'ghost-2'])
-    expect(report.duplicates).toEqual([...duplicated].sort().map((id) => ({ id, old: 1, new: 2 })))
-    expect(report.counts).toEqual({ old: 2000, new: 2000 - 7 + 3 + 2 })
-
-    const cleanUrl = newCluster.topicUrl('clean')
-    const copied = await bridge({ from: oldUrl, to: cleanUrl, untilIdle: true, batch: 300 })
-    expect(copied.copied).toBe(2000)
-    const clean = await tandem(['events', 'verify', '--from', oldUrl, '--to', cleanUrl, '--id', 'message-id', '--json'])
-    expect(clean.code).toBe(0)
-    expect(JSON.parse(clean.stdout)).toMatchObject({
-      ok: true,
-      missing: [],
-      extra: [],
-      duplicates: [],
-      counts: { old: 2000, new: 2000 },
-    })
-
-    // The bridge kept key, headers and record timestamp, and partitioned by key like the old cluster.
-    const byId = new Map((await readAll(await open(cleanUrl))).map((e) => [e.messageId, e]))
-    for (const e of events.slice(0, 50)) {
-      const c = byId.get(e.messageId)!
-      expect(Buffer.from(c.key!).toString()).toBe(Buffer.from(e.key!).toString())
-      expect(c.time).toBe(e.time)
-      expect(c.headers[SOURCE_TIME_HEADER]).toBe(String(e.time))
-      expect(partitionOf(c)).toBe(partitionOf(e))
-    }
-  }, 180_000)
+      // The bridge kept key, headers and record timestamp, and partitioned by key like the old cluster.
+      const byId = new Map((await readAll(await open(cleanUrl))).map((e) => [e.messageId, e]))
+      for (const e of events.slice(0, 50)) {
+        const c = byId.get(e.messageId)!
+        expect(Buffer.from(c.key!).toString()).toBe(Buffer.from(e.key!).toString())
+        expect(c.time).toBe(e.time)
+        expect(c.headers[SOURCE_TIME_HEADER]).toBe(String(e.time))
+        expect(partitionOf(c)).toBe(partitionOf(e))
+      }
+    },
+    180_000,
+  )
 
   it('ids from the record key and from a header work as well as a JSON path', async () => {
     const url = oldCluster.topicUrl('keys')

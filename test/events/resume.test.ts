@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { bridge } from '../../src/events/bridge.js'
 import { dualPublish, replay } from '../../src/events/dual-publish.js'
-import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../src/events/event-stream.js'
+import { SOURCE_TIME_HEADER } from '../../src/events/event-stream.js'
 import { mapPosition } from '../../src/events/map-position.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { tandem } from '../support/cli.js'
@@ -125,25 +125,29 @@ describe('bridge restarts', () => {
     expect(report).toMatchObject({ ok: true, counts: { old: 300, new: 300 } })
   }, 120_000)
 
-  it('survives SIGKILL of the CLI bridge mid-way: restarted, it completes and verifies clean (amqp -> nats)', async () => {
-    const old = await makeStream('amqp')
-    const neu = await makeStream('nats')
-    created.push(old, neu)
-    const checkpoint = join(await tempDir(), 'cp.json')
-    await publishOrders(old.stream, orderIds(3000, 'k'))
-    // Killed as soon as it has acknowledged a few batches.
-    const saved = await bridgeKilledMidway(old.url, neu.url, checkpoint)
-    expect(Number(saved.position)).toBeLessThan(2999)
-    const rest = await resumeBridge(old.url, neu.url, checkpoint)
-    expect(rest.code).toBe(0)
-    expect(JSON.parse(rest.stdout).resumedFrom).toBe(saved.position)
-    const report = await verifyStreams({ from: old.url, to: neu.url, id: 'message-id' })
-    expect(report.missing).toEqual([])
-    expect(report.extra).toEqual([])
-    // Nats-Msg-Id deduplication absorbs the batch that was in flight at the kill.
-    expect(report.duplicates).toEqual([])
-    expect(report.counts).toEqual({ old: 3000, new: 3000 })
-  }, 180_000)
+  it(
+    'survives SIGKILL of the CLI bridge mid-way: restarted, ' + 'it completes and verifies clean (amqp -> nats)',
+    async () => {
+      const old = await makeStream('amqp')
+      const neu = await makeStream('nats')
+      created.push(old, neu)
+      const checkpoint = join(await tempDir(), 'cp.json')
+      await publishOrders(old.stream, orderIds(3000, 'k'))
+      // Killed as soon as it has acknowledged a few batches.
+      const saved = await bridgeKilledMidway(old.url, neu.url, checkpoint)
+      expect(Number(saved.position)).toBeLessThan(2999)
+      const rest = await resumeBridge(old.url, neu.url, checkpoint)
+      expect(rest.code).toBe(0)
+      expect(JSON.parse(rest.stdout).resumedFrom).toBe(saved.position)
+      const report = await verifyStreams({ from: old.url, to: neu.url, id: 'message-id' })
+      expect(report.missing).toEqual([])
+      expect(report.extra).toEqual([])
+      // Nats-Msg-Id deduplication absorbs the batch that was in flight at the kill.
+      expect(report.duplicates).toEqual([])
+      expect(report.counts).toEqual({ old: 3000, new: 3000 })
+    },
+    180_000,
+  )
 })
 
 describe('dualPublish', () => {

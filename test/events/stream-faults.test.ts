@@ -70,12 +70,15 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
     expect(e.message).toContain('is a Redis string, not a stream')
   })
 
-  it('verify: a NATS ?subject= outside the stream is TANDEM_ERR_EVENTS_SUBJECT listing the stream subjects', async () => {
-    const e = errorOf(await verify(outside, nats.url))
-    expect(e.code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
-    expect(e.message).toContain('"elsewhere.events"')
-    expect(e.message).toMatch(/stores "ev_[^"]+\.>"/)
-  })
+  it(
+    'verify: a NATS ?subject= outside the stream is ' + 'TANDEM_ERR_EVENTS_SUBJECT listing the stream subjects',
+    async () => {
+      const e = errorOf(await verify(outside, nats.url))
+      expect(e.code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
+      expect(e.message).toContain('"elsewhere.events"')
+      expect(e.message).toMatch(/stores "ev_[^"]+\.>"/)
+    },
+  )
 
   it('verify: --since after --until is a usage error', async () => {
     const e = errorOf(
@@ -91,19 +94,24 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, counts: { old: 5, new: 5 } })
   })
 
-  it('bridge: a missing source, a non-stream, an unknown database or an outside subject as target are coded', async () => {
-    const bridge = (from: string, to: string): Promise<CliRun> =>
-      tandem(['events', 'bridge', '--from', from, '--to', to, '--until-idle', '--json'])
-    expect(errorOf(await bridge(redisUrl(missing), redisUrl(`${missing}_copy`))).code).toBe(
-      'TANDEM_ERR_EVENTS_NOT_FOUND',
-    )
-    expect(errorOf(await bridge(outside, redisUrl(`${missing}_copy`))).code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
-    expect(errorOf(await bridge(nats.url, redisUrl(stringKey))).code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
-    expect(errorOf(await bridge(nats.url, redisUrl(`${missing}_copy`, 99999))).code).toBe('TANDEM_ERR_EVENTS_REDIS_DB')
-    expect(errorOf(await bridge(nats.url, outside)).code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
-    expect(await redis.exists(`${missing}_copy`)).toBe(0)
-    expect(await redis.get(stringKey)).toBe('not a stream')
-  })
+  it(
+    'bridge: a missing source, a non-stream, an unknown ' + 'database or an outside subject as target are coded',
+    async () => {
+      const bridge = (from: string, to: string): Promise<CliRun> =>
+        tandem(['events', 'bridge', '--from', from, '--to', to, '--until-idle', '--json'])
+      expect(errorOf(await bridge(redisUrl(missing), redisUrl(`${missing}_copy`))).code).toBe(
+        'TANDEM_ERR_EVENTS_NOT_FOUND',
+      )
+      expect(errorOf(await bridge(outside, redisUrl(`${missing}_copy`))).code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
+      expect(errorOf(await bridge(nats.url, redisUrl(stringKey))).code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
+      expect(errorOf(await bridge(nats.url, redisUrl(`${missing}_copy`, 99999))).code).toBe(
+        'TANDEM_ERR_EVENTS_REDIS_DB',
+      )
+      expect(errorOf(await bridge(nats.url, outside)).code).toBe('TANDEM_ERR_EVENTS_SUBJECT')
+      expect(await redis.exists(`${missing}_copy`)).toBe(0)
+      expect(await redis.get(stringKey)).toBe('not a stream')
+    },
+  )
 
   it('map-position: a missing Redis stream on either side and an outside subject are coded', async () => {
     const map = (from: string, to: string, position: string): Promise<CliRun> =>
@@ -126,39 +134,45 @@ describe('stream URLs that name nothing readable', { timeout: 120_000 }, () => {
     expect(errorOf(await map(redisUrl(stringKey), nats.url, '1-0')).code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
   })
 
-  it('a classic RabbitMQ queue is TANDEM_ERR_EVENTS_WRONG_TYPE for verify and bridge, and keeps its messages', async () => {
-    const queue = uniqueName('ev_classic')
-    const conn = await amqp.connect(services.rabbitmq)
-    const ch = await conn.createConfirmChannel()
-    await ch.assertQueue(queue, { durable: true })
-    ch.sendToQueue(queue, Buffer.from('{"orderId":"o-0"}'), { messageId: 'o-0' })
-    await ch.waitForConfirms()
-    const classic = `${services.rabbitmq}/%2f?stream=${queue}`
-    try {
-      const read = errorOf(await verify(classic, red.url))
-      expect(read.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
-      expect(read.message).toContain('is a RabbitMQ classic queue, not a stream')
-      const copy = errorOf(
-        await tandem(['events', 'bridge', '--from', red.url, '--to', classic, '--until-idle', '--json']),
-      )
-      expect(copy.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
-      expect((await ch.checkQueue(queue)).messageCount).toBe(1)
-    } finally {
-      await ch.deleteQueue(queue)
-      await conn.close()
-    }
-  })
+  it(
+    'a classic RabbitMQ queue is TANDEM_ERR_EVENTS_WRONG_TYPE ' + 'for verify and bridge, and keeps its messages',
+    async () => {
+      const queue = uniqueName('ev_classic')
+      const conn = await amqp.connect(services.rabbitmq)
+      const ch = await conn.createConfirmChannel()
+      await ch.assertQueue(queue, { durable: true })
+      ch.sendToQueue(queue, Buffer.from('{"orderId":"o-0"}'), { messageId: 'o-0' })
+      await ch.waitForConfirms()
+      const classic = `${services.rabbitmq}/%2f?stream=${queue}`
+      try {
+        const read = errorOf(await verify(classic, red.url))
+        expect(read.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
+        expect(read.message).toContain('is a RabbitMQ classic queue, not a stream')
+        const copy = errorOf(
+          await tandem(['events', 'bridge', '--from', red.url, '--to', classic, '--until-idle', '--json']),
+        )
+        expect(copy.code).toBe('TANDEM_ERR_EVENTS_WRONG_TYPE')
+        expect((await ch.checkQueue(queue)).messageCount).toBe(1)
+      } finally {
+        await ch.deleteQueue(queue)
+        await conn.close()
+      }
+    },
+  )
 
-  it('a library publisher may still open a Redis stream that does not exist yet: the first XADD creates it', async () => {
-    const key = uniqueName('ev_lazy')
-    const s = await openStream(redisUrl(key))
-    try {
-      await expect(s.end()).rejects.toMatchObject({ code: 'TANDEM_ERR_EVENTS_NOT_FOUND' })
-      await s.publish({ id: 'o-1', data: '{"orderId":"o-1"}' })
-      expect(await s.end()).toMatch(/^\d+-\d+$/)
-    } finally {
-      await s.close()
-      await redis.del(key)
-    }
-  })
+  it(
+    'a library publisher may still open a Redis stream ' + 'that does not exist yet: the first XADD creates it',
+    async () => {
+      const key = uniqueName('ev_lazy')
+      const s = await openStream(redisUrl(key))
+      try {
+        await expect(s.end()).rejects.toMatchObject({ code: 'TANDEM_ERR_EVENTS_NOT_FOUND' })
+        await s.publish({ id: 'o-1', data: '{"orderId":"o-1"}' })
+        expect(await s.end()).toMatch(/^\d+-\d+$/)
+      } finally {
+        await s.close()
+        await redis.del(key)
+      }
+    },
+  )
 })

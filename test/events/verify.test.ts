@@ -1,7 +1,7 @@
 // `events verify` end to end on real brokers: a new stream built with messages dropped, duplicated and
 // reordered on purpose is reported with exactly those ids, by the library and by the CLI (exit 0/1/2).
 import { afterAll, describe, expect, it } from 'vitest'
-import { SOURCE_TIME_HEADER, type EventStream, type StoredEvent } from '../../src/events/event-stream.js'
+import { SOURCE_TIME_HEADER, type EventStream } from '../../src/events/event-stream.js'
 import { bridge } from '../../src/events/bridge.js'
 import { verifyStreams } from '../../src/events/verify.js'
 import { tandem } from '../support/cli.js'
@@ -18,7 +18,10 @@ afterAll(async () => {
   for (const s of created) await s.drop()
 })
 
-/** Copies `old` into `neu` with defects: drops, extra copies (new broker ids, same orderId), a foreign id, reordering. */
+/**
+ * Copies `old` into `neu` with defects: drops, extra copies (new broker ids, same orderId), a foreign id,
+ * reordering.
+ */
 async function copyWithDefects(
   old: EventStream,
   neu: EventStream,

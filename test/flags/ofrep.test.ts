@@ -12,6 +12,11 @@ import { eventually } from '../support/eventually.js'
 import { system } from '../support/config.js'
 import { FLAGS, OPERATOR, VIEWER, act, codeSystem, flagInstance, post } from './support.js'
 
+/** The OFREP bulk evaluation answer, as far as these tests read it. */
+interface BulkBody {
+  flags: Array<{ key: string }>
+}
+
 let cleanup: Array<() => Promise<void>> = []
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => {})
@@ -158,14 +163,14 @@ it('answers bad input in the protocol shape, caches bulk with ETags and bounds o
   // Bulk: every flag for one context, an ETag, 304 while nothing changed, a new ETag after a change.
   const bulk = await post(one, { context: { targetingKey: 'user-7' } }, FLAGS)
   expect(bulk.status).toBe(200)
-  expect(bulk.body.flags.map((f: { key: string }) => f.key).sort()).toEqual(['checkout', 'web'])
+  expect((bulk.body as BulkBody).flags.map((f) => f.key).sort()).toEqual(['checkout', 'web'])
   const etag = bulk.headers.etag as string
   expect(etag).toMatch(/^".+"$/)
   expect((await post(one, { context: { targetingKey: 'user-7' } }, FLAGS, { 'if-none-match': etag })).status).toBe(304)
   await act(admin, 'checkout', 'rollback')
   const changed = await post(one, { context: { targetingKey: 'user-7' } }, FLAGS, { 'if-none-match': etag })
   expect(changed.status).toBe(200)
-  expect(changed.body.flags.find((f: { key: string }) => f.key === 'checkout')).toMatchObject({
+  expect((changed.body as BulkBody).flags.find((f) => f.key === 'checkout')).toMatchObject({
     value: false,
     reason: 'DISABLED',
   })

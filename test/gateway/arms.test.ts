@@ -73,26 +73,30 @@ describe('arm choice and mirroring through the gateway', () => {
     )
   }
 
-  it('weight 25 by header:x-user-id splits 10 000 users 25 % +- 2 %, sticky, and raising to 50 moves no one back', async () => {
-    tandem.instance.routing.set('split', { stage: 'canary', weight: 25, activeArm: 'legacy', paused: false })
-    const users = Array.from({ length: 10_000 }, (_, i) => `user-${i}`)
-    const first = new Map<string, string>()
-    await each(users, 16, async (u) => void first.set(u, await armOf('/split/x', { 'x-user-id': u })))
-    const share = [...first.values()].filter((a) => a === 'candidate').length / users.length
-    expect(share).toBeGreaterThanOrEqual(0.23)
-    expect(share).toBeLessThanOrEqual(0.27)
-    // Sticky: a second pass over a sample of users gives each the same arm.
-    const sample = users.filter((_, i) => i % 10 === 0)
-    await each(sample, 16, async (u) => expect(await armOf('/split/x', { 'x-user-id': u })).toBe(first.get(u)))
-    tandem.instance.routing.set('split', { stage: 'canary', weight: 50, activeArm: 'legacy', paused: false })
-    const second = new Map<string, string>()
-    await each(users, 16, async (u) => void second.set(u, await armOf('/split/x', { 'x-user-id': u })))
-    const movedBack = users.filter((u) => first.get(u) === 'candidate' && second.get(u) === 'legacy')
-    expect(movedBack).toEqual([])
-    const share50 = [...second.values()].filter((a) => a === 'candidate').length / users.length
-    expect(share50).toBeGreaterThanOrEqual(0.48)
-    expect(share50).toBeLessThanOrEqual(0.52)
-  }, 300_000) // 21 000 requests on two shared cores: generous, never a timing assertion
+  it(
+    'weight 25 by header:x-user-id splits 10 000 users 25 ' + '% +- 2 %, sticky, and raising to 50 moves no one back',
+    async () => {
+      tandem.instance.routing.set('split', { stage: 'canary', weight: 25, activeArm: 'legacy', paused: false })
+      const users = Array.from({ length: 10_000 }, (_, i) => `user-${i}`)
+      const first = new Map<string, string>()
+      await each(users, 16, async (u) => void first.set(u, await armOf('/split/x', { 'x-user-id': u })))
+      const share = [...first.values()].filter((a) => a === 'candidate').length / users.length
+      expect(share).toBeGreaterThanOrEqual(0.23)
+      expect(share).toBeLessThanOrEqual(0.27)
+      // Sticky: a second pass over a sample of users gives each the same arm.
+      const sample = users.filter((_, i) => i % 10 === 0)
+      await each(sample, 16, async (u) => expect(await armOf('/split/x', { 'x-user-id': u })).toBe(first.get(u)))
+      tandem.instance.routing.set('split', { stage: 'canary', weight: 50, activeArm: 'legacy', paused: false })
+      const second = new Map<string, string>()
+      await each(users, 16, async (u) => void second.set(u, await armOf('/split/x', { 'x-user-id': u })))
+      const movedBack = users.filter((u) => first.get(u) === 'candidate' && second.get(u) === 'legacy')
+      expect(movedBack).toEqual([])
+      const share50 = [...second.values()].filter((a) => a === 'candidate').length / users.length
+      expect(share50).toBeGreaterThanOrEqual(0.48)
+      expect(share50).toBeLessThanOrEqual(0.52)
+    },
+    300_000,
+  ) // 21 000 requests on two shared cores: generous, never a timing assertion
 
   it('a blue-green switch under continuous load fails no request', async () => {
     tandem.instance.routing.set('colours', { stage: 'canary', weight: 0, activeArm: 'legacy', paused: false })

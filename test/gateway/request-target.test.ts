@@ -73,18 +73,22 @@ describe('request target normalisation at the gateway', () => {
     expect(JSON.parse(escaping.body)).toMatchObject({ code: 'TANDEM_ERR_PATH_OUTSIDE_ROOT' })
   })
 
-  it('answers OPTIONS * itself with 200 and Allow (it used to be a 502), and refuses other non-path targets with a code', async () => {
-    const options = await rawRequest(
-      tandem.instance.gatewayUrl,
-      'OPTIONS * HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
-    )
-    expect(options.status).toBe(200)
-    expect(options.headers.allow).toContain('GET')
-    expect(options.body).toBe('')
-    const star = await get('*')
-    expect(star.status).toBe(400)
-    expect(JSON.parse(star.body)).toMatchObject({ code: 'TANDEM_ERR_BAD_TARGET' })
-    const ftp = await get('ftp://h/x')
-    expect(JSON.parse(ftp.body)).toMatchObject({ code: 'TANDEM_ERR_BAD_TARGET' })
-  })
+  it(
+    'answers OPTIONS * itself with 200 and Allow (it used to ' +
+      'be a 502), and refuses other non-path targets with a code',
+    async () => {
+      const options = await rawRequest(
+        tandem.instance.gatewayUrl,
+        'OPTIONS * HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+      )
+      expect(options.status).toBe(200)
+      expect(options.headers.allow).toContain('GET')
+      expect(options.body).toBe('')
+      const star = await get('*')
+      expect(star.status).toBe(400)
+      expect(JSON.parse(star.body)).toMatchObject({ code: 'TANDEM_ERR_BAD_TARGET' })
+      const ftp = await get('ftp://h/x')
+      expect(JSON.parse(ftp.body)).toMatchObject({ code: 'TANDEM_ERR_BAD_TARGET' })
+    },
+  )
 })

@@ -85,29 +85,32 @@ describe('shadow mode with a failing candidate', () => {
   ] as const
 
   for (const [name, reason] of cases) {
-    it(`candidate ${name}: clients get the legacy response byte for byte; the mirror failure counts as ${reason}`, async () => {
-      const direct = await observe(`${legacy.url}/${name}/item?q=1`)
-      for (let i = 0; i < 5; i++) {
-        const viaGateway = await observe(`${tandem.instance.gatewayUrl}/${name}/item?q=1`)
-        expect(viaGateway.status).toBe(207)
-        expect(viaGateway.headers).toEqual(direct.headers)
-        expect(viaGateway.body.equals(BODY)).toBe(true)
-      }
-      const counted = await eventually(
-        () => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: reason }),
-        { until: (n) => n >= 5 },
-      )
-      expect(counted).toBe(5)
-      expect(
-        await promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: 'mirrored' }),
-      ).toBe(0)
-      // The comparison sink still receives the exchange, with the candidate marked as failed.
-      const sink = tandem.instance.comparisons as CountingSink
-      const exchanges = await eventually(async () => sink.recent.filter((e) => e.system === name), {
-        until: (e) => e.length >= 5,
-      })
-      expect(exchanges.every((e) => e.primary === 'legacy' && e.legacy.ok && !e.candidate.ok)).toBe(true)
-      expect(exchanges.every((e) => !e.candidate.ok && e.candidate.reason === reason)).toBe(true)
-    })
+    it(
+      `candidate ${name}: clients get the legacy response ` + `byte for byte; the mirror failure counts as ${reason}`,
+      async () => {
+        const direct = await observe(`${legacy.url}/${name}/item?q=1`)
+        for (let i = 0; i < 5; i++) {
+          const viaGateway = await observe(`${tandem.instance.gatewayUrl}/${name}/item?q=1`)
+          expect(viaGateway.status).toBe(207)
+          expect(viaGateway.headers).toEqual(direct.headers)
+          expect(viaGateway.body.equals(BODY)).toBe(true)
+        }
+        const counted = await eventually(
+          () => promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: reason }),
+          { until: (n) => n >= 5 },
+        )
+        expect(counted).toBe(5)
+        expect(
+          await promValue(tandem.instance.adminUrl, 'tandem_shadow_total', { system: name, result: 'mirrored' }),
+        ).toBe(0)
+        // The comparison sink still receives the exchange, with the candidate marked as failed.
+        const sink = tandem.instance.comparisons as CountingSink
+        const exchanges = await eventually(async () => sink.recent.filter((e) => e.system === name), {
+          until: (e) => e.length >= 5,
+        })
+        expect(exchanges.every((e) => e.primary === 'legacy' && e.legacy.ok && !e.candidate.ok)).toBe(true)
+        expect(exchanges.every((e) => !e.candidate.ok && e.candidate.reason === reason)).toBe(true)
+      },
+    )
   }
 })

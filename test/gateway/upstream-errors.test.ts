@@ -68,28 +68,34 @@ describe('upstream failures as gateway clients see them', () => {
   }
 
   for (const name of Object.keys(replies)) {
-    it(`an upstream answering ${name} gets TANDEM_ERR_UPSTREAM_PROTOCOL (502), naming the target by its role`, async () => {
-      const { status, body } = await call(`/${name}/x`)
-      expect(status).toBe(502)
-      expect(body.code, body.message).toBe('TANDEM_ERR_UPSTREAM_PROTOCOL')
-      expect(body.message).toContain(`legacy of system "${name}"`)
-      expect(body.message).not.toMatch(/127\.0\.0\.1|http:|:\d{2,5}\b/)
-      expect(body.message).not.toContain(String(upstreams[name]!.port))
-    })
+    it(
+      `an upstream answering ${name} gets TANDEM_ERR_UPSTREAM_PROTOCOL ` + `(502), naming the target by its role`,
+      async () => {
+        const { status, body } = await call(`/${name}/x`)
+        expect(status).toBe(502)
+        expect(body.code, body.message).toBe('TANDEM_ERR_UPSTREAM_PROTOCOL')
+        expect(body.message).toContain(`legacy of system "${name}"`)
+        expect(body.message).not.toMatch(/127\.0\.0\.1|http:|:\d{2,5}\b/)
+        expect(body.message).not.toContain(String(upstreams[name]!.port))
+      },
+    )
   }
 
-  it('an unreachable upstream is TANDEM_ERR_UPSTREAM_CONNECT without its address; the fallback is named as such', async () => {
-    const port = new URL(down).port
-    for (const path of ['/down/x', '/unrouted']) {
-      const { status, body } = await call(path)
-      expect(status).toBe(502)
-      expect(body.code).toBe('TANDEM_ERR_UPSTREAM_CONNECT')
-      expect(body.message).toContain('ECONNREFUSED')
-      expect(body.message).not.toContain(port)
-      expect(body.message).not.toMatch(/127\.0\.0\.1|http:|legacy-app/)
-    }
-    expect((await call('/unrouted')).body.message).toContain('gateway.fallback')
-  })
+  it(
+    'an unreachable upstream is TANDEM_ERR_UPSTREAM_CONNECT ' + 'without its address; the fallback is named as such',
+    async () => {
+      const port = new URL(down).port
+      for (const path of ['/down/x', '/unrouted']) {
+        const { status, body } = await call(path)
+        expect(status).toBe(502)
+        expect(body.code).toBe('TANDEM_ERR_UPSTREAM_CONNECT')
+        expect(body.message).toContain('ECONNREFUSED')
+        expect(body.message).not.toContain(port)
+        expect(body.message).not.toMatch(/127\.0\.0\.1|http:|legacy-app/)
+      }
+      expect((await call('/unrouted')).body.message).toContain('gateway.fallback')
+    },
+  )
 
   it('keeps serving after each of them', async () => {
     const res = await request(`${tandem.instance.gatewayUrl}/garbage/x`)

@@ -132,34 +132,37 @@ describe('configuration errors', () => {
     expect(stderr).toContain('TANDEM_ERR_CONFIG_DURATION')
   })
 
-  it('an invalid reload is rejected with its errors and the running config keeps serving; a valid one applies', async () => {
-    const t = await buildInstance(config())
-    try {
-      t.instance.routing.set('alpha', { stage: 'promoted', weight: 100, activeArm: 'candidate', paused: false })
-      const unknown = toYaml(
-        invalidConfig({ ...tandemConfig({ dir: t.dir }), systems: [{ name: 'alpha', unknownKey: 1 }] }),
-      )
-      writeFileSync(t.configFile, unknown)
-      const rejected = await t.instance.reload('test')
-      expect(rejected.ok).toBe(false)
-      if (!rejected.ok)
-        expect(
-          rejected.errors.some(
-            (e) => e.code === 'TANDEM_ERR_CONFIG_UNKNOWN_KEY' && e.line === lineOf(unknown, 'unknownKey'),
-          ),
-        ).toBe(true)
-      expect(await armOf(t.instance.gatewayUrl, '/alpha/x')).toBe('candidate')
-      expect(await armOf(t.instance.gatewayUrl, '/beta/x')).toBe('legacy')
+  it(
+    'an invalid reload is rejected with its errors and ' + 'the running config keeps serving; a valid one applies',
+    async () => {
+      const t = await buildInstance(config())
+      try {
+        t.instance.routing.set('alpha', { stage: 'promoted', weight: 100, activeArm: 'candidate', paused: false })
+        const unknown = toYaml(
+          invalidConfig({ ...tandemConfig({ dir: t.dir }), systems: [{ name: 'alpha', unknownKey: 1 }] }),
+        )
+        writeFileSync(t.configFile, unknown)
+        const rejected = await t.instance.reload('test')
+        expect(rejected.ok).toBe(false)
+        if (!rejected.ok)
+          expect(
+            rejected.errors.some(
+              (e) => e.code === 'TANDEM_ERR_CONFIG_UNKNOWN_KEY' && e.line === lineOf(unknown, 'unknownKey'),
+            ),
+          ).toBe(true)
+        expect(await armOf(t.instance.gatewayUrl, '/alpha/x')).toBe('candidate')
+        expect(await armOf(t.instance.gatewayUrl, '/beta/x')).toBe('legacy')
 
-      // A valid file with a new route applies without a restart; the rollout state stays.
-      writeConfig(t.dir, config([system('delta', { legacy: candidate.url, routes: [{ path: '/delta/**' }] })], t.dir))
-      expect(await t.instance.reload('test')).toEqual({ ok: true })
-      expect(await armOf(t.instance.gatewayUrl, '/delta/x')).toBe('candidate')
-      expect(await armOf(t.instance.gatewayUrl, '/alpha/x')).toBe('candidate')
-    } finally {
-      await t.close()
-    }
-  })
+        // A valid file with a new route applies without a restart; the rollout state stays.
+        writeConfig(t.dir, config([system('delta', { legacy: candidate.url, routes: [{ path: '/delta/**' }] })], t.dir))
+        expect(await t.instance.reload('test')).toEqual({ ok: true })
+        expect(await armOf(t.instance.gatewayUrl, '/delta/x')).toBe('candidate')
+        expect(await armOf(t.instance.gatewayUrl, '/alpha/x')).toBe('candidate')
+      } finally {
+        await t.close()
+      }
+    },
+  )
 })
 
 describe('malformed requests', () => {

@@ -62,59 +62,66 @@ function between(completions: readonly { at: number; ms: number; status: number 
 }
 
 describe('hot reload of a huge invalid config', () => {
-  it('keeps serving while a huge invalid tandem.yaml is judged, then refuses it with coded, capped errors (admin API and SIGHUP)', async () => {
-    const file = writeConfig(dir, config())
-    const t = await spawnUp(file, { args: ['--no-controller'] })
-    const probes = probe(`${t.gatewayUrl}/probe`)
-    try {
-      // A baseline for the report figure: the same probes with no reload running.
-      await eventually(() => expect(probes.completions.length).toBeGreaterThan(300), { tries: 3000, every: 20 })
-      const idle = between(probes.completions, 0, performance.now())
-      const huge = hugeInvalid()
-      writeFileSync(file, huge)
+  it(
+    'keeps serving while a huge invalid tandem.yaml is judged, then ' +
+      'refuses it with coded, capped errors (admin API and SIGHUP)',
+    async () => {
+      const file = writeConfig(dir, config())
+      const t = await spawnUp(file, { args: ['--no-controller'] })
+      const probes = probe(`${t.gatewayUrl}/probe`)
+      try {
+        // A baseline for the report figure: the same probes with no reload running.
+        await eventually(() => expect(probes.completions.length).toBeGreaterThan(300), { tries: 3000, every: 20 })
+        const idle = between(probes.completions, 0, performance.now())
+        const huge = hugeInvalid()
+        writeFileSync(file, huge)
 
-      // Admin API: the answer marks the end of the reload.
-      const apiStart = performance.now()
-      const res = await request(`${t.adminUrl}/api/v1/config/reload`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-      })
-      const body = (await res.body.json()) as { code: string; message: string; details: { code: string }[] }
-      const apiEnd = performance.now()
-      expect(res.statusCode).toBe(400)
-      expect(body.code).toBe('TANDEM_ERR_CONFIG_INVALID')
-      // The message counts every error, not only the 100 listed.
-      expect(body.message).toMatch(/^20000 error\(s\)/)
-      expect(body.details).toHaveLength(101)
-      expect(body.details[0]!.code).toBe('TANDEM_ERR_CONFIG_UNKNOWN_KEY')
-      expect(body.details[100]!.code).toBe('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS')
-      const api = between(probes.completions, apiStart, apiEnd)
-      expect(api.count).toBeGreaterThanOrEqual(ANSWERED_DURING_RELOAD)
-      expect(api.statuses).toEqual(new Set([200]))
+        // Admin API: the answer marks the end of the reload.
+        const apiStart = performance.now()
+        const res = await request(`${t.adminUrl}/api/v1/config/reload`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        })
+        const body = (await res.body.json()) as { code: string; message: string; details: { code: string }[] }
+        const apiEnd = performance.now()
+        expect(res.statusCode).toBe(400)
+        expect(body.code).toBe('TANDEM_ERR_CONFIG_INVALID')
+        // The message counts every error, not only the 100 listed.
+        expect(body.message).toMatch(/^20000 error\(s\)/)
+        expect(body.details).toHaveLength(101)
+        expect(body.details[0]!.code).toBe('TANDEM_ERR_CONFIG_UNKNOWN_KEY')
+        expect(body.details[100]!.code).toBe('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS')
+        const api = between(probes.completions, apiStart, apiEnd)
+        expect(api.count).toBeGreaterThanOrEqual(ANSWERED_DURING_RELOAD)
+        expect(api.statuses).toEqual(new Set([200]))
 
-      // SIGHUP: the log line of the refusal marks the end.
-      // The log of the first refusal may reach us after its HTTP answer: wait for it before counting.
-      const refusals = () => t.stderr().split('reload rejected').length - 1
-      await eventually(() => expect(refusals()).toBe(1), { tries: 1500, every: 20 })
-      const logBefore = t.stderr().length
-      const hupStart = performance.now()
-      t.child.kill('SIGHUP')
-      await eventually(() => expect(refusals()).toBe(2), { tries: 6000, every: 20 })
-      const hupEnd = performance.now()
-      const hup = between(probes.completions, hupStart, hupEnd)
-      expect(hup.count).toBeGreaterThanOrEqual(ANSWERED_DURING_RELOAD)
-      expect(hup.statuses).toEqual(new Set([200]))
-      expect(t.stderr().slice(logBefore)).toContain('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS')
-      expect(t.child.exitCode).toBeNull()
+        // SIGHUP: the log line of the refusal marks the end.
+        // The log of the first refusal may reach us after its HTTP answer: wait for it before counting.
+        const refusals = () => t.stderr().split('reload rejected').length - 1
+        await eventually(() => expect(refusals()).toBe(1), { tries: 1500, every: 20 })
+        const logBefore = t.stderr().length
+        const hupStart = performance.now()
+        t.child.kill('SIGHUP')
+        await eventually(() => expect(refusals()).toBe(2), { tries: 6000, every: 20 })
+        const hupEnd = performance.now()
+        const hup = between(probes.completions, hupStart, hupEnd)
+        expect(hup.count).toBeGreaterThanOrEqual(ANSWERED_DURING_RELOAD)
+        expect(hup.statuses).toEqual(new Set([200]))
+        expect(t.stderr().slice(logBefore)).toContain('TANDEM_ERR_CONFIG_TOO_MANY_ERRORS')
+        expect(t.child.exitCode).toBeNull()
 
-      // A report figure, not an assertion: how long the slowest probe waited during each reload.
-      console.log(
-        `idle: ${idle.count} probes, worst ${idle.worstMs.toFixed(1)} ms; reload of ${huge.length} bytes: admin API ${(apiEnd - apiStart).toFixed(0)} ms, ${api.count} probes, worst ${api.worstMs.toFixed(1)} ms; ` +
-          `SIGHUP ${(hupEnd - hupStart).toFixed(0)} ms, ${hup.count} probes, worst ${hup.worstMs.toFixed(1)} ms`,
-      )
-    } finally {
-      await probes.stop()
-      await t.kill()
-    }
-  }, 300_000)
+        // A report figure, not an assertion: how long the slowest probe waited during each reload.
+        console.log(
+          `idle: ${idle.count} probes, worst ${idle.worstMs.toFixed(1)} ms; reload of ${huge.length} bytes: ` +
+            `admin API ${(apiEnd - apiStart).toFixed(0)} ms, ${api.count} probes, ` +
+            `worst ${api.worstMs.toFixed(1)} ms; ` +
+            `SIGHUP ${(hupEnd - hupStart).toFixed(0)} ms, ${hup.count} probes, worst ${hup.worstMs.toFixed(1)} ms`,
+        )
+      } finally {
+        await probes.stop()
+        await t.kill()
+      }
+    },
+    300_000,
+  )
 })

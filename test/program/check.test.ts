@@ -104,8 +104,8 @@ describe('tandem check', () => {
     expect(r.stdout).toContain(`candidate: GET ${sick.url}/ready -> 503`)
     expect(r.stdout).toMatch(/FAIL {2}custom:slow-probe/)
     expect(r.stdout).toContain('timed out after 1000 ms')
-    expect(r.stdout).toMatch(/--  backup +not configured/)
-    expect(r.stdout).toMatch(/--  rollbackPlan +not configured/)
+    expect(r.stdout).toMatch(/-- {2}backup +not configured/)
+    expect(r.stdout).toMatch(/-- {2}rollbackPlan +not configured/)
     expect(r.stdout).toContain('4 check(s) failed: tests, dependencies, monitoring, custom:slow-probe')
   })
 

@@ -77,36 +77,39 @@ describe.each(BACKENDS)('KPI targets on %s', (_name, backend) => {
     expect(evaluateTargets(kpis, config.program.targets).every((r) => r.met)).toBe(true)
   })
 
-  it('a failed migration beside it misses failedMigrations (1) and downtime (2 min), and the report says so', async () => {
-    await seedGoodMigration(store)
-    await seedFailedMigration(store)
-    const report = await buildReport(config, store, { now: T0 + 4 * HOUR, failureDirs: [] })
-    expect(report.kpis).toMatchObject({ rollbackCount: 1, failedMigrations: 1, totalDowntimeMinutes: 2 })
-    expect(metOf(report.targets)).toEqual({
-      validationSuccessRate: true,
-      rollbackCount: true, // 1 < 5
-      failedMigrations: false, // 1 != 0
-      avgThroughputImprovement: true, // c is not migrated: a's +0.5 only
-      avgLatencyChange: true,
-      avgMigrationTimeHours: true,
-      totalDowntimeMinutes: false, // 2 != 0
-    })
-    // Planned waves: pilot started at T0, 2 days planned, 1 of 3 done after 4 h. The migration rate is
-    // 1 system / max(1, 4 h / 1 day) = 1 per day, so the 2 remaining systems end 2 days from now.
-    expect(report.wavePlans).toEqual([
-      {
-        wave: 'pilot',
-        plannedMs: 2 * 24 * HOUR,
-        startedAt: T0,
-        finishedAt: null,
-        actualMs: 4 * HOUR,
-        plannedEnd: T0 + 48 * HOUR,
-        projectedEnd: T0 + 4 * HOUR + 48 * HOUR,
-        remaining: 2,
-        late: true,
-      },
-    ])
-  })
+  it(
+    'a failed migration beside it misses failedMigrations ' + '(1) and downtime (2 min), and the report says so',
+    async () => {
+      await seedGoodMigration(store)
+      await seedFailedMigration(store)
+      const report = await buildReport(config, store, { now: T0 + 4 * HOUR, failureDirs: [] })
+      expect(report.kpis).toMatchObject({ rollbackCount: 1, failedMigrations: 1, totalDowntimeMinutes: 2 })
+      expect(metOf(report.targets)).toEqual({
+        validationSuccessRate: true,
+        rollbackCount: true, // 1 < 5
+        failedMigrations: false, // 1 != 0
+        avgThroughputImprovement: true, // c is not migrated: a's +0.5 only
+        avgLatencyChange: true,
+        avgMigrationTimeHours: true,
+        totalDowntimeMinutes: false, // 2 != 0
+      })
+      // Planned waves: pilot started at T0, 2 days planned, 1 of 3 done after 4 h. The migration rate is
+      // 1 system / max(1, 4 h / 1 day) = 1 per day, so the 2 remaining systems end 2 days from now.
+      expect(report.wavePlans).toEqual([
+        {
+          wave: 'pilot',
+          plannedMs: 2 * 24 * HOUR,
+          startedAt: T0,
+          finishedAt: null,
+          actualMs: 4 * HOUR,
+          plannedEnd: T0 + 48 * HOUR,
+          projectedEnd: T0 + 4 * HOUR + 48 * HOUR,
+          remaining: 2,
+          late: true,
+        },
+      ])
+    },
+  )
 
   it('honours targets written in the config, and `off`', async () => {
     await seedGoodMigration(store)

@@ -82,7 +82,10 @@ describe('a Prometheus-backed rule', () => {
     const rollback = (await listDecisions(harness.store, 'orders')).find((d) => d.action === 'rollback')!
     expect(rollback.actor).toBe('controller')
     expect(rollback.reason).toContain('appErrors')
-    const rule = (rollback.evidence as { rules: any[] }).rules.find((r) => r.rule === 'rollback.appErrors')
+    const evidence = rollback.evidence as {
+      rules: Array<{ rule: string; value: number; baseline: number; limit: number; values: Record<string, number> }>
+    }
+    const rule = evidence.rules.find((r) => r.rule === 'rollback.appErrors')!
     expect(rule).toMatchObject({
       metric: 'appErrors',
       threshold: '> 2x',

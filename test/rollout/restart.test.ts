@@ -50,7 +50,8 @@ describe('tandem up restart', () => {
               legacy: legacy.url,
               candidate: candidate.url,
               rollout: { steps: [{ weight: 20, pause: '1h' }, { weight: 50, pause: '1h' }, { weight: 100 }] },
-              // Sub-millisecond loopback latencies make the relative latency trigger noise; this test is about restarts.
+              // Sub-millisecond loopback latencies make the relative latency trigger noise;
+              // this test is about restarts.
               analysis: { interval: '200ms', minSamples: 5, rollback: { latencyP95: 'off' } },
             }),
           ],

@@ -27,7 +27,32 @@ async function rolledBack(harness: RolloutStack): Promise<boolean> {
   return (await getState(harness.store, 'orders')).stage === 'rolled-back'
 }
 
-async function onlyReport(harness: RolloutStack): Promise<any> {
+/** One rule's evidence in a failure report, as far as these tests read it. */
+interface RuleEvidence {
+  rule: string
+  result: string
+  threshold: string
+  limit: number
+  value: number
+  baseline: number
+  note: string
+  samples: { legacy: number; candidate: number }
+  window: { start: number; end: number }
+}
+
+/** The failure report written on a rollback, as far as these tests read it. */
+interface FailureReport {
+  reason: string
+  evidence: { rules: RuleEvidence[] }
+  recentDecisions: Array<{ action: string }>
+  diffs: unknown
+  metrics: {
+    current: { routes: Array<{ legacy: { errors: number }; candidate: { errors: number } }> }
+    history: unknown
+  }
+}
+
+async function onlyReport(harness: RolloutStack): Promise<FailureReport> {
   // The report is written after the rollback decision is persisted (routing first, then the store,
   // then the report), so it may land a moment after the stage reads rolled-back.
   const files = await eventually(
@@ -38,7 +63,7 @@ async function onlyReport(harness: RolloutStack): Promise<any> {
   )
   expect(files).toHaveLength(1)
   expect(files[0]).toMatch(/^orders_\d{8}_\d{6}\.json$/)
-  return JSON.parse(await readFile(join(harness.dir, 'failures', files[0]!), 'utf8'))
+  return JSON.parse(await readFile(join(harness.dir, 'failures', files[0]!), 'utf8')) as FailureReport
 }
 
 describe('automatic rollback', () => {
@@ -73,7 +98,7 @@ describe('automatic rollback', () => {
     const report = await onlyReport(harness)
     expect(report).toMatchObject({ system: 'orders', stage: 'canary', weight: 50 })
     expect(report.reason).toContain('errorRate')
-    const rule = report.evidence.rules.find((r: any) => r.rule === 'rollback.errorRate')
+    const rule = report.evidence.rules.find((r) => r.rule === 'rollback.errorRate')!
     expect(rule.result).toBe('fail')
     expect(rule.threshold).toBe('> 0.05')
     expect(rule.limit).toBe(0.05)
@@ -81,10 +106,10 @@ describe('automatic rollback', () => {
     expect(rule.value).toBeGreaterThan(0.2)
     expect(rule.value).toBeLessThan(0.4)
     expect(rule.samples.candidate).toBeGreaterThanOrEqual(20)
-    expect(report.recentDecisions.map((d: any) => d.action)).toEqual(decisions.map((d) => d.action))
+    expect(report.recentDecisions.map((d) => d.action)).toEqual(decisions.map((d) => d.action))
     expect(Array.isArray(report.diffs)).toBe(true)
-    expect(report.metrics.current.routes[0].candidate.errors).toBeGreaterThan(0)
-    expect(report.metrics.current.routes[0].legacy.errors).toBe(0)
+    expect(report.metrics.current.routes[0]!.candidate.errors).toBeGreaterThan(0)
+    expect(report.metrics.current.routes[0]!.legacy.errors).toBe(0)
     expect(Array.isArray(report.metrics.history)).toBe(true)
   })
 
@@ -101,7 +126,7 @@ describe('automatic rollback', () => {
     expect(rollback.action).toBe('rollback')
     expect(rollback.reason).toContain('latencyP95')
     const report = await onlyReport(harness)
-    const rule = report.evidence.rules.find((r: any) => r.rule === 'rollback.latencyP95')
+    const rule = report.evidence.rules.find((r) => r.rule === 'rollback.latencyP95')!
     expect(rule).toMatchObject({ metric: 'latencyP95', threshold: '> 2x', result: 'fail', dryRun: false })
     expect(rule.baseline).toBeGreaterThanOrEqual(50)
     expect(rule.value).toBeGreaterThan(2 * rule.baseline)
@@ -130,7 +155,7 @@ describe('automatic rollback', () => {
     expect(rollback.reason).toMatch(/^judge score 0 < 75: latency High/)
     const report = await onlyReport(harness)
     expect(report.evidence).toMatchObject({ judge: 'mann-whitney', score: 0, verdict: 'fail' })
-    const rule = report.evidence.rules.find((r: any) => r.rule === 'judge.latency')
+    const rule = report.evidence.rules.find((r) => r.rule === 'judge.latency')!
     expect(rule.result).toBe('fail')
     expect(rule.value).toBeGreaterThan(1)
     expect(rule.note).toMatch(/^High, p=/)

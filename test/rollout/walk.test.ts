@@ -92,34 +92,40 @@ describe('rollout walk', () => {
     }
   })
 
-  it('runs blue-green: analysis before the switch, the switch to the candidate colour, analysis after, promotion', async () => {
-    h = await startRollout(
-      catalog(10, { strategy: 'blue-green', steps: [{ shadow: '300ms' }, { switch: true, pause: '300ms' }] }),
-      {
-        legacy: { delayMs: 20 },
-        candidate: { delayMs: 20 },
-      },
-    )
-    const harness = h
-    const seen: string[] = []
-    harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.activeArm}`))
-    await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
-    await trafficUntil(harness.gatewayUrl, async () => (await getState(harness.store, 'catalog')).stage === 'promoted')
-    expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual([
-      'shadow:legacy',
-      'canary:candidate',
-      'promoted:candidate',
-    ])
-    const moves = (await listDecisions(harness.store, 'catalog'))
-      .filter((d) => d.action !== 'hold')
-      .map((d) => d.action)
-    expect(moves).toEqual(['start', 'advance', 'promote'])
-    // A passing verdict was taken while the candidate colour served everything.
-    const after = (await recentVerdicts(harness.store, 'catalog', 1000)).filter(
-      (v) => v.stage === 'canary' && v.verdict === 'pass',
-    )
-    expect(after.length).toBeGreaterThanOrEqual(1)
-  })
+  it(
+    'runs blue-green: analysis before the switch, the switch ' + 'to the candidate colour, analysis after, promotion',
+    async () => {
+      h = await startRollout(
+        catalog(10, { strategy: 'blue-green', steps: [{ shadow: '300ms' }, { switch: true, pause: '300ms' }] }),
+        {
+          legacy: { delayMs: 20 },
+          candidate: { delayMs: 20 },
+        },
+      )
+      const harness = h
+      const seen: string[] = []
+      harness.routing.on('change', (_s, r) => seen.push(`${r.stage}:${r.activeArm}`))
+      await harness.controller.act('catalog', 'start', { actor: 'alice', force: true })
+      await trafficUntil(
+        harness.gatewayUrl,
+        async () => (await getState(harness.store, 'catalog')).stage === 'promoted',
+      )
+      expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual([
+        'shadow:legacy',
+        'canary:candidate',
+        'promoted:candidate',
+      ])
+      const moves = (await listDecisions(harness.store, 'catalog'))
+        .filter((d) => d.action !== 'hold')
+        .map((d) => d.action)
+      expect(moves).toEqual(['start', 'advance', 'promote'])
+      // A passing verdict was taken while the candidate colour served everything.
+      const after = (await recentVerdicts(harness.store, 'catalog', 1000)).filter(
+        (v) => v.stage === 'canary' && v.verdict === 'pass',
+      )
+      expect(after.length).toBeGreaterThanOrEqual(1)
+    },
+  )
 
   it('holds as inconclusive with too little traffic, neither failing nor advancing', async () => {
     h = await startRollout(catalog(1000))
