@@ -27,8 +27,22 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/config/', pathNot: NOT_TEST },
       to: {
-        path: layer('admin', 'analysis', 'cli', 'compare', 'dashboard', 'data', 'demo', 'events', 'gateway',
-          'instance', 'metrics', 'program', 'rollout', 'store'),
+        path: layer(
+          'admin',
+          'analysis',
+          'cli',
+          'compare',
+          'dashboard',
+          'data',
+          'demo',
+          'events',
+          'gateway',
+          'instance',
+          'metrics',
+          'program',
+          'rollout',
+          'store',
+        ),
       },
     },
     {
@@ -46,8 +60,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/gateway/', pathNot: NOT_TEST },
       to: {
-        path: layer('admin', 'analysis', 'cli', 'dashboard', 'data', 'demo', 'events', 'instance', 'metrics',
-          'program', 'rollout', 'store'),
+        path: layer(
+          'admin',
+          'analysis',
+          'cli',
+          'dashboard',
+          'data',
+          'demo',
+          'events',
+          'instance',
+          'metrics',
+          'program',
+          'rollout',
+          'store',
+        ),
       },
     },
     {
@@ -67,14 +93,15 @@ module.exports = {
       name: 'metrics-follow-the-gateway-channels',
       comment:
         'Metrics learn about requests from gateway/diagnostics.ts only, never from the request path. They write ' +
-        'and read every instance\'s seconds in the store (below every layer) and count comparison results with ' +
-        'compare\'s counting vocabulary (compare never imports metrics).',
+        "and read every instance's seconds in the store (below every layer) and count comparison results with " +
+        "compare's counting vocabulary (compare never imports metrics).",
       severity: 'error',
       from: { path: '^src/metrics/', pathNot: NOT_TEST },
       to: {
         path: '^src/',
         pathNot:
-          '^src/(metrics|domain|store)/|^src/gateway/diagnostics\\.ts$|^src/compare/(sink|rolling-counts|compare-exchange)\\.ts$',
+          '^src/(metrics|domain|store)/|^src/gateway/diagnostics\\.ts$' +
+          '|^src/compare/(sink|rolling-counts|compare-exchange)\\.ts$',
       },
     },
     {

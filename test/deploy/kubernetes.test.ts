@@ -34,7 +34,7 @@ interface Rendered {
 async function render(dir: string): Promise<Rendered> {
   const { stdout } = await exec('kubectl', ['kustomize', dir], { maxBuffer: 16 << 20 })
   const objects = parseAllDocuments(stdout).map((doc) => doc.toJS() as { apiVersion: string; kind: string })
-  const of = <T,>(apiVersion: string, kind: string): T[] =>
+  const of = <T>(apiVersion: string, kind: string): T[] =>
     objects.filter((o) => o.apiVersion === apiVersion && o.kind === kind) as T[]
   const deployments = of<IDeployment>('apps/v1', 'Deployment').map((d) => new Deployment(d))
   const services = of<IService>('v1', 'Service').map((s) => new Service(s))
@@ -94,18 +94,29 @@ function overlay(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-kustomize-'))
   overlays.push(dir)
   const base = readFileSync(join(BASE, 'tandem.yaml'), 'utf8')
-  writeFileSync(join(dir, 'tandem.yaml'), base.replace(/^systems: \[\]$/m, `systems:
+  writeFileSync(
+    join(dir, 'tandem.yaml'),
+    base.replace(
+      /^systems: \[\]$/m,
+      `systems:
   - name: orders
     legacy:    { url: http://orders-legacy.shop.svc:8080 }
     candidate: { url: http://orders-v2.shop.svc:8080 }
-    routes: [{ path: /orders/** }]`))
-  writeFileSync(join(dir, 'tandem.env'), [
-    'TANDEM_STORE_URL=postgresql://tandem:s3cret@db.example.internal:5432/tandem',
-    'TANDEM_ADMIN_TOKEN=an-admin-token-of-32-characters!',
-    'TANDEM_VIEWER_TOKEN=a-viewer-token-of-32-characters!',
-    '',
-  ].join('\n'))
-  writeFileSync(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1
+    routes: [{ path: /orders/** }]`,
+    ),
+  )
+  writeFileSync(
+    join(dir, 'tandem.env'),
+    [
+      'TANDEM_STORE_URL=postgresql://tandem:s3cret@db.example.internal:5432/tandem',
+      'TANDEM_ADMIN_TOKEN=an-admin-token-of-32-characters!',
+      'TANDEM_VIEWER_TOKEN=a-viewer-token-of-32-characters!',
+      '',
+    ].join('\n'),
+  )
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: migration
 resources:
@@ -125,55 +136,58 @@ images:
 replicas:
   - name: tandem
     count: 4
-`)
+`,
+  )
   return dir
 }
 
 describe('deploy/kubernetes', () => {
   it(
     'renders valid objects: a Deployment of several replicas ' +
-      'with probes, limits and a non-root, read-only container', async () => {
-    const { deployment, services, pdb } = await render(BASE)
-    const spec = deployment.spec!
-    expect(spec.replicas).toBeGreaterThanOrEqual(2)
-    const pod = spec.template.spec!
-    const [container] = pod.containers
-    expect(pod.containers).toHaveLength(1)
-    expect(container!.image).toBe(`localhost/tandem:${version}`)
-    expect(container!.args).toEqual(['up', '-c', '/etc/tandem/tandem.yaml'])
+      'with probes, limits and a non-root, read-only container',
+    async () => {
+      const { deployment, services, pdb } = await render(BASE)
+      const spec = deployment.spec!
+      expect(spec.replicas).toBeGreaterThanOrEqual(2)
+      const pod = spec.template.spec!
+      const [container] = pod.containers
+      expect(pod.containers).toHaveLength(1)
+      expect(container!.image).toBe(`localhost/tandem:${version}`)
+      expect(container!.args).toEqual(['up', '-c', '/etc/tandem/tandem.yaml'])
 
-    // The pod runs as the image's user (deploy/image/Containerfile), never as root.
-    const user = /^USER (\d+):(\d+)$/m.exec(readFileSync(join(ROOT, 'deploy/image/Containerfile'), 'utf8'))!
-    expect(pod.securityContext).toMatchObject({
-      runAsNonRoot: true,
-      runAsUser: Number(user[1]),
-      runAsGroup: Number(user[2]),
-    })
-    expect(container!.securityContext).toMatchObject({
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-    })
-    expect(container!.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp')
+      // The pod runs as the image's user (deploy/image/Containerfile), never as root.
+      const user = /^USER (\d+):(\d+)$/m.exec(readFileSync(join(ROOT, 'deploy/image/Containerfile'), 'utf8'))!
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: Number(user[1]),
+        runAsGroup: Number(user[2]),
+      })
+      expect(container!.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      })
+      expect(container!.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp')
 
-    for (const probe of [container!.readinessProbe, container!.livenessProbe]) {
-      expect(probe?.httpGet).toMatchObject({ path: '/healthz', port: 'admin' })
-    }
-    expect(container!.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) })
-    expect(container!.resources?.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) })
-    // The drain after SIGTERM (up to 30 s) fits in the grace period.
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30)
+      for (const probe of [container!.readinessProbe, container!.livenessProbe]) {
+        expect(probe?.httpGet).toMatchObject({ path: '/healthz', port: 'admin' })
+      }
+      expect(container!.resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) })
+      expect(container!.resources?.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) })
+      // The drain after SIGTERM (up to 30 s) fits in the grace period.
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30)
 
-    const labels = spec.template.metadata!.labels!
-    const named = new Set(container!.ports!.map((p) => p.name))
-    expect(services.map((s) => s.metadata!.name).sort()).toEqual(['tandem-admin', 'tandem-gateway'])
-    for (const service of services) {
-      expect(labels).toMatchObject(service.spec!.selector!)
-      for (const p of service.spec!.ports!) expect(named).toContain(p.targetPort)
-    }
-    expect(labels).toMatchObject(pdb.spec!.selector!.matchLabels!)
-    expect(pdb.spec!.maxUnavailable).toBeLessThan(spec.replicas!)
-  })
+      const labels = spec.template.metadata!.labels!
+      const named = new Set(container!.ports!.map((p) => p.name))
+      expect(services.map((s) => s.metadata!.name).sort()).toEqual(['tandem-admin', 'tandem-gateway'])
+      for (const service of services) {
+        expect(labels).toMatchObject(service.spec!.selector!)
+        for (const p of service.spec!.ports!) expect(named).toContain(p.targetPort)
+      }
+      expect(labels).toMatchObject(pdb.spec!.selector!.matchLabels!)
+      expect(pdb.spec!.maxUnavailable).toBeLessThan(spec.replicas!)
+    },
+  )
 
   it('mounts the generated ConfigMap and Secret, and the container ports match tandem.yaml', async () => {
     const rendered = await render(BASE)
@@ -204,27 +218,28 @@ describe('deploy/kubernetes', () => {
   })
 
   it(
-    'with the overlay of docs/deploy.md: a valid tandem.yaml ' +
-      'on PostgreSQL whose admin listener is protected', async () => {
-    const rendered = await render(overlay())
-    expect(rendered.deployment.metadata!.namespace).toBe('migration')
-    expect(rendered.deployment.spec!.replicas).toBe(4)
-    expect(rendered.deployment.spec!.template.spec!.containers[0]!.image).toBe(
-      `registry.example.internal/platform/tandem:${version}`,
-    )
-    const env = secretEnv(rendered.secret)
-    const volumes = rendered.deployment.spec!.template.spec!.volumes!
-    expect(volumes.map((v) => v.configMap?.name).filter(Boolean)).toEqual([rendered.configMap.metadata!.name])
-    expect(rendered.deployment.spec!.template.spec!.containers[0]!.envFrom).toEqual([
-      { secretRef: { name: rendered.secret.metadata!.name } },
-    ])
+    'with the overlay of docs/deploy.md: a valid tandem.yaml ' + 'on PostgreSQL whose admin listener is protected',
+    async () => {
+      const rendered = await render(overlay())
+      expect(rendered.deployment.metadata!.namespace).toBe('migration')
+      expect(rendered.deployment.spec!.replicas).toBe(4)
+      expect(rendered.deployment.spec!.template.spec!.containers[0]!.image).toBe(
+        `registry.example.internal/platform/tandem:${version}`,
+      )
+      const env = secretEnv(rendered.secret)
+      const volumes = rendered.deployment.spec!.template.spec!.volumes!
+      expect(volumes.map((v) => v.configMap?.name).filter(Boolean)).toEqual([rendered.configMap.metadata!.name])
+      expect(rendered.deployment.spec!.template.spec!.containers[0]!.envFrom).toEqual([
+        { secretRef: { name: rendered.secret.metadata!.name } },
+      ])
 
-    const config = parseConfig(tandemYaml(rendered), 'tandem.yaml', env)
-    // Several replicas share one store; SQLite is refused across processes (SPEC 11).
-    expect(config.store).toBe(env.TANDEM_STORE_URL)
-    expect(config.store).toMatch(/^postgres(ql)?:\/\//)
-    expect(config.admin.tokens.map((t) => t.role).sort()).toEqual(['admin', 'viewer'])
-    expect(config.systems.map((s) => s.name)).toEqual(['orders'])
-    expect(() => assertAdminBindSafe(config)).not.toThrow()
-  })
+      const config = parseConfig(tandemYaml(rendered), 'tandem.yaml', env)
+      // Several replicas share one store; SQLite is refused across processes (SPEC 11).
+      expect(config.store).toBe(env.TANDEM_STORE_URL)
+      expect(config.store).toMatch(/^postgres(ql)?:\/\//)
+      expect(config.admin.tokens.map((t) => t.role).sort()).toEqual(['admin', 'viewer'])
+      expect(config.systems.map((s) => s.name)).toEqual(['orders'])
+      expect(() => assertAdminBindSafe(config)).not.toThrow()
+    },
+  )
 })
