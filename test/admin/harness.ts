@@ -29,6 +29,8 @@ export function configYaml(options: { tokens?: boolean; listen?: string } = {}):
   return `version: 1
 # The controller acts on the tests' requests; none of them waits for an analysis interval.
 defaults: { analysis: { interval: 1h } }
+# The tests seed metric seconds of 2023 (t0); the instance's writer must not prune them while they run.
+metrics: { retention: 10000d }
 admin:
   listen: ${options.listen ?? '127.0.0.1:0'}
   tokens: ${tokens}
