@@ -71,7 +71,8 @@ const MAX_DEPTH = 16
 /** Most leaf buckets one grouped scan of an integer key range computes (32^3 with the default factor). */
 export const MAX_SCAN_BUCKETS = 32768
 
-async function run(side: SidePlan, q: { sql: string; params: unknown[] } | string): Promise<unknown[][]> {
+/** Run a query on one side; a failure is TANDEM_ERR_DATA_QUERY naming the side (its URL redacted). */
+export async function run(side: SidePlan, q: { sql: string; params: unknown[] } | string): Promise<unknown[][]> {
   const { sql, params } = typeof q === 'string' ? { sql: q, params: [] } : q
   try {
     return await side.source.query(sql, params)

@@ -1,6 +1,7 @@
 // Incremental verification of a table (SPEC 13): the rows whose updatedAt lies in a window are read by
 // key from both databases as canonical texts and compared, so the cost follows the writes, not the table.
 import { TandemError } from '../errors.js'
+import { run } from './bisect.js'
 import type { DiffPlan, SidePlan } from './plan.js'
 import { compareRows, keyOf, toCanonRow, type DiffRow } from './rows.js'
 import { rowsByKeyQuery, type KeyTuple } from './sql.js'
@@ -101,23 +102,11 @@ async function changedKeys(
   const where = side.where ? ` AND (${side.where})` : ''
   const window = `${col} >= ${d.placeholder(1)} AND ${col} < ${d.placeholder(2)}`
   const sql = `SELECT ${keys.join(', ')} FROM ${side.table} WHERE ${window}${where}`
-  const rows = await query(side, sql, [sqlTime(since), sqlTime(until)])
+  const rows = await run(side, { sql, params: [sqlTime(since), sqlTime(until)] })
   return rows.map((r) => keyOf(toCanonRow(r), plan.keyCount))
 }
 
 async function byKey(side: SidePlan, plan: DiffPlan, keys: readonly KeyTuple[]) {
   const q = rowsByKeyQuery(side, plan.keyCount, keys)
-  return (await query(side, q.sql, q.params)).map(toCanonRow)
-}
-
-async function query(side: SidePlan, sql: string, params: unknown[]): Promise<unknown[][]> {
-  try {
-    return await side.source.query(sql, params)
-  } catch (error) {
-    throw new TandemError(
-      'TANDEM_ERR_DATA_QUERY',
-      { url: side.source.label, detail: (error as Error).message },
-      { cause: error },
-    )
-  }
+  return (await run(side, q)).map(toCanonRow)
 }
