@@ -3,18 +3,6 @@
 import { z } from 'zod'
 import { durationSchema, httpUrl, issue } from './primitives.js'
 
-/** Hook kinds a notification may subscribe to (the same as src/rollout/hooks.ts's HOOK_KINDS). */
-export const HOOK_EVENT_KINDS = [
-  'confirm-rollout',
-  'pre-rollout',
-  'step',
-  'confirm-promotion',
-  'promoted',
-  'rollback',
-  'emergency',
-  'event',
-] as const
-
 export const checkSchema = z.preprocess(
   (v) => (v === true ? {} : v),
   z.strictObject({

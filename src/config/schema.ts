@@ -2,7 +2,8 @@
 // JSON Schema (scripts/write-schema.ts) all come from here.
 import { z } from 'zod'
 import { durationSchema, httpUrl, issue, positiveDuration, sizeSchema } from './primitives.js'
-import { checklistSchema, hooksSchema, HOOK_EVENT_KINDS } from './checklist-schema.js'
+import { HOOK_KINDS } from '../domain/hooks.js'
+import { checklistSchema, hooksSchema } from './checklist-schema.js'
 import { programSchema } from './program-schema.js'
 import { analysisSchema, defaultSteps, rolloutSchema } from './rollout-schema.js'
 import { checkKindKeys, datastoreSchema, eventsSchema } from './moves-schema.js'
@@ -228,7 +229,7 @@ const notificationSchema = z
     webhook: httpUrl.optional(),
     command: z.string().optional(),
     headers: z.record(z.string(), z.string()).default({}),
-    on: z.array(z.enum(HOOK_EVENT_KINDS)).default(['promoted', 'rollback', 'emergency']),
+    on: z.array(z.enum(HOOK_KINDS)).default(['promoted', 'rollback', 'emergency']),
     timeout: durationSchema.prefault('10s'),
   })
   .superRefine((n, ctx) => {

@@ -1,21 +1,12 @@
 // Rollout hooks and notifications (SPEC 5): a webhook POST with JSON (including a Slack-compatible
 // `text`) or a shell command (JSON on stdin, TANDEM_* env vars). Confirm hooks gate; others inform.
+import { HOOK_KINDS, type HookKind } from '../domain/hooks.js'
 import { spawn } from 'node:child_process'
 import { request } from 'undici'
 import type { Config, HookConfig, SystemConfig } from '../config/schema.js'
 import { redactSecrets, redactWebhook } from '../redact.js'
 
-export const HOOK_KINDS = [
-  'confirm-rollout',
-  'pre-rollout',
-  'step',
-  'confirm-promotion',
-  'promoted',
-  'rollback',
-  'emergency',
-  'event',
-] as const
-export type HookKind = (typeof HOOK_KINDS)[number]
+export { HOOK_KINDS, type HookKind }
 
 const CONFIG_KEY: Record<HookKind, keyof SystemConfig['hooks']> = {
   'confirm-rollout': 'confirmRollout',
