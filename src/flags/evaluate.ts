@@ -136,7 +136,7 @@ export class FlagEvaluator {
         body: {
           key,
           errorCode: 'FLAG_NOT_FOUND',
-          errorDetails: `flag '${clip(key)}' was not found: no http or code system has that name`,
+          errorDetails: `flag '${clip(key)}' was not found: no system has that name (the flag key is a system name)`,
         },
       }
     const context = checkContext(body)
