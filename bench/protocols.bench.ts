@@ -3,6 +3,7 @@
 // Origins and proxies run in processes of their own; the load generators in this one (h2load is its own).
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -17,6 +18,8 @@ const H2_CLIENTS = 8
 const H2_STREAMS = 10
 const GRPC_SECONDS = 4
 const GRPC_IN_FLIGHT = 32
+/** Seconds of calls before measuring: the JIT settles, the shadow path's first seconds run 2x slower. */
+const GRPC_WARM_SECONDS = 3
 
 async function bundle(name: string): Promise<string> {
   const entry = fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url))
@@ -58,7 +61,7 @@ async function h2load(url: string, requests = H2_REQUESTS): Promise<number> {
 type Orders = grpc.Client & { GetOrder: (r: object, cb: (e: grpc.ServiceError | null) => void) => void }
 
 /** Unary GetOrder calls completed per second, GRPC_IN_FLIGHT at a time, for `seconds`. */
-async function grpcLoad(url: string, seconds = GRPC_SECONDS): Promise<{ rps: number; errors: number }> {
+async function grpcLoad(url: string, seconds = GRPC_SECONDS): Promise<{ rps: number; calls: number; errors: number }> {
   const Client = grpc.makeGenericClientConstructor(loadOrdersService(), 'Orders')
   const client = new Client(new URL(url).host, grpc.credentials.createInsecure()) as unknown as Orders
   const end = performance.now() + seconds * 1000
@@ -79,7 +82,14 @@ async function grpcLoad(url: string, seconds = GRPC_SECONDS): Promise<{ rps: num
   await Promise.all(Array.from({ length: GRPC_IN_FLIGHT }, worker))
   const elapsed = (performance.now() - started) / 1000
   client.close()
-  return { rps: done / elapsed, errors }
+  return { rps: done / elapsed, calls: done, errors }
+}
+
+/** CPU time (user + system, seconds) a process has used so far (Linux /proc). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 export async function run(): Promise<BenchSection> {
@@ -106,20 +116,27 @@ export async function run(): Promise<BenchSection> {
     }
 
     const grpcTargets: Record<string, string> = { direct: grpcLegacy! }
+    const proxyPids: Record<string, number> = {}
     for (const kind of ['tandem-grpc', 'tandem-grpc-shadow']) {
       const p = await start([proxyScript, kind, grpcLegacy!, grpcCandidate!, PROTO])
       children.push(p.child)
       grpcTargets[kind] = p.line.url!
+      proxyPids[kind] = p.child.pid!
     }
     const calls: Record<string, number[]> = {}
+    const cpuPerCall: Record<string, number[]> = {}
     let grpcErrors = 0
     for (const [name, url] of Object.entries(grpcTargets)) {
-      await grpcLoad(url, 1)
+      await grpcLoad(url, GRPC_WARM_SECONDS)
       calls[name] = []
+      cpuPerCall[name] = []
     }
     for (let i = 0; i < ROUNDS; i++) {
       for (const [name, url] of Object.entries(grpcTargets)) {
+        const pid = proxyPids[name]
+        const before = pid === undefined ? 0 : await cpuSeconds(pid)
         const r = await grpcLoad(url)
+        if (pid !== undefined) cpuPerCall[name]!.push(((await cpuSeconds(pid)) - before) / r.calls)
         calls[name]!.push(r.rps)
         grpcErrors += r.errors
       }
@@ -127,14 +144,15 @@ export async function run(): Promise<BenchSection> {
 
     const h2Direct = median(h2.direct!)
     const grpcDirect = median(calls.direct!)
-    const row = (label: string, v: number[], base: number) => ({
+    const row = (label: string, v: number[], base: number, cpu?: number[]) => ({
       case: label,
       'req/s': Math.round(median(v)),
       'vs direct': (median(v) / base).toFixed(2),
+      'proxy CPU µs/call': cpu === undefined || cpu.length === 0 ? '' : Math.round(median(cpu) * 1e6),
     })
     const rows = [
       ...Object.entries(h2).map(([name, v]) => row(`HTTP/2 h2load: ${name}`, v, h2Direct)),
-      ...Object.entries(calls).map(([name, v]) => row(`gRPC unary: ${name}`, v, grpcDirect)),
+      ...Object.entries(calls).map(([name, v]) => row(`gRPC unary: ${name}`, v, grpcDirect, cpuPerCall[name])),
     ]
     const ratio = (v: number[] | undefined, base: number) => (median(v!) / base).toFixed(2)
     return {
@@ -144,8 +162,9 @@ export async function run(): Promise<BenchSection> {
         'prior-knowledge h2c) ' +
         'for a small JSON body, directly against an h2c origin, through Tandem (HTTP/2 client side, HTTP/1.1 to the ' +
         'origin) and through http2-proxy (same setup). gRPC: unary GetOrder calls of the example orders service with ' +
-        `one grpc-js client, ${GRPC_IN_FLIGHT} calls in flight for ${GRPC_SECONDS} s, directly and through Tandem ` +
-        '(plain, and in shadow with every call mirrored to the candidate, decoded and handed to a counting sink). ' +
+        `one grpc-js client, ${GRPC_IN_FLIGHT} calls in flight for ${GRPC_SECONDS} s after ${GRPC_WARM_SECONDS} s of ` +
+        'warm-up, directly and through Tandem (plain, and in shadow with every call mirrored to the candidate, ' +
+        'decoded and handed to a counting sink); proxy CPU is the user+system time of the Tandem process per call. ' +
         `Medians of ${ROUNDS} interleaved rounds; every process shares the machine.`,
       rows,
       notes: [

@@ -2,6 +2,7 @@
 // failures answered with a gRPC status (never an HTTP error page), unary and server-streaming calls
 // mirrored, responses turned into proto3 JSON (or left as bytes) and grpc-status for the comparison.
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { ArmResult, ComparisonSink, Exchange } from '../compare/sink.js'
 import { mirrors, type Arm, type Stage } from '../domain/stages.js'
 import { channels, publishCall, publishShadow } from './diagnostics.js'
@@ -116,6 +117,8 @@ export class GrpcCalls {
     const system = route.system
     const grpc = system.grpc!
     const method = grpc.codec?.method(req.url!.split('?')[0]!)
+    // From an HTTP/2 client the body is read from its stream: the compat request would copy every chunk.
+    const body: Readable = (req as { stream?: Readable }).stream ?? req
     let shadow = null
     if (mirrors(stage)) {
       // Client and bidi streams are forwarded only: a mirror would need the whole conversation.
@@ -124,7 +127,7 @@ export class GrpcCalls {
       if (method !== undefined && method.requestStream) publishShadow(this.#deps.gateway, system.name, 'streaming')
       else if (system.shadow.sample < 1 && Math.random() >= system.shadow.sample) {
         publishShadow(this.#deps.gateway, system.name, 'sampled-out')
-      } else shadow = new ShadowRun(this.#shadowDepsOf(grpc), route, arm, req, facts, withBody)
+      } else shadow = new ShadowRun(this.#shadowDepsOf(grpc), route, arm, req, facts, withBody, body)
     }
     const upstream = system.serve[arm]
     const request = {
@@ -132,7 +135,7 @@ export class GrpcCalls {
       method: req.method!,
       path: upstream.basePath + req.url!,
       headers: upstreamRequestHeaders(facts, upstream.headers, false),
-      body: withBody ? req : null,
+      body: withBody ? body : null,
       timeoutMs: plan.upstreamTimeoutMs,
     }
     const deadlineMs = parseGrpcTimeout(req.headers['grpc-timeout'])

@@ -1,7 +1,13 @@
 // HTTP/2 calls to targets on node:http2 client sessions, with trailers (gRPC needs them; undici drops
 // data still buffered when trailers arrive): one session per target origin, streams flow-controlled
 // both ways, a capped copy of the response (trailers included) kept for comparison.
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
+import {
+  constants,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2'
 import type { Readable } from 'node:stream'
 import type { CapturedResponse } from '../compare/sink.js'
 import type { ServerResponse } from 'node:http'
@@ -63,9 +69,23 @@ function open(request: ForwardRequest): ClientHttp2Stream {
   const stream = session.request(h2Headers(request), { endStream: body === null })
   if (body !== null) {
     if (Buffer.isBuffer(body)) stream.end(body)
-    else (body as Readable).pipe(stream)
+    else relay(body as Readable, stream)
   }
   return stream
+}
+
+/** `source` into `sink` with backpressure: pipe() without its bookkeeping (one call sets up a dozen listeners). */
+function relay(source: Readable, sink: ClientHttp2Stream): void {
+  const resume = () => source.resume()
+  source.on('data', (chunk: Buffer) => {
+    if (!sink.write(chunk)) {
+      source.pause()
+      sink.once('drain', resume)
+    }
+  })
+  source.once('end', () => sink.end())
+  // A reader that paused it (a shadow copy waits for the primary call) lets it flow now.
+  source.resume()
 }
 
 /** A copy of a response body up to `cap` bytes. */
@@ -146,14 +166,17 @@ export function forwardH2ToClient(
       return finish(refused)
     }
     headers = h
-    const h2 = (res as unknown as { stream?: { respond(h: object, o: object): void } }).stream
-    if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0 && h2 !== undefined) {
-      // Headers that end the stream (gRPC trailers-only): relayed the same way, in one HEADERS frame.
+    const h2 = (res as unknown as { stream?: ServerHttp2Stream }).stream
+    if (h2 === undefined) return void res.writeHead(Number(h[':status']), clientHeaders(h))
+    // An HTTP/2 client: the response headers go straight to its stream (the compat writeHead validates
+    // each header again). Headers that end the stream (gRPC trailers-only) are relayed in one HEADERS frame;
+    // otherwise the compat response's own wantTrailers listener sends what res.addTrailers() stored.
+    const out = clientHeaders(h)
+    out[':status'] = h[':status'] as unknown as string
+    if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
       trailersOnly = true
-      h2.respond({ ...clientHeaders(h), ':status': Number(h[':status']) }, { endStream: true })
-      return
-    }
-    res.writeHead(Number(h[':status']), clientHeaders(h))
+      h2.respond(out, { endStream: true })
+    } else h2.respond(out, { waitForTrailers: true })
   })
   stream.on('trailers', (t: IncomingHttpHeaders) => (trailers = t))
   stream.on('data', (chunk: Buffer) => {

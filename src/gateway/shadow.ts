@@ -85,6 +85,8 @@ export class ShadowRun implements CaptureReceiver {
     req: IncomingMessage,
     facts: ForwardFacts,
     withBody: boolean,
+    /** Where the body is read from: `req`, or the HTTP/2 stream under it (the gRPC path reads that). */
+    source: NodeJS.ReadableStream = req,
   ) {
     this.#deps = deps
     this.#route = route
@@ -99,13 +101,13 @@ export class ShadowRun implements CaptureReceiver {
     }
     // Paused so that our listener does not start the flow; the primary call resumes the stream when it
     // sends the body, and both listeners then see every chunk under the same backpressure.
-    req.pause()
-    req.on('data', (chunk: Buffer) => this.#onBody(chunk))
-    req.once('end', () => {
+    source.pause()
+    source.on('data', (chunk: Buffer) => this.#onBody(chunk))
+    source.once('end', () => {
       this.#bodyDone = true
       this.#dispatch()
     })
-    req.once('close', () => {
+    source.once('close', () => {
       if (!this.#bodyDone) this.#cancel('error')
     })
   }
@@ -157,17 +159,18 @@ export class ShadowRun implements CaptureReceiver {
       return
     }
     this.#dispatched = true
-    const mirrorArm = other(this.#primary)
     this.#pending++
-    this.#call(system.mirror[mirrorArm], MIRROR)
-    if (
+    const secondary =
       system.secondary !== null &&
       (system.shadow.secondarySample >= 1 || Math.random() < system.shadow.secondarySample) &&
       system.queue.tryAcquire()
-    ) {
-      this.#pending++
-      this.#call(system.secondary, SECONDARY)
-    }
+    if (secondary) this.#pending++
+    // Sent once this turn of the event loop is over: the primary calls of the requests read in the same
+    // turn go out first, and the clients' answers do not wait behind the copies.
+    setImmediate(() => {
+      this.#call(system.mirror[other(this.#primary)], MIRROR)
+      if (secondary) this.#call(system.secondary!, SECONDARY)
+    })
   }
 
   #call(upstream: Upstream, tag: number): void {
