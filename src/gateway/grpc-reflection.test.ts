@@ -8,10 +8,13 @@ import * as loader from '@grpc/proto-loader'
 import { ReflectionService } from '@grpc/reflection'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadOrdersService, ordersHandlers, PROTO, startOrders } from '../../examples/grpc/services.js'
+import { makeCert } from '../../test/gateway/fixtures/certs.js'
 import { eventually } from '../../test/support/eventually.js'
 import { deadUrl } from '../../test/support/loopback.js'
 import { temporaryDir } from '../../test/support/temp-dir.js'
-import { methodsOf } from './grpc-codec.js'
+import type { CapturedResponse, Exchange } from '../compare/sink.js'
+import { loadGrpcCodec, methodsOf } from './grpc-codec.js'
+import { GrpcExchangeSink } from './grpc.js'
 import { ReflectedCodec, type GatewayLog } from './grpc-reflected-codec.js'
 import { ReflectionClient, rootOf, type FileDescriptor } from './grpc-reflection.js'
 import { PoolRegistry } from './upstreams.js'
@@ -29,12 +32,10 @@ function legacyAt(port: number) {
   return pools.upstream('legacy', `http://127.0.0.1:${port}`, {}, 'keep', 'serve', options, { grpc: new Set() })
 }
 
-async function bind(server: grpc.Server, port = 0): Promise<number> {
+async function bind(server: grpc.Server, port = 0, credentials = grpc.ServerCredentials.createInsecure()) {
   servers.push(server)
-  return new Promise((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, credentials, (e, p) => (e ? reject(e) : resolve(p))),
   )
 }
 
@@ -82,6 +83,23 @@ describe('gRPC server reflection client', () => {
     expect(await client.services()).toEqual(['orders.v1.Orders'])
   })
 
+  it('asks an https:// target with a private CA over the TLS settings its calls use', async () => {
+    const cert = makeCert(temporaryDir('tandem-reflect-tls-'), 'legacy')
+    const server = new grpc.Server()
+    server.addService(loadOrdersService(), ordersHandlers({ rewrite: false }))
+    new ReflectionService(loader.loadSync(PROTO, { keepCase: false })).addToServer(server)
+    const keys = [{ private_key: cert.keyPem, cert_chain: cert.certPem }]
+    const port = await bind(server, 0, grpc.ServerCredentials.createSsl(null, keys))
+    const options = { connections: 1, connectTimeoutMs: 2_000 }
+    const transport = { tls: { ca: cert.cert, insecure: false }, grpc: new Set<number>() }
+    const legacy = pools.upstream('legacy', `https://127.0.0.1:${port}`, {}, 'keep', 'serve', options, transport)
+    expect(await new ReflectionClient(legacy, 5_000).services()).toEqual(['orders.v1.Orders'])
+    // Without the CA the certificate is refused, as a call would be.
+    const { tls: _ca, ...plain } = transport
+    const untrusted = pools.upstream('legacy', `https://127.0.0.1:${port}`, {}, 'keep', 'serve', options, plain)
+    await expect(new ReflectionClient(untrusted, 5_000).services()).rejects.toThrow(/certificate/)
+  })
+
   it('says so when the target serves no reflection, or is down', async () => {
     const server = new grpc.Server()
     server.addService(loadOrdersService(), ordersHandlers({ rewrite: false }))
@@ -93,7 +111,7 @@ describe('gRPC server reflection client', () => {
 })
 
 describe('types reflected from legacy', () => {
-  it('a legacy down at first: the coded error is logged once, retried, and the types arrive when it is up', async () => {
+  it('a legacy down at first: the coded error is logged once, retried, and the types come once it is up', async () => {
     const port = Number(new URL(await deadUrl()).port)
     const log = recordingLog()
     const codec = new ReflectedCodec('orders', legacyAt(port), 2_000, log)
@@ -151,6 +169,34 @@ describe('types reflected from legacy', () => {
       await codec.pending()
       expect(codec.method('/extra.v1.Extra/Echo')).toMatchObject({ requestStream: false, responseStream: false })
       expect(codec.method('/orders.v1.Orders/GetOrder')).toBeDefined()
+    } finally {
+      codec.close()
+    }
+  })
+
+  it('an exchange that arrives while the types are read waits for them, then is compared as proto3 JSON', async () => {
+    const { port, server } = await startOrders('127.0.0.1:0', { rewrite: false }, { reflection: true })
+    servers.push(server)
+    const codec = new ReflectedCodec('orders', legacyAt(port), 5_000, recordingLog())
+    try {
+      const started = codec.start()
+      const seen: Exchange[] = []
+      const sink = new GrpcExchangeSink({ submit: (e) => void seen.push(e) }, { codec, errorCodes: new Set() })
+      // The bytes of an Order, framed as gRPC sends them.
+      const type = loadGrpcCodec('s', [PROTO], [])!.method('/orders.v1.Orders/GetOrder')!.responseType
+      const message = Buffer.from(type.encode(type.fromObject({ id: '7', totalCents: '1599' })).finish())
+      const body = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message])
+      const headers = { 'content-type': 'application/grpc', 'grpc-status': '0' }
+      const answer: CapturedResponse = { ok: true, status: 200, headers, body, truncated: false, durationMs: 1 }
+      const request = { method: 'POST', url: '/orders.v1.Orders/GetOrder', headers: {}, body: null }
+      const exchange = { system: 'orders', route: '/orders.v1.Orders/*', at: 0, primary: 'legacy' as const, request }
+      sink.submit({ ...exchange, legacy: answer, candidate: answer })
+      await started
+      const [converted] = await eventually(() => seen, { until: (s) => s.length === 1 })
+      expect(JSON.parse((converted!.legacy as CapturedResponse).body.toString())).toEqual({
+        id: '7',
+        totalCents: '1599',
+      })
     } finally {
       codec.close()
     }

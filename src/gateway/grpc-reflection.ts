@@ -140,10 +140,10 @@ export class ReflectionClient {
         }
         return responses
       } catch (error) {
-        const unimplemented = (error as { grpcStatus?: number }).grpcStatus === UNIMPLEMENTED
-        if (!unimplemented || this.#version === SERVICES.length - 1) {
-          if (unimplemented) throw new Error('the target does not serve gRPC server reflection (UNIMPLEMENTED)')
-          throw error
+        if ((error as { grpcStatus?: number }).grpcStatus !== UNIMPLEMENTED) throw error
+        if (this.#version === SERVICES.length - 1) {
+          const message = 'the target does not serve gRPC server reflection (UNIMPLEMENTED)'
+          throw new Error(message, { cause: error })
         }
         this.#version++
       }
