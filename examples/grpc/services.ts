@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as loader from '@grpc/proto-loader'
+import { ReflectionService } from '@grpc/reflection'
 
 export const PROTO = fileURLToPath(new URL('./orders.proto', import.meta.url))
 
@@ -25,8 +26,12 @@ export interface OrdersBehaviour {
   readonly now?: () => string
 }
 
+function loadDefinition(): loader.PackageDefinition {
+  return loader.loadSync(PROTO, { keepCase: false, longs: String, defaults: false })
+}
+
 export function loadOrdersService(): grpc.ServiceDefinition {
-  const definition = loader.loadSync(PROTO, { keepCase: false, longs: String, defaults: false })
+  const definition = loadDefinition()
   type Package = { orders: { v1: { Orders: { service: grpc.ServiceDefinition } } } }
   const pkg = grpc.loadPackageDefinition(definition) as unknown as Package
   return pkg.orders.v1.Orders.service
@@ -72,10 +77,18 @@ export function ordersHandlers(b: OrdersBehaviour): grpc.UntypedServiceImplement
   }
 }
 
-/** Start one instance on `address` (port 0 for any); resolves with the bound port. */
-export async function startOrders(address: string, b: OrdersBehaviour): Promise<{ port: number; server: grpc.Server }> {
+/**
+ * Start one instance on `address` (port 0 for any); resolves with the bound port. `reflection` also serves
+ * gRPC server reflection (v1 and v1alpha), which `grpc: { reflection: true }` asks for the types.
+ */
+export async function startOrders(
+  address: string,
+  b: OrdersBehaviour,
+  options: { reflection?: boolean } = {},
+): Promise<{ port: number; server: grpc.Server }> {
   const server = new grpc.Server()
   server.addService(loadOrdersService(), ordersHandlers(b))
+  if (options.reflection === true) new ReflectionService(loadDefinition()).addToServer(server)
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, p) => {
       if (error) reject(error)
@@ -86,7 +99,7 @@ export async function startOrders(address: string, b: OrdersBehaviour): Promise<
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await startOrders('127.0.0.1:9101', { rewrite: false })
+  await startOrders('127.0.0.1:9101', { rewrite: false }, { reflection: true })
   await startOrders('127.0.0.1:9102', { rewrite: true })
   await startOrders('127.0.0.1:9103', { rewrite: false }) // legacy's second instance: noise detection
   console.log('orders legacy on 127.0.0.1:9101 (second instance 9103), candidate on 127.0.0.1:9102')

@@ -126,17 +126,34 @@ export const GRPC_STATUS_NAMES = [
   'UNAUTHENTICATED',
 ] as const
 
-const grpcSchema = z.strictObject({
-  protos: z
-    .array(z.string().min(1))
-    .default([])
-    .describe('.proto files with the services and message types (paths from the working directory)'),
-  includeDirs: z.array(z.string().min(1)).default([]).describe('directories searched for imports of the .proto files'),
-  errorCodes: z
-    .array(z.enum(GRPC_STATUS_NAMES))
-    .default(['UNKNOWN', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS'])
-    .describe('grpc-status values counted as errors in metrics (besides transport failures)'),
-})
+const grpcSchema = z
+  .strictObject({
+    protos: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('.proto files with the services and message types (paths from the working directory)'),
+    includeDirs: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('directories searched for imports of the .proto files'),
+    errorCodes: z
+      .array(z.enum(GRPC_STATUS_NAMES))
+      .default(['UNKNOWN', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS'])
+      .describe('grpc-status values counted as errors in metrics (besides transport failures)'),
+    reflection: z
+      .boolean()
+      .default(false)
+      .describe(
+        'ask legacy for the message types by gRPC server reflection (instead of grpc.protos); retried in the ' +
+          'background while legacy does not answer',
+      ),
+  })
+  .superRefine((grpc, ctx) => {
+    if (grpc.reflection && grpc.protos.length > 0) {
+      const detail = 'give either `grpc.protos` or `grpc.reflection: true`, not both'
+      issue(ctx, 'TANDEM_ERR_CONFIG_TYPE', { detail }, ['reflection'])
+    }
+  })
 
 /** The keys a system may inherit from `defaults`. */
 const systemBody = {

@@ -23,6 +23,14 @@ export const GATEWAY_ERRORS = define({
     status: 400,
     exit: 2,
   },
+  TANDEM_ERR_GRPC_REFLECTION: {
+    message:
+      'the message types of gRPC system "{system}" cannot be read from its legacy target by server reflection: ' +
+      '{detail}; enable gRPC server reflection on legacy or give grpc.protos. Tandem keeps serving, retries, and ' +
+      'compares responses by bytes until then',
+    status: 502,
+    exit: 2,
+  },
   TANDEM_ERR_TLS_INVALID: {
     message:
       'the TLS files of {key} cannot be used: {detail}; give a PEM certificate chain and the PEM private key that ' +

@@ -12,7 +12,8 @@ import { assignArm } from './assign-arm.js'
 import { channels, publishCall } from './diagnostics.js'
 import { forwardToClient, hasBody, type ForwardOutcome } from './forward.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
-import { compilePlan, MirrorQueue, type GatewayPlan, type RoutePlan } from './plan.js'
+import type { GatewayLog } from './grpc-reflected-codec.js'
+import { compilePlan, MirrorQueue, reflectionTimeoutMs, type GatewayPlan, type RoutePlan } from './plan.js'
 import { beginShadow, type ShadowDeps, type ShadowRun } from './shadow.js'
 import { answerGrpcStatus, GRPC, GrpcCalls, isGrpcRequest } from './grpc.js'
 import { GatewayListener } from './listener.js'
@@ -26,7 +27,11 @@ import { refuse, Tunnels } from './websocket.js'
 export interface GatewayOptions {
   readonly routing: RoutingTable
   readonly sink: ComparisonSink
+  /** Where what happens off the request path is logged (gRPC types asked of legacy); default nowhere. */
+  readonly log?: GatewayLog
 }
+
+const SILENT: GatewayLog = { info: () => {}, error: () => {} }
 
 /** The methods the gateway forwards, for `OPTIONS *`. */
 const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
@@ -49,6 +54,7 @@ export class Gateway {
   #encrypted = false
   #inFlight = 0
   #idle: (() => void) | null = null
+  #closing = false
   readonly #tunnels: Tunnels
   readonly #grpc: GrpcCalls
 
@@ -63,7 +69,22 @@ export class Gateway {
   async apply(config: Config): Promise<void> {
     // TLS files first: a bad one rejects the whole config (coded error) and the running certificate stays.
     const tls = config.gateway.tls === undefined ? null : readServerTls(config.gateway.tls)
-    this.#plan = compilePlan(config, this.#pools, this.#queues)
+    const plan = compilePlan(config, this.#pools, this.#queues, this.#options.log ?? SILENT)
+    // gRPC types asked of legacy: the first answer is waited for, briefly (a legacy that is down must not hold
+    // a start or reload); a load still running, or failed and retried, keeps going in the background.
+    if (plan.reflected.length > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, reflectionTimeoutMs(config))
+        void Promise.all(plan.reflected.map((r) => r.start())).then(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
+    if (this.#closing) return void plan.reflected.forEach((r) => r.close())
+    const previous = this.#plan
+    this.#plan = plan
+    for (const r of previous?.reflected ?? []) r.close()
     if (channels.plan.hasSubscribers) channels.plan.publish({ gateway: this, routes: this.#plan.routes })
     this.#limits = config.gateway
     if (tls !== null) this.#listener?.setCertificate(tls)
@@ -108,6 +129,7 @@ export class Gateway {
 
   /** Stop accepting, let in-flight requests finish (up to `drainMs`), then close everything. */
   async close(drainMs = 30_000): Promise<void> {
+    this.#closing = true
     const listener = this.#listener
     if (listener !== null) {
       const closed = listener.stopAccepting()
@@ -124,6 +146,7 @@ export class Gateway {
       this.#tunnels.closeAll()
       await closed
     }
+    for (const r of this.#plan?.reflected ?? []) r.close()
     await this.#pools.closeAll()
   }
 

@@ -1,5 +1,6 @@
-// gRPC message types from `grpc.protos` (protobufjs): which methods stream, and the decoding of
-// length-prefixed messages into proto3 JSON, so that mirrored calls are compared field by field.
+// gRPC message types from `grpc.protos` (protobufjs) or asked of legacy by server reflection
+// (grpc-reflected-codec.ts): which methods stream, and the decoding of length-prefixed messages into
+// proto3 JSON, so that mirrored calls are compared field by field.
 import { gunzipSync } from 'node:zlib'
 import protobuf from 'protobufjs'
 import { existsSync } from 'node:fs'
@@ -15,6 +16,11 @@ export interface GrpcMethod {
 
 export interface GrpcCodec {
   method(path: string): GrpcMethod | undefined
+  /**
+   * While types are being loaded (server reflection): settles when that load ends, loaded or not; null
+   * when nothing is loading. A path `method` does not know may start such a load.
+   */
+  pending?(): Promise<void> | null
 }
 
 export interface GrpcPlan {
@@ -47,6 +53,12 @@ export function loadGrpcCodec(
   } catch (error) {
     throw new TandemError('TANDEM_ERR_GRPC_PROTO', { system, detail: (error as Error).message }, { cause: error })
   }
+  const methods = methodsOf(root)
+  return { method: (path) => methods.get(path) }
+}
+
+/** Every method of the services in `root`, by call path (`/package.Service/Method`). */
+export function methodsOf(root: protobuf.Root): Map<string, GrpcMethod> {
   const methods = new Map<string, GrpcMethod>()
   const visit = (ns: protobuf.NamespaceBase) => {
     for (const nested of ns.nestedArray) {
@@ -61,7 +73,7 @@ export function loadGrpcCodec(
     }
   }
   visit(root)
-  return { method: (path) => methods.get(path) }
+  return methods
 }
 
 /** The messages of a gRPC body (5-byte prefix: compressed flag, length); null when the framing is broken. */

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import type { ArmResult, ComparisonSink, Exchange } from '../compare/sink.js'
 import { mirrors, type Arm, type Stage } from '../domain/stages.js'
 import { channels, publishCall, publishShadow } from './diagnostics.js'
-import { decodeResponse, type GrpcPlan } from './grpc-codec.js'
+import { decodeResponse, type GrpcMethod, type GrpcPlan } from './grpc-codec.js'
 import { forwardH2ToClient, type H2Outcome } from './h2-upstream.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import type { GatewayPlan, RoutePlan } from './plan.js'
@@ -166,6 +166,9 @@ export class GrpcCalls {
   }
 }
 
+/** How long an exchange waits for message types being asked of legacy before it is compared by bytes. */
+const TYPES_WAIT_MS = 10_000
+
 /** Hands exchanges on with grpc-status as the status and the messages as proto3 JSON (bytes without types). */
 export class GrpcExchangeSink implements ComparisonSink {
   readonly #inner: ComparisonSink
@@ -177,24 +180,38 @@ export class GrpcExchangeSink implements ComparisonSink {
   }
 
   submit(exchange: Exchange): void {
-    const method = this.#grpc.codec?.method(exchange.request.url.split('?')[0]!)
-    const convert = (r: ArmResult): ArmResult => {
-      if (!r.ok) return r
-      const headers: Record<string, string | string[] | undefined> = { ...r.headers }
-      const status = grpcStatusOf(headers)
-      const encoding = headers['grpc-encoding']
-      const grpcEncoding = typeof encoding === 'string' ? encoding : undefined
-      const decoded = method === undefined || r.truncated ? null : decodeResponse(method, r.body, grpcEncoding)
-      if (decoded === null) return { ...r, status, headers }
-      headers['content-type'] = 'application/json'
-      delete headers['content-encoding']
-      return { ...r, status, headers, body: Buffer.from(JSON.stringify(decoded.value)) }
-    }
-    this.#inner.submit({
-      ...exchange,
-      legacy: convert(exchange.legacy),
-      candidate: convert(exchange.candidate),
-      ...(exchange.secondary === undefined ? {} : { secondary: convert(exchange.secondary) }),
+    const codec = this.#grpc.codec
+    const path = exchange.request.url.split('?')[0]!
+    const method = codec?.method(path)
+    // Types being asked of legacy (server reflection, or a method it did not list before): wait, bounded.
+    const pending = method === undefined ? (codec?.pending?.() ?? null) : null
+    if (pending === null) return this.#inner.submit(convertExchange(exchange, method))
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, TYPES_WAIT_MS)).unref())
+    void Promise.race([pending, bound]).then(() => {
+      clearTimeout(timer)
+      this.#inner.submit(convertExchange(exchange, codec!.method(path)))
     })
+  }
+}
+
+function convertExchange(exchange: Exchange, method: GrpcMethod | undefined): Exchange {
+  const convert = (r: ArmResult): ArmResult => {
+    if (!r.ok) return r
+    const headers: Record<string, string | string[] | undefined> = { ...r.headers }
+    const status = grpcStatusOf(headers)
+    const encoding = headers['grpc-encoding']
+    const grpcEncoding = typeof encoding === 'string' ? encoding : undefined
+    const decoded = method === undefined || r.truncated ? null : decodeResponse(method, r.body, grpcEncoding)
+    if (decoded === null) return { ...r, status, headers }
+    headers['content-type'] = 'application/json'
+    delete headers['content-encoding']
+    return { ...r, status, headers, body: Buffer.from(JSON.stringify(decoded.value)) }
+  }
+  return {
+    ...exchange,
+    legacy: convert(exchange.legacy),
+    candidate: convert(exchange.candidate),
+    ...(exchange.secondary === undefined ? {} : { secondary: convert(exchange.secondary) }),
   }
 }

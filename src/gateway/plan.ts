@@ -5,6 +5,7 @@ import { GRPC_STATUS_NAMES, type Config, type SystemConfig } from '../config/sch
 import type { Arm } from '../domain/stages.js'
 import { compileTargeting, parseStickiness, type ArmPolicy } from './assign-arm.js'
 import { loadGrpcCodec, type GrpcPlan } from './grpc-codec.js'
+import { ReflectedCodec, type GatewayLog } from './grpc-reflected-codec.js'
 import { RouteMatcher } from './route-matcher.js'
 import type { PoolRegistry, Upstream } from './upstreams.js'
 
@@ -64,9 +65,21 @@ export interface GatewayPlan {
   readonly pools: ReadonlySet<Pool>
   /** Every route, in config order (published on `tandem:gateway:plan`). */
   readonly routes: ReadonlyArray<{ readonly system: string; readonly route: string }>
+  /** `grpc.reflection` systems' types, not asked yet: the gateway starts them once the plan compiled. */
+  readonly reflected: readonly ReflectedCodec[]
 }
 
-export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<string, MirrorQueue>): GatewayPlan {
+/** How long a reflection stream to legacy may take: bounds a start or reload waiting for the types. */
+export function reflectionTimeoutMs(config: Config): number {
+  return Math.min(config.gateway.upstreamTimeout, 5_000)
+}
+
+export function compilePlan(
+  config: Config,
+  pools: PoolRegistry,
+  queues: Map<string, MirrorQueue>,
+  log: GatewayLog,
+): GatewayPlan {
   const options = {
     connections: config.gateway.connections,
     connectTimeoutMs: Math.min(config.gateway.upstreamTimeout, 10_000),
@@ -77,7 +90,7 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
     t: SystemConfig['legacy'] & {},
     kind: 'serve' | 'mirror',
     url = t.url,
-    grpc: GrpcPlan | null = null,
+    grpcErrors: ReadonlySet<number> | null = null,
   ): Upstream => {
     const u = pools.upstream(
       label,
@@ -86,26 +99,28 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
       t.host,
       kind,
       options,
-      grpc === null ? t : { ...t, grpc: grpc.errorCodes },
+      grpcErrors === null ? t : { ...t, grpc: grpcErrors },
     )
     used.add(u.pool)
     return u
   }
   const routes = []
   const systems: string[] = []
+  const reflected: ReflectedCodec[] = []
   for (const s of config.systems) {
     if (s.kind !== 'http' || s.legacy === undefined || s.candidate === undefined) continue
     systems.push(s.name)
     let queue = queues.get(s.name)
     if (queue === undefined) queues.set(s.name, (queue = new MirrorQueue(s.shadow.maxInFlight)))
     queue.max = s.shadow.maxInFlight
-    const grpc: GrpcPlan | null =
-      s.protocol !== 'grpc'
-        ? null
-        : {
-            codec: loadGrpcCodec(s.name, s.grpc.protos, s.grpc.includeDirs),
-            errorCodes: new Set(s.grpc.errorCodes.map((n) => GRPC_STATUS_NAMES.indexOf(n))),
-          }
+    const grpcErrors =
+      s.protocol === 'grpc' ? new Set(s.grpc.errorCodes.map((n) => GRPC_STATUS_NAMES.indexOf(n))) : null
+    const legacy = upstream(`legacy of system "${s.name}"`, s.legacy, 'serve', s.legacy.url, grpcErrors)
+    let codec = null
+    if (grpcErrors !== null && s.grpc.reflection) {
+      codec = new ReflectedCodec(s.name, legacy, reflectionTimeoutMs(config), log)
+      reflected.push(codec)
+    } else if (grpcErrors !== null) codec = loadGrpcCodec(s.name, s.grpc.protos, s.grpc.includeDirs)
     const system: SystemPlan = {
       name: s.name,
       policy: {
@@ -123,19 +138,19 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
       },
       queue,
       serve: {
-        legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'serve', s.legacy.url, grpc),
-        candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'serve', s.candidate.url, grpc),
+        legacy,
+        candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'serve', s.candidate.url, grpcErrors),
       },
       mirror: {
-        legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'mirror', s.legacy.url, grpc),
-        candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'mirror', s.candidate.url, grpc),
+        legacy: upstream(`legacy of system "${s.name}"`, s.legacy, 'mirror', s.legacy.url, grpcErrors),
+        candidate: upstream(`candidate of system "${s.name}"`, s.candidate, 'mirror', s.candidate.url, grpcErrors),
       },
       secondary:
         s.legacy.secondary === undefined
           ? null
-          : upstream(`legacy secondary of system "${s.name}"`, s.legacy, 'mirror', s.legacy.secondary, grpc),
+          : upstream(`legacy secondary of system "${s.name}"`, s.legacy, 'mirror', s.legacy.secondary, grpcErrors),
       fallbackToLegacy: s.rollout.fallbackToLegacy,
-      grpc,
+      grpc: grpcErrors === null ? null : ({ codec, errorCodes: grpcErrors } satisfies GrpcPlan),
     }
     for (const r of s.routes) {
       routes.push({ path: r.path, methods: r.methods, value: { system, template: r.path } })
@@ -149,5 +164,6 @@ export function compilePlan(config: Config, pools: PoolRegistry, queues: Map<str
     systems,
     pools: used,
     routes: routes.map((r) => ({ system: r.value.system.name, route: r.value.template })),
+    reflected,
   }
 }

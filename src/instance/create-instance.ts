@@ -129,7 +129,7 @@ export async function createInstance(options: InstanceOptions): Promise<Instance
     // Registered right after the store: closed after the gateway drained and the comparisons settled
     // (cleanup runs in reverse), before the store closes.
     cleanup.push(() => writer.close())
-    const gateway = new Gateway({ routing, sink: { submit: (e) => comparisons.submit(e) } })
+    const gateway = new Gateway({ routing, sink: { submit: (e) => comparisons.submit(e) }, log: logger })
     const prometheus = createPrometheus({ metrics, routing, systems: () => gateway.systems, instance })
     // Metrics and shadow counts follow the gateway's diagnostics channels (subscribed before the first plan).
     const unsubscribe = subscribeToGateway(gateway, metrics, prometheus)

@@ -5,6 +5,7 @@ import type { Exchange } from '../compare/sink.js'
 import { channels, type CallMessage, type ShadowMessage, type ShadowResult } from '../gateway/diagnostics.js'
 import { Gateway } from '../gateway/gateway.js'
 import { RoutingTable } from '../domain/routing-table.js'
+import { createLogger } from './logger.js'
 import { REPORT_INTERVAL_MS, REPORT_MAX_CALLS } from './worker-messages.js'
 import type { CallRecord, FromWorker, ToWorker } from './worker-messages.js'
 
@@ -39,7 +40,9 @@ export async function runGatewayWorker(): Promise<void> {
     shadows = []
     exchanges = []
   }
-  const gateway = new Gateway({ routing, sink: { submit: (e) => void exchanges.push(e) } })
+  // What the gateway logs (gRPC types asked of legacy) goes to stderr, which the worker shares with the primary.
+  const log = createLogger()
+  const gateway = new Gateway({ routing, sink: { submit: (e) => void exchanges.push(e) }, log })
   const record = (kind: CallRecord[0]) => (message: unknown) => {
     const m = message as CallMessage
     if (m.gateway !== gateway) return
