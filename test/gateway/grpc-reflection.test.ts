@@ -9,39 +9,17 @@ import * as grpc from '@grpc/grpc-js'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { loadOrdersService, startOrders, type Order } from '../../examples/grpc/services.js'
+import { startOrders, type Order } from '../../examples/grpc/services.js'
 import type { ComparisonEngine } from '../../src/compare/engine.js'
 import { tandem as cli } from '../support/cli.js'
+import { client, list, unary, withoutTrace, type CallResult, type OrdersClient } from './fixtures/orders-client.js'
 import type { ConfigInput } from '../support/config.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
 import { promValue } from '../support/loopback.js'
 import { temporaryDir } from '../support/temp-dir.js'
 
-type OrdersClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>
-const Orders = grpc.makeGenericClientConstructor(loadOrdersService(), 'Orders')
-
-function client(url: string): OrdersClient {
-  return new Orders(new URL(url).host, grpc.credentials.createInsecure()) as unknown as OrdersClient
-}
-
-function getOrder(c: OrdersClient, id: string): Promise<{ value?: Order; code: number }> {
-  return new Promise((resolve) =>
-    c.GetOrder!({ id }, (error: grpc.ServiceError | null, value: Order) =>
-      resolve(error === null ? { value, code: 0 } : { code: error.code }),
-    ),
-  )
-}
-
-async function list(c: OrdersClient, limit: number): Promise<Order[]> {
-  const call = c.ListOrders!({ limit }) as grpc.ClientReadableStream<Order>
-  const out: Order[] = []
-  for await (const o of call) out.push(o as Order)
-  return out
-}
-
-function withoutTrace<T extends { traceId?: string }>(o: T): Omit<T, 'traceId'> {
-  const { traceId: _ignored, ...rest } = o
-  return rest
+function getOrder(c: OrdersClient, id: string): Promise<CallResult<Order>> {
+  return unary<Order>(c, 'GetOrder', { id })
 }
 
 /** A process log whose lines the test reads. */

@@ -12,45 +12,12 @@ import { parse } from 'yaml'
 import { loadOrdersService, ordersHandlers, PROTO, startOrders, type Order } from '../../examples/grpc/services.js'
 import type { ComparisonEngine } from '../../src/compare/engine.js'
 import { tandem as cli } from '../support/cli.js'
+import { client, list, unary, withoutTrace, type CallResult } from './fixtures/orders-client.js'
 import type { ConfigInput } from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
 import { deadUrl, promValue } from '../support/loopback.js'
 import { temporaryDir } from '../support/temp-dir.js'
-
-type OrdersClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>
-const Orders = grpc.makeGenericClientConstructor(loadOrdersService(), 'Orders')
-
-function client(url: string): OrdersClient {
-  return new Orders(new URL(url).host, grpc.credentials.createInsecure()) as unknown as OrdersClient
-}
-
-interface CallResult<T> {
-  readonly value?: T
-  readonly code: number
-  readonly details: string
-}
-
-function unary<T>(c: OrdersClient, method: string, request: object, options: grpc.CallOptions = {}) {
-  return new Promise<CallResult<T>>((resolve) =>
-    c[method]!(request, new grpc.Metadata(), options, (error: grpc.ServiceError | null, value: T) =>
-      resolve(error === null ? { value, code: 0, details: '' } : { code: error.code, details: error.details }),
-    ),
-  )
-}
-
-async function list(c: OrdersClient, limit: number): Promise<Order[]> {
-  const call = c.ListOrders!({ limit }) as grpc.ClientReadableStream<Order>
-  const out: Order[] = []
-  for await (const o of call) out.push(o as Order)
-  return out
-}
-
-/** `traceId` differs between any two instances (each has its own clock): the noise of the example. */
-function withoutTrace<T extends { traceId?: string }>(o: T): Omit<T, 'traceId'> {
-  const { traceId: _ignored, ...rest } = o
-  return rest
-}
 
 describe('gRPC mirrored through the gateway', () => {
   const servers: grpc.Server[] = []
