@@ -5,26 +5,20 @@ import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
 import { connect as h2connect, createSecureServer, createServer as createH2Server } from 'node:http2'
-import type { ClientHttp2Session } from 'node:http2'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { connect as netConnect, type AddressInfo, type Server } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
 import type { CountingSink } from '../../src/gateway/counting-sink.js'
 import { makeCert, type TestCert } from './fixtures/certs.js'
 import { drainedOrStalled } from './fixtures/flood.js'
-import type { ConfigInput } from '../support/config.js'
+import { h2Get } from './fixtures/h2-client.js'
+import { startTandem } from './fixtures/start-tandem.js'
 import { eventually } from '../support/eventually.js'
-import { buildInstance, type TestInstance } from '../support/instance.js'
+import type { TestInstance } from '../support/instance.js'
 import { origin, type Origin } from '../support/loopback.js'
 import { temporaryDir } from '../support/temp-dir.js'
-
-/** A tandem.yaml written as text here, started in process with the test kit (store in `dir`). */
-function startTandem(yaml: string, dir?: string): Promise<TestInstance> {
-  return buildInstance(parse(yaml) as ConfigInput, dir === undefined ? {} : { dir })
-}
 
 const MiB = 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 5)
@@ -46,15 +40,6 @@ async function listening<T extends Server>(server: T): Promise<{ server: T; url:
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   return { server, url: (scheme) => `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}` }
-}
-
-/** One HTTP/2 request; resolves with status, headers and body text. */
-async function h2Get(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}) {
-  const stream = session.request({ ':path': path, ...headers })
-  const [response] = (await once(stream, 'response')) as [Record<string, string | number>]
-  let body = ''
-  for await (const c of stream) body += (c as Buffer).toString()
-  return { status: Number(response[':status']), body }
 }
 
 /** The SHA-256 fingerprint of the certificate the gateway presents to a new connection. */

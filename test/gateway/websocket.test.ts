@@ -6,70 +6,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
-import WebSocket, { WebSocketServer } from 'ws'
-import type { ConfigInput } from '../support/config.js'
+import WebSocket from 'ws'
 import { eventually } from '../support/eventually.js'
-import { buildInstance, type TestInstance } from '../support/instance.js'
+import type { TestInstance } from '../support/instance.js'
 import { deadUrl, promValue } from '../support/loopback.js'
 import { drainedOrStalled } from './fixtures/flood.js'
-
-/** A tandem.yaml written as text here, started in process with the test kit (store in `dir`). */
-function startTandem(yaml: string, dir?: string): Promise<TestInstance> {
-  return buildInstance(parse(yaml) as ConfigInput, dir === undefined ? {} : { dir })
-}
-
-interface WsOrigin {
-  readonly url: string
-  readonly server: Server
-  readonly wss: WebSocketServer
-  /** Server-side sockets closed so far (to see the client's close reach the upstream). */
-  closed: number
-  close(): Promise<void>
-}
-
-/** A WebSocket echo server that prefixes each echo with its arm name; also answers plain HTTP. */
-async function wsOrigin(arm: string): Promise<WsOrigin> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'x-arm': arm })
-    res.end(arm)
-  })
-  const wss = new WebSocketServer({ server })
-  const o: WsOrigin = {
-    url: '',
-    server,
-    wss,
-    closed: 0,
-    close: async () => {
-      for (const c of wss.clients) c.terminate()
-      server.closeAllConnections()
-      await new Promise((r) => server.close(r))
-    },
-  }
-  wss.on('connection', (ws, req) => {
-    ws.on('message', (data) => {
-      const text = data.toString()
-      if (text === 'bye') return ws.close(1000, 'server says bye')
-      ws.send(`${arm}:${text}:${req.headers['x-tandem-shadow'] ?? 'primary'}`)
-    })
-    ws.on('close', () => o.closed++)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return Object.assign(o, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })
-}
-
-async function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(url, { headers })
-  await once(ws, 'open')
-  return ws
-}
-
-async function ask(ws: WebSocket, text: string): Promise<string> {
-  const reply = once(ws, 'message')
-  ws.send(text)
-  return String((await reply)[0])
-}
+import { startTandem } from './fixtures/start-tandem.js'
+import { ask, open, wsOrigin, type WsOrigin } from './fixtures/ws-origin.js'
 
 describe('WebSocket through the gateway', () => {
   let legacy: WsOrigin
