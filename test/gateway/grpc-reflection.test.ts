@@ -12,15 +12,11 @@ import { parse } from 'yaml'
 import { startOrders, type Order } from '../../examples/grpc/services.js'
 import type { ComparisonEngine } from '../../src/compare/engine.js'
 import { tandem as cli } from '../support/cli.js'
-import { client, list, unary, withoutTrace, type CallResult, type OrdersClient } from './fixtures/orders-client.js'
+import { client, expectLegacyAnswers, importOrders, unary, watch } from './fixtures/orders-client.js'
 import type { ConfigInput } from '../support/config.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
 import { promValue } from '../support/loopback.js'
 import { temporaryDir } from '../support/temp-dir.js'
-
-function getOrder(c: OrdersClient, id: string): Promise<CallResult<Order>> {
-  return unary<Order>(c, 'GetOrder', { id })
-}
 
 /** A process log whose lines the test reads. */
 function capturedLog() {
@@ -92,30 +88,9 @@ describe('gRPC types from legacy by server reflection', () => {
     const all = new Promise<void>((resolve) => engine.onRecord(() => void (++recorded === 20 + 5 && resolve())))
     const direct = client(legacyUrl)
     const through = client(instance!.gatewayUrl)
-    for (let i = 1; i <= 20; i++) {
-      const id = i === 20 ? '404' : String(i)
-      const [want, got] = await Promise.all([getOrder(direct, id), getOrder(through, id)])
-      expect(got.code).toBe(want.code)
-      expect(withoutTrace(got.value!)).toEqual(withoutTrace(want.value!))
-    }
-    for (let i = 0; i < 5; i++) {
-      const [want, got] = await Promise.all([list(direct, 3), list(through, 3)])
-      expect(got.map(withoutTrace)).toEqual(want.map(withoutTrace))
-    }
-    const summary = await new Promise<{ count: number }>((resolve, reject) => {
-      const call = through.ImportOrders!((e: Error | null, v: { count: number }) =>
-        e ? reject(e) : resolve(v),
-      ) as grpc.ClientWritableStream<Order>
-      for (let i = 0; i < 3; i++) call.write({ id: String(i) } as Order)
-      call.end()
-    })
-    expect(summary.count).toBe(3)
-    const watch = through.Watch!() as grpc.ClientDuplexStream<{ id: string }, Order>
-    const watched: string[] = []
-    watch.on('data', (o: Order) => watched.push(o.id))
-    watch.write({ id: 'a' })
-    watch.end()
-    await new Promise((resolve) => watch.on('end', resolve))
+    await expectLegacyAnswers(direct, through)
+    expect(await importOrders(through, 3)).toBe(3)
+    const watched = await watch(through, ['a'])
     expect(watched).toEqual(['a'])
     await all
     const skipped = await promValue(instance!.adminUrl, 'tandem_shadow_total', {
@@ -170,7 +145,7 @@ describe('a legacy without server reflection', () => {
     const all = new Promise<void>((resolve) => engine.onRecord(() => void (++recorded === 5 && resolve())))
     const through = client(instance.gatewayUrl)
     for (let i = 1; i <= 5; i++) {
-      const got = await getOrder(through, String(i))
+      const got = await unary<Order>(through, 'GetOrder', { id: String(i) })
       expect(got).toMatchObject({ code: 0, value: { id: String(i), customer: `customer-${i}`, traceId: 'legacy' } })
     }
     through.close()

@@ -12,7 +12,7 @@ import { parse } from 'yaml'
 import { loadOrdersService, ordersHandlers, PROTO, startOrders, type Order } from '../../examples/grpc/services.js'
 import type { ComparisonEngine } from '../../src/compare/engine.js'
 import { tandem as cli } from '../support/cli.js'
-import { client, list, unary, withoutTrace, type CallResult } from './fixtures/orders-client.js'
+import { client, expectLegacyAnswers, importOrders, unary, watch } from './fixtures/orders-client.js'
 import type { ConfigInput } from '../support/config.js'
 import { eventually } from '../support/eventually.js'
 import { buildInstance, type TestInstance } from '../support/instance.js'
@@ -65,35 +65,11 @@ systems:
     let recorded = 0
     const expected = 20 + 5
     const all = new Promise<void>((resolve) => engine.onRecord(() => void (++recorded === expected && resolve())))
-    for (let i = 1; i <= 20; i++) {
-      const id = i === 20 ? '404' : String(i)
-      const [want, got] = (await Promise.all([direct, through].map((c) => unary<Order>(c, 'GetOrder', { id })))) as [
-        CallResult<Order>,
-        CallResult<Order>,
-      ]
-      expect(got.code).toBe(want.code)
-      expect(withoutTrace(got.value!)).toEqual(withoutTrace(want.value!))
-    }
-    for (let i = 0; i < 5; i++) {
-      const [want, got] = await Promise.all([list(direct, 3), list(through, 3)])
-      expect(got.map(withoutTrace)).toEqual(want.map(withoutTrace))
-    }
+    await expectLegacyAnswers(direct, through)
     // Client streaming through the gateway works, and is counted as skip `streaming`.
-    const summary = await new Promise<{ count: number }>((resolve, reject) => {
-      const done = (e: Error | null, v: { count: number }) => (e ? reject(e) : resolve(v))
-      const call = through.ImportOrders!(done) as grpc.ClientWritableStream<Order>
-      for (let i = 0; i < 3; i++) call.write({ id: String(i) } as Order)
-      call.end()
-    })
-    expect(summary.count).toBe(3)
+    expect(await importOrders(through, 3)).toBe(3)
     // So is bidi streaming.
-    const watch = through.Watch!() as grpc.ClientDuplexStream<{ id: string }, Order>
-    const watched: string[] = []
-    watch.on('data', (o: Order) => watched.push(o.id))
-    watch.write({ id: 'a' })
-    watch.write({ id: 'b' })
-    watch.end()
-    await new Promise((resolve) => watch.on('end', resolve))
+    const watched = await watch(through, ['a', 'b'])
     expect(watched).toEqual(['a', 'b'])
     await all
     const labels = { system: 'orders', result: 'streaming' }
