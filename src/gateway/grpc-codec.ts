@@ -76,6 +76,24 @@ export function methodsOf(root: protobuf.Root): Map<string, GrpcMethod> {
   return methods
 }
 
+/** The grpc-status of a response (trailers, or the headers of a trailers-only response); UNKNOWN (2) without one. */
+export function grpcStatusOf(headers: Readonly<Record<string, string | string[] | number | undefined>> | null): number {
+  const value = headers?.['grpc-status']
+  const n = Number(Array.isArray(value) ? value[0] : value)
+  return value === undefined || !Number.isInteger(n) ? 2 : n
+}
+
+/** Length-prefixed gRPC messages (uncompressed), as a request body. */
+export function frameMessages(messages: readonly Uint8Array[]): Buffer {
+  return Buffer.concat(
+    messages.flatMap((m) => {
+      const head = Buffer.alloc(5)
+      head.writeUInt32BE(m.length, 1)
+      return [head, m]
+    }),
+  )
+}
+
 /** The messages of a gRPC body (5-byte prefix: compressed flag, length); null when the framing is broken. */
 export function splitMessages(body: Buffer, encoding: string | undefined): Buffer[] | null {
   const out: Buffer[] = []

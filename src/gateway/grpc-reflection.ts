@@ -1,10 +1,11 @@
 // The gRPC Server Reflection protocol (grpc.reflection.v1, v1alpha when v1 is UNIMPLEMENTED) spoken to a
 // target over the gateway's HTTP/2 sessions, so https:// targets with `tls` work as calls do: the
 // services it serves and the FileDescriptorProtos of their files, with every file they import.
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
 import protobuf from 'protobufjs'
 import descriptor from 'protobufjs/ext/descriptor.js'
-import { splitMessages } from './grpc-codec.js'
+import type { CapturedResponse } from '../compare/sink.js'
+import { frameMessages, grpcStatusOf, splitMessages } from './grpc-codec.js'
+import { captureH2 } from './h2-upstream.js'
 import type { Upstream } from './upstream-call.js'
 
 /** The messages of grpc/reflection/v1/reflection.proto this client uses (v1alpha has the same wire format). */
@@ -49,6 +50,9 @@ const UNIMPLEMENTED = 12
 /** A file of the target's, as served: its bytes decoded, its imports named. */
 export type FileDescriptor = descriptor.IFileDescriptorProto & { readonly name: string }
 
+/** The largest reflection answer read (a whole service's files and their imports). */
+const ANSWER_CAP = 64 * 1024 * 1024
+
 /** One reflection stream: send the requests, half-close, and read one response for each. */
 function exchange(
   target: Upstream,
@@ -56,68 +60,52 @@ function exchange(
   requests: readonly ReflectionRequest[],
   timeoutMs: number,
 ): Promise<ReflectionResponse[]> {
+  // The target's configured headers (credentials, tenant) go with reflection as with calls.
+  const headers = ['host', target.headers.host ?? target.url.host, 'content-type', 'application/grpc']
+  headers.push(...target.headers.extra)
+  const request = {
+    upstream: target,
+    method: 'POST',
+    path: `${target.basePath}/${service}/ServerReflectionInfo`,
+    headers,
+    body: frameMessages(requests.map((r) => Request.encode(Request.fromObject(r)).finish())),
+    timeoutMs,
+  }
   return new Promise((resolve, reject) => {
-    const headers: OutgoingHttpHeaders = {
-      ':method': 'POST',
-      ':path': `${target.basePath}/${service}/ServerReflectionInfo`,
-      ':authority': target.headers.host ?? target.url.host,
-      'content-type': 'application/grpc',
-      te: 'trailers',
+    const receiver = {
+      captured(result: CapturedResponse | Error) {
+        try {
+          resolve(readAnswer(result))
+        } catch (error) {
+          reject(error as Error)
+        }
+      },
     }
-    // The target's configured headers (credentials, tenant) go with reflection as with calls.
-    const extra = target.headers.extra
-    for (let i = 0; i < extra.length; i += 2) headers[extra[i]!.toLowerCase()] = extra[i + 1]!
-    const fail = (error: Error) => {
-      clearTimeout(timer)
-      reject(error)
-    }
-    const timer = setTimeout(() => {
-      stream?.close(constants.NGHTTP2_CANCEL)
-      fail(new Error(`no answer within ${timeoutMs}ms`))
-    }, timeoutMs)
-    timer.unref()
-    let stream: ClientHttp2Stream | undefined
-    try {
-      stream = target.h2!.get(target).request(headers)
-    } catch (error) {
-      return fail(error as Error)
-    }
-    const frames = requests.map((r) => {
-      const message = Request.encode(Request.fromObject(r)).finish()
-      const head = Buffer.alloc(5)
-      head.writeUInt32BE(message.length, 1)
-      return Buffer.concat([head, message])
-    })
-    stream.end(Buffer.concat(frames))
-    let response: IncomingHttpHeaders = {}
-    let trailers: IncomingHttpHeaders = {}
-    const chunks: Buffer[] = []
-    stream.on('response', (h) => (response = h))
-    stream.on('trailers', (t) => (trailers = t))
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-    stream.on('error', fail)
-    stream.on('close', () => fail(new Error(`the stream closed early (HTTP/2 code ${stream!.rstCode})`)))
-    stream.on('end', () => {
-      clearTimeout(timer)
-      const type = String(response['content-type'] ?? '')
-      if (Number(response[':status']) !== 200 || !type.startsWith('application/grpc')) {
-        return reject(new Error(`the target answered HTTP ${response[':status']} (${type || 'no content-type'})`))
-      }
-      const status = Number(trailers['grpc-status'] ?? response['grpc-status'] ?? 2)
-      if (status !== 0) {
-        const message = decodeURIComponent(String(trailers['grpc-message'] ?? response['grpc-message'] ?? ''))
-        return reject(Object.assign(new Error(`grpc-status ${status} ${message}`.trim()), { grpcStatus: status }))
-      }
-      const messages = splitMessages(Buffer.concat(chunks), String(response['grpc-encoding'] ?? 'identity'))
-      if (messages === null) return reject(new Error('the reflection response is not length-prefixed gRPC'))
-      try {
-        const objects = messages.map((m) => Response.toObject(Response.decode(m), { defaults: false }))
-        resolve(objects as ReflectionResponse[])
-      } catch (error) {
-        reject(new Error(`the reflection response does not decode: ${(error as Error).message}`))
-      }
-    })
+    captureH2(request, ANSWER_CAP, receiver, 0)
   })
+}
+
+/** The reflection responses of a captured answer (headers and trailers merged); a failed one throws. */
+function readAnswer(result: CapturedResponse | Error): ReflectionResponse[] {
+  if (result instanceof Error) throw result
+  const type = String(result.headers['content-type'] ?? '')
+  if (!type.startsWith('application/grpc')) {
+    throw new Error(`the target answered HTTP ${result.status} (${type || 'no content-type'})`)
+  }
+  const status = grpcStatusOf(result.headers)
+  if (status !== 0) {
+    const message = decodeURIComponent(String(result.headers['grpc-message'] ?? ''))
+    throw Object.assign(new Error(`grpc-status ${status} ${message}`.trim()), { grpcStatus: status })
+  }
+  if (result.truncated) throw new Error(`the reflection answer is larger than ${ANSWER_CAP} bytes`)
+  const encoding = result.headers['grpc-encoding']
+  const messages = splitMessages(result.body, typeof encoding === 'string' ? encoding : 'identity')
+  if (messages === null) throw new Error('the reflection response is not length-prefixed gRPC')
+  try {
+    return messages.map((m) => Response.toObject(Response.decode(m), { defaults: false })) as ReflectionResponse[]
+  } catch (error) {
+    throw new Error(`the reflection response does not decode: ${(error as Error).message}`, { cause: error })
+  }
 }
 
 /** A client of one target's reflection service: v1, or v1alpha once v1 answered UNIMPLEMENTED. */

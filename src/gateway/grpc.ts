@@ -6,14 +6,14 @@ import type { Readable } from 'node:stream'
 import type { ArmResult, ComparisonSink, Exchange } from '../compare/sink.js'
 import { mirrors, type Arm, type Stage } from '../domain/stages.js'
 import { channels, publishCall, publishShadow } from './diagnostics.js'
-import { decodeResponse, type GrpcMethod, type GrpcPlan } from './grpc-codec.js'
+import { decodeResponse, grpcStatusOf, type GrpcMethod, type GrpcPlan } from './grpc-codec.js'
 import { forwardH2ToClient, type H2Outcome } from './h2-upstream.js'
 import { upstreamRequestHeaders, type ForwardFacts } from './headers.js'
 import type { GatewayPlan, RoutePlan } from './plan.js'
 import { ShadowRun, type ShadowDeps } from './shadow.js'
 import { isTimeout } from './upstream-error.js'
 
-export type { GrpcPlan } from './grpc-codec.js'
+export { grpcStatusOf, type GrpcPlan } from './grpc-codec.js'
 
 /** gRPC status codes the gateway answers with. */
 export const GRPC = {
@@ -41,13 +41,6 @@ export function parseGrpcTimeout(value: string | string[] | undefined): number |
   const n = Number(m[1])
   const scale = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000_001 }[m[2] as 'H']
   return Math.max(1, Math.ceil(n * scale))
-}
-
-/** The grpc-status of a response (trailers, or the headers of a trailers-only response); UNKNOWN without one. */
-export function grpcStatusOf(headers: Readonly<Record<string, string | string[] | number | undefined>> | null): number {
-  const value = headers?.['grpc-status']
-  const n = Number(Array.isArray(value) ? value[0] : value)
-  return value === undefined || !Number.isInteger(n) ? GRPC.UNKNOWN : n
 }
 
 /** An HTTP status from a target that does not speak gRPC, as a gRPC status (the gRPC HTTP mapping). */
