@@ -117,6 +117,16 @@ export async function writeMetricSeconds(
   })
 }
 
+/** The rows of `system` in [fromSecond, toSecond), of every instance but `exceptInstance` (nothing selected yet). */
+function secondsOf(store: Store, system: string, fromSecond: number, toSecond: number, exceptInstance?: string) {
+  const query = store.db
+    .selectFrom('metric_seconds')
+    .where('system', '=', system)
+    .where('second', '>=', fromSecond)
+    .where('second', '<', toSecond)
+  return exceptInstance === undefined ? query : query.where('instance', '<>', exceptInstance)
+}
+
 /** The stored seconds of `system` in [fromSecond, toSecond), of every instance but `exceptInstance`. */
 export async function readMetricSeconds(
   store: Store,
@@ -125,14 +135,9 @@ export async function readMetricSeconds(
   toSecond: number,
   exceptInstance?: string,
 ): Promise<StoredSecond[]> {
-  let query = store.db
-    .selectFrom('metric_seconds')
+  const rows = await secondsOf(store, system, fromSecond, toSecond, exceptInstance)
     .select(['instance', 'route', 'arm', 'second', 'requests', 'errors', 'histogram', ...COMPARISON_COLUMNS])
-    .where('system', '=', system)
-    .where('second', '>=', fromSecond)
-    .where('second', '<', toSecond)
-  if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
-  const rows = await query.execute()
+    .execute()
   return rows.map((r) => ({ ...head(r), histogram: r.histogram }))
 }
 
@@ -160,25 +165,19 @@ export async function readMetricSecondDigests(
   toSecond: number,
   exceptInstance?: string,
 ): Promise<StoredSecondDigest[]> {
-  let query = store.db
-    .selectFrom('metric_seconds')
-    .select((eb) => [
-      'second',
-      eb.fn.countAll().as('rows'),
-      eb.fn.sum('requests').as('requests'),
-      eb.fn.sum('errors').as('errors'),
-      eb.fn.count('histogram').as('histograms'),
-      sql<number | string | null>`sum(length(histogram))`.as('histogram_chars'),
-      eb.fn.sum('matches').as('matches'),
-      eb.fn.sum('mismatches').as('mismatches'),
-      eb.fn.sum('noise_only').as('noise_only'),
-      eb.fn.sum('skipped').as('skipped'),
-      eb.fn.sum('candidate_errors').as('candidate_errors'),
-    ])
-    .where('system', '=', system)
-    .where('second', '>=', fromSecond)
-    .where('second', '<', toSecond)
-  if (exceptInstance !== undefined) query = query.where('instance', '<>', exceptInstance)
+  const query = secondsOf(store, system, fromSecond, toSecond, exceptInstance).select((eb) => [
+    'second',
+    eb.fn.countAll().as('rows'),
+    eb.fn.sum('requests').as('requests'),
+    eb.fn.sum('errors').as('errors'),
+    eb.fn.count('histogram').as('histograms'),
+    sql<number | string | null>`sum(length(histogram))`.as('histogram_chars'),
+    eb.fn.sum('matches').as('matches'),
+    eb.fn.sum('mismatches').as('mismatches'),
+    eb.fn.sum('noise_only').as('noise_only'),
+    eb.fn.sum('skipped').as('skipped'),
+    eb.fn.sum('candidate_errors').as('candidate_errors'),
+  ])
   const rows = await query.groupBy('second').execute()
   return rows.map((r) => ({
     second: Number(r.second),
