@@ -30,7 +30,8 @@ describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const base = (): string[] => [
+  /** `tandem data diff` between the two sides' tables (each side's name: --table, then --to-table). */
+  const between = (...tables: string[]): string[] => [
     'data',
     'diff',
     '--from',
@@ -38,12 +39,10 @@ describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
     '--to',
     services.mariadb,
     '--table',
-    oldT,
-    '--to-table',
-    newT,
-    '--map',
-    'full_name=name',
+    tables[0]!,
+    ...(tables[1] === undefined ? [] : ['--to-table', tables[1]]),
   ]
+  const base = (): string[] => [...between(oldT, newT), '--map', 'full_name=name']
 
   it('exits 0 with a JSON summary when the tables hold the same data', async () => {
     const r = await tandem([...base(), '--json'])
@@ -84,32 +83,10 @@ describe('tandem data diff (CLI)', { timeout: 180_000 }, () => {
   })
 
   it('exits 2 with coded errors for a missing table, a missing column and an unsupported URL', async () => {
-    const missing = await tandem([
-      'data',
-      'diff',
-      '--from',
-      services.postgres,
-      '--to',
-      services.mariadb,
-      '--table',
-      `${oldT}_nope`,
-      '--json',
-    ])
+    const missing = await tandem([...between(`${oldT}_nope`), '--json'])
     expect(missing.code).toBe(2)
     expect(JSON.parse(missing.stdout).error.code).toBe('TANDEM_ERR_DATA_TABLE_MISSING')
-    const column = await tandem([
-      'data',
-      'diff',
-      '--from',
-      services.postgres,
-      '--to',
-      services.mariadb,
-      '--table',
-      oldT,
-      '--to-table',
-      newT,
-      '--json',
-    ])
+    const column = await tandem([...between(oldT, newT), '--json'])
     expect(column.code).toBe(2)
     expect(JSON.parse(column.stdout).error.code).toBe('TANDEM_ERR_DATA_COLUMN_MISSING')
     const url = await tandem(['data', 'diff', '--from', 'oracle://x', '--to', services.mariadb, '--table', oldT])

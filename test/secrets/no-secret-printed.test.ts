@@ -244,33 +244,14 @@ describe('tandem events verify and bridge with credentials in the broker URLs', 
     const from = withPassword(old.url, NATS_PW, 'user')
     const to = withPassword(neu.url, REDIS_PW)
     const checkpoint = join(await tempDir(), 'bridge.json')
-    const copied = await tandem([
-      'events',
-      'bridge',
-      '--from',
-      from,
-      '--to',
-      to,
-      '--until-idle',
-      '--checkpoint',
-      checkpoint,
-    ])
+    const bridge = (...extra: string[]) =>
+      tandem(['events', 'bridge', '--from', from, '--to', to, '--until-idle', '--checkpoint', checkpoint, ...extra])
+    const copied = await bridge()
     expect(copied.code, copied.stderr).toBe(0)
     expect(copied.stdout).toContain('copied 5 message(s)')
     const saved = await readFile(checkpoint, 'utf8')
     expect(JSON.parse(saved)).toMatchObject({ from: from.replace(`:${NATS_PW}@`, ':***@'), copied: 5 })
-    const again = await tandem([
-      'events',
-      'bridge',
-      '--from',
-      from,
-      '--to',
-      to,
-      '--until-idle',
-      '--checkpoint',
-      checkpoint,
-      '--json',
-    ])
+    const again = await bridge('--json')
     expect(again.code, again.stderr).toBe(0)
     const verified = await tandem(['events', 'verify', '--from', from, '--to', to, '--id', 'message-id', '--json'])
     expect(verified.code, verified.stdout).toBe(0)
